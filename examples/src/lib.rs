@@ -1,0 +1,130 @@
+//! The settings of the seed application ("Rose the Healer Shaman"), declared with flags.
+//!
+//! Every flag of the seed's "Available Feature Flags", with its type, default, dependencies and
+//! public exposure, and the variables those flags depend on.
+
+use flags_core::secrecy::SecretString;
+use flags_core::{FeatureFlags, FlagValue};
+
+/// The checkpointer's database backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FlagValue)]
+pub enum DatabaseType {
+    /// A local SQLite file: one instance.
+    Sqlite,
+    /// PostgreSQL: many instances share one database.
+    #[flag_value(alias = "postgres")]
+    Postgresql,
+}
+
+/// How much the application logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FlagValue)]
+pub enum LogLevel {
+    /// Everything, including per-request traces.
+    Trace,
+    /// Development detail.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something looks wrong.
+    #[flag_value(alias = "warning")]
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+/// The application's settings.
+#[derive(Debug, FeatureFlags)]
+#[flags(prefix = "FEATURE_")]
+pub struct Settings {
+    // Core features.
+    /// Enable WhatsApp integration.
+    #[flag(default = false, public = "whatsapp", status = "frozen")]
+    #[flag(requires = ["WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_TOKEN", "WHATSAPP_VERIFY_TOKEN"])]
+    pub whatsapp_enabled: bool,
+
+    /// WhatsApp Business phone number id.
+    #[flag(env = "WHATSAPP_PHONE_NUMBER_ID")]
+    pub whatsapp_phone_number_id: Option<String>,
+
+    /// WhatsApp Cloud API access token.
+    #[flag(env = "WHATSAPP_TOKEN", secret)]
+    pub whatsapp_token: Option<SecretString>,
+
+    /// Token WhatsApp sends back when it verifies the webhook.
+    #[flag(env = "WHATSAPP_VERIFY_TOKEN", secret)]
+    pub whatsapp_verify_token: Option<SecretString>,
+
+    /// Enable image generation via Together AI.
+    #[flag(default = false, public = "image_generation", status = "frozen")]
+    #[flag(requires = "TOGETHER_API_KEY")]
+    pub image_generation_enabled: bool,
+
+    /// Together AI API key.
+    #[flag(env = "TOGETHER_API_KEY", secret)]
+    pub together_api_key: Option<SecretString>,
+
+    /// Enable caching of TTS responses: fewer API calls and faster replies, more disk space.
+    #[flag(default = true)]
+    pub tts_cache_enabled: bool,
+
+    // Infrastructure features.
+    /// Select database backend for checkpointer.
+    #[flag(default = DatabaseType::Sqlite)]
+    #[flag(when = DatabaseType::Postgresql, requires = "DATABASE_URL")]
+    pub database_type: DatabaseType,
+
+    /// The primary PostgreSQL database.
+    #[flag(env = "DATABASE_URL", secret)]
+    pub database_url: Option<SecretString>,
+
+    /// Enable sticky sessions (route same user to same instance); needs load balancer support.
+    #[flag(default = false)]
+    pub session_affinity_enabled: bool,
+
+    /// Use read replicas for database queries.
+    #[flag(default = false, requires = "DATABASE_READ_REPLICA_URL")]
+    pub read_replica_enabled: bool,
+
+    /// The read replica of the primary database.
+    #[flag(env = "DATABASE_READ_REPLICA_URL", secret)]
+    pub database_read_replica_url: Option<SecretString>,
+
+    /// Enable multi-region routing and data partitioning.
+    #[flag(default = false)]
+    #[flag(requires = ["DATABASE_URL_US", "DATABASE_URL_EU", "DATABASE_URL_ASIA"])]
+    pub multi_region_enabled: bool,
+
+    /// The United States regional database.
+    #[flag(env = "DATABASE_URL_US", secret)]
+    pub database_url_us: Option<SecretString>,
+
+    /// The European regional database.
+    #[flag(env = "DATABASE_URL_EU", secret)]
+    pub database_url_eu: Option<SecretString>,
+
+    /// The Asian regional database.
+    #[flag(env = "DATABASE_URL_ASIA", secret)]
+    pub database_url_asia: Option<SecretString>,
+
+    // Security and performance features.
+    /// Enable API rate limiting. Always enabled in production.
+    #[flag(env = "RATE_LIMIT_ENABLED", default = true)]
+    pub rate_limit_enabled: bool,
+
+    /// Enable security headers (CSP, HSTS, etc.). Always enabled in production.
+    #[flag(env = "ENABLE_SECURITY_HEADERS", default = true)]
+    pub enable_security_headers: bool,
+
+    /// Enable OpenAPI/Swagger documentation. Enabled in dev/staging, optional in production.
+    #[flag(env = "ENABLE_API_DOCS", default = true)]
+    pub enable_api_docs: bool,
+
+    // Operations.
+    /// Token that authorizes flag changes through the admin API.
+    #[flag(env = "ADMIN_TOKEN", secret)]
+    pub admin_token: Option<SecretString>,
+
+    /// How much the application logs.
+    #[flag(env = "LOG_LEVEL", default = LogLevel::Info)]
+    pub log_level: LogLevel,
+}

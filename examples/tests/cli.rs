@@ -1,0 +1,56 @@
+//! The example binary, run as a deployment runs it: settings from the process environment.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::process::{Command, Output};
+
+fn rose(vars: &[(&str, &OsStr)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rose"));
+    command.env_clear();
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn an_empty_environment_loads_every_default() {
+    let output = rose(&[]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("database_type: Sqlite"), "{stdout}");
+    assert!(stdout.contains("rate_limit_enabled: true"), "{stdout}");
+}
+
+#[test]
+fn a_flag_that_is_not_utf8_is_reported_and_other_such_variables_are_ignored() {
+    let output = rose(&[
+        ("FEATURE_TTS_CACHE_ENABLED", OsStr::from_bytes(b"\xff\xfe")),
+        ("SOME_OTHER_TOOL", OsStr::from_bytes(b"\xff")),
+        ("RATE_LIMIT_ENABLED", OsStr::new("off")),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "FEATURE_TTS_CACHE_ENABLED: the value is not valid UTF-8 (from process environment)\n"
+    );
+}
+
+#[test]
+fn bad_values_are_all_reported_before_the_application_starts() {
+    let output = rose(&[
+        ("FEATURE_DATABASE_TYPE", OsStr::new("mysql")),
+        ("LOG_LEVEL", OsStr::new("loud")),
+        ("ENABLE_API_DOCS", OsStr::new("maybe")),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            "FEATURE_DATABASE_TYPE: invalid value \"mysql\", expected one of: sqlite, postgresql (from process environment)",
+            "ENABLE_API_DOCS: invalid value \"maybe\", expected a boolean: true/false, 1/0, yes/no or on/off (from process environment)",
+            "LOG_LEVEL: invalid value \"loud\", expected one of: trace, debug, info, warn, error (from process environment)",
+        ]
+    );
+}

@@ -1,0 +1,246 @@
+//! What generated code needs. Not API: names here change without notice.
+
+pub use core::convert::From;
+pub use core::option::Option::{self, None, Some};
+pub use core::result::Result::{self, Err, Ok};
+pub use std::string::String;
+
+pub use crate::error::FlagsError;
+pub use crate::flags::{FeatureFlags, Schema};
+pub use crate::meta::{FlagMeta, FlagMetaParts, Requirement};
+pub use crate::source::Vars;
+pub use crate::value::{FlagValue, ValueError};
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeOwned, IntoDeserializer};
+
+use crate::error::{Problem, ShownValue};
+use crate::source::Raw;
+
+/// Turns one variable's text into a field's value.
+pub type Parse<T> = fn(&str) -> Result<T, ValueError>;
+
+/// Parses each field of a struct in turn, collecting every problem instead of stopping.
+pub struct Fields<'a> {
+    vars: &'a Vars,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(vars: &'a Vars) -> Self {
+        Self {
+            vars,
+            problems: vars.source_problems(),
+        }
+    }
+
+    /// A field with `default = EXPR`.
+    pub fn with_default<T>(
+        &mut self,
+        index: usize,
+        parse: Parse<T>,
+        default: fn() -> T,
+    ) -> Option<T> {
+        self.parse(index, parse).or_default(default)
+    }
+
+    /// A field with no default: `unset` gives its value when unset (`None` for an `Option`), or
+    /// says there is none and the flag is missing.
+    pub fn without_default<T>(
+        &mut self,
+        index: usize,
+        parse: Parse<T>,
+        unset: fn() -> Option<T>,
+    ) -> Option<T> {
+        self.parse(index, parse).or_unset(unset, self)
+    }
+
+    /// Every problem found so far; call once every field is parsed.
+    pub fn finish(self) -> Result<(), FlagsError> {
+        FlagsError::from_problems(self.problems).map_or(Ok(()), Err)
+    }
+
+    /// The error for a load in which some field could not be parsed.
+    pub fn into_error(self) -> FlagsError {
+        FlagsError::new(self.problems)
+    }
+
+    fn parse<T>(&mut self, index: usize, parse: Parse<T>) -> Parsed<T> {
+        let flag = &self.vars.schema().flags()[index];
+        match self.vars.get(index) {
+            Raw::Unset => Parsed::Unset { index },
+            Raw::Text(text, source) => match parse(text) {
+                Ok(value) => Parsed::Value(value),
+                Err(error) => {
+                    self.problems.push(Problem::Invalid {
+                        flag: flag.field(),
+                        env: flag.env(),
+                        value: ShownValue::new(text, flag.is_secret()),
+                        expected: error.what_was_expected().to_owned().into(),
+                        source: source.clone(),
+                    });
+                    Parsed::Invalid
+                }
+            },
+            Raw::NotUnicode(source) => {
+                self.problems.push(Problem::NotUnicode {
+                    flag: flag.field(),
+                    env: flag.env(),
+                    source: source.clone(),
+                });
+                Parsed::Invalid
+            }
+        }
+    }
+}
+
+enum Parsed<T> {
+    Value(T),
+    Unset { index: usize },
+    Invalid,
+}
+
+impl<T> Parsed<T> {
+    fn or_default(self, default: fn() -> T) -> Option<T> {
+        match self {
+            Self::Value(value) => Some(value),
+            Self::Unset { .. } => Some(default()),
+            Self::Invalid => None,
+        }
+    }
+
+    /// The value, or for an unset flag the type's own unset value, or else a missing flag.
+    fn or_unset(self, unset: fn() -> Option<T>, fields: &mut Fields<'_>) -> Option<T> {
+        match self {
+            Self::Value(value) => Some(value),
+            Self::Unset { index } => unset().or_else(|| {
+                let flag = &fields.vars.schema().flags()[index];
+                fields.problems.push(Problem::Missing {
+                    flag: flag.field(),
+                    env: flag.env(),
+                });
+                None
+            }),
+            Self::Invalid => None,
+        }
+    }
+}
+
+/// How a `#[flag(serde)]` field is read (envy's rules) and shown (`Debug`), with the same
+/// functions as [`FlagValue`] so generated code treats both alike.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read with #[flag(serde)]",
+    label = "this field's type must implement `serde::Deserialize` and `Debug`"
+)]
+pub trait SerdeValue: Sized {
+    fn parse_env(text: &str) -> Result<Self, ValueError>;
+    fn unset() -> Option<Self>;
+    fn to_env(&self) -> String;
+}
+
+impl<T: DeserializeOwned + fmt::Debug> SerdeValue for T {
+    /// Reads the text with envy's rules (numbers, bools, comma-separated sequences, unit variants).
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        let pairs = std::iter::once((String::from("value"), text.to_owned()));
+        envy::from_iter::<_, Single<T>>(pairs)
+            .map(|single| single.0)
+            .map_err(|error| {
+                ValueError::expected(format!(
+                    "a value of type `{}` ({error})",
+                    std::any::type_name::<T>()
+                ))
+            })
+    }
+
+    /// `None` for an `Option`; any other type is required.
+    fn unset() -> Option<Self> {
+        let missing: de::value::UnitDeserializer<de::value::Error> = ().into_deserializer();
+        T::deserialize(missing).ok()
+    }
+
+    fn to_env(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// The text `FlagMeta::default` gives for a field without a default: `""` (unset) when the type
+/// has a value for unset (an `Option`), `None` when the flag is required.
+pub fn unset_text<T>(unset: fn() -> Option<T>) -> Option<String> {
+    unset().map(|_| String::new())
+}
+
+/// A string literal default, converted to the field's string-like type.
+pub fn string_default<T: StringDefault>(text: &'static str) -> T {
+    T::from_literal(text)
+}
+
+/// A type whose default may be written as a string literal: `#[flag(default = "text")]`.
+#[diagnostic::on_unimplemented(
+    message = "a string literal is not a default for a `{Self}` flag",
+    label = "write this default as a Rust value of type `{Self}`",
+    note = "string literal defaults are for string-like flags: String, PathBuf, SecretString"
+)]
+pub trait StringDefault {
+    fn from_literal(text: &'static str) -> Self;
+}
+
+impl StringDefault for String {
+    fn from_literal(text: &'static str) -> Self {
+        text.to_owned()
+    }
+}
+
+impl StringDefault for std::path::PathBuf {
+    fn from_literal(text: &'static str) -> Self {
+        text.into()
+    }
+}
+
+impl StringDefault for secrecy::SecretString {
+    fn from_literal(text: &'static str) -> Self {
+        text.into()
+    }
+}
+
+/// The one value in envy's map of one variable.
+struct Single<T>(T);
+
+impl<'de, T: DeserializeOwned> de::Deserialize<'de> for Single<T> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(PhantomData<T>);
+
+        impl<'de, T: DeserializeOwned> de::Visitor<'de> for Visitor<T> {
+            type Value = Single<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("one variable")
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                match map.next_key::<de::IgnoredAny>()? {
+                    Some(_) => map.next_value().map(Single),
+                    None => Err(de::Error::custom("no value")),
+                }
+            }
+        }
+
+        deserializer.deserialize_map(Visitor(PhantomData))
+    }
+}
+
+/// Parses a fieldless enum's variable: the position in `names` (each `(name, variant)`) of the
+/// name that matches `text`, ignoring case and surrounding spaces.
+pub fn parse_enum(
+    text: &str,
+    names: &[(&str, usize)],
+    values: &[&str],
+) -> Result<usize, ValueError> {
+    let text = text.trim();
+    names
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(text))
+        .map(|(_, variant)| *variant)
+        .ok_or_else(|| ValueError::one_of(values))
+}

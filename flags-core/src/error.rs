@@ -1,0 +1,257 @@
+//! [`FlagsError`]: every problem one load found, as data first and as text second.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::source::Source;
+
+/// Every problem found while loading or validating flags, in one pass.
+///
+/// `Display` (and `Debug`, so `fn main() -> Result<(), FlagsError>` prints the same) renders one
+/// line per problem, each naming the variable, the offending value in quotes (`<redacted>` for a
+/// secret), what was expected and where the value came from:
+///
+/// ```text
+/// FEATURE_DATABASE_TYPE: invalid value "mysql", expected one of: sqlite, postgresql (from .env file config/prod.env)
+/// ADMIN_TOKEN: required, but not set and has no default
+/// ```
+///
+/// [`FlagsError::problems`] gives the same problems as data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FlagsError {
+    problems: Vec<Problem>,
+}
+
+impl FlagsError {
+    /// An error holding `problems`; `None` when there are none.
+    pub fn from_problems(problems: Vec<Problem>) -> Option<Self> {
+        (!problems.is_empty()).then_some(Self { problems })
+    }
+
+    pub(crate) fn new(problems: Vec<Problem>) -> Self {
+        Self { problems }
+    }
+
+    /// The problems, in the order they were found (flags in declaration order).
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// The problems, by value.
+    pub fn into_problems(self) -> Vec<Problem> {
+        self.problems
+    }
+}
+
+impl fmt::Display for FlagsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, problem) in self.problems.iter().enumerate() {
+            if index > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The same lines as `Display`: this is what `main` prints when it returns the error.
+impl fmt::Debug for FlagsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for FlagsError {}
+
+/// A variable's text as an error may show it: the text itself, or nothing for a secret.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum ShownValue {
+    /// The text, as it was set.
+    Text(String),
+    /// A secret flag's text, which is never kept in an error.
+    Redacted,
+}
+
+impl ShownValue {
+    /// `Text(text)`, or `Redacted` when `secret`.
+    pub fn new(text: &str, secret: bool) -> Self {
+        if secret {
+            Self::Redacted
+        } else {
+            Self::Text(text.to_owned())
+        }
+    }
+
+    /// The text, unless it is redacted.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Self::Text(text) => Some(text),
+            Self::Redacted => None,
+        }
+    }
+}
+
+/// Quoted text, or `<redacted>`.
+impl fmt::Display for ShownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Text(text) => write!(f, "{text:?}"),
+            Self::Redacted => f.write_str("<redacted>"),
+        }
+    }
+}
+
+impl fmt::Debug for ShownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// One thing wrong with a load: which variable, what was wrong, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A variable's text is not a value of the flag's type.
+    #[non_exhaustive]
+    Invalid {
+        /// The flag's field name.
+        flag: &'static str,
+        /// The variable.
+        env: &'static str,
+        /// The text that was set (redacted for a secret flag).
+        value: ShownValue,
+        /// What a valid value looks like.
+        expected: Cow<'static, str>,
+        /// Where the text came from.
+        source: Source,
+    },
+    /// A required flag (no default, not an `Option`) is unset or empty.
+    #[non_exhaustive]
+    Missing {
+        /// The flag's field name.
+        flag: &'static str,
+        /// The variable.
+        env: &'static str,
+    },
+    /// A flag's variable holds bytes that are not UTF-8.
+    #[non_exhaustive]
+    NotUnicode {
+        /// The flag's field name.
+        flag: &'static str,
+        /// The variable.
+        env: &'static str,
+        /// Where the bytes came from.
+        source: Source,
+    },
+    /// A variable under the struct's prefix names no flag (an error only with `deny_unknown`).
+    #[non_exhaustive]
+    Unknown {
+        /// The variable.
+        env: String,
+        /// The flag variable nearest to it, if one is near.
+        suggestion: Option<&'static str>,
+        /// Where it came from.
+        source: Source,
+    },
+    /// A `.env` file could not be read or has a line that does not parse.
+    #[non_exhaustive]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong, never quoting a value.
+        reason: String,
+    },
+}
+
+impl Problem {
+    /// The variable the problem is about (`None` for a file that cannot be read).
+    pub fn env(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { env, .. }
+            | Self::Missing { env, .. }
+            | Self::NotUnicode { env, .. } => Some(env),
+            Self::Unknown { env, .. } => Some(env),
+            Self::File { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Invalid {
+                env,
+                value,
+                expected,
+                source,
+                ..
+            } => write!(
+                f,
+                "{env}: invalid value {value}, expected {expected} (from {source})"
+            ),
+            Self::Missing { env, .. } => {
+                write!(f, "{env}: required, but not set and has no default")
+            }
+            Self::NotUnicode { env, source, .. } => {
+                write!(f, "{env}: the value is not valid UTF-8 (from {source})")
+            }
+            Self::Unknown {
+                env,
+                suggestion,
+                source,
+            } => {
+                write!(f, "{env}: no such flag")?;
+                if let Some(suggestion) = suggestion {
+                    write!(f, "; did you mean {suggestion}?")?;
+                }
+                write!(f, " (from {source})")
+            }
+            Self::File { path, reason } => write!(f, "{}: {reason}", path.display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_one_line_per_problem_and_never_shows_a_redacted_value() {
+        let error = FlagsError::from_problems(vec![
+            Problem::Invalid {
+                flag: "port",
+                env: "PORT",
+                value: ShownValue::new("80800", false),
+                expected: "an integer from 0 to 65535".into(),
+                source: Source::Map,
+            },
+            Problem::Invalid {
+                flag: "token",
+                env: "TOKEN",
+                value: ShownValue::new("hunter2", true),
+                expected: "a token".into(),
+                source: Source::Environment,
+            },
+            Problem::Missing {
+                flag: "admin_token",
+                env: "ADMIN_TOKEN",
+            },
+        ])
+        .unwrap();
+        assert_eq!(
+            error.to_string(),
+            "PORT: invalid value \"80800\", expected an integer from 0 to 65535 (from map)\n\
+             TOKEN: invalid value <redacted>, expected a token (from process environment)\n\
+             ADMIN_TOKEN: required, but not set and has no default"
+        );
+        assert_eq!(format!("{error:?}"), error.to_string());
+        assert!(!format!("{:?}", error.problems()).contains("hunter2"));
+    }
+
+    #[test]
+    fn no_problems_is_no_error() {
+        assert!(FlagsError::from_problems(Vec::new()).is_none());
+    }
+}

@@ -1,0 +1,115 @@
+//! Typed feature flags, loaded from environment variables.
+//!
+//! Declare the flags as a struct, derive [`FeatureFlags`], and load it from the process
+//! environment, a map or `.env` files. Every problem is reported at once, in one [`FlagsError`]
+//! whose lines name the variable, the value and what was expected.
+//!
+//! ```
+//! use flags_core::{FeatureFlags, FlagValue};
+//! use flags_core::secrecy::SecretString;
+//!
+//! #[derive(Debug, Clone, Copy, PartialEq, Eq, FlagValue)]
+//! pub enum DatabaseType {
+//!     Sqlite,
+//!     #[flag_value(alias = "postgres")]
+//!     Postgresql,
+//! }
+//!
+//! #[derive(Debug, FeatureFlags)]
+//! #[flags(prefix = "FEATURE_")]
+//! pub struct Settings {
+//!     /// Enable WhatsApp integration.
+//!     #[flag(default = false)]
+//!     pub whatsapp_enabled: bool,
+//!
+//!     #[flag(env = "WHATSAPP_TOKEN", secret)]
+//!     pub whatsapp_token: Option<SecretString>,
+//!
+//!     /// Select database backend for checkpointer.
+//!     #[flag(default = DatabaseType::Sqlite)]
+//!     pub database_type: DatabaseType,
+//!
+//!     /// How long a session lives.
+//!     #[flag(env = "SESSION_TTL", default = std::time::Duration::from_secs(30 * 60))]
+//!     pub session_ttl: std::time::Duration,
+//! }
+//!
+//! let settings = Settings::from_iter([
+//!     ("FEATURE_WHATSAPP_ENABLED", "yes"),
+//!     ("FEATURE_DATABASE_TYPE", "Postgres"),
+//!     ("SESSION_TTL", "1h30m"),
+//! ])?;
+//! assert!(settings.whatsapp_enabled);
+//! assert_eq!(settings.database_type, DatabaseType::Postgresql);
+//! assert_eq!(settings.session_ttl.as_secs(), 5400);
+//! assert!(settings.whatsapp_token.is_none());
+//!
+//! let error = Settings::from_iter([
+//!     ("FEATURE_WHATSAPP_ENABLED", "maybe"),
+//!     ("FEATURE_DATABASE_TYPE", "mysql"),
+//! ])
+//! .unwrap_err();
+//! assert_eq!(
+//!     error.to_string(),
+//!     "FEATURE_WHATSAPP_ENABLED: invalid value \"maybe\", expected a boolean: true/false, 1/0, yes/no or on/off (from map)\n\
+//!      FEATURE_DATABASE_TYPE: invalid value \"mysql\", expected one of: sqlite, postgresql (from map)"
+//! );
+//! # Ok::<(), flags_core::FlagsError>(())
+//! ```
+//!
+//! # Attributes
+//!
+//! On the struct, `#[flags(...)]`:
+//! - `prefix = "P_"`: a field's variable is `P_` and the field name in upper case, unless the
+//!   field gives `env`.
+//! - `deny_unknown`: a variable that starts with the prefix and names no flag is an error (by
+//!   default it is a warning that suggests the nearest flag).
+//!
+//! On a field, `#[flag(...)]` (optional, repeatable):
+//! - `default = EXPR`: an expression of the field's type; a string literal converts with `From`
+//!   (`default = "text"` for `String`, `PathBuf`, `SecretString`). Without a default a field is
+//!   required, unless it is an `Option`.
+//! - `env = "NAME"`: the exact variable name; the prefix does not apply.
+//! - `requires = "X"` / `requires = ["X", "Y"]`, optionally with `when = EXPR`: flags (by field
+//!   or variable name) that must be set when this flag is on, or equals `EXPR`.
+//! - `public` / `public = "name"`: the flag may be shown to a frontend under that name.
+//! - `secret`: the value is never shown.
+//! - `status = "…"`: free text such as `frozen` or `experimental`.
+//! - `serde`: the field's type is any `serde::de::DeserializeOwned + Debug`, read with envy's
+//!   rules instead of [`FlagValue`].
+//!
+//! Doc comments are the flags' descriptions, in [`FlagMeta`].
+//!
+//! # Values
+//!
+//! See [`FlagValue`]. An empty variable (or one of only spaces) counts as unset.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod flags;
+mod meta;
+mod source;
+mod value;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use error::{FlagsError, Problem, ShownValue};
+pub use flags::FeatureFlags;
+pub use meta::{FlagMeta, Requirement};
+pub use source::{Loader, Source};
+pub use value::{FlagValue, ValueError};
+
+/// The `secrecy` crate, for [`secrecy::SecretString`] flags.
+pub use secrecy;
+
+/// Derives [`FeatureFlags`] for a struct with named fields; see the [crate docs](crate).
+#[cfg(feature = "derive")]
+pub use flags_derive::FeatureFlags;
+
+/// Derives [`FlagValue`] for a fieldless enum: variants are written in snake_case and matched
+/// ignoring case; `#[flag_value(rename = "…", alias = "…")]` on a variant changes its name or adds
+/// another.
+#[cfg(feature = "derive")]
+pub use flags_derive::FlagValue;

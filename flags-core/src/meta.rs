@@ -1,0 +1,160 @@
+//! [`FlagMeta`]: what the derive knows about each flag, for docs, logs and tooling.
+
+use std::fmt;
+
+/// Everything the derive knows about one flag, available as `Settings::FLAGS` without loading.
+///
+/// ```
+/// use flags_core::FeatureFlags;
+///
+/// #[derive(FeatureFlags)]
+/// #[flags(prefix = "FEATURE_")]
+/// struct Settings {
+///     /// Enable API rate limiting.
+///     #[flag(env = "RATE_LIMIT_ENABLED", default = true)]
+///     rate_limit_enabled: bool,
+/// }
+///
+/// let flag = &Settings::FLAGS[0];
+/// assert_eq!(flag.env(), "RATE_LIMIT_ENABLED");
+/// assert_eq!(flag.type_name(), "bool");
+/// assert_eq!(flag.default().as_deref(), Some("true"));
+/// assert_eq!(flag.description(), "Enable API rate limiting.");
+/// ```
+#[derive(Clone, Copy)]
+pub struct FlagMeta {
+    parts: FlagMetaParts,
+}
+
+/// The parts of a [`FlagMeta`], as generated code writes them.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct FlagMetaParts {
+    pub field: &'static str,
+    pub env: &'static str,
+    pub type_name: &'static str,
+    pub description: &'static str,
+    pub default: fn() -> Option<String>,
+    pub values: &'static [&'static str],
+    pub requires: &'static [Requirement],
+    pub public: Option<&'static str>,
+    pub secret: bool,
+    pub status: Option<&'static str>,
+}
+
+impl FlagMeta {
+    #[doc(hidden)]
+    pub const fn from_parts(parts: FlagMetaParts) -> Self {
+        Self { parts }
+    }
+
+    /// The field's name.
+    pub fn field(&self) -> &'static str {
+        self.parts.field
+    }
+
+    /// The environment variable.
+    pub fn env(&self) -> &'static str {
+        self.parts.env
+    }
+
+    /// The field's type as written, e.g. `Option<SecretString>`.
+    pub fn type_name(&self) -> &'static str {
+        self.parts.type_name
+    }
+
+    /// The field's doc comment, lines joined with `\n`; empty when there is none.
+    pub fn description(&self) -> &'static str {
+        self.parts.description
+    }
+
+    /// The text of the value used when the variable is unset: the default written as a variable's
+    /// value, `""` for an `Option` without a default, `None` for a required flag.
+    ///
+    /// For a secret flag this is the real default: renderers show it as `<redacted>`.
+    pub fn default(&self) -> Option<String> {
+        (self.parts.default)()
+    }
+
+    /// Whether the flag must be set: it has no default and is not an `Option`.
+    pub fn is_required(&self) -> bool {
+        self.default().is_none()
+    }
+
+    /// The values the flag accepts, for enums; empty otherwise.
+    pub fn values(&self) -> &'static [&'static str] {
+        self.parts.values
+    }
+
+    /// What the flag requires of other flags (`requires`, with or without `when`).
+    pub fn requires(&self) -> &'static [Requirement] {
+        self.parts.requires
+    }
+
+    /// The name under which the flag appears in the public projection, when it is `public`.
+    pub fn public_name(&self) -> Option<&'static str> {
+        self.parts.public
+    }
+
+    /// Whether the value must never be shown: `#[flag(secret)]`, or a secret type such as
+    /// `SecretString`.
+    pub fn is_secret(&self) -> bool {
+        self.parts.secret
+    }
+
+    /// The flag's `status`, e.g. `frozen` or `experimental`.
+    pub fn status(&self) -> Option<&'static str> {
+        self.parts.status
+    }
+}
+
+impl fmt::Debug for FlagMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlagMeta")
+            .field("field", &self.field())
+            .field("env", &self.env())
+            .field("type_name", &self.type_name())
+            .field("required", &self.is_required())
+            .field("values", &self.values())
+            .field("requires", &self.requires())
+            .field("public", &self.public_name())
+            .field("secret", &self.is_secret())
+            .field("status", &self.status())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One `requires` of a flag: the variables that must be set when the flag is on, or, with
+/// `when`, when it holds a given value.
+#[derive(Clone, Copy)]
+pub struct Requirement {
+    when: Option<fn() -> String>,
+    vars: &'static [&'static str],
+}
+
+impl Requirement {
+    #[doc(hidden)]
+    pub const fn new(when: Option<fn() -> String>, vars: &'static [&'static str]) -> Self {
+        Self { when, vars }
+    }
+
+    /// The value (as a variable's text) that switches the requirement on; `None` means "when on"
+    /// (a `bool` that is `true`, an `Option` that is `Some`).
+    pub fn when(&self) -> Option<String> {
+        self.when.map(|text| text())
+    }
+
+    /// The variables that must then be set and non-empty.
+    pub fn vars(&self) -> &'static [&'static str] {
+        self.vars
+    }
+}
+
+impl fmt::Debug for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Requirement")
+            .field("when", &self.when())
+            .field("vars", &self.vars)
+            .finish()
+    }
+}

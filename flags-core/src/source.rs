@@ -1,0 +1,382 @@
+//! Where variables come from: [`Loader`] stacks `.env` files, maps and the process environment,
+//! and every value remembers its [`Source`].
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{FlagsError, Problem};
+use crate::flags::{FeatureFlags, Schema};
+
+/// Where a flag's value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// The variable was unset or empty, so the flag's default applies.
+    Default,
+    /// The process environment.
+    Environment,
+    /// A `.env` file.
+    File(Arc<Path>),
+    /// A map given to [`Loader::map`] or [`FeatureFlags::from_iter`].
+    Map,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Default => f.write_str("default"),
+            Self::Environment => f.write_str("process environment"),
+            Self::File(path) => write!(f, ".env file {}", path.display()),
+            Self::Map => f.write_str("map"),
+        }
+    }
+}
+
+/// Loads flags from a stack of sources; a later source overrides an earlier one.
+///
+/// `.env` files are parsed with dotenvy without touching the process environment, and the process
+/// environment is read once, as a snapshot. Every problem of every source (an unreadable file, a
+/// bad value, a missing flag) is reported together in one [`FlagsError`].
+///
+/// ```
+/// use flags_core::{FeatureFlags, Loader};
+///
+/// #[derive(Debug, FeatureFlags)]
+/// #[flags(prefix = "APP_")]
+/// struct Settings {
+///     #[flag(default = 8080)]
+///     port: u16,
+///     #[flag(default = false)]
+///     debug: bool,
+/// }
+///
+/// let settings: Settings = Loader::new()
+///     .file_if_exists("/etc/app/defaults.env")
+///     .map([("APP_PORT", "9000")])
+///     .map([("APP_DEBUG", "yes")])
+///     .load()?;
+/// assert_eq!(settings.port, 9000);
+/// assert!(settings.debug);
+/// # Ok::<(), flags_core::FlagsError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Loader {
+    layers: Vec<Layer>,
+}
+
+#[derive(Debug, Clone)]
+enum Layer {
+    File { path: PathBuf, required: bool },
+    Map(Vec<(String, String)>),
+    Environment,
+}
+
+impl Loader {
+    /// A loader with no sources: every flag starts unset.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a `.env` file; a file that is missing is a problem of the load.
+    pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.layers.push(Layer::File {
+            path: path.into(),
+            required: true,
+        });
+        self
+    }
+
+    /// Adds a `.env` file that is skipped when it does not exist (a developer's local `.env`).
+    pub fn file_if_exists(mut self, path: impl Into<PathBuf>) -> Self {
+        self.layers.push(Layer::File {
+            path: path.into(),
+            required: false,
+        });
+        self
+    }
+
+    /// Adds variables from a map (or any iterator of name and value pairs).
+    pub fn map<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let vars = vars
+            .into_iter()
+            .map(|(name, value)| (name.as_ref().to_owned(), value.as_ref().to_owned()))
+            .collect();
+        self.layers.push(Layer::Map(vars));
+        self
+    }
+
+    /// Adds the process environment, read when [`Loader::load`] runs.
+    pub fn env(mut self) -> Self {
+        self.layers.push(Layer::Environment);
+        self
+    }
+
+    /// Reads every source in order and loads `T` from the result.
+    pub fn load<T: FeatureFlags>(&self) -> Result<T, FlagsError> {
+        let mut vars = Vars::new(T::__schema());
+        for layer in &self.layers {
+            match layer {
+                Layer::File { path, required } => vars.read_file(path, *required),
+                Layer::Map(pairs) => {
+                    let source = vars.add_source(Source::Map);
+                    for (name, value) in pairs {
+                        vars.set(name, value, source);
+                    }
+                }
+                Layer::Environment => vars.read_environment(),
+            }
+        }
+        T::__from_vars(&vars)
+    }
+}
+
+/// Identifies one source among those of a load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[doc(hidden)]
+pub struct SourceId(usize);
+
+/// The raw text of every flag after all sources are stacked, and what was wrong on the way.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Vars {
+    schema: &'static Schema,
+    /// Every stored value's text, back to back: one allocation for the whole load.
+    text: String,
+    slots: Box<[Slot]>,
+    sources: Vec<Source>,
+    unknown: Vec<(String, SourceId)>,
+    problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Unset,
+    Text {
+        start: usize,
+        end: usize,
+        source: SourceId,
+    },
+    NotUnicode {
+        source: SourceId,
+    },
+}
+
+/// A flag's variable after all sources are stacked.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Raw<'a> {
+    /// Unset in every source, or empty (or only whitespace) in the last source that set it.
+    Unset,
+    /// The text, and where it came from.
+    Text(&'a str, &'a Source),
+    /// The bytes are not UTF-8.
+    NotUnicode(&'a Source),
+}
+
+impl Vars {
+    /// No variables yet, for the flags of `schema`.
+    pub fn new(schema: &'static Schema) -> Self {
+        Self {
+            schema,
+            text: String::new(),
+            slots: vec![Slot::Unset; schema.flags().len()].into_boxed_slice(),
+            sources: Vec::new(),
+            unknown: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Registers a source; the variables it sets are stored under the returned id.
+    pub fn add_source(&mut self, source: Source) -> SourceId {
+        self.sources.push(source);
+        SourceId(self.sources.len() - 1)
+    }
+
+    /// Sets one variable, overriding what an earlier source set.
+    pub fn set(&mut self, name: &str, value: &str, source: SourceId) {
+        let Some(index) = self.schema.index_of(name) else {
+            self.note_unknown(name, source);
+            return;
+        };
+        let start = self.text.len();
+        self.text.push_str(value);
+        self.slots[index] = Slot::Text {
+            start,
+            end: self.text.len(),
+            source,
+        };
+    }
+
+    fn read_environment(&mut self) {
+        let source = self.add_source(Source::Environment);
+        for (name, value) in std::env::vars_os() {
+            self.set_os(&name, &value, source);
+        }
+    }
+
+    /// Sets one variable whose name or value may not be UTF-8: a name that is not UTF-8 names no
+    /// flag and is ignored; a flag's value that is not UTF-8 is a problem of that flag.
+    fn set_os(&mut self, name: &OsStr, value: &OsStr, source: SourceId) {
+        let Some(name) = name.to_str() else { return };
+        match value.to_str() {
+            Some(value) => self.set(name, value, source),
+            None => match self.schema.index_of(name) {
+                Some(index) => self.slots[index] = Slot::NotUnicode { source },
+                None => self.note_unknown(name, source),
+            },
+        }
+    }
+
+    fn read_file(&mut self, path: &Path, required: bool) {
+        let problem = |reason: String| Problem::File {
+            path: path.to_owned(),
+            reason,
+        };
+        let content = match std::fs::read_to_string(path) {
+            Ok(content) => content,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => return,
+            Err(error) => {
+                self.problems
+                    .push(problem(format!("cannot read the .env file: {error}")));
+                return;
+            }
+        };
+        let source = self.add_source(Source::File(Arc::from(path)));
+        let content = content.strip_prefix('\u{feff}').unwrap_or(&content);
+        for item in dotenvy::from_read_iter(content.as_bytes()) {
+            match item {
+                Ok((name, value)) => self.set(&name, &value, source),
+                Err(dotenvy::Error::LineParse(line, _)) => {
+                    self.problems.push(problem(unparsable_line(content, &line)));
+                }
+                Err(error) => self
+                    .problems
+                    .push(problem(format!("cannot read the .env file: {error}"))),
+            }
+        }
+    }
+
+    fn note_unknown(&mut self, name: &str, source: SourceId) {
+        let prefix = self.schema.prefix();
+        if prefix.is_empty() || !name.starts_with(prefix) {
+            return;
+        }
+        match self.unknown.iter_mut().find(|(known, _)| known == name) {
+            Some(entry) => entry.1 = source,
+            None => self.unknown.push((name.to_owned(), source)),
+        }
+    }
+
+    /// The flag at `index` after all sources are stacked.
+    pub fn get(&self, index: usize) -> Raw<'_> {
+        match self.slots[index] {
+            Slot::Unset => Raw::Unset,
+            Slot::Text { start, end, source } => {
+                let text = &self.text[start..end];
+                if text.trim().is_empty() {
+                    Raw::Unset
+                } else {
+                    Raw::Text(text, &self.sources[source.0])
+                }
+            }
+            Slot::NotUnicode { source } => Raw::NotUnicode(&self.sources[source.0]),
+        }
+    }
+
+    /// The schema these variables are for.
+    pub fn schema(&self) -> &'static Schema {
+        self.schema
+    }
+
+    /// Problems of the sources themselves (unreadable files), and variables under the prefix that
+    /// name no flag: errors with `deny_unknown`, else logged as warnings here.
+    pub fn source_problems(&self) -> Vec<Problem> {
+        let mut problems = self.problems.clone();
+        for (name, source) in &self.unknown {
+            let problem = Problem::Unknown {
+                env: name.clone(),
+                suggestion: nearest(name, self.schema.flags().iter().map(|flag| flag.env())),
+                source: self.sources[source.0].clone(),
+            };
+            if self.schema.deny_unknown() {
+                problems.push(problem);
+            } else {
+                tracing::warn!(target: "flags", env = %name, "{problem}");
+            }
+        }
+        problems
+    }
+}
+
+/// Describes a `.env` line dotenvy cannot parse by its number and variable, never its value.
+fn unparsable_line(content: &str, line: &str) -> String {
+    let number = content
+        .find(line)
+        .map(|offset| content[..offset].matches('\n').count() + 1);
+    let name = line
+        .split('=')
+        .next()
+        .map(|name| name.trim().trim_start_matches("export ").trim())
+        .filter(|name| !name.is_empty() && !name.contains(char::is_whitespace));
+    let mut reason = String::from("cannot parse line");
+    if let Some(number) = number {
+        reason.push_str(&format!(" {number}"));
+    }
+    if let Some(name) = name {
+        reason.push_str(&format!(" (the one that sets {name})"));
+    }
+    reason.push_str(": check its quotes and escapes");
+    reason
+}
+
+/// The candidate nearest to `name` (ignoring case), if it is near enough to be a typo of it.
+pub(crate) fn nearest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let name = name.to_ascii_lowercase();
+    candidates
+        .map(|candidate| {
+            let distance = strsim::damerau_levenshtein(&name, &candidate.to_ascii_lowercase());
+            (distance, candidate)
+        })
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 4).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_finds_typos_and_case_slips_but_not_strangers() {
+        let flags = ["FEATURE_WHATSAPP_ENABLED", "FEATURE_DATABASE_TYPE"];
+        assert_eq!(
+            nearest("FEATURE_WHATSAP_ENABLED", flags.into_iter()),
+            Some("FEATURE_WHATSAPP_ENABLED")
+        );
+        assert_eq!(
+            nearest("feature_database_type", flags.into_iter()),
+            Some("FEATURE_DATABASE_TYPE")
+        );
+        assert_eq!(nearest("FEATURE_NEW_CHECKOUT", flags.into_iter()), None);
+    }
+
+    #[test]
+    fn an_unparsable_line_is_described_by_number_and_name_without_its_value() {
+        let content = "A=1\nTOKEN=\"s3cr3t\nB=2\n";
+        let reason = unparsable_line(content, "TOKEN=\"s3cr3t\nB=2\n");
+        assert_eq!(
+            reason,
+            "cannot parse line 2 (the one that sets TOKEN): check its quotes and escapes"
+        );
+    }
+}

@@ -1,0 +1,436 @@
+//! [`FlagValue`]: how one variable's text becomes a typed value, and back.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// A type that one environment variable can hold.
+///
+/// Implemented for `bool`, every integer type, `f32`, `f64`, `String`, `PathBuf`,
+/// [`SecretString`], [`Duration`], `Option<T>` and `Vec<T>` (comma-separated), and by
+/// `#[derive(FlagValue)]` for fieldless enums.
+///
+/// An empty variable counts as unset and never reaches [`FlagValue::parse_env`]: the flag's
+/// default applies instead.
+///
+/// ```
+/// use flags_core::FlagValue;
+///
+/// assert_eq!(bool::parse_env(" Yes ").unwrap(), true);
+/// assert_eq!(<Vec<u16>>::parse_env("80, 443").unwrap(), vec![80, 443]);
+/// assert_eq!(std::time::Duration::from_secs(5400).to_env(), "1h30m");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read from an environment variable",
+    label = "this field's type does not implement `FlagValue`",
+    note = "derive `FlagValue` for a fieldless enum, implement `FlagValue` for `{Self}`, or read the field with serde: #[flag(serde)]"
+)]
+pub trait FlagValue: Sized {
+    /// The values a fieldless enum accepts, as written in variables; empty for other types.
+    const VALUES: &'static [&'static str] = &[];
+
+    /// Whether every value of this type is secret, whatever the field says ([`SecretString`]).
+    const SECRET: bool = false;
+
+    /// Parses the text of one variable; `text` is never empty or only whitespace.
+    fn parse_env(text: &str) -> Result<Self, ValueError>;
+
+    /// The text that [`FlagValue::parse_env`] turns back into this value.
+    fn to_env(&self) -> String;
+
+    /// The value of a flag whose variable is unset and which has no default; `None` makes the
+    /// flag required. `Option<T>` returns `Some(None)`.
+    fn unset() -> Option<Self> {
+        None
+    }
+}
+
+/// Why a variable's text is not a valid value: what was expected instead.
+///
+/// It never holds the text itself, so it can be shown for a secret flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError {
+    expected: Cow<'static, str>,
+}
+
+impl ValueError {
+    /// An error that says what a valid value looks like: `ValueError::expected("a port number")`.
+    pub fn expected(what: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            expected: what.into(),
+        }
+    }
+
+    /// An error for a value that must be one of `values`.
+    pub fn one_of(values: &[&str]) -> Self {
+        Self::expected(format!("one of: {}", values.join(", ")))
+    }
+
+    /// What a valid value looks like, e.g. `one of: sqlite, postgresql`.
+    pub fn what_was_expected(&self) -> &str {
+        &self.expected
+    }
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected {}", self.expected)
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+const BOOL_EXPECTED: &str = "a boolean: true/false, 1/0, yes/no or on/off";
+
+impl FlagValue for bool {
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        let text = text.trim();
+        let is = |spelling: &str| text.eq_ignore_ascii_case(spelling);
+        if is("true") || is("1") || is("yes") || is("on") {
+            Ok(true)
+        } else if is("false") || is("0") || is("no") || is("off") {
+            Ok(false)
+        } else {
+            Err(ValueError::expected(BOOL_EXPECTED))
+        }
+    }
+
+    fn to_env(&self) -> String {
+        self.to_string()
+    }
+}
+
+macro_rules! integers {
+    ($($int:ty)*) => {$(
+        impl FlagValue for $int {
+            fn parse_env(text: &str) -> Result<Self, ValueError> {
+                text.trim().parse().map_err(|_| {
+                    ValueError::expected(format!(
+                        "an integer from {} to {}",
+                        <$int>::MIN,
+                        <$int>::MAX
+                    ))
+                })
+            }
+
+            fn to_env(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+
+integers!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
+
+macro_rules! floats {
+    ($($float:ty)*) => {$(
+        impl FlagValue for $float {
+            fn parse_env(text: &str) -> Result<Self, ValueError> {
+                text.trim()
+                    .parse()
+                    .map_err(|_| ValueError::expected("a number such as 0.5, 10 or 1e-3"))
+            }
+
+            fn to_env(&self) -> String {
+                // Display prints the shortest text that parses back to the same value.
+                self.to_string()
+            }
+        }
+    )*};
+}
+
+floats!(f32 f64);
+
+impl FlagValue for String {
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        Ok(text.to_owned())
+    }
+
+    fn to_env(&self) -> String {
+        self.clone()
+    }
+}
+
+impl FlagValue for PathBuf {
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        Ok(PathBuf::from(text))
+    }
+
+    fn to_env(&self) -> String {
+        self.to_string_lossy().into_owned()
+    }
+}
+
+impl FlagValue for SecretString {
+    const SECRET: bool = true;
+
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        Ok(SecretString::from(text))
+    }
+
+    fn to_env(&self) -> String {
+        self.expose_secret().to_owned()
+    }
+}
+
+const DURATION_EXPECTED: &str = "a duration such as 30s, 5m, 1h30m or 250ms";
+
+impl FlagValue for Duration {
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        humantime::parse_duration(text.trim()).map_err(|_| ValueError::expected(DURATION_EXPECTED))
+    }
+
+    /// The shortest text in hours, minutes, seconds and sub-second units: `1h30m`, `250ms`.
+    fn to_env(&self) -> String {
+        if self.is_zero() {
+            return "0s".to_owned();
+        }
+        let seconds = self.as_secs();
+        let nanos = self.subsec_nanos();
+        let parts = [
+            (seconds / 3600, "h"),
+            (seconds / 60 % 60, "m"),
+            (seconds % 60, "s"),
+            (u64::from(nanos / 1_000_000), "ms"),
+            (u64::from(nanos / 1_000 % 1_000), "us"),
+            (u64::from(nanos % 1_000), "ns"),
+        ];
+        parts
+            .iter()
+            .filter(|(count, _)| *count > 0)
+            .map(|(count, unit)| format!("{count}{unit}"))
+            .collect()
+    }
+}
+
+impl<T: FlagValue> FlagValue for Option<T> {
+    const VALUES: &'static [&'static str] = T::VALUES;
+    const SECRET: bool = T::SECRET;
+
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        T::parse_env(text).map(Some)
+    }
+
+    /// The inner value's text, or the empty text (which counts as unset) for `None`.
+    fn to_env(&self) -> String {
+        self.as_ref().map(T::to_env).unwrap_or_default()
+    }
+
+    fn unset() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl<T: FlagValue> FlagValue for Vec<T> {
+    const VALUES: &'static [&'static str] = T::VALUES;
+    const SECRET: bool = T::SECRET;
+
+    /// Comma-separated items, each trimmed; empty items (`a,,b`, a trailing comma) are skipped.
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .enumerate()
+            .map(|(index, item)| {
+                T::parse_env(item).map_err(|error| {
+                    ValueError::expected(format!(
+                        "{} for item {} of the comma-separated list",
+                        error.what_was_expected(),
+                        index + 1
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    fn to_env(&self) -> String {
+        self.iter().map(T::to_env).collect::<Vec<_>>().join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn bool_accepts_every_documented_spelling_in_any_case_with_spaces() {
+        for text in ["true", "TRUE", " 1", "yes ", "On", "\tYES\n"] {
+            assert_eq!(bool::parse_env(text), Ok(true), "{text:?}");
+        }
+        for text in ["false", "False", "0", "NO", " off "] {
+            assert_eq!(bool::parse_env(text), Ok(false), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn bool_error_lists_the_accepted_spellings() {
+        let error = bool::parse_env("maybe").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "expected a boolean: true/false, 1/0, yes/no or on/off"
+        );
+    }
+
+    #[test]
+    fn integer_error_names_the_range_of_the_type() {
+        assert_eq!(
+            u16::parse_env("80800").unwrap_err().what_was_expected(),
+            "an integer from 0 to 65535"
+        );
+        assert_eq!(
+            i8::parse_env("x").unwrap_err().what_was_expected(),
+            "an integer from -128 to 127"
+        );
+        assert_eq!(u16::parse_env(" 8080 "), Ok(8080));
+    }
+
+    #[test]
+    fn float_accepts_plain_and_scientific_notation() {
+        assert_eq!(f64::parse_env("0.5"), Ok(0.5));
+        assert_eq!(f32::parse_env(" 1e-3 "), Ok(1e-3));
+        assert!(f64::parse_env("half").is_err());
+    }
+
+    #[test]
+    fn strings_and_paths_keep_their_text_exactly() {
+        assert_eq!(String::parse_env(" a b ").unwrap(), " a b ");
+        assert_eq!(
+            PathBuf::parse_env("/var/lib/app").unwrap(),
+            PathBuf::from("/var/lib/app")
+        );
+    }
+
+    #[test]
+    fn secret_string_is_secret_by_type_and_keeps_its_text() {
+        const { assert!(<SecretString as FlagValue>::SECRET) };
+        const { assert!(<Option<SecretString> as FlagValue>::SECRET) };
+        const { assert!(!<Option<String> as FlagValue>::SECRET) };
+        let secret = SecretString::parse_env("s3cr3t").unwrap();
+        assert_eq!(secret.expose_secret(), "s3cr3t");
+    }
+
+    #[test]
+    fn durations_parse_the_documented_forms() {
+        assert_eq!(Duration::parse_env("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(Duration::parse_env("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(Duration::parse_env("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(Duration::parse_env("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(
+            Duration::parse_env("soon").unwrap_err().what_was_expected(),
+            DURATION_EXPECTED
+        );
+    }
+
+    #[test]
+    fn durations_render_compactly() {
+        assert_eq!(Duration::ZERO.to_env(), "0s");
+        assert_eq!(Duration::from_secs(5400).to_env(), "1h30m");
+        assert_eq!(Duration::from_millis(1250).to_env(), "1s250ms");
+        assert_eq!(Duration::from_secs(90000).to_env(), "25h");
+    }
+
+    #[test]
+    fn option_is_the_inner_value_and_unset_means_none() {
+        assert_eq!(<Option<u8>>::parse_env("7"), Ok(Some(7)));
+        assert_eq!(<Option<u8>>::unset(), Some(None));
+        assert_eq!(<u8>::unset(), None);
+        assert_eq!(None::<u8>.to_env(), "");
+    }
+
+    #[test]
+    fn list_items_are_trimmed_and_empty_items_skipped() {
+        assert_eq!(
+            <Vec<String>>::parse_env(" a, b ,,c,").unwrap(),
+            vec!["a", "b", "c"]
+        );
+    }
+
+    #[test]
+    fn list_error_names_the_bad_item() {
+        assert_eq!(
+            <Vec<u8>>::parse_env("1, x, 3").unwrap_err().to_string(),
+            "expected an integer from 0 to 255 for item 2 of the comma-separated list"
+        );
+    }
+
+    fn round_trips<T: FlagValue + PartialEq + fmt::Debug>(value: T) -> Result<(), TestCaseError> {
+        let text = value.to_env();
+        prop_assert_eq!(T::parse_env(&text), Ok(value), "text {:?}", text);
+        Ok(())
+    }
+
+    fn never_panics<T: FlagValue>(text: &str) {
+        let _ = T::parse_env(text);
+    }
+
+    proptest! {
+        #[test]
+        fn no_text_makes_a_parser_panic(text in any::<String>()) {
+            never_panics::<bool>(&text);
+            never_panics::<u8>(&text);
+            never_panics::<i64>(&text);
+            never_panics::<u128>(&text);
+            never_panics::<f64>(&text);
+            never_panics::<String>(&text);
+            never_panics::<PathBuf>(&text);
+            never_panics::<SecretString>(&text);
+            never_panics::<Duration>(&text);
+            never_panics::<Option<u32>>(&text);
+            never_panics::<Vec<Duration>>(&text);
+        }
+
+        #[test]
+        fn durations_that_look_like_durations_never_panic(
+            text in "[0-9]{1,25}(\\.[0-9]{0,12})?(ns|us|ms|s|m|h|d|w|M|y){0,2}",
+        ) {
+            never_panics::<Duration>(&text);
+        }
+
+        #[test]
+        fn bools_round_trip(value in any::<bool>()) { round_trips(value)?; }
+
+        #[test]
+        fn integers_round_trip(a in any::<u8>(), b in any::<i32>(), c in any::<u64>(), d in any::<i128>()) {
+            round_trips(a)?;
+            round_trips(b)?;
+            round_trips(c)?;
+            round_trips(d)?;
+        }
+
+        #[test]
+        fn floats_round_trip(a in proptest::num::f64::NORMAL | proptest::num::f64::ZERO, b in proptest::num::f32::ANY) {
+            round_trips(a)?;
+            if !b.is_nan() {
+                round_trips(b)?;
+            }
+        }
+
+        #[test]
+        fn non_blank_strings_round_trip(value in ".*[^\\s].*") {
+            round_trips(value.clone())?;
+            round_trips(PathBuf::from(value))?;
+        }
+
+        #[test]
+        fn durations_round_trip(seconds in 0u64..10_000_000_000, nanos in 0u32..1_000_000_000) {
+            round_trips(Duration::new(seconds, nanos))?;
+        }
+
+        #[test]
+        fn options_round_trip(value in any::<u16>()) { round_trips(Some(value))?; }
+
+        #[test]
+        fn lists_of_trimmed_items_round_trip(items in proptest::collection::vec("[a-z0-9_.-]+", 1..8)) {
+            round_trips(items)?;
+        }
+
+        #[test]
+        fn lists_of_numbers_round_trip(items in proptest::collection::vec(any::<i32>(), 1..8)) {
+            round_trips(items)?;
+        }
+    }
+}

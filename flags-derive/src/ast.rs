@@ -1,0 +1,171 @@
+//! The intermediate representation: built once from syn, then only read.
+
+use syn::{Attribute, Data, DeriveInput, Fields, Generics, Ident, Type};
+
+use crate::attr::{self, FieldAttrs, StructAttrs};
+use crate::ctxt::Ctxt;
+
+/// A struct deriving `FeatureFlags`.
+pub struct Input<'a> {
+    pub ident: &'a Ident,
+    pub generics: &'a Generics,
+    pub attrs: StructAttrs,
+    pub fields: Vec<Field<'a>>,
+}
+
+/// One field: one flag.
+pub struct Field<'a> {
+    pub ident: &'a Ident,
+    pub ty: &'a Type,
+    pub attrs: FieldAttrs,
+    /// The doc comment, lines joined with `\n`.
+    pub description: String,
+    /// The variable: `env`, or the prefix and the field name in upper case.
+    pub env: String,
+}
+
+impl<'a> Input<'a> {
+    /// The IR of `node`, or `None` (with the reason recorded) when it is not a struct with named
+    /// fields.
+    pub fn from_syn(cx: &Ctxt, node: &'a DeriveInput) -> Option<Self> {
+        let fields = match &node.data {
+            Data::Struct(data) => match &data.fields {
+                Fields::Named(fields) => &fields.named,
+                Fields::Unnamed(fields) => {
+                    cx.error_spanned_by(
+                        fields,
+                        "`FeatureFlags` needs named fields: each field is a flag named after it",
+                    );
+                    return None;
+                }
+                Fields::Unit => {
+                    cx.error_spanned_by(
+                        &node.ident,
+                        "`FeatureFlags` needs a struct with named fields, one per flag",
+                    );
+                    return None;
+                }
+            },
+            Data::Enum(data) => {
+                cx.error_spanned_by(
+                    data.enum_token,
+                    "`FeatureFlags` is derived for a struct of flags; for an enum that one flag \
+                     can hold, derive `FlagValue`",
+                );
+                return None;
+            }
+            Data::Union(data) => {
+                cx.error_spanned_by(
+                    data.union_token,
+                    "`FeatureFlags` is derived for a struct with named fields, not a union",
+                );
+                return None;
+            }
+        };
+        let attrs = attr::struct_attrs(cx, &node.attrs);
+        let prefix = attrs
+            .prefix
+            .as_ref()
+            .map(|prefix| prefix.value())
+            .unwrap_or_default();
+        let fields = fields
+            .iter()
+            .filter_map(|field| {
+                let ident = field.ident.as_ref()?;
+                let attrs = attr::field_attrs(cx, &field.attrs);
+                let env = match &attrs.env {
+                    Some(env) => env.value(),
+                    None => format!("{prefix}{}", unraw(ident).to_uppercase()),
+                };
+                Some(Field {
+                    ident,
+                    ty: &field.ty,
+                    attrs,
+                    description: doc_comment(&field.attrs),
+                    env,
+                })
+            })
+            .collect();
+        Some(Input {
+            ident: &node.ident,
+            generics: &node.generics,
+            attrs,
+            fields,
+        })
+    }
+}
+
+impl Field<'_> {
+    /// The field's name as the user reads it (`type` for `r#type`).
+    pub fn name(&self) -> String {
+        unraw(self.ident)
+    }
+}
+
+pub fn unraw(ident: &Ident) -> String {
+    let name = ident.to_string();
+    name.strip_prefix("r#").map(str::to_owned).unwrap_or(name)
+}
+
+/// The text of `///` comments: one leading space removed from each line, blank edges trimmed.
+pub fn doc_comment(attrs: &[Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(doc) => match &doc.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => Some(text.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .flat_map(|text| {
+            text.split('\n')
+                .map(|line| line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    lines.join("\n").trim().to_owned()
+}
+
+/// A type as a person writes it: `Option<SecretString>`, `HashMap<String, u32>`, `&'static str`.
+pub fn type_name(ty: &Type) -> String {
+    let mut text = String::new();
+    write_tokens(quote::ToTokens::to_token_stream(ty), &mut text);
+    text
+}
+
+fn write_tokens(tokens: proc_macro2::TokenStream, text: &mut String) {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut previous_was_word = false;
+    for token in tokens {
+        let is_word = matches!(token, TokenTree::Ident(_) | TokenTree::Literal(_));
+        if is_word && previous_was_word {
+            text.push(' ');
+        }
+        previous_was_word = is_word;
+        match token {
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::None => ("", ""),
+                };
+                text.push_str(open);
+                write_tokens(group.stream(), text);
+                text.push_str(close);
+            }
+            TokenTree::Punct(punct) => {
+                text.push(punct.as_char());
+                if matches!(punct.as_char(), ',' | ';') {
+                    text.push(' ');
+                }
+            }
+            token => text.push_str(&token.to_string()),
+        }
+    }
+}

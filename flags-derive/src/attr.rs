@@ -1,0 +1,328 @@
+//! Parsing of `#[flags(...)]`, `#[flag(...)]` and `#[flag_value(...)]` into typed attributes.
+//!
+//! A malformed key is recorded and its value skipped, so the rest of the attribute is still read
+//! and every mistake is reported in one build.
+
+use proc_macro2::TokenTree;
+use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
+use syn::parse::ParseStream;
+use syn::{Attribute, Expr, Ident, LitStr, Token};
+
+use crate::ctxt::Ctxt;
+use crate::suggest::did_you_mean;
+use crate::symbol::*;
+
+/// `#[flags(...)]` on the struct.
+#[derive(Default)]
+pub struct StructAttrs {
+    pub prefix: Option<LitStr>,
+    pub deny_unknown: Option<Ident>,
+}
+
+/// Every `#[flag(...)]` on one field, merged.
+#[derive(Default)]
+pub struct FieldAttrs {
+    pub default: Option<Expr>,
+    pub env: Option<LitStr>,
+    pub requires: Vec<Requirement>,
+    pub public: Option<Public>,
+    pub secret: Option<Ident>,
+    pub status: Option<LitStr>,
+    pub serde: Option<Ident>,
+}
+
+/// One `requires = …`, with the `when = …` of the same `#[flag(...)]` if there is one.
+pub struct Requirement {
+    pub when: Option<Expr>,
+    pub targets: Vec<LitStr>,
+}
+
+/// `public` or `public = "name"`.
+pub struct Public {
+    pub key: Ident,
+    pub name: Option<LitStr>,
+}
+
+/// `#[flag_value(...)]` on one enum variant.
+#[derive(Default)]
+pub struct VariantAttrs {
+    pub rename: Option<LitStr>,
+    pub aliases: Vec<LitStr>,
+}
+
+pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
+    let mut parsed = StructAttrs::default();
+    for attr in attrs {
+        if attr.path().is_ident(FLAG) {
+            cx.error_spanned_by(
+                attr,
+                "#[flag(...)] belongs on a field; on the struct write #[flags(...)]",
+            );
+        }
+    }
+    for_each_key(cx, attrs, FLAGS, STRUCT_KEYS, |key, meta| {
+        match key.to_string().as_str() {
+            PREFIX => set_once(cx, &mut parsed.prefix, key, string(meta, key)?),
+            DENY_UNKNOWN => {
+                set_once(
+                    cx,
+                    &mut parsed.deny_unknown,
+                    key,
+                    no_value(meta, FLAGS, key)?,
+                );
+            }
+            _ => unreachable_key(key)?,
+        }
+        Ok(())
+    });
+    parsed
+}
+
+pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+    let mut parsed = FieldAttrs::default();
+    for attr in attrs {
+        if attr.path().is_ident(FLAGS) {
+            cx.error_spanned_by(
+                attr,
+                "#[flags(...)] belongs on the struct; on a field write #[flag(...)]",
+            );
+        }
+    }
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident(FLAG)) {
+        // `when` and `requires` pair up within one #[flag(...)].
+        let mut when: Option<(Ident, Expr)> = None;
+        let mut requires: Option<(Ident, Vec<LitStr>)> = None;
+        for_each_key(
+            cx,
+            std::slice::from_ref(attr),
+            FLAG,
+            FIELD_KEYS,
+            |key, meta| {
+                match key.to_string().as_str() {
+                    DEFAULT => set_once(cx, &mut parsed.default, key, expr(meta, key)?),
+                    ENV => set_once(cx, &mut parsed.env, key, env_name(meta, key)?),
+                    REQUIRES => {
+                        let targets = targets(meta, key)?;
+                        set_once(cx, &mut requires, key, (key.clone(), targets));
+                    }
+                    WHEN => {
+                        let value = expr(meta, key)?;
+                        set_once(cx, &mut when, key, (key.clone(), value));
+                    }
+                    PUBLIC => {
+                        let name = if meta.input.peek(Token![=]) {
+                            Some(string(meta, key)?)
+                        } else {
+                            None
+                        };
+                        let public = Public {
+                            key: key.clone(),
+                            name,
+                        };
+                        set_once(cx, &mut parsed.public, key, public);
+                    }
+                    SECRET => set_once(cx, &mut parsed.secret, key, no_value(meta, FLAG, key)?),
+                    STATUS => set_once(cx, &mut parsed.status, key, string(meta, key)?),
+                    SERDE => set_once(cx, &mut parsed.serde, key, no_value(meta, FLAG, key)?),
+                    _ => unreachable_key(key)?,
+                }
+                Ok(())
+            },
+        );
+        match (when, requires) {
+            (when, Some((key, targets))) => {
+                let when = when.map(|(_, value)| value);
+                if when.is_none() && parsed.requires.iter().any(|r| r.when.is_none()) {
+                    cx.error_spanned_by(
+                        &key,
+                        "duplicate `requires`; list every variable in one: requires = [\"A\", \"B\"]",
+                    );
+                }
+                parsed.requires.push(Requirement { when, targets });
+            }
+            (Some((key, _)), None) => cx.error_spanned_by(
+                key,
+                "`when` needs a `requires` in the same #[flag(...)] to say what that value requires",
+            ),
+            (None, None) => {}
+        }
+    }
+    parsed
+}
+
+pub fn variant_attrs(cx: &Ctxt, attrs: &[Attribute]) -> VariantAttrs {
+    let mut parsed = VariantAttrs::default();
+    for_each_key(cx, attrs, FLAG_VALUE, VARIANT_KEYS, |key, meta| {
+        match key.to_string().as_str() {
+            RENAME => set_once(cx, &mut parsed.rename, key, string(meta, key)?),
+            ALIAS => parsed.aliases.push(string(meta, key)?),
+            _ => unreachable_key(key)?,
+        }
+        Ok(())
+    });
+    parsed
+}
+
+/// Calls `parse` for each known key of each `#[name(...)]` in `attrs`; reports unknown keys with
+/// a suggestion, and records `parse`'s errors without stopping.
+fn for_each_key(
+    cx: &Ctxt,
+    attrs: &[Attribute],
+    name: &str,
+    keys: &[&str],
+    mut parse: impl FnMut(&Ident, &ParseNestedMeta) -> syn::Result<()>,
+) {
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident(name)) {
+        if let syn::Meta::Path(path) = &attr.meta {
+            cx.error_spanned_by(path, format!("#[{name}] needs keys: {}", example(name)));
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            let key = match meta.path.get_ident() {
+                Some(key) if keys.contains(&key.to_string().as_str()) => key,
+                _ => {
+                    let path = &meta.path;
+                    let key = path.to_token_stream().to_string().replace(' ', "");
+                    cx.error_spanned_by(
+                        path,
+                        format!(
+                            "unknown key `{key}` in #[{name}(...)]{}",
+                            did_you_mean(&key, keys)
+                        ),
+                    );
+                    return skip_value(meta.input);
+                }
+            };
+            if let Err(error) = parse(key, &meta) {
+                cx.syn_error(error);
+                skip_value(meta.input)?;
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            cx.syn_error(error);
+        }
+    }
+}
+
+/// How an attribute is written, for messages.
+fn example(name: &str) -> &'static str {
+    match name {
+        FLAGS => "#[flags(prefix = \"APP_\")]",
+        FLAG => "#[flag(default = …)], #[flag(env = \"NAME\")], …",
+        _ => "#[flag_value(rename = \"…\")]",
+    }
+}
+
+/// Consumes what is left of one key's value, up to the next comma.
+fn skip_value(input: ParseStream) -> syn::Result<()> {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<TokenTree>()?;
+    }
+    Ok(())
+}
+
+fn set_once<T>(cx: &Ctxt, slot: &mut Option<T>, key: &Ident, value: T) {
+    if slot.is_some() {
+        cx.error_spanned_by(key, format!("duplicate `{key}`; give it once"));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+fn unreachable_key(key: &Ident) -> syn::Result<()> {
+    Err(syn::Error::new_spanned(key, "this key is not handled here"))
+}
+
+/// The `=` after `key`, or an error showing how to write it.
+fn value<'a>(
+    meta: &'a ParseNestedMeta,
+    key: &Ident,
+    example: &str,
+) -> syn::Result<ParseStream<'a>> {
+    if meta.input.peek(Token![=]) {
+        meta.value()
+    } else {
+        Err(syn::Error::new_spanned(
+            key,
+            format!("`{key}` needs a value: {example}"),
+        ))
+    }
+}
+
+/// An error at the next token of `input` (or at `key` when there is none).
+fn error_at_value(input: ParseStream, key: &Ident, message: String) -> syn::Error {
+    match input.fork().parse::<TokenTree>() {
+        Ok(token) => syn::Error::new_spanned(token, message),
+        Err(_) => syn::Error::new_spanned(key, message),
+    }
+}
+
+fn string(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
+    let example = format!("{key} = \"…\"");
+    let input = value(meta, key, &example)?;
+    if input.peek(LitStr) {
+        input.parse()
+    } else {
+        let message = format!("`{key}` takes a string literal: {example}");
+        Err(error_at_value(input, key, message))
+    }
+}
+
+fn env_name(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
+    let name = string(meta, key)?;
+    let text = name.value();
+    if text.is_empty() || text.contains(['=', '\0']) {
+        return Err(syn::Error::new_spanned(
+            &name,
+            "`env` must be a non-empty variable name without `=`",
+        ));
+    }
+    Ok(name)
+}
+
+fn expr(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<Expr> {
+    let input = value(meta, key, &format!("{key} = EXPR"))?;
+    input.parse::<Expr>().map_err(|_| {
+        let message = format!(
+            "`{key}` takes an expression of the field's type: a literal, a path, a call or a \
+             macro (name anything else with a `const`)"
+        );
+        error_at_value(input, key, message)
+    })
+}
+
+fn no_value(meta: &ParseNestedMeta, attribute: &str, key: &Ident) -> syn::Result<Ident> {
+    if meta.input.is_empty() || meta.input.peek(Token![,]) {
+        Ok(key.clone())
+    } else {
+        let message = format!("`{key}` takes no value: write #[{attribute}({key})]");
+        Err(error_at_value(meta.input, key, message))
+    }
+}
+
+/// `"X"` or `["X", "Y"]`.
+fn targets(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<Vec<LitStr>> {
+    let example = "requires = \"VAR\" or requires = [\"VAR\", \"field\"]";
+    let input = value(meta, key, example)?;
+    let message =
+        || format!("`{key}` takes a flag's variable or field name, or a list of them: {example}");
+    if input.peek(LitStr) {
+        return Ok(vec![input.parse()?]);
+    }
+    if !input.peek(syn::token::Bracket) {
+        return Err(error_at_value(input, key, message()));
+    }
+    let list;
+    syn::bracketed!(list in input);
+    let targets = list.parse_terminated(|item| item.parse::<LitStr>(), Token![,]);
+    match targets {
+        Ok(targets) if !targets.is_empty() => Ok(targets.into_iter().collect()),
+        Ok(_) => Err(syn::Error::new_spanned(
+            key,
+            format!("`{key}` needs at least one name: {example}"),
+        )),
+        Err(error) => Err(syn::Error::new(error.span(), message())),
+    }
+}

@@ -1,0 +1,37 @@
+//! An accumulator of diagnostics, so one build reports every mistake (after serde's `Ctxt`).
+
+use std::cell::RefCell;
+use std::fmt::Display;
+
+use quote::ToTokens;
+
+#[derive(Default)]
+pub struct Ctxt {
+    errors: RefCell<Vec<syn::Error>>,
+}
+
+impl Ctxt {
+    /// Records an error pointing at `tokens`.
+    pub fn error_spanned_by(&self, tokens: impl ToTokens, message: impl Display) {
+        self.errors
+            .borrow_mut()
+            .push(syn::Error::new_spanned(tokens.into_token_stream(), message));
+    }
+
+    /// Records an error syn produced.
+    pub fn syn_error(&self, error: syn::Error) {
+        self.errors.borrow_mut().push(error);
+    }
+
+    /// Every recorded error, combined into one, or `Ok` when there is none.
+    pub fn check(self) -> syn::Result<()> {
+        let mut errors = self.errors.into_inner().into_iter();
+        let Some(mut combined) = errors.next() else {
+            return Ok(());
+        };
+        for error in errors {
+            combined.combine(error);
+        }
+        Err(combined)
+    }
+}

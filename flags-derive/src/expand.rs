@@ -1,0 +1,230 @@
+//! Code generation for `#[derive(FeatureFlags)]`, from an IR that validation has accepted.
+//!
+//! Everything is named through `::flags_core::__private`, so the output compiles with no `use` in
+//! scope and under `#![no_implicit_prelude]`.
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit};
+
+use crate::ast::{self, Field, Input};
+use crate::valid;
+
+pub fn derive(input: &Input) -> TokenStream {
+    let ident = input.ident;
+    let value_fns = input.fields.iter().map(value_fns);
+    let flags = input.fields.iter().map(|field| flag_meta(input, field));
+    let schema = schema(input);
+    let from_vars = from_vars(input);
+    quote! {
+        const _: () = {
+            #(#value_fns)*
+
+            #[automatically_derived]
+            impl ::flags_core::__private::FeatureFlags for #ident {
+                const FLAGS: &'static [::flags_core::__private::FlagMeta] = &[#(#flags),*];
+
+                #schema
+
+                #from_vars
+            }
+        };
+    }
+}
+
+/// One function per expression the user wrote (`default`, each `when`), returning the field's
+/// type: rustc checks each expression once, at its own span, against the field's type.
+fn value_fns(field: &Field) -> TokenStream {
+    let ty = field.ty;
+    let default = field.attrs.default.as_ref().map(|expr| {
+        let name = default_fn(field);
+        let body = value_of(expr);
+        quote!(fn #name() -> #ty { #body })
+    });
+    let whens = field
+        .attrs
+        .requires
+        .iter()
+        .enumerate()
+        .filter_map(|(index, requirement)| {
+            let expr = requirement.when.as_ref()?;
+            let name = when_fn(field, index);
+            let body = value_of(expr);
+            Some(quote!(fn #name() -> #ty { #body }))
+        });
+    quote! {
+        #default
+        #(#whens)*
+    }
+}
+
+/// A string literal becomes a string-like value (`String`, `PathBuf`, `SecretString`); anything
+/// else is taken as written.
+fn value_of(expr: &Expr) -> TokenStream {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => quote_spanned!(text.span()=> ::flags_core::__private::string_default(#text)),
+        expr => quote!(#expr),
+    }
+}
+
+/// `<T as FlagValue>::item`, or `<T as SerdeValue>::item` for a `serde` field, at the type's span:
+/// if the type cannot be read, every use fails alike and rustc reports it once, at the type.
+fn value_item(field: &Field, item: &str) -> TokenStream {
+    let ty = field.ty;
+    let item = Ident::new(item, ty.span());
+    if field.attrs.serde.is_some() {
+        quote_spanned!(ty.span()=> <#ty as ::flags_core::__private::SerdeValue>::#item)
+    } else {
+        quote_spanned!(ty.span()=> <#ty as ::flags_core::__private::FlagValue>::#item)
+    }
+}
+
+fn default_fn(field: &Field) -> Ident {
+    format_ident!("__default_{}", field.name())
+}
+
+fn when_fn(field: &Field, index: usize) -> Ident {
+    format_ident!("__when_{}_{}", field.name(), index)
+}
+
+fn flag_meta(input: &Input, field: &Field) -> TokenStream {
+    let ty = field.ty;
+    let name = field.name();
+    let env = &field.env;
+    let type_name = ast::type_name(ty);
+    let description = &field.description;
+    let default = default_text(field);
+    let values = if field.attrs.serde.is_some() {
+        quote!(&[])
+    } else {
+        value_item(field, "VALUES")
+    };
+    let requires = field
+        .attrs
+        .requires
+        .iter()
+        .enumerate()
+        .map(|(index, requirement)| {
+            let when = match &requirement.when {
+                Some(_) => {
+                    let when = when_fn(field, index);
+                    let to_env = value_item(field, "to_env");
+                    quote!(::flags_core::__private::Some(|| #to_env(&#when())))
+                }
+                None => quote!(::flags_core::__private::None),
+            };
+            let vars = requirement.targets.iter().filter_map(|target| {
+                valid::requires_target(input, &target.value()).map(|target| &target.env)
+            });
+            quote!(::flags_core::__private::Requirement::new(#when, &[#(#vars),*]))
+        });
+    let public = optional_str(valid::public_name(field));
+    let secret = if field.attrs.secret.is_some() {
+        quote!(true)
+    } else if field.attrs.serde.is_some() {
+        quote!(false)
+    } else {
+        value_item(field, "SECRET")
+    };
+    let status = optional_str(field.attrs.status.as_ref().map(|status| status.value()));
+    quote! {
+        ::flags_core::__private::FlagMeta::from_parts(::flags_core::__private::FlagMetaParts {
+            field: #name,
+            env: #env,
+            type_name: #type_name,
+            description: #description,
+            default: #default,
+            values: #values,
+            requires: &[#(#requires),*],
+            public: #public,
+            secret: #secret,
+            status: #status,
+        })
+    }
+}
+
+/// The function behind `FlagMeta::default`.
+fn default_text(field: &Field) -> TokenStream {
+    match &field.attrs.default {
+        Some(_) => {
+            let to_env = value_item(field, "to_env");
+            let default = default_fn(field);
+            quote!(|| ::flags_core::__private::Some(#to_env(&#default())))
+        }
+        None => {
+            let unset = value_item(field, "unset");
+            quote!(|| ::flags_core::__private::unset_text(#unset))
+        }
+    }
+}
+
+fn optional_str(text: Option<String>) -> TokenStream {
+    match text {
+        Some(text) => quote!(::flags_core::__private::Some(#text)),
+        None => quote!(::flags_core::__private::None),
+    }
+}
+
+fn schema(input: &Input) -> TokenStream {
+    let ident = input.ident;
+    let prefix = input
+        .attrs
+        .prefix
+        .as_ref()
+        .map(|prefix| prefix.value())
+        .unwrap_or_default();
+    let deny_unknown = input.attrs.deny_unknown.is_some();
+    quote! {
+        fn __schema() -> &'static ::flags_core::__private::Schema {
+            static SCHEMA: ::flags_core::__private::Schema = ::flags_core::__private::Schema::new(
+                #prefix,
+                #deny_unknown,
+                <#ident as ::flags_core::__private::FeatureFlags>::FLAGS,
+            );
+            &SCHEMA
+        }
+    }
+}
+
+fn from_vars(input: &Input) -> TokenStream {
+    let parse = input.fields.iter().enumerate().map(|(index, field)| {
+        let ident = field.ident;
+        let index = Literal::usize_unsuffixed(index);
+        let parse = value_item(field, "parse_env");
+        let value = match &field.attrs.default {
+            Some(_) => {
+                let default = default_fn(field);
+                quote!(__fields.with_default(#index, #parse, #default))
+            }
+            None => {
+                let unset = value_item(field, "unset");
+                quote!(__fields.without_default(#index, #parse, #unset))
+            }
+        };
+        quote!(let #ident = #value;)
+    });
+    let idents: Vec<&Ident> = input.fields.iter().map(|field| field.ident).collect();
+    // Each value is `None` only after its problem was recorded.
+    let unwrap = (!idents.is_empty()).then(|| {
+        quote! {
+            let (#(::flags_core::__private::Some(#idents),)*) = (#(#idents,)*) else {
+                return ::flags_core::__private::Err(__fields.into_error());
+            };
+        }
+    });
+    quote! {
+        fn __from_vars(
+            vars: &::flags_core::__private::Vars,
+        ) -> ::flags_core::__private::Result<Self, ::flags_core::__private::FlagsError> {
+            let mut __fields = ::flags_core::__private::Fields::new(vars);
+            #(#parse)*
+            #unwrap
+            __fields.finish()?;
+            ::flags_core::__private::Ok(Self { #(#idents),* })
+        }
+    }
+}

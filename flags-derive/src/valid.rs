@@ -1,0 +1,177 @@
+//! Checks that need the whole struct. What passes here, expansion can rely on.
+
+use std::collections::HashMap;
+
+use syn::{Expr, ExprLit, Lit, Type};
+
+use crate::ast::{Field, Input};
+use crate::ctxt::Ctxt;
+use crate::suggest::nearest;
+
+pub fn check(cx: &Ctxt, input: &Input) {
+    check_generics(cx, input);
+    check_unique_vars(cx, input);
+    check_unique_public_names(cx, input);
+    for field in &input.fields {
+        check_requires_targets(cx, input, field);
+        check_public_is_not_secret(cx, field);
+        check_string_default_of_primitive(cx, field);
+        check_option_without_default(cx, field);
+    }
+}
+
+fn check_generics(cx: &Ctxt, input: &Input) {
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(
+            input.generics,
+            "`FeatureFlags` cannot be derived for a generic struct: give each field a concrete type",
+        );
+    }
+}
+
+fn check_unique_vars(cx: &Ctxt, input: &Input) {
+    let mut seen: HashMap<&str, &Field> = HashMap::new();
+    for field in &input.fields {
+        if let Some(first) = seen.insert(&field.env, field) {
+            let message = format!(
+                "`{}` is already the variable of `{}`; give this field its own `env = \"…\"`",
+                field.env,
+                first.name()
+            );
+            match &field.attrs.env {
+                Some(env) => cx.error_spanned_by(env, message),
+                None => cx.error_spanned_by(field.ident, message),
+            }
+            seen.insert(&first.env, first);
+        }
+    }
+}
+
+fn check_unique_public_names(cx: &Ctxt, input: &Input) {
+    let mut seen: HashMap<String, &Field> = HashMap::new();
+    for field in &input.fields {
+        let Some(public) = &field.attrs.public else {
+            continue;
+        };
+        let name = public_name(field).unwrap_or_default();
+        if let Some(first) = seen.get(&name) {
+            let message = format!(
+                "`{}` and `{}` are both public as \"{name}\"; give one `public = \"other_name\"`",
+                first.name(),
+                field.name()
+            );
+            match &public.name {
+                Some(lit) => cx.error_spanned_by(lit, message),
+                None => cx.error_spanned_by(&public.key, message),
+            }
+        } else {
+            seen.insert(name, field);
+        }
+    }
+}
+
+/// The name a `public` flag has in the public projection.
+pub fn public_name(field: &Field) -> Option<String> {
+    let public = field.attrs.public.as_ref()?;
+    Some(match &public.name {
+        Some(name) => name.value(),
+        None => field.name(),
+    })
+}
+
+/// The field a `requires` name refers to: by field name or by variable.
+pub fn requires_target<'i, 'a>(input: &'i Input<'a>, name: &str) -> Option<&'i Field<'a>> {
+    input
+        .fields
+        .iter()
+        .find(|field| field.name() == name)
+        .or_else(|| input.fields.iter().find(|field| field.env == name))
+}
+
+fn check_requires_targets(cx: &Ctxt, input: &Input, field: &Field) {
+    for requirement in &field.attrs.requires {
+        for target in &requirement.targets {
+            let name = target.value();
+            match requires_target(input, &name) {
+                Some(found) if std::ptr::eq(found, field) => {
+                    cx.error_spanned_by(target, "a flag cannot require itself");
+                }
+                Some(_) => {}
+                None => {
+                    let field_names: Vec<String> = input.fields.iter().map(Field::name).collect();
+                    let candidates = input.fields.iter().map(|other| other.env.as_str());
+                    let candidates = candidates.chain(field_names.iter().map(String::as_str));
+                    let suggestion = nearest(&name, candidates);
+                    let hint = match suggestion {
+                        Some(suggestion) => format!("; did you mean `{suggestion}`?"),
+                        None => String::from(
+                            "; name one of its fields, or its variable, and declare it if it is \
+                             not there yet",
+                        ),
+                    };
+                    cx.error_spanned_by(
+                        target,
+                        format!("`requires` names no flag of this struct: `{name}`{hint}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_public_is_not_secret(cx: &Ctxt, field: &Field) {
+    if let (Some(public), Some(_)) = (&field.attrs.public, &field.attrs.secret) {
+        cx.error_spanned_by(
+            &public.key,
+            "a `secret` flag cannot be `public`: the public projection is sent to frontends",
+        );
+    }
+}
+
+/// `default = "true"` on a `bool` would fail with a trait error inside the derive; say it plainly.
+fn check_string_default_of_primitive(cx: &Ctxt, field: &Field) {
+    let Some(Expr::Lit(ExprLit {
+        lit: Lit::Str(text),
+        ..
+    })) = &field.attrs.default
+    else {
+        return;
+    };
+    let Type::Path(path) = field.ty else { return };
+    let Some(ident) = path.path.get_ident() else {
+        return;
+    };
+    let primitive = ident.to_string();
+    let numeric = [
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64",
+    ];
+    if primitive == "bool" || numeric.contains(&primitive.as_str()) {
+        cx.error_spanned_by(
+            text,
+            format!(
+                "the default of a `{primitive}` is a Rust value, not its text: write default = {}",
+                text.value().trim()
+            ),
+        );
+    }
+}
+
+/// An `Option` with a default is never `None`: the declaration contradicts itself.
+fn check_option_without_default(cx: &Ctxt, field: &Field) {
+    let (Some(default), Type::Path(path)) = (&field.attrs.default, field.ty) else {
+        return;
+    };
+    if path
+        .path
+        .segments
+        .last()
+        .is_some_and(|last| last.ident == "Option")
+    {
+        cx.error_spanned_by(
+            default,
+            "an `Option` flag with a `default` is never `None`: drop the `Option`, or drop the \
+             default so that unset means `None`",
+        );
+    }
+}

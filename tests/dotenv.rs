@@ -1,0 +1,164 @@
+//! `Loader`: `.env` files in a temporary directory, stacked with maps; sources named in errors.
+
+use std::path::Path;
+
+use flags_core::{FeatureFlags, Loader, Problem, Source};
+
+#[derive(Debug, FeatureFlags)]
+#[flags(prefix = "FEATURE_")]
+struct Settings {
+    #[flag(default = false)]
+    whatsapp_enabled: bool,
+    #[flag(env = "PORT", default = 8080)]
+    port: u16,
+    #[flag(env = "GREETING")]
+    greeting: Option<String>,
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+#[test]
+fn later_sources_override_earlier_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = write(
+        dir.path(),
+        "base.env",
+        "FEATURE_WHATSAPP_ENABLED=true\nPORT=1000\n",
+    );
+    let prod = write(dir.path(), "prod.env", "PORT=2000\n");
+    let settings: Settings = Loader::new()
+        .file(&base)
+        .file(&prod)
+        .map([("GREETING", "hello")])
+        .load()
+        .unwrap();
+    assert!(settings.whatsapp_enabled);
+    assert_eq!(settings.port, 2000);
+    assert_eq!(settings.greeting.as_deref(), Some("hello"));
+
+    let settings: Settings = Loader::new()
+        .map([("PORT", "3000")])
+        .file(&prod)
+        .load()
+        .unwrap();
+    assert_eq!(settings.port, 2000);
+}
+
+#[test]
+fn an_empty_value_in_a_later_source_unsets_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = write(dir.path(), "base.env", "PORT=1000\n");
+    let settings: Settings = Loader::new()
+        .file(&base)
+        .map([("PORT", "")])
+        .load()
+        .unwrap();
+    assert_eq!(settings.port, 8080);
+}
+
+#[test]
+fn quotes_comments_and_export_follow_dotenv_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        ".env",
+        "\u{feff}# the first line has a byte order mark\n\
+         export FEATURE_WHATSAPP_ENABLED=yes # enabled for testing\n\
+         GREETING=\"hello, world\"\n\
+         PORT='9000'\n",
+    );
+    let settings: Settings = Loader::new().file(&file).load().unwrap();
+    assert!(settings.whatsapp_enabled);
+    assert_eq!(settings.greeting.as_deref(), Some("hello, world"));
+    assert_eq!(settings.port, 9000);
+}
+
+#[test]
+fn a_bad_value_names_the_file_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "prod.env", "PORT=eighty\n");
+    let error = Loader::new().file(&file).load::<Settings>().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "PORT: invalid value \"eighty\", expected an integer from 0 to 65535 (from .env file {})",
+            file.display()
+        )
+    );
+    match &error.problems()[0] {
+        Problem::Invalid {
+            source: Source::File(path),
+            ..
+        } => assert_eq!(**path, *file),
+        other => panic!("expected a value from the file, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_file_is_a_problem_reported_with_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.env");
+    let error = Loader::new()
+        .file(&missing)
+        .map([("PORT", "x")])
+        .load::<Settings>()
+        .unwrap_err();
+    let lines: Vec<String> = error.problems().iter().map(ToString::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{}: cannot read the .env file:",
+            missing.display()
+        )),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("PORT: invalid value \"x\""),
+        "{}",
+        lines[1]
+    );
+}
+
+#[test]
+fn an_optional_file_that_does_not_exist_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings: Settings = Loader::new()
+        .file_if_exists(dir.path().join(".env"))
+        .map([("PORT", "81")])
+        .load()
+        .unwrap();
+    assert_eq!(settings.port, 81);
+}
+
+#[test]
+fn an_unparsable_line_is_reported_by_number_and_variable_without_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "broken.env",
+        "PORT=81\nGREETING=\"canary-41d7 unterminated\n",
+    );
+    let error = Loader::new().file(&file).load::<Settings>().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: cannot parse line 2 (the one that sets GREETING): check its quotes and escapes",
+            file.display()
+        )
+    );
+}
+
+#[test]
+fn loading_a_file_never_touches_the_process_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "FLAGS_TEST_ONLY_IN_A_FILE_7F3A";
+    let file = write(dir.path(), ".env", &format!("{name}=1\nPORT=82\n"));
+    let settings: Settings = Loader::new().file(&file).load().unwrap();
+    assert_eq!(settings.port, 82);
+    assert!(std::env::var_os(name).is_none());
+}

@@ -1,0 +1,1 @@
+//! Integration tests of flags live in this package's test targets.

@@ -1,0 +1,8 @@
+use flags_core::FeatureFlags;
+
+#[derive(FeatureFlags)]
+struct Settings<T> {
+    value: T,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use flags_core::FlagValue;
+
+#[derive(FlagValue)]
+enum Backend {
+    #[flag_value(alias = "pg")]
+    Postgresql,
+    #[flag_value(rename = "PG")]
+    Postgres,
+    #[flag_value(alias = "a,b", renam = "c")]
+    Other,
+}
+
+fn main() {}

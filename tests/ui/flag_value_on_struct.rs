@@ -1,0 +1,8 @@
+use flags_core::FlagValue;
+
+#[derive(FlagValue)]
+struct Backend {
+    name: String,
+}
+
+fn main() {}
