@@ -1,1 +1,35 @@
-//! Integration tests of flags live in this package's test targets.
+//! Helpers shared by the integration tests of flags; the tests are this package's test targets.
+
+use std::sync::{Arc, Mutex};
+
+/// Runs `body` with a subscriber that records every event of this thread as text, one line per
+/// event (`LEVEL target: message fields`), without timestamps, colours or padding.
+pub fn capture_logs(body: impl FnOnce()) -> String {
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .without_time()
+        .finish();
+    tracing::subscriber::with_default(subscriber, body);
+    let bytes = buffer.0.lock().unwrap().clone();
+    let text = String::from_utf8(bytes).unwrap();
+    text.lines()
+        .map(|line| format!("{}\n", line.trim_start()))
+        .collect()
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use flags_core::secrecy::{ExposeSecret, SecretString};
 use flags_core::{FeatureFlags, FlagValue, FlagsError, Problem, ShownValue, Source};
+use flags_tests::capture_logs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FlagValue)]
 enum DatabaseType {
@@ -415,33 +416,4 @@ fn a_flags_error_is_a_std_error() {
         Box::new(Deployment::from_iter([("PORT", "1")]).unwrap_err());
     assert!(error.to_string().starts_with("ADMIN_TOKEN: required"));
     let _: &FlagsError = error.downcast_ref().unwrap();
-}
-
-/// Runs `body` with a subscriber that records every event of this thread as text.
-fn capture_logs(body: impl FnOnce()) -> String {
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .without_time()
-        .finish();
-    tracing::subscriber::with_default(subscriber, body);
-    let bytes = buffer.0.lock().unwrap().clone();
-    String::from_utf8(bytes).unwrap()
 }

@@ -42,6 +42,7 @@ fn the_derives_compile_without_a_prelude() {
         ("APP_ENABLED", "true"),
         ("APP_BACKEND", "postgres"),
         ("APP_PORT", "80"),
+        ("TOKEN", "t"),
     ]);
     let ::core::result::Result::Ok(settings) = settings else {
         ::core::panic!("the settings should load");
@@ -50,5 +51,9 @@ fn the_derives_compile_without_a_prelude() {
     ::core::assert!(::core::matches!(settings.backend, Backend::Postgresql));
     ::core::assert_eq!(settings.port, 80);
     ::core::assert_eq!(settings.name, "rose");
-    ::core::assert!(settings.token.is_none());
+    ::core::assert!(settings.token.is_some());
+    ::core::assert!(<Settings as ::flags_core::FeatureFlags>::validate(&settings).is_ok());
+    let public = <Settings as ::flags_core::FeatureFlags>::public_flags(&settings);
+    ::core::assert_eq!(public.len(), 1);
+    <Settings as ::flags_core::FeatureFlags>::log_state(&settings);
 }

@@ -54,3 +54,14 @@ fn bad_values_are_all_reported_before_the_application_starts() {
         ]
     );
 }
+
+#[test]
+fn whatsapp_without_its_variables_names_all_three() {
+    let output = rose(&[("FEATURE_WHATSAPP_ENABLED", OsStr::new("true"))]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "FEATURE_WHATSAPP_ENABLED: \"true\" requires WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TOKEN and \
+         WHATSAPP_VERIFY_TOKEN, which are not set (from process environment)\n"
+    );
+}

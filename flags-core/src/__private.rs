@@ -8,7 +8,9 @@ pub use std::string::String;
 pub use crate::error::FlagsError;
 pub use crate::flags::{FeatureFlags, Schema};
 pub use crate::meta::{FlagMeta, FlagMetaParts, Requirement};
+pub use crate::public::{PublicFlags, PublicValue};
 pub use crate::source::Vars;
+pub use crate::state::StateLog;
 pub use crate::value::{FlagValue, ValueError};
 
 use std::fmt;
@@ -57,9 +59,25 @@ impl<'a> Fields<'a> {
         self.parse(index, parse).or_unset(unset, self)
     }
 
-    /// Every problem found so far; call once every field is parsed.
+    /// Checks requirements on the values parsed so far.
+    pub fn requires(&mut self) -> Requires<'_> {
+        Requires {
+            flags: self.vars.schema().flags(),
+            vars: Some(self.vars),
+            problems: &mut self.problems,
+        }
+    }
+
+    /// Every problem found; call once every field is parsed. A clean load is remembered for
+    /// `log_state`.
     pub fn finish(self) -> Result<(), FlagsError> {
-        FlagsError::from_problems(self.problems).map_or(Ok(()), Err)
+        match FlagsError::from_problems(self.problems) {
+            Some(error) => Err(error),
+            None => {
+                self.vars.schema().record_sources(self.vars);
+                Ok(())
+            }
+        }
     }
 
     /// The error for a load in which some field could not be parsed.
@@ -128,6 +146,115 @@ impl<T> Parsed<T> {
     }
 }
 
+/// Checks `requires`: records an unmet requirement as a problem.
+pub struct Requires<'a> {
+    flags: &'static [FlagMeta],
+    /// The load's variables, to say where a value came from; `None` in `validate`.
+    vars: Option<&'a Vars>,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Requires<'_> {
+    /// When the flag at `index` has a value and `applies` to it, each target must be set:
+    /// `targets` holds each target's index and whether it is unset (`None` when it failed to
+    /// load, which is reported already).
+    pub fn require<T>(
+        &mut self,
+        index: usize,
+        value: Option<&T>,
+        applies: impl Fn(&T) -> bool,
+        to_env: fn(&T) -> String,
+        targets: &[(usize, Option<bool>)],
+    ) {
+        let Some(value) = value.filter(|value| applies(value)) else {
+            return;
+        };
+        let missing: Vec<&'static str> = targets
+            .iter()
+            .filter(|(_, unset)| *unset == Some(true))
+            .map(|(target, _)| self.flags[*target].env())
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let flag = &self.flags[index];
+        let value = if flag.is_secret() {
+            ShownValue::Redacted
+        } else {
+            ShownValue::Text(to_env(value))
+        };
+        self.problems.push(Problem::Unmet {
+            flag: flag.field(),
+            env: flag.env(),
+            value,
+            missing,
+            source: self.vars.map(|vars| vars.source_of(index)),
+        });
+    }
+}
+
+/// `FeatureFlags::validate`: runs `check` on a struct's values.
+pub fn validate(schema: &Schema, check: impl FnOnce(&mut Requires<'_>)) -> Result<(), FlagsError> {
+    let mut problems = Vec::new();
+    check(&mut Requires {
+        flags: schema.flags(),
+        vars: None,
+        problems: &mut problems,
+    });
+    FlagsError::from_problems(problems).map_or(Ok(()), Err)
+}
+
+/// A type whose values are on or off, so that `requires` without `when` means "when on".
+#[diagnostic::on_unimplemented(
+    message = "`requires` without `when` needs a flag that is on or off, and `{Self}` is neither",
+    label = "add `when = <value>` to say which value of this flag requires the others",
+    note = "a `bool` is on when `true`, an `Option` when `Some`"
+)]
+pub trait Switch: FlagValue {}
+
+impl Switch for bool {}
+
+impl<T: FlagValue> Switch for Option<T> {}
+
+/// Whether a switch is on.
+pub fn is_on<T: Switch>(value: &T) -> bool {
+    value.switched_on() == Some(true)
+}
+
+/// Whether `value` equals the `when` value, compared as variables' text.
+pub fn equals<T>(value: &T, when: fn() -> T, to_env: fn(&T) -> String) -> bool {
+    to_env(value) == to_env(&when())
+}
+
+/// A `public` flag of a secret type (such as `SecretString`) fails to compile through this.
+pub const fn public_flag_is_not_secret(secret: bool) {
+    assert!(
+        !secret,
+        "a `public` flag cannot have a secret type such as `SecretString`"
+    );
+}
+
+/// The public value of a `#[flag(serde)]` field, typed as serde_json types it.
+pub fn serde_public<T: serde::Serialize>(value: &T) -> PublicValue {
+    fn convert(value: serde_json::Value) -> PublicValue {
+        use serde_json::Value;
+        match value {
+            Value::Null => PublicValue::Null,
+            Value::Bool(value) => PublicValue::Bool(value),
+            Value::Number(number) => number
+                .as_u64()
+                .map(PublicValue::UInt)
+                .or_else(|| number.as_i64().map(PublicValue::Int))
+                .or_else(|| number.as_f64().map(PublicValue::Float))
+                .unwrap_or(PublicValue::Null),
+            Value::String(text) => PublicValue::String(text),
+            Value::Array(items) => PublicValue::List(items.into_iter().map(convert).collect()),
+            object @ Value::Object(_) => PublicValue::String(object.to_string()),
+        }
+    }
+    serde_json::to_value(value).map_or(PublicValue::Null, convert)
+}
+
 /// How a `#[flag(serde)]` field is read (envy's rules) and shown (`Debug`), with the same
 /// functions as [`FlagValue`] so generated code treats both alike.
 #[diagnostic::on_unimplemented(
@@ -138,6 +265,8 @@ pub trait SerdeValue: Sized {
     fn parse_env(text: &str) -> Result<Self, ValueError>;
     fn unset() -> Option<Self>;
     fn to_env(&self) -> String;
+    fn is_unset(&self) -> bool;
+    fn switched_on(&self) -> Option<bool>;
 }
 
 impl<T: DeserializeOwned + fmt::Debug> SerdeValue for T {
@@ -163,6 +292,15 @@ impl<T: DeserializeOwned + fmt::Debug> SerdeValue for T {
     fn to_env(&self) -> String {
         format!("{self:?}")
     }
+
+    /// Only `None` counts as unset: serde types have no empty value in general.
+    fn is_unset(&self) -> bool {
+        self.to_env() == "None"
+    }
+
+    fn switched_on(&self) -> Option<bool> {
+        None
+    }
 }
 
 /// The text `FlagMeta::default` gives for a field without a default: `""` (unset) when the type
@@ -171,16 +309,16 @@ pub fn unset_text<T>(unset: fn() -> Option<T>) -> Option<String> {
     unset().map(|_| String::new())
 }
 
-/// A string literal default, converted to the field's string-like type.
+/// A string literal `default` or `when` value, converted to the field's string-like type.
 pub fn string_default<T: StringDefault>(text: &'static str) -> T {
     T::from_literal(text)
 }
 
-/// A type whose default may be written as a string literal: `#[flag(default = "text")]`.
+/// A type whose `default` or `when` value may be written as a string literal.
 #[diagnostic::on_unimplemented(
-    message = "a string literal is not a default for a `{Self}` flag",
-    label = "write this default as a Rust value of type `{Self}`",
-    note = "string literal defaults are for string-like flags: String, PathBuf, SecretString"
+    message = "a string literal is not a `{Self}`",
+    label = "write a Rust value of type `{Self}` here",
+    note = "string literals are accepted for string-like flags: String, PathBuf, SecretString"
 )]
 pub trait StringDefault {
     fn from_literal(text: &'static str) -> Self;

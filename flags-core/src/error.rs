@@ -155,6 +155,21 @@ pub enum Problem {
         /// Where it came from.
         source: Source,
     },
+    /// A flag is on (or holds its `when` value), but flags it requires are unset or empty.
+    #[non_exhaustive]
+    Unmet {
+        /// The flag's field name.
+        flag: &'static str,
+        /// The flag's variable.
+        env: &'static str,
+        /// The flag's value that switches the requirement on (redacted for a secret flag).
+        value: ShownValue,
+        /// Every required variable that is unset or empty.
+        missing: Vec<&'static str>,
+        /// Where the flag's value came from; `None` when a struct changed after loading is
+        /// validated.
+        source: Option<Source>,
+    },
     /// A `.env` file could not be read or has a line that does not parse.
     #[non_exhaustive]
     File {
@@ -171,7 +186,8 @@ impl Problem {
         match self {
             Self::Invalid { env, .. }
             | Self::Missing { env, .. }
-            | Self::NotUnicode { env, .. } => Some(env),
+            | Self::NotUnicode { env, .. }
+            | Self::Unmet { env, .. } => Some(env),
             Self::Unknown { env, .. } => Some(env),
             Self::File { .. } => None,
         }
@@ -207,6 +223,25 @@ impl fmt::Display for Problem {
                     write!(f, "; did you mean {suggestion}?")?;
                 }
                 write!(f, " (from {source})")
+            }
+            Self::Unmet {
+                env,
+                value,
+                missing,
+                source,
+                ..
+            } => {
+                let (last, first) = missing.split_last().unwrap_or((&"", &[]));
+                let names = match first {
+                    [] => (*last).to_owned(),
+                    first => format!("{} and {last}", first.join(", ")),
+                };
+                let verb = if first.is_empty() { "is" } else { "are" };
+                write!(f, "{env}: {value} requires {names}, which {verb} not set")?;
+                match source {
+                    Some(source) => write!(f, " (from {source})"),
+                    None => Ok(()),
+                }
             }
             Self::File { path, reason } => write!(f, "{}: {reason}", path.display()),
         }

@@ -1,12 +1,13 @@
 //! The [`FeatureFlags`] trait, implemented by `#[derive(FeatureFlags)]`.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use rustc_hash::FxBuildHasher;
 
 use crate::error::FlagsError;
 use crate::meta::FlagMeta;
+use crate::public::PublicFlags;
 use crate::source::{Loader, Source, Vars};
 
 /// A struct of flags, each loaded from one environment variable.
@@ -40,6 +41,24 @@ pub trait FeatureFlags: Sized {
         Self::__from_vars(&collected)
     }
 
+    /// Checks what loading checks beyond parsing, on a struct that may have changed since: every
+    /// `requires` of a flag that is on (or holds its `when` value) is met.
+    ///
+    /// The loaders call it; call it again after changing a loaded struct.
+    fn validate(&self) -> Result<(), FlagsError>;
+
+    /// The `public` flags under their public names, for a frontend; nothing else.
+    fn public_flags(&self) -> PublicFlags;
+
+    /// Logs every flag at start-up: one INFO event per flag (target `flags`) with the fields
+    /// `flag`, `env`, `value`, `source` and, where set, `status`; a secret's value is `<redacted>`
+    /// (or `<unset>`). A flag that is on while its `status` says it is not released yet
+    /// (`frozen`, `experimental`, `unreleased`, `planned`) also gets a WARN.
+    ///
+    /// `source` is where the value came from in the last load of this struct in the process
+    /// (`default`, a `.env` file, the process environment, a map), `unknown` before any load.
+    fn log_state(&self);
+
     #[doc(hidden)]
     fn __schema() -> &'static Schema;
 
@@ -55,6 +74,8 @@ pub struct Schema {
     deny_unknown: bool,
     flags: &'static [FlagMeta],
     index: OnceLock<HashMap<&'static str, usize, FxBuildHasher>>,
+    /// Where each flag's value came from in the last successful load.
+    sources: RwLock<Option<Arc<[Source]>>>,
 }
 
 impl Schema {
@@ -64,6 +85,7 @@ impl Schema {
             deny_unknown,
             flags,
             index: OnceLock::new(),
+            sources: RwLock::new(None),
         }
     }
 
@@ -86,5 +108,21 @@ impl Schema {
             flags.map(|(index, flag)| (flag.env(), index)).collect()
         });
         index.get(name).copied()
+    }
+
+    /// Remembers where each flag's value came from, for `log_state`.
+    pub(crate) fn record_sources(&self, vars: &Vars) {
+        let sources = (0..self.flags.len())
+            .map(|index| vars.source_of(index))
+            .collect();
+        *self.sources.write().unwrap_or_else(PoisonError::into_inner) = Some(sources);
+    }
+
+    /// Where each flag's value came from in the last successful load, if there was one.
+    pub(crate) fn recorded_sources(&self) -> Option<Arc<[Source]>> {
+        self.sources
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }

@@ -89,7 +89,9 @@
 mod error;
 mod flags;
 mod meta;
+mod public;
 mod source;
+mod state;
 mod value;
 
 #[doc(hidden)]
@@ -98,6 +100,7 @@ pub mod __private;
 pub use error::{FlagsError, Problem, ShownValue};
 pub use flags::FeatureFlags;
 pub use meta::{FlagMeta, Requirement};
+pub use public::{PublicFlags, PublicValue};
 pub use source::{Loader, Source};
 pub use value::{FlagValue, ValueError};
 

@@ -290,6 +290,14 @@ impl Vars {
         }
     }
 
+    /// Where the flag at `index` got its value: `Default` when it is unset.
+    pub(crate) fn source_of(&self, index: usize) -> Source {
+        match self.get(index) {
+            Raw::Unset => Source::Default,
+            Raw::Text(_, source) | Raw::NotUnicode(source) => source.clone(),
+        }
+    }
+
     /// The schema these variables are for.
     pub fn schema(&self) -> &'static Schema {
         self.schema

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::public::PublicValue;
+
 /// A type that one environment variable can hold.
 ///
 /// Implemented for `bool`, every integer type, `f32`, `f64`, `String`, `PathBuf`,
@@ -45,6 +47,23 @@ pub trait FlagValue: Sized {
     /// flag required. `Option<T>` returns `Some(None)`.
     fn unset() -> Option<Self> {
         None
+    }
+
+    /// Whether the value counts as unset, as an empty variable does: `None`, an empty string or
+    /// list. A flag that `requires` this one needs it set.
+    fn is_unset(&self) -> bool {
+        self.to_env().trim().is_empty()
+    }
+
+    /// Whether the value switches its flag on: `Some` for a `bool` and an `Option` (`Some(_)` is
+    /// on), `None` for types with no notion of on.
+    fn switched_on(&self) -> Option<bool> {
+        None
+    }
+
+    /// The value as the public projection shows it: typed JSON (`true`, `42`, `"sqlite"`).
+    fn to_public(&self) -> PublicValue {
+        PublicValue::String(self.to_env())
     }
 }
 
@@ -101,10 +120,22 @@ impl FlagValue for bool {
     fn to_env(&self) -> String {
         self.to_string()
     }
+
+    fn is_unset(&self) -> bool {
+        false
+    }
+
+    fn switched_on(&self) -> Option<bool> {
+        Some(*self)
+    }
+
+    fn to_public(&self) -> PublicValue {
+        PublicValue::Bool(*self)
+    }
 }
 
 macro_rules! integers {
-    ($($int:ty)*) => {$(
+    ($($int:ty => $public:expr)*) => {$(
         impl FlagValue for $int {
             fn parse_env(text: &str) -> Result<Self, ValueError> {
                 text.trim().parse().map_err(|_| {
@@ -119,11 +150,33 @@ macro_rules! integers {
             fn to_env(&self) -> String {
                 self.to_string()
             }
+
+            fn is_unset(&self) -> bool {
+                false
+            }
+
+            fn to_public(&self) -> PublicValue {
+                let to_public: fn($int) -> PublicValue = $public;
+                to_public(*self)
+            }
         }
     )*};
 }
 
-integers!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
+integers! {
+    u8 => |n| PublicValue::UInt(n.into())
+    u16 => |n| PublicValue::UInt(n.into())
+    u32 => |n| PublicValue::UInt(n.into())
+    u64 => PublicValue::UInt
+    u128 => |n| u64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::UInt)
+    usize => |n| u64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::UInt)
+    i8 => |n| PublicValue::Int(n.into())
+    i16 => |n| PublicValue::Int(n.into())
+    i32 => |n| PublicValue::Int(n.into())
+    i64 => PublicValue::Int
+    i128 => |n| i64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::Int)
+    isize => |n| i64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::Int)
+}
 
 macro_rules! floats {
     ($($float:ty)*) => {$(
@@ -137,6 +190,14 @@ macro_rules! floats {
             fn to_env(&self) -> String {
                 // Display prints the shortest text that parses back to the same value.
                 self.to_string()
+            }
+
+            fn is_unset(&self) -> bool {
+                false
+            }
+
+            fn to_public(&self) -> PublicValue {
+                PublicValue::Float((*self).into())
             }
         }
     )*};
@@ -152,6 +213,10 @@ impl FlagValue for String {
     fn to_env(&self) -> String {
         self.clone()
     }
+
+    fn is_unset(&self) -> bool {
+        self.trim().is_empty()
+    }
 }
 
 impl FlagValue for PathBuf {
@@ -161,6 +226,10 @@ impl FlagValue for PathBuf {
 
     fn to_env(&self) -> String {
         self.to_string_lossy().into_owned()
+    }
+
+    fn is_unset(&self) -> bool {
+        self.as_os_str().is_empty()
     }
 }
 
@@ -173,6 +242,15 @@ impl FlagValue for SecretString {
 
     fn to_env(&self) -> String {
         self.expose_secret().to_owned()
+    }
+
+    fn is_unset(&self) -> bool {
+        self.expose_secret().trim().is_empty()
+    }
+
+    /// Never the secret: `public` flags cannot be secret, and this keeps it so if one slips by.
+    fn to_public(&self) -> PublicValue {
+        PublicValue::String(String::from("<redacted>"))
     }
 }
 
@@ -222,6 +300,18 @@ impl<T: FlagValue> FlagValue for Option<T> {
     fn unset() -> Option<Self> {
         Some(None)
     }
+
+    fn is_unset(&self) -> bool {
+        self.as_ref().is_none_or(T::is_unset)
+    }
+
+    fn switched_on(&self) -> Option<bool> {
+        Some(self.is_some())
+    }
+
+    fn to_public(&self) -> PublicValue {
+        self.as_ref().map_or(PublicValue::Null, T::to_public)
+    }
 }
 
 impl<T: FlagValue> FlagValue for Vec<T> {
@@ -248,6 +338,14 @@ impl<T: FlagValue> FlagValue for Vec<T> {
 
     fn to_env(&self) -> String {
         self.iter().map(T::to_env).collect::<Vec<_>>().join(",")
+    }
+
+    fn is_unset(&self) -> bool {
+        self.iter().all(T::is_unset)
+    }
+
+    fn to_public(&self) -> PublicValue {
+        PublicValue::List(self.iter().map(T::to_public).collect())
     }
 }
 

@@ -34,6 +34,8 @@ pub struct FieldAttrs {
 
 /// One `requires = …`, with the `when = …` of the same `#[flag(...)]` if there is one.
 pub struct Requirement {
+    /// The `requires` key, where a diagnostic about the requirement points.
+    pub key: Ident,
     pub when: Option<Expr>,
     pub targets: Vec<LitStr>,
 }
@@ -139,7 +141,7 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                         "duplicate `requires`; list every variable in one: requires = [\"A\", \"B\"]",
                     );
                 }
-                parsed.requires.push(Requirement { when, targets });
+                parsed.requires.push(Requirement { key, when, targets });
             }
             (Some((key, _)), None) => cx.error_spanned_by(
                 key,

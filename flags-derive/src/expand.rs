@@ -9,17 +9,25 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit};
 
 use crate::ast::{self, Field, Input};
+use crate::attr::Requirement;
 use crate::valid;
 
 pub fn derive(input: &Input) -> TokenStream {
     let ident = input.ident;
     let value_fns = input.fields.iter().map(value_fns);
     let flags = input.fields.iter().map(|field| flag_meta(input, field));
+    let public_types_are_not_secret = input.fields.iter().map(public_type_is_not_secret);
+    let check_requires = check_requires(input);
     let schema = schema(input);
     let from_vars = from_vars(input);
+    let validate = validate(input);
+    let public_flags = public_flags(input);
+    let log_state = log_state(input);
     quote! {
         const _: () = {
             #(#value_fns)*
+            #(#public_types_are_not_secret)*
+            #check_requires
 
             #[automatically_derived]
             impl ::flags_core::__private::FeatureFlags for #ident {
@@ -28,8 +36,185 @@ pub fn derive(input: &Input) -> TokenStream {
                 #schema
 
                 #from_vars
+
+                #validate
+
+                #public_flags
+
+                #log_state
             }
         };
+    }
+}
+
+/// The fields that `requires` reads: each flag with a requirement, and each flag it names.
+fn requirement_fields<'i, 'a>(input: &'i Input<'a>) -> Vec<&'i Field<'a>> {
+    input
+        .fields
+        .iter()
+        .filter(|field| {
+            !field.attrs.requires.is_empty()
+                || input.fields.iter().any(|other| {
+                    other.attrs.requires.iter().any(|requirement| {
+                        requirement.targets.iter().any(|target| {
+                            valid::requires_target(input, &target.value())
+                                .is_some_and(|target| std::ptr::eq(target, *field))
+                        })
+                    })
+                })
+        })
+        .collect()
+}
+
+fn field_index(input: &Input, field: &Field) -> Literal {
+    let index = input
+        .fields
+        .iter()
+        .position(|other| std::ptr::eq(other, field))
+        .unwrap_or_default();
+    Literal::usize_unsuffixed(index)
+}
+
+/// `__check_requires`, shared by loading (on the values that parsed) and `validate`.
+fn check_requires(input: &Input) -> Option<TokenStream> {
+    let fields = requirement_fields(input);
+    if fields.is_empty() {
+        return None;
+    }
+    let members = fields.iter().map(|field| {
+        let ident = field.ident;
+        let ty = field.ty;
+        quote!(#ident: ::flags_core::__private::Option<&'a #ty>)
+    });
+    let checks = input.fields.iter().flat_map(|field| {
+        let requirements = field.attrs.requires.iter().enumerate();
+        requirements.map(move |(position, requirement)| {
+            requirement_check(input, field, position, requirement)
+        })
+    });
+    Some(quote! {
+        /// The values `requires` reads; `None` for a value that failed to load.
+        struct __FlagValues<'a> {
+            #(#members),*
+        }
+
+        fn __check_requires(
+            __requires: &mut ::flags_core::__private::Requires<'_>,
+            __values: __FlagValues<'_>,
+        ) {
+            #(#checks)*
+        }
+    })
+}
+
+/// One `requires` (the `position`-th of `field`): when it applies, its targets must be set.
+fn requirement_check(
+    input: &Input,
+    field: &Field,
+    position: usize,
+    requirement: &Requirement,
+) -> TokenStream {
+    let index = field_index(input, field);
+    let ident = field.ident;
+    let ty = field.ty;
+    let to_env = value_item(field, "to_env");
+    let applies = match &requirement.when {
+        None => {
+            // The whole call at `requires`: a type that is not a switch is reported there.
+            let is_on = quote_spanned! {requirement.key.span()=>
+                ::flags_core::__private::is_on(value)
+            };
+            quote!(|value: &#ty| #is_on)
+        }
+        Some(_) => {
+            let when = when_fn(field, position);
+            quote!(|value: &#ty| ::flags_core::__private::equals(value, #when, #to_env))
+        }
+    };
+    let targets = requirement.targets.iter().filter_map(|target| {
+        let target = valid::requires_target(input, &target.value())?;
+        let index = field_index(input, target);
+        let ident = target.ident;
+        let is_unset = value_item(target, "is_unset");
+        Some(quote!((#index, __values.#ident.map(#is_unset))))
+    });
+    quote! {
+        __requires.require(#index, __values.#ident, #applies, #to_env, &[#(#targets),*]);
+    }
+}
+
+/// A `public` flag of a secret type (`SecretString`) fails to compile, at `public`.
+fn public_type_is_not_secret(field: &Field) -> Option<TokenStream> {
+    let public = field.attrs.public.as_ref()?;
+    if field.attrs.serde.is_some() {
+        return None;
+    }
+    let secret = value_item(field, "SECRET");
+    Some(quote_spanned! {public.key.span()=>
+        const _: () = ::flags_core::__private::public_flag_is_not_secret(#secret);
+    })
+}
+
+fn validate(input: &Input) -> TokenStream {
+    let fields = requirement_fields(input);
+    let body = if fields.is_empty() {
+        quote!(::flags_core::__private::Ok(()))
+    } else {
+        let values = fields.iter().map(|field| {
+            let ident = field.ident;
+            quote!(#ident: ::flags_core::__private::Some(&self.#ident))
+        });
+        quote! {
+            ::flags_core::__private::validate(Self::__schema(), |__requires| {
+                __check_requires(__requires, __FlagValues { #(#values),* })
+            })
+        }
+    };
+    quote! {
+        fn validate(&self) -> ::flags_core::__private::Result<(), ::flags_core::__private::FlagsError> {
+            #body
+        }
+    }
+}
+
+fn public_flags(input: &Input) -> TokenStream {
+    let entries = input.fields.iter().filter_map(|field| {
+        let name = valid::public_name(field)?;
+        let ident = field.ident;
+        let value = if field.attrs.serde.is_some() {
+            quote!(::flags_core::__private::serde_public(&self.#ident))
+        } else {
+            let to_public = value_item(field, "to_public");
+            quote!(#to_public(&self.#ident))
+        };
+        Some(quote!((#name, #value)))
+    });
+    quote! {
+        fn public_flags(&self) -> ::flags_core::__private::PublicFlags {
+            ::flags_core::__private::PublicFlags::from_entries([#(#entries),*])
+        }
+    }
+}
+
+fn log_state(input: &Input) -> TokenStream {
+    let flags = input.fields.iter().enumerate().map(|(index, field)| {
+        let index = Literal::usize_unsuffixed(index);
+        let ident = field.ident;
+        let to_env = value_item(field, "to_env");
+        let is_unset = value_item(field, "is_unset");
+        let switched_on = value_item(field, "switched_on");
+        quote!(__log.flag(#index, &self.#ident, #to_env, #is_unset, #switched_on);)
+    });
+    let body = (!input.fields.is_empty()).then(|| {
+        quote! {
+            let __log = ::flags_core::__private::StateLog::new(Self::__schema());
+            #(#flags)*
+        }
+    });
+    quote! {
+        fn log_state(&self) {
+            #body
+        }
     }
 }
 
@@ -208,6 +393,16 @@ fn from_vars(input: &Input) -> TokenStream {
         quote!(let #ident = #value;)
     });
     let idents: Vec<&Ident> = input.fields.iter().map(|field| field.ident).collect();
+    let values: Vec<_> = requirement_fields(input)
+        .iter()
+        .map(|field| {
+            let ident = field.ident;
+            quote!(#ident: #ident.as_ref())
+        })
+        .collect();
+    let check = (!values.is_empty()).then(
+        || quote!(__check_requires(&mut __fields.requires(), __FlagValues { #(#values),* });),
+    );
     // Each value is `None` only after its problem was recorded.
     let unwrap = (!idents.is_empty()).then(|| {
         quote! {
@@ -222,6 +417,7 @@ fn from_vars(input: &Input) -> TokenStream {
         ) -> ::flags_core::__private::Result<Self, ::flags_core::__private::FlagsError> {
             let mut __fields = ::flags_core::__private::Fields::new(vars);
             #(#parse)*
+            #check
             #unwrap
             __fields.finish()?;
             ::flags_core::__private::Ok(Self { #(#idents),* })
