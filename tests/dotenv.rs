@@ -147,7 +147,8 @@ fn an_unparsable_line_is_reported_by_number_and_variable_without_its_value() {
     assert_eq!(
         error.to_string(),
         format!(
-            "{}: cannot parse line 2 (the one that sets GREETING): check its quotes and escapes",
+            "{}: cannot parse line 2 (the one that sets GREETING): check its quotes and escapes, \
+             and quote a value with spaces",
             file.display()
         )
     );

@@ -33,3 +33,29 @@ pub fn capture_logs(body: impl FnOnce()) -> String {
         .map(|line| format!("{}\n", line.trim_start()))
         .collect()
 }
+
+/// Compares `actual` with the golden file at `path` (relative to the calling package), or rewrites
+/// the file when `FLAGS_BLESS=1` is set: `FLAGS_BLESS=1 cargo test --workspace` refreshes every
+/// golden and generated file at once.
+pub fn assert_golden(path: &std::path::Path, actual: &str) {
+    if std::env::var_os("FLAGS_BLESS").is_some_and(|bless| bless == "1") {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(expected, actual)| expected != actual)
+            .map_or_else(
+                || expected.lines().count().min(actual.lines().count()) + 1,
+                |index| index + 1,
+            );
+        panic!(
+            "{} is stale (first difference at line {line}); regenerate it with \
+             `FLAGS_BLESS=1 cargo test --workspace` and review the diff.\n--- actual ---\n{actual}",
+            path.display()
+        );
+    }
+}

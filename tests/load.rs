@@ -23,7 +23,7 @@ enum Region {
     EuWest,
 }
 
-#[derive(Debug, PartialEq, serde_derive::Deserialize)]
+#[derive(Debug, PartialEq, serde_derive::Deserialize, serde_derive::Serialize)]
 #[serde(rename_all = "lowercase")]
 enum Mode {
     Fast,
@@ -338,7 +338,7 @@ fn metadata_describes_every_flag_in_declaration_order() {
             text("us-east-1"),
             text(""),
             text(""),
-            text("Safe"),
+            text("safe"),
             text(""),
         ]
     );

@@ -36,95 +36,135 @@ pub enum LogLevel {
 #[derive(Debug, FeatureFlags)]
 #[flags(prefix = "FEATURE_")]
 pub struct Settings {
-    // Core features.
     /// Enable WhatsApp integration.
-    #[flag(default = false, public = "whatsapp", status = "frozen")]
+    #[flag(
+        default = false,
+        public = "whatsapp",
+        status = "frozen",
+        group = "Core"
+    )]
     #[flag(requires = ["WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_TOKEN", "WHATSAPP_VERIFY_TOKEN"])]
     pub whatsapp_enabled: bool,
 
     /// WhatsApp Business phone number id.
-    #[flag(env = "WHATSAPP_PHONE_NUMBER_ID")]
+    #[flag(env = "WHATSAPP_PHONE_NUMBER_ID", group = "Core")]
     pub whatsapp_phone_number_id: Option<String>,
 
     /// WhatsApp Cloud API access token.
-    #[flag(env = "WHATSAPP_TOKEN", secret)]
+    #[flag(env = "WHATSAPP_TOKEN", secret, group = "Core")]
     pub whatsapp_token: Option<SecretString>,
 
     /// Token WhatsApp sends back when it verifies the webhook.
-    #[flag(env = "WHATSAPP_VERIFY_TOKEN", secret)]
+    #[flag(env = "WHATSAPP_VERIFY_TOKEN", secret, group = "Core")]
     pub whatsapp_verify_token: Option<SecretString>,
 
     /// Enable image generation via Together AI.
-    #[flag(default = false, public = "image_generation", status = "frozen")]
+    #[flag(
+        default = false,
+        public = "image_generation",
+        status = "frozen",
+        group = "Core"
+    )]
     #[flag(requires = "TOGETHER_API_KEY")]
     pub image_generation_enabled: bool,
 
-    /// Together AI API key.
-    #[flag(env = "TOGETHER_API_KEY", secret)]
+    /// Together AI API key, for image generation.
+    #[flag(env = "TOGETHER_API_KEY", secret, group = "Core")]
     pub together_api_key: Option<SecretString>,
 
-    /// Enable caching of TTS responses: fewer API calls and faster replies, more disk space.
-    #[flag(default = true)]
+    /// Enable caching of TTS responses.
+    ///
+    /// Impact: reduces API calls and costs, improves response time.
+    /// Trade-off: uses more disk space.
+    #[flag(default = true, group = "Core")]
     pub tts_cache_enabled: bool,
 
-    // Infrastructure features.
     /// Select database backend for checkpointer.
-    #[flag(default = DatabaseType::Sqlite)]
+    ///
+    /// Use case: horizontal scaling migration.
+    #[flag(default = DatabaseType::Sqlite, group = "Infrastructure")]
     #[flag(when = DatabaseType::Postgresql, requires = "DATABASE_URL")]
     pub database_type: DatabaseType,
 
     /// The primary PostgreSQL database.
-    #[flag(env = "DATABASE_URL", secret)]
+    #[flag(env = "DATABASE_URL", secret, group = "Infrastructure")]
     pub database_url: Option<SecretString>,
 
-    /// Enable sticky sessions (route same user to same instance); needs load balancer support.
-    #[flag(default = false)]
+    /// Enable sticky sessions (route same user to same instance).
+    ///
+    /// Use case: performance optimization in multi-instance setup.
+    /// Note: requires load balancer support.
+    #[flag(default = false, group = "Infrastructure")]
     pub session_affinity_enabled: bool,
 
     /// Use read replicas for database queries.
-    #[flag(default = false, requires = "DATABASE_READ_REPLICA_URL")]
+    ///
+    /// Use case: multi-region deployment with read replicas.
+    #[flag(
+        default = false,
+        requires = "DATABASE_READ_REPLICA_URL",
+        group = "Infrastructure"
+    )]
     pub read_replica_enabled: bool,
 
     /// The read replica of the primary database.
-    #[flag(env = "DATABASE_READ_REPLICA_URL", secret)]
+    #[flag(env = "DATABASE_READ_REPLICA_URL", secret, group = "Infrastructure")]
     pub database_read_replica_url: Option<SecretString>,
 
     /// Enable multi-region routing and data partitioning.
-    #[flag(default = false)]
+    ///
+    /// Use case: global deployment with regional databases.
+    #[flag(default = false, group = "Infrastructure")]
     #[flag(requires = ["DATABASE_URL_US", "DATABASE_URL_EU", "DATABASE_URL_ASIA"])]
     pub multi_region_enabled: bool,
 
     /// The United States regional database.
-    #[flag(env = "DATABASE_URL_US", secret)]
+    #[flag(env = "DATABASE_URL_US", secret, group = "Infrastructure")]
     pub database_url_us: Option<SecretString>,
 
     /// The European regional database.
-    #[flag(env = "DATABASE_URL_EU", secret)]
+    #[flag(env = "DATABASE_URL_EU", secret, group = "Infrastructure")]
     pub database_url_eu: Option<SecretString>,
 
     /// The Asian regional database.
-    #[flag(env = "DATABASE_URL_ASIA", secret)]
+    #[flag(env = "DATABASE_URL_ASIA", secret, group = "Infrastructure")]
     pub database_url_asia: Option<SecretString>,
 
-    // Security and performance features.
-    /// Enable API rate limiting. Always enabled in production.
-    #[flag(env = "RATE_LIMIT_ENABLED", default = true)]
+    /// Enable API rate limiting.
+    ///
+    /// Recommendation: always enabled in production.
+    #[flag(
+        env = "RATE_LIMIT_ENABLED",
+        default = true,
+        group = "Security & Performance"
+    )]
     pub rate_limit_enabled: bool,
 
-    /// Enable security headers (CSP, HSTS, etc.). Always enabled in production.
-    #[flag(env = "ENABLE_SECURITY_HEADERS", default = true)]
+    /// Enable security headers (CSP, HSTS, etc.).
+    ///
+    /// Recommendation: always enabled in production.
+    #[flag(
+        env = "ENABLE_SECURITY_HEADERS",
+        default = true,
+        group = "Security & Performance"
+    )]
     pub enable_security_headers: bool,
 
-    /// Enable OpenAPI/Swagger documentation. Enabled in dev/staging, optional in production.
-    #[flag(env = "ENABLE_API_DOCS", default = true)]
+    /// Enable OpenAPI/Swagger documentation.
+    ///
+    /// Recommendation: enabled in dev/staging, optional in production.
+    #[flag(
+        env = "ENABLE_API_DOCS",
+        default = true,
+        group = "Security & Performance"
+    )]
     pub enable_api_docs: bool,
 
-    // Operations.
     /// Token that authorizes flag changes through the admin API.
-    #[flag(env = "ADMIN_TOKEN", secret)]
+    #[flag(env = "ADMIN_TOKEN", secret, group = "Operations")]
     pub admin_token: Option<SecretString>,
 
     /// How much the application logs.
-    #[flag(env = "LOG_LEVEL", default = LogLevel::Info)]
+    #[flag(env = "LOG_LEVEL", default = LogLevel::Info, group = "Operations")]
     pub log_level: LogLevel,
 }

@@ -1,27 +1,91 @@
-//! Loads the seed application's settings as a deployment would (a local `.env` if there is one,
-//! then the process environment) and prints them, or prints every problem and exits with 1.
+//! `rose`: the seed application's flags, run as a deployment runs them.
+//!
+//! ```text
+//! rose [show]            load (a local .env, then the process environment), log every flag,
+//!                        print the public flags as JSON
+//! rose check FILE...     load each env file on its own, as a deployment would; print every
+//!                        problem; exit 1 if any file has one
+//! rose docs              print the Markdown reference of every flag
+//! rose env-example       print a .env.example
+//! rose json              print the flags' metadata as JSON
+//! ```
 
 use std::process::ExitCode;
 
-use flags_core::{FeatureFlags, Loader};
+use flags_core::{FeatureFlags, Loader, docs};
 use flags_examples::Settings;
 
+const USAGE: &str = "usage: rose [show | check FILE... | docs | env-example | json]";
+
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None | Some("show") if args.len() <= 1 => show(),
+        Some("check") if args.len() > 1 => check(&args[1..]),
+        Some("docs") if args.len() == 1 => print(docs::markdown(Settings::FLAGS)),
+        Some("env-example") if args.len() == 1 => print(docs::env_example(Settings::FLAGS)),
+        Some("json") if args.len() == 1 => print(docs::json(Settings::FLAGS)),
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn show() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
     match Loader::new()
         .file_if_exists(".env")
         .env()
         .load::<Settings>()
     {
         Ok(settings) => {
-            for flag in Settings::FLAGS {
-                println!("{} ({})", flag.env(), flag.type_name());
+            settings.log_state();
+            match serde_json::to_string_pretty(&settings.public_flags()) {
+                Ok(json) => print(json + "\n"),
+                Err(error) => {
+                    eprintln!("cannot render the public flags: {error}");
+                    ExitCode::FAILURE
+                }
             }
-            println!("{settings:#?}");
-            ExitCode::SUCCESS
         }
         Err(error) => {
             eprintln!("{error}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Loads each file on its own, strictly: a variable that names no flag is a typo.
+fn check(files: &[String]) -> ExitCode {
+    let mut clean = true;
+    for file in files {
+        match Loader::new().file(file).strict().load::<Settings>() {
+            Ok(_) => println!("{file}: ok"),
+            Err(error) => {
+                clean = false;
+                let count = error.problems().len();
+                println!(
+                    "{file}: {count} problem{}",
+                    if count == 1 { "" } else { "s" }
+                );
+                for problem in error.problems() {
+                    println!("  {problem}");
+                }
+            }
+        }
+    }
+    if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn print(text: String) -> ExitCode {
+    print!("{text}");
+    ExitCode::SUCCESS
 }

@@ -14,12 +14,51 @@ fn rose(vars: &[(&str, &OsStr)]) -> Output {
 }
 
 #[test]
-fn an_empty_environment_loads_every_default() {
-    let output = rose(&[]);
+fn show_logs_every_flag_and_prints_the_public_flags() {
+    let output = rose(&[
+        ("FEATURE_IMAGE_GENERATION_ENABLED", OsStr::new("true")),
+        ("TOGETHER_API_KEY", OsStr::new("canary-3d9e")),
+    ]);
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(stdout.contains("database_type: Sqlite"), "{stdout}");
-    assert!(stdout.contains("rate_limit_enabled: true"), "{stdout}");
+    assert_eq!(
+        stdout,
+        "{\n  \"whatsapp\": false,\n  \"image_generation\": true\n}\n"
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|line| line.contains(" INFO "))
+            .count(),
+        21,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "WARN flags: flag FEATURE_IMAGE_GENERATION_ENABLED is on, but its status is frozen"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("TOGETHER_API_KEY=<redacted> (process environment)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("canary-3d9e"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_command_prints_the_usage() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rose"))
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .starts_with("usage: rose")
+    );
 }
 
 #[test]

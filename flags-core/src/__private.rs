@@ -255,11 +255,11 @@ pub fn serde_public<T: serde::Serialize>(value: &T) -> PublicValue {
     serde_json::to_value(value).map_or(PublicValue::Null, convert)
 }
 
-/// How a `#[flag(serde)]` field is read (envy's rules) and shown (`Debug`), with the same
-/// functions as [`FlagValue`] so generated code treats both alike.
+/// How a `#[flag(serde)]` field is read (envy's rules) and written back (through `Serialize`),
+/// with the same functions as [`FlagValue`] so generated code treats both alike.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read with #[flag(serde)]",
-    label = "this field's type must implement `serde::Deserialize` and `Debug`"
+    label = "this field's type must implement serde's `Deserialize` and `Serialize`"
 )]
 pub trait SerdeValue: Sized {
     fn parse_env(text: &str) -> Result<Self, ValueError>;
@@ -269,7 +269,7 @@ pub trait SerdeValue: Sized {
     fn switched_on(&self) -> Option<bool>;
 }
 
-impl<T: DeserializeOwned + fmt::Debug> SerdeValue for T {
+impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
     /// Reads the text with envy's rules (numbers, bools, comma-separated sequences, unit variants).
     fn parse_env(text: &str) -> Result<Self, ValueError> {
         let pairs = std::iter::once((String::from("value"), text.to_owned()));
@@ -289,13 +289,22 @@ impl<T: DeserializeOwned + fmt::Debug> SerdeValue for T {
         T::deserialize(missing).ok()
     }
 
+    /// The text envy reads back: scalars as text, sequences comma-separated, `None` empty.
     fn to_env(&self) -> String {
-        format!("{self:?}")
+        fn text(value: serde_json::Value) -> String {
+            use serde_json::Value;
+            match value {
+                Value::Null => String::new(),
+                Value::String(text) => text,
+                Value::Array(items) => items.into_iter().map(text).collect::<Vec<_>>().join(","),
+                other => other.to_string(),
+            }
+        }
+        serde_json::to_value(self).map_or_else(|_| String::new(), text)
     }
 
-    /// Only `None` counts as unset: serde types have no empty value in general.
     fn is_unset(&self) -> bool {
-        self.to_env() == "None"
+        self.to_env().trim().is_empty()
     }
 
     fn switched_on(&self) -> Option<bool> {

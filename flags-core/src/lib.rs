@@ -75,8 +75,10 @@
 //! - `public` / `public = "name"`: the flag may be shown to a frontend under that name.
 //! - `secret`: the value is never shown.
 //! - `status = "…"`: free text such as `frozen` or `experimental`.
-//! - `serde`: the field's type is any `serde::de::DeserializeOwned + Debug`, read with envy's
-//!   rules instead of [`FlagValue`].
+//! - `serde`: the field's type is any type with serde's `Deserialize` and `Serialize`, read with
+//!   envy's rules instead of [`FlagValue`] (and written back through `Serialize` for docs and logs).
+//! - `group = "…"`: the section the flag is documented under, e.g. `Core`.
+//! - `expires = "YYYY-MM-DD"`: when the flag should be gone; see [`lifecycle`].
 //!
 //! Doc comments are the flags' descriptions, in [`FlagMeta`].
 //!
@@ -86,8 +88,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod docs;
 mod error;
 mod flags;
+pub mod lifecycle;
 mod meta;
 mod public;
 mod source;

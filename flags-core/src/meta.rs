@@ -40,6 +40,8 @@ pub struct FlagMetaParts {
     pub public: Option<&'static str>,
     pub secret: bool,
     pub status: Option<&'static str>,
+    pub group: Option<&'static str>,
+    pub expires: Option<&'static str>,
 }
 
 impl FlagMeta {
@@ -106,6 +108,17 @@ impl FlagMeta {
     pub fn status(&self) -> Option<&'static str> {
         self.parts.status
     }
+
+    /// The flag's `group`, e.g. `Core` or `Infrastructure`, which docs are organised by.
+    pub fn group(&self) -> Option<&'static str> {
+        self.parts.group
+    }
+
+    /// The date (`YYYY-MM-DD`) after which the flag should be gone from the code; see
+    /// [`crate::lifecycle`].
+    pub fn expires(&self) -> Option<&'static str> {
+        self.parts.expires
+    }
 }
 
 impl fmt::Debug for FlagMeta {
@@ -120,6 +133,8 @@ impl fmt::Debug for FlagMeta {
             .field("public", &self.public_name())
             .field("secret", &self.is_secret())
             .field("status", &self.status())
+            .field("group", &self.group())
+            .field("expires", &self.expires())
             .finish_non_exhaustive()
     }
 }

@@ -64,6 +64,7 @@ impl fmt::Display for Source {
 #[derive(Debug, Clone, Default)]
 pub struct Loader {
     layers: Vec<Layer>,
+    strict: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -118,9 +119,42 @@ impl Loader {
         self
     }
 
+    /// Makes every unknown variable an error rather than a warning, and checks every variable of
+    /// a `.env` file or a map, with or without the prefix: such sources are written for these
+    /// flags, so a stray name is a typo. (In the process environment, which holds every program's
+    /// variables, only those under the prefix are checked.)
+    ///
+    /// This is how a deployment's env file is checked before it ships:
+    ///
+    /// ```
+    /// use flags_core::{FeatureFlags, Loader};
+    ///
+    /// #[derive(Debug, FeatureFlags)]
+    /// #[flags(prefix = "FEATURE_")]
+    /// struct Settings {
+    ///     #[flag(env = "RATE_LIMIT_ENABLED", default = true)]
+    ///     rate_limit_enabled: bool,
+    /// }
+    ///
+    /// let error = Loader::new()
+    ///     .map([("RATE_LIMT_ENABLED", "false")])
+    ///     .strict()
+    ///     .load::<Settings>()
+    ///     .unwrap_err();
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "RATE_LIMT_ENABLED: no such flag; did you mean RATE_LIMIT_ENABLED? (from map)"
+    /// );
+    /// ```
+    pub fn strict(mut self) -> Self {
+        self.strict = true;
+        self
+    }
+
     /// Reads every source in order and loads `T` from the result.
     pub fn load<T: FeatureFlags>(&self) -> Result<T, FlagsError> {
         let mut vars = Vars::new(T::__schema());
+        vars.strict = self.strict;
         for layer in &self.layers {
             match layer {
                 Layer::File { path, required } => vars.read_file(path, *required),
@@ -153,6 +187,8 @@ pub struct Vars {
     sources: Vec<Source>,
     unknown: Vec<(String, SourceId)>,
     problems: Vec<Problem>,
+    /// Every unknown name of a file or map is an error (`Loader::strict`).
+    strict: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -190,6 +226,7 @@ impl Vars {
             sources: Vec::new(),
             unknown: Vec::new(),
             problems: Vec::new(),
+            strict: false,
         }
     }
 
@@ -250,11 +287,14 @@ impl Vars {
         };
         let source = self.add_source(Source::File(Arc::from(path)));
         let content = content.strip_prefix('\u{feff}').unwrap_or(&content);
+        let mut next_line = 0;
         for item in dotenvy::from_read_iter(content.as_bytes()) {
             match item {
                 Ok((name, value)) => self.set(&name, &value, source),
-                Err(dotenvy::Error::LineParse(line, _)) => {
-                    self.problems.push(problem(unparsable_line(content, &line)));
+                Err(dotenvy::Error::LineParse(failed, _)) => {
+                    let (reason, line) = unparsable_line(content, &failed, next_line);
+                    next_line = line.map_or(next_line, |line| line + 1);
+                    self.problems.push(problem(reason));
                 }
                 Err(error) => self
                     .problems
@@ -265,7 +305,8 @@ impl Vars {
 
     fn note_unknown(&mut self, name: &str, source: SourceId) {
         let prefix = self.schema.prefix();
-        if prefix.is_empty() || !name.starts_with(prefix) {
+        let strict = self.strict && self.sources[source.0] != Source::Environment;
+        if !strict && (prefix.is_empty() || !name.starts_with(prefix)) {
             return;
         }
         match self.unknown.iter_mut().find(|(known, _)| known == name) {
@@ -313,7 +354,7 @@ impl Vars {
                 suggestion: nearest(name, self.schema.flags().iter().map(|flag| flag.env())),
                 source: self.sources[source.0].clone(),
             };
-            if self.schema.deny_unknown() {
+            if self.schema.deny_unknown() || self.strict {
                 problems.push(problem);
             } else {
                 tracing::warn!(target: "flags", env = %name, "{problem}");
@@ -324,24 +365,36 @@ impl Vars {
 }
 
 /// Describes a `.env` line dotenvy cannot parse by its number and variable, never its value.
-fn unparsable_line(content: &str, line: &str) -> String {
-    let number = content
-        .find(line)
-        .map(|offset| content[..offset].matches('\n').count() + 1);
-    let name = line
-        .split('=')
-        .next()
-        .map(|name| name.trim().trim_start_matches("export ").trim())
-        .filter(|name| !name.is_empty() && !name.contains(char::is_whitespace));
+///
+/// dotenvy reports the text it failed on: a whole line, or only the value after `=`. The line is
+/// the first one from `from_line` (0-based) that starts with that text, or whose value does.
+/// Returns the description and the line's index.
+fn unparsable_line(content: &str, failed: &str, from_line: usize) -> (String, Option<usize>) {
+    let failed = failed.lines().next().unwrap_or_default().trim();
+    let found = content
+        .lines()
+        .enumerate()
+        .skip(from_line)
+        .find(|(_, line)| {
+            let line = line.trim_start();
+            let value = line.split_once('=').map(|(_, value)| value.trim_start());
+            line.starts_with(failed) || value.is_some_and(|value| value.starts_with(failed))
+        });
     let mut reason = String::from("cannot parse line");
-    if let Some(number) = number {
-        reason.push_str(&format!(" {number}"));
+    if let Some((index, line)) = found {
+        reason.push_str(&format!(" {}", index + 1));
+        let name = line.split_once('=').map(|(name, _)| {
+            let name = name.trim();
+            name.strip_prefix("export ").unwrap_or(name).trim()
+        });
+        if let Some(name) =
+            name.filter(|name| !name.is_empty() && !name.contains(char::is_whitespace))
+        {
+            reason.push_str(&format!(" (the one that sets {name})"));
+        }
     }
-    if let Some(name) = name {
-        reason.push_str(&format!(" (the one that sets {name})"));
-    }
-    reason.push_str(": check its quotes and escapes");
-    reason
+    reason.push_str(": check its quotes and escapes, and quote a value with spaces");
+    (reason, found.map(|(index, _)| index))
 }
 
 /// The candidate nearest to `name` (ignoring case), if it is near enough to be a typo of it.
@@ -381,10 +434,27 @@ mod tests {
     #[test]
     fn an_unparsable_line_is_described_by_number_and_name_without_its_value() {
         let content = "A=1\nTOKEN=\"s3cr3t\nB=2\n";
-        let reason = unparsable_line(content, "TOKEN=\"s3cr3t\nB=2\n");
+        let (reason, line) = unparsable_line(content, "TOKEN=\"s3cr3t\nB=2\n", 0);
         assert_eq!(
             reason,
-            "cannot parse line 2 (the one that sets TOKEN): check its quotes and escapes"
+            "cannot parse line 2 (the one that sets TOKEN): check its quotes and escapes, and \
+             quote a value with spaces"
+        );
+        assert_eq!(line, Some(1));
+    }
+
+    #[test]
+    fn a_value_that_fails_is_traced_to_its_line_after_the_last_failure() {
+        let content = "A=yes\nB=yes please\nC=yes please\n";
+        let (reason, line) = unparsable_line(content, "yes please", 0);
+        assert!(
+            reason.starts_with("cannot parse line 2 (the one that sets B)"),
+            "{reason}"
+        );
+        let (reason, _) = unparsable_line(content, "yes please", line.unwrap() + 1);
+        assert!(
+            reason.starts_with("cannot parse line 3 (the one that sets C)"),
+            "{reason}"
         );
     }
 }

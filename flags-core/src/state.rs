@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::flags::Schema;
+use crate::lifecycle;
 use crate::meta::FlagMeta;
 use crate::source::Source;
 
@@ -14,6 +15,7 @@ pub const NOT_RELEASED: &[&str] = &["frozen", "experimental", "unreleased", "pla
 pub struct StateLog {
     flags: &'static [FlagMeta],
     sources: Option<Arc<[Source]>>,
+    today: String,
 }
 
 impl StateLog {
@@ -21,6 +23,7 @@ impl StateLog {
         Self {
             flags: schema.flags(),
             sources: schema.recorded_sources(),
+            today: lifecycle::today(),
         }
     }
 
@@ -69,6 +72,16 @@ impl StateLog {
                 source = %source,
                 status,
                 "flag {} is on, but its status is {status}: it is not released yet",
+                flag.env(),
+            );
+        }
+        if let Some(expires) = flag.expires().filter(|expires| **expires < *self.today) {
+            tracing::warn!(
+                target: "flags",
+                flag = flag.field(),
+                env = flag.env(),
+                expires,
+                "flag {} expired on {expires}: remove it from the code",
                 flag.env(),
             );
         }

@@ -30,6 +30,8 @@ pub struct FieldAttrs {
     pub secret: Option<Ident>,
     pub status: Option<LitStr>,
     pub serde: Option<Ident>,
+    pub group: Option<LitStr>,
+    pub expires: Option<LitStr>,
 }
 
 /// One `requires = …`, with the `when = …` of the same `#[flag(...)]` if there is one.
@@ -127,6 +129,8 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     SECRET => set_once(cx, &mut parsed.secret, key, no_value(meta, FLAG, key)?),
                     STATUS => set_once(cx, &mut parsed.status, key, string(meta, key)?),
                     SERDE => set_once(cx, &mut parsed.serde, key, no_value(meta, FLAG, key)?),
+                    GROUP => set_once(cx, &mut parsed.group, key, string(meta, key)?),
+                    EXPIRES => set_once(cx, &mut parsed.expires, key, date(meta, key)?),
                     _ => unreachable_key(key)?,
                 }
                 Ok(())
@@ -327,4 +331,27 @@ fn targets(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<Vec<LitStr>> {
         )),
         Err(error) => Err(syn::Error::new(error.span(), message())),
     }
+}
+
+/// `"YYYY-MM-DD"`, a real date.
+fn date(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
+    let date = string(meta, key)?;
+    let text = date.value();
+    let well_formed = text.len() == 10
+        && text.char_indices().all(|(index, c)| {
+            if index == 4 || index == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !well_formed || humantime::parse_rfc3339(&format!("{text}T00:00:00Z")).is_err() {
+        return Err(syn::Error::new_spanned(
+            &date,
+            format!(
+                "`{key}` takes a date as \"YYYY-MM-DD\", e.g. \"2027-03-31\"; `{text}` is not one"
+            ),
+        ));
+    }
+    Ok(date)
 }

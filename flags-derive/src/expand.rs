@@ -6,7 +6,7 @@
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, Lit};
+use syn::{Expr, ExprLit, Lit, LitStr};
 
 use crate::ast::{self, Field, Input};
 use crate::attr::Requirement;
@@ -315,7 +315,9 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     } else {
         value_item(field, "SECRET")
     };
-    let status = optional_str(field.attrs.status.as_ref().map(|status| status.value()));
+    let status = optional_str(field.attrs.status.as_ref().map(LitStr::value));
+    let group = optional_str(field.attrs.group.as_ref().map(LitStr::value));
+    let expires = optional_str(field.attrs.expires.as_ref().map(LitStr::value));
     quote! {
         ::flags_core::__private::FlagMeta::from_parts(::flags_core::__private::FlagMetaParts {
             field: #name,
@@ -328,6 +330,8 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             public: #public,
             secret: #secret,
             status: #status,
+            group: #group,
+            expires: #expires,
         })
     }
 }

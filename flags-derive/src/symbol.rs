@@ -16,7 +16,11 @@ pub const PUBLIC: &str = "public";
 pub const SECRET: &str = "secret";
 pub const STATUS: &str = "status";
 pub const SERDE: &str = "serde";
-pub const FIELD_KEYS: &[&str] = &[DEFAULT, ENV, REQUIRES, WHEN, PUBLIC, SECRET, STATUS, SERDE];
+pub const GROUP: &str = "group";
+pub const EXPIRES: &str = "expires";
+pub const FIELD_KEYS: &[&str] = &[
+    DEFAULT, ENV, REQUIRES, WHEN, PUBLIC, SECRET, STATUS, SERDE, GROUP, EXPIRES,
+];
 
 pub const RENAME: &str = "rename";
 pub const ALIAS: &str = "alias";

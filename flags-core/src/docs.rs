@@ -1,0 +1,286 @@
+//! Documentation generated from [`FlagMeta`]: a Markdown reference, a `.env.example`, and JSON.
+//!
+//! A secret flag's default never appears in any of them.
+//!
+//! ```
+//! use flags_core::{FeatureFlags, docs};
+//!
+//! #[derive(FeatureFlags)]
+//! #[flags(prefix = "FEATURE_")]
+//! struct Settings {
+//!     /// Enable API rate limiting.
+//!     #[flag(env = "RATE_LIMIT_ENABLED", default = true, group = "Security")]
+//!     rate_limit_enabled: bool,
+//! }
+//!
+//! assert!(docs::markdown(Settings::FLAGS).contains("### `RATE_LIMIT_ENABLED`"));
+//! assert!(docs::env_example(Settings::FLAGS).contains("\nRATE_LIMIT_ENABLED=true\n"));
+//! assert!(docs::json(Settings::FLAGS).contains("\"env\": \"RATE_LIMIT_ENABLED\""));
+//! ```
+
+use std::fmt::Write;
+
+use crate::meta::{FlagMeta, Requirement};
+
+/// A Markdown reference of every flag: a summary table, then per flag its variable, type,
+/// default, allowed values, description, status, expiry, what it requires and what requires it,
+/// public name and secrecy; grouped by `group` when flags have one.
+pub fn markdown(flags: &[FlagMeta]) -> String {
+    let mut out = String::from("# Feature flags\n\n");
+    out.push_str(
+        "<!-- Generated from the flags' declarations by flags_core::docs::markdown; do not edit. -->\n\n",
+    );
+    out.push_str("| Variable | Type | Default | Public | Status |\n");
+    out.push_str("| --- | --- | --- | --- | --- |\n");
+    for flag in flags {
+        let public = flag
+            .public_name()
+            .map_or(String::new(), |name| format!("`{name}`"));
+        let _ = writeln!(
+            out,
+            "| [`{env}`](#{anchor}) | `{ty}` | {default} | {public} | {status} |",
+            env = flag.env(),
+            anchor = flag.env().to_lowercase(),
+            ty = flag.type_name(),
+            default = default_markdown(flag),
+            status = flag.status().unwrap_or_default(),
+        );
+    }
+    for (group, members) in groups(flags) {
+        if let Some(group) = group {
+            let _ = write!(out, "\n## {group}\n");
+        }
+        for flag in members {
+            flag_markdown(&mut out, flags, flag);
+        }
+    }
+    out
+}
+
+fn flag_markdown(out: &mut String, flags: &[FlagMeta], flag: &FlagMeta) {
+    let _ = write!(out, "\n### `{}`\n\n", flag.env());
+    if !flag.description().is_empty() {
+        let _ = write!(out, "{}\n\n", flag.description());
+    }
+    let _ = writeln!(out, "- **Field**: `{}`", flag.field());
+    let _ = writeln!(out, "- **Type**: `{}`", flag.type_name());
+    let _ = writeln!(out, "- **Default**: {}", default_markdown(flag));
+    if !flag.values().is_empty() {
+        let values: Vec<String> = flag
+            .values()
+            .iter()
+            .map(|value| format!("`{value}`"))
+            .collect();
+        let _ = writeln!(out, "- **Values**: {}", values.join(", "));
+    }
+    if let Some(status) = flag.status() {
+        let _ = writeln!(out, "- **Status**: {status}");
+    }
+    if let Some(expires) = flag.expires() {
+        let _ = writeln!(out, "- **Expires**: {expires}");
+    }
+    for requirement in flag.requires() {
+        let vars: Vec<String> = requirement
+            .vars()
+            .iter()
+            .map(|var| format!("`{var}`"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "- **Requires** {}: {}",
+            condition(flag, requirement, "`"),
+            vars.join(", ")
+        );
+    }
+    let required_by: Vec<String> = flags
+        .iter()
+        .flat_map(|other| {
+            other
+                .requires()
+                .iter()
+                .map(move |requirement| (other, requirement))
+        })
+        .filter(|(_, requirement)| requirement.vars().contains(&flag.env()))
+        .map(|(other, requirement)| {
+            format!("`{}` {}", other.env(), condition(other, requirement, "`"))
+        })
+        .collect();
+    if !required_by.is_empty() {
+        let _ = writeln!(out, "- **Required by**: {}", required_by.join(", "));
+    }
+    match flag.public_name() {
+        Some(name) => {
+            let _ = writeln!(out, "- **Public**: yes, as `{name}`");
+        }
+        None => out.push_str("- **Public**: no\n"),
+    }
+    if flag.is_secret() {
+        out.push_str("- **Secret**: yes; the value is never logged, shown or documented\n");
+    } else {
+        out.push_str("- **Secret**: no\n");
+    }
+}
+
+/// `when on`, or `when `postgresql`` (never a secret flag's value).
+fn condition(flag: &FlagMeta, requirement: &Requirement, quote: &str) -> String {
+    match requirement.when() {
+        None => String::from("when on"),
+        Some(_) if flag.is_secret() => String::from("when it holds a certain value"),
+        Some(value) => format!("when {quote}{value}{quote}"),
+    }
+}
+
+fn default_markdown(flag: &FlagMeta) -> String {
+    match flag.default() {
+        None => String::from("none: required"),
+        Some(text) if text.is_empty() => String::from("unset"),
+        Some(_) if flag.is_secret() => String::from("set, but secret"),
+        Some(text) => format!("`{text}`"),
+    }
+}
+
+/// Flags by `group`, groups in order of first appearance; ungrouped flags last, under no heading
+/// when no flag has a group, else under "Other flags".
+fn groups(flags: &[FlagMeta]) -> Vec<(Option<&'static str>, Vec<&FlagMeta>)> {
+    let mut groups: Vec<(Option<&'static str>, Vec<&FlagMeta>)> = Vec::new();
+    for flag in flags.iter().filter(|flag| flag.group().is_some()) {
+        match groups.iter_mut().find(|(group, _)| *group == flag.group()) {
+            Some((_, members)) => members.push(flag),
+            None => groups.push((flag.group(), vec![flag])),
+        }
+    }
+    let ungrouped: Vec<&FlagMeta> = flags.iter().filter(|flag| flag.group().is_none()).collect();
+    if !ungrouped.is_empty() {
+        let heading = (!groups.is_empty()).then_some("Other flags");
+        groups.push((heading, ungrouped));
+    }
+    groups
+}
+
+/// A `.env.example`: every variable with its description as a comment, defaults filled in,
+/// required and secret variables left blank and marked. Loading it gives every flag its default.
+pub fn env_example(flags: &[FlagMeta]) -> String {
+    let mut out = String::from(
+        "# Every flag's variable, generated by flags_core::docs::env_example; do not edit.\n\
+         # Copy it to .env and change what you need: an empty value counts as unset.\n",
+    );
+    for (group, members) in groups(flags) {
+        if let Some(group) = group {
+            let _ = write!(out, "\n# === {group} ===\n");
+        }
+        for flag in members {
+            out.push('\n');
+            for line in flag.description().lines() {
+                let _ = writeln!(out, "{}", format!("# {line}").trim_end());
+            }
+            let _ = writeln!(out, "# {}", env_example_facts(flag));
+            let value = match flag.default() {
+                Some(text) if !flag.is_secret() => quote_env_value(&text),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "{}={value}", flag.env());
+        }
+    }
+    out
+}
+
+fn env_example_facts(flag: &FlagMeta) -> String {
+    let mut facts = vec![format!("Type: {}", flag.type_name())];
+    if !flag.values().is_empty() {
+        facts.push(format!("one of: {}", flag.values().join(", ")));
+    }
+    if flag.is_required() {
+        facts.push(String::from("REQUIRED: no default"));
+    }
+    if flag.is_secret() {
+        facts.push(String::from(
+            "SECRET: set it in the deployment's secret store, never in a committed file",
+        ));
+    }
+    if let Some(status) = flag.status() {
+        facts.push(format!("status: {status}"));
+    }
+    if let Some(expires) = flag.expires() {
+        facts.push(format!("expires: {expires}"));
+    }
+    for requirement in flag.requires() {
+        facts.push(format!(
+            "requires {} {}",
+            requirement.vars().join(", "),
+            condition(flag, requirement, "")
+        ));
+    }
+    if let Some(name) = flag.public_name() {
+        facts.push(format!("public as {name}"));
+    }
+    facts.join("; ")
+}
+
+/// A value as a `.env` line writes it: bare when it is plain, else quoted so dotenv reads it back.
+fn quote_env_value(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.,:/@%+".contains(c);
+    if text.chars().all(plain) {
+        text.to_owned()
+    } else if !text.contains('\'') {
+        format!("'{text}'")
+    } else {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$")
+            .replace('\n', "\\n");
+        format!("\"{escaped}\"")
+    }
+}
+
+/// The metadata as pretty-printed JSON: an array of objects, one per flag, for tooling and
+/// frontends.
+pub fn json(flags: &[FlagMeta]) -> String {
+    let flags: Vec<serde_json::Value> = flags
+        .iter()
+        .map(|flag| {
+            let default = flag.default().filter(|_| !flag.is_secret());
+            let requires: Vec<serde_json::Value> = flag
+                .requires()
+                .iter()
+                .map(|requirement| {
+                    let when = requirement.when().filter(|_| !flag.is_secret());
+                    serde_json::json!({ "when": when, "vars": requirement.vars() })
+                })
+                .collect();
+            serde_json::json!({
+                "field": flag.field(),
+                "env": flag.env(),
+                "type": flag.type_name(),
+                "description": flag.description(),
+                "default": default,
+                "required": flag.is_required(),
+                "values": flag.values(),
+                "requires": requires,
+                "public": flag.public_name(),
+                "secret": flag.is_secret(),
+                "status": flag.status(),
+                "group": flag.group(),
+                "expires": flag.expires(),
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&flags).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_values_stay_bare_and_others_are_quoted_for_dotenv() {
+        assert_eq!(
+            quote_env_value("postgresql://db:5432/rose"),
+            "postgresql://db:5432/rose"
+        );
+        assert_eq!(quote_env_value("hello world"), "'hello world'");
+        assert_eq!(quote_env_value("it's $HOME"), "\"it's \\$HOME\"");
+    }
+}
