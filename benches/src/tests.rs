@@ -1,0 +1,76 @@
+//! The comparison is honest only if every loader reads the same variables into the same values.
+
+use std::collections::HashMap;
+
+use crate::loaders::{flags, hand_written};
+use crate::vars::{self, BAD_VALUES, BOOLS, COUNTS, MODES, PREFIX, STRINGS};
+
+/// Every struct is named `Settings` with the same fields, and every `Mode` has the same variants,
+/// so equal `Debug` text means equal values.
+fn shown(settings: impl std::fmt::Debug) -> String {
+    format!("{settings:?}")
+}
+
+#[test]
+fn each_variable_is_the_prefix_and_its_field_in_upper_case() {
+    let flags = BOOLS.iter().chain(STRINGS).chain(COUNTS).chain(MODES);
+    let mut count = 0;
+    for (field, env) in flags {
+        assert_eq!(*env, format!("{PREFIX}{}", field.to_uppercase()));
+        count += 1;
+    }
+    assert_eq!(
+        [BOOLS.len(), STRINGS.len(), COUNTS.len(), MODES.len(), count],
+        [60, 20, 10, 10, 100]
+    );
+}
+
+#[test]
+fn the_map_sets_every_flag_and_nothing_else() {
+    let vars = vars::valid();
+    assert_eq!(vars.len(), 100);
+    let loaded = flags::load(&vars).unwrap();
+    assert!(loaded.flag_000 && !loaded.flag_001);
+    assert_eq!(loaded.name_019, "value-019");
+    assert_eq!(loaded.count_009, 1009);
+    assert_eq!(loaded.mode_000, flags::Mode::Beta);
+}
+
+#[test]
+fn every_map_loader_reads_the_same_values_from_the_map() {
+    let vars = vars::valid();
+    let expected = shown(flags::load(&vars).unwrap());
+    assert_eq!(shown(hand_written::load(&vars).unwrap()), expected);
+}
+
+#[test]
+fn every_map_loader_gives_the_same_defaults_for_an_empty_map() {
+    let vars = HashMap::new();
+    let expected = shown(flags::load(&vars).unwrap());
+    assert!(
+        expected.contains("flag_059: false, name_000: \"x\""),
+        "{expected}"
+    );
+    assert!(
+        expected.contains("count_000: 0, count_001: 0"),
+        "{expected}"
+    );
+    assert!(expected.contains("mode_009: Alpha }"), "{expected}");
+    assert_eq!(shown(hand_written::load(&vars).unwrap()), expected);
+}
+
+#[test]
+fn flags_reports_all_ten_bad_values_and_the_hand_written_loader_the_first() {
+    let vars = vars::with_ten_bad_values();
+    let error = flags::load(&vars).unwrap_err();
+    let reported: Vec<_> = error
+        .problems()
+        .iter()
+        .map(|problem| problem.env())
+        .collect();
+    let bad: Vec<_> = BAD_VALUES.iter().map(|(env, _)| Some(*env)).collect();
+    assert_eq!(reported, bad);
+
+    let error = hand_written::load(&vars).unwrap_err();
+    assert_eq!(error.env, "APP_FLAG_010");
+}
