@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::loaders::{flags, hand_written};
+use crate::loaders::{envconfig, envy, flags, hand_written};
 use crate::vars::{self, BAD_VALUES, BOOLS, COUNTS, MODES, PREFIX, STRINGS};
 
 /// Every struct is named `Settings` with the same fields, and every `Mode` has the same variants,
@@ -41,6 +41,8 @@ fn every_map_loader_reads_the_same_values_from_the_map() {
     let vars = vars::valid();
     let expected = shown(flags::load(&vars).unwrap());
     assert_eq!(shown(hand_written::load(&vars).unwrap()), expected);
+    assert_eq!(shown(envy::load(vars.clone()).unwrap()), expected);
+    assert_eq!(shown(envconfig::load(&vars).unwrap()), expected);
 }
 
 #[test]
@@ -57,10 +59,13 @@ fn every_map_loader_gives_the_same_defaults_for_an_empty_map() {
     );
     assert!(expected.contains("mode_009: Alpha }"), "{expected}");
     assert_eq!(shown(hand_written::load(&vars).unwrap()), expected);
+    assert_eq!(shown(envy::load(vars.clone()).unwrap()), expected);
+    assert_eq!(shown(envconfig::load(&vars).unwrap()), expected);
 }
 
+/// What each loader tells a user about the ten bad values; BENCHMARKS.md quotes these.
 #[test]
-fn flags_reports_all_ten_bad_values_and_the_hand_written_loader_the_first() {
+fn flags_reports_all_ten_bad_values_and_every_other_map_loader_one() {
     let vars = vars::with_ten_bad_values();
     let error = flags::load(&vars).unwrap_err();
     let reported: Vec<_> = error
@@ -70,7 +75,31 @@ fn flags_reports_all_ten_bad_values_and_the_hand_written_loader_the_first() {
         .collect();
     let bad: Vec<_> = BAD_VALUES.iter().map(|(env, _)| Some(*env)).collect();
     assert_eq!(reported, bad);
+    assert_eq!(
+        error.to_string().lines().next(),
+        Some(
+            "APP_FLAG_010: invalid value \"maybe\", expected a boolean: true/false, 1/0, yes/no or on/off (from map)"
+        )
+    );
 
+    // The first in declaration order, by name only.
     let error = hand_written::load(&vars).unwrap_err();
-    assert_eq!(error.env, "APP_FLAG_010");
+    assert_eq!(error.to_string(), "APP_FLAG_010: invalid value");
+
+    // The first in declaration order, by name only.
+    let error = envconfig::load(&vars).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Failed to parse environment variable APP_FLAG_010"
+    );
+
+    // The first that serde meets in the map's order, which changes from one map to another, named
+    // without its prefix: "invalid digit found in string while parsing value 'lots' provided by
+    // COUNT_002".
+    let error = envy::load(vars.clone()).unwrap_err().to_string();
+    let named = BAD_VALUES.iter().filter(|(env, value)| {
+        let env = env.strip_prefix(PREFIX).unwrap();
+        error.ends_with(&format!("while parsing value '{value}' provided by {env}"))
+    });
+    assert_eq!(named.count(), 1, "{error}");
 }

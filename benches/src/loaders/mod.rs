@@ -2,5 +2,7 @@
 //! `load` function. Each needs nothing from this crate but `hundred_flags!`, so that
 //! `compile.sh` can build it alone.
 
+pub mod envconfig;
+pub mod envy;
 pub mod flags;
 pub mod hand_written;
