@@ -2,7 +2,9 @@
 //! `load` function. Each needs nothing from this crate but `hundred_flags!`, so that
 //! `compile.sh` can build it alone.
 
+pub mod confique;
 pub mod envconfig;
 pub mod envy;
+pub mod figment;
 pub mod flags;
 pub mod hand_written;
