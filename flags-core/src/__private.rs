@@ -11,7 +11,7 @@ pub use crate::meta::{FlagMeta, FlagMetaParts, Requirement};
 pub use crate::public::{PublicFlags, PublicValue};
 pub use crate::source::Vars;
 pub use crate::state::StateLog;
-pub use crate::value::{FlagValue, ValueError};
+pub use crate::value::{FlagValue, ValueError, trim};
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -20,9 +20,6 @@ use serde::de::{self, DeserializeOwned, IntoDeserializer};
 
 use crate::error::{Problem, ShownValue};
 use crate::source::Raw;
-
-/// Turns one variable's text into a field's value.
-pub type Parse<T> = fn(&str) -> Result<T, ValueError>;
 
 /// Parses each field of a struct in turn, collecting every problem instead of stopping.
 pub struct Fields<'a> {
@@ -38,14 +35,16 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A field with `default = EXPR`.
+    /// A field with `default = EXPR`; `bind` tells the value its flag.
     pub fn with_default<T>(
         &mut self,
         index: usize,
-        parse: Parse<T>,
+        parse: impl Fn(&str) -> Result<T, ValueError>,
         default: fn() -> T,
+        bind: impl Fn(&mut T, &FlagMeta),
     ) -> Option<T> {
-        self.parse(index, parse).or_default(default)
+        let value = self.parse(index, parse).or_default(default);
+        self.bound(index, value, bind)
     }
 
     /// A field with no default: `unset` gives its value when unset (`None` for an `Option`), or
@@ -53,10 +52,24 @@ impl<'a> Fields<'a> {
     pub fn without_default<T>(
         &mut self,
         index: usize,
-        parse: Parse<T>,
+        parse: impl Fn(&str) -> Result<T, ValueError>,
         unset: fn() -> Option<T>,
+        bind: impl Fn(&mut T, &FlagMeta),
     ) -> Option<T> {
-        self.parse(index, parse).or_unset(unset, self)
+        let value = self.parse(index, parse).or_unset(unset, self);
+        self.bound(index, value, bind)
+    }
+
+    fn bound<T>(
+        &self,
+        index: usize,
+        mut value: Option<T>,
+        bind: impl Fn(&mut T, &FlagMeta),
+    ) -> Option<T> {
+        if let Some(value) = &mut value {
+            bind(value, &self.vars.schema().flags()[index]);
+        }
+        value
     }
 
     /// Checks requirements on the values parsed so far.
@@ -68,16 +81,9 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Every problem found; call once every field is parsed. A clean load is remembered for
-    /// `log_state`.
+    /// Every problem found; call once every field is parsed.
     pub fn finish(self) -> Result<(), FlagsError> {
-        match FlagsError::from_problems(self.problems) {
-            Some(error) => Err(error),
-            None => {
-                self.vars.schema().record_sources(self.vars);
-                Ok(())
-            }
-        }
+        FlagsError::from_problems(self.problems).map_or(Ok(()), Err)
     }
 
     /// The error for a load in which some field could not be parsed.
@@ -85,7 +91,11 @@ impl<'a> Fields<'a> {
         FlagsError::new(self.problems)
     }
 
-    fn parse<T>(&mut self, index: usize, parse: Parse<T>) -> Parsed<T> {
+    fn parse<T>(
+        &mut self,
+        index: usize,
+        parse: impl Fn(&str) -> Result<T, ValueError>,
+    ) -> Parsed<T> {
         let flag = &self.vars.schema().flags()[index];
         match self.vars.get(index) {
             Raw::Unset => Parsed::Unset { index },
@@ -234,6 +244,16 @@ pub const fn public_flag_is_not_secret(secret: bool) {
     );
 }
 
+/// The public value of a flag that is the same for every user; `None` for a per-user value
+/// (a rollout), which only `public_flags_for` shows.
+pub fn shared_public<T>(
+    value: &T,
+    per_user: bool,
+    to_public: fn(&T) -> PublicValue,
+) -> Option<PublicValue> {
+    (!per_user).then(|| to_public(value))
+}
+
 /// The public value of a `#[flag(serde)]` field, typed as serde_json types it.
 pub fn serde_public<T: serde::Serialize>(value: &T) -> PublicValue {
     fn convert(value: serde_json::Value) -> PublicValue {
@@ -267,6 +287,8 @@ pub trait SerdeValue: Sized {
     fn to_env(&self) -> String;
     fn is_unset(&self) -> bool;
     fn switched_on(&self) -> Option<bool>;
+    fn summary(&self) -> String;
+    fn bind(&mut self, flag: &FlagMeta);
 }
 
 impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
@@ -310,6 +332,12 @@ impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
     fn switched_on(&self) -> Option<bool> {
         None
     }
+
+    fn summary(&self) -> String {
+        self.to_env()
+    }
+
+    fn bind(&mut self, _: &FlagMeta) {}
 }
 
 /// The text `FlagMeta::default` gives for a field without a default: `""` (unset) when the type
@@ -375,19 +403,4 @@ impl<'de, T: DeserializeOwned> de::Deserialize<'de> for Single<T> {
 
         deserializer.deserialize_map(Visitor(PhantomData))
     }
-}
-
-/// Parses a fieldless enum's variable: the position in `names` (each `(name, variant)`) of the
-/// name that matches `text`, ignoring case and surrounding spaces.
-pub fn parse_enum(
-    text: &str,
-    names: &[(&str, usize)],
-    values: &[&str],
-) -> Result<usize, ValueError> {
-    let text = text.trim();
-    names
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(text))
-        .map(|(_, variant)| *variant)
-        .ok_or_else(|| ValueError::one_of(values))
 }

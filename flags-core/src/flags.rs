@@ -1,14 +1,11 @@
 //! The [`FeatureFlags`] trait, implemented by `#[derive(FeatureFlags)]`.
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
-
-use rustc_hash::FxBuildHasher;
 
 use crate::error::FlagsError;
 use crate::meta::FlagMeta;
 use crate::public::PublicFlags;
-use crate::source::{Loader, Source, Vars};
+use crate::source::{Loader, Source, SourceRecord, Vars};
 
 /// A struct of flags, each loaded from one environment variable.
 ///
@@ -38,7 +35,7 @@ pub trait FeatureFlags: Sized {
         for (name, value) in vars {
             collected.set(name.as_ref(), value.as_ref(), source);
         }
-        Self::__from_vars(&collected)
+        collected.load()
     }
 
     /// Checks what loading checks beyond parsing, on a struct that may have changed since: every
@@ -47,8 +44,14 @@ pub trait FeatureFlags: Sized {
     /// The loaders call it; call it again after changing a loaded struct.
     fn validate(&self) -> Result<(), FlagsError>;
 
-    /// The `public` flags under their public names, for a frontend; nothing else.
+    /// The `public` flags under their public names, for a frontend; nothing else. Flags whose
+    /// value depends on the user (rollouts, variants) are left out: see `public_flags_for`.
     fn public_flags(&self) -> PublicFlags;
+
+    /// The `public` flags as one user sees them: rollouts decided and variants chosen for `user`
+    /// (each decision is an exposure), other flags as in `public_flags`. The frontend gets the
+    /// decisions, never the rules to compute them.
+    fn public_flags_for(&self, user: &str) -> PublicFlags;
 
     /// Logs every flag at start-up: one INFO event per flag (target `flags`) with the fields
     /// `flag`, `env`, `value`, `source` and, where set, `status`; a secret's value is `<redacted>`
@@ -73,9 +76,9 @@ pub struct Schema {
     prefix: &'static str,
     deny_unknown: bool,
     flags: &'static [FlagMeta],
-    index: OnceLock<HashMap<&'static str, usize, FxBuildHasher>>,
+    index: OnceLock<NameIndex>,
     /// Where each flag's value came from in the last successful load.
-    sources: RwLock<Option<Arc<[Source]>>>,
+    sources: RwLock<Option<Arc<SourceRecord>>>,
 }
 
 impl Schema {
@@ -102,27 +105,149 @@ impl Schema {
     }
 
     /// The position of the flag whose variable is `name`.
+    #[inline]
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        let index = self.index.get_or_init(|| {
-            let flags = self.flags.iter().enumerate();
-            flags.map(|(index, flag)| (flag.env(), index)).collect()
-        });
-        index.get(name).copied()
+        self.index
+            .get_or_init(|| NameIndex::new(self.flags))
+            .find(name)
     }
 
     /// Remembers where each flag's value came from, for `log_state`.
-    pub(crate) fn record_sources(&self, vars: &Vars) {
-        let sources = (0..self.flags.len())
-            .map(|index| vars.source_of(index))
-            .collect();
-        *self.sources.write().unwrap_or_else(PoisonError::into_inner) = Some(sources);
+    pub(crate) fn record_sources(&self, record: SourceRecord) {
+        let record = Some(Arc::new(record));
+        let mut sources = self.sources.write().unwrap_or_else(PoisonError::into_inner);
+        let previous = std::mem::replace(&mut *sources, record);
+        drop(sources);
+        // The previous record is freed after the lock is released.
+        drop(previous);
     }
 
     /// Where each flag's value came from in the last successful load, if there was one.
-    pub(crate) fn recorded_sources(&self) -> Option<Arc<[Source]>> {
+    pub(crate) fn recorded_sources(&self) -> Option<Arc<SourceRecord>> {
         self.sources
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+}
+
+/// The flags' variables in an open-addressing table, built once per struct: a load looks up every
+/// variable of every source here, so this is the hot path of loading (a general-purpose map costs
+/// twice as much per look-up).
+#[derive(Debug)]
+struct NameIndex {
+    /// A quarter full: each slot is empty (`None`) or a flag's variable and position.
+    slots: Box<[Option<(&'static str, usize)>]>,
+    /// The hash's top bits that pick a slot.
+    shift: u32,
+}
+
+impl NameIndex {
+    fn new(flags: &[FlagMeta]) -> Self {
+        let bits = (flags.len().max(1) * 4)
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(1);
+        let mut slots = vec![None; 1 << bits].into_boxed_slice();
+        let shift = 64 - bits;
+        for (position, flag) in flags.iter().enumerate() {
+            let mut slot = (name_hash(flag.env()) >> shift) as usize;
+            while slots[slot].is_some() {
+                slot = (slot + 1) & (slots.len() - 1);
+            }
+            slots[slot] = Some((flag.env(), position));
+        }
+        Self { slots, shift }
+    }
+
+    #[inline]
+    fn find(&self, name: &str) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut slot = (name_hash(name) >> self.shift) as usize;
+        loop {
+            let (env, position) = (*self.slots.get(slot)?)?;
+            if env == name {
+                return Some(position);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+}
+
+/// A fast hash of a variable name (FxHash's multiply-rotate over 8-byte words); the table uses its
+/// high bits. Names are not chosen by an adversary: whoever sets the environment runs the process.
+#[inline]
+fn name_hash(name: &str) -> u64 {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    let mix = |hash: u64, word: u64| (hash.rotate_left(26) ^ word).wrapping_mul(K);
+    let bytes = name.as_bytes();
+    let mut hash = bytes.len() as u64;
+    match bytes.last_chunk::<8>() {
+        Some(last) => {
+            for word in bytes.as_chunks::<8>().0 {
+                hash = mix(hash, u64::from_le_bytes(*word));
+            }
+            // The last 8 bytes, overlapping the last whole word when the length is not a multiple
+            // of 8: every byte counts, with no copy.
+            hash = mix(hash, u64::from_le_bytes(*last));
+        }
+        None => {
+            let word = bytes
+                .iter()
+                .fold(0, |word, byte| word << 8 | u64::from(*byte));
+            hash = mix(hash, word);
+        }
+    }
+    hash ^ (hash >> 29)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::FlagMetaParts;
+
+    const fn flag(env: &'static str) -> FlagMeta {
+        FlagMeta::from_parts(FlagMetaParts {
+            field: "",
+            env,
+            type_name: "bool",
+            description: "",
+            default: || None,
+            values: &[],
+            requires: &[],
+            public: None,
+            secret: false,
+            status: None,
+            group: None,
+            expires: None,
+            rollout_group: None,
+        })
+    }
+
+    #[test]
+    fn every_name_is_found_and_no_other() {
+        let names: Vec<&'static str> = (0..300)
+            .map(|n| &*Box::leak(format!("FEATURE_{n}_ENABLED").into_boxed_str()))
+            .chain([
+                "",
+                "A",
+                "FEATURE_WHATSAPP_X_ENABLED",
+                "FEATURE_WHATSAPP_Y_ENABLED",
+            ])
+            .collect();
+        let flags: Vec<FlagMeta> = names.iter().map(|name| flag(name)).collect();
+        let index = NameIndex::new(&flags);
+        for (position, name) in names.iter().enumerate() {
+            assert_eq!(index.find(name), Some(position), "{name}");
+        }
+        for stranger in [
+            "FEATURE_300_ENABLED",
+            "B",
+            "FEATURE_WHATSAPP_Z_ENABLED",
+            "feature_1_enabled",
+        ] {
+            assert_eq!(index.find(stranger), None, "{stranger}");
+        }
+        assert_eq!(NameIndex::new(&[]).find("A"), None);
     }
 }

@@ -42,6 +42,7 @@ pub struct FlagMetaParts {
     pub status: Option<&'static str>,
     pub group: Option<&'static str>,
     pub expires: Option<&'static str>,
+    pub rollout_group: Option<&'static str>,
 }
 
 impl FlagMeta {
@@ -118,6 +119,12 @@ impl FlagMeta {
     /// [`crate::lifecycle`].
     pub fn expires(&self) -> Option<&'static str> {
         self.parts.expires
+    }
+
+    /// The name a rollout hashes users with (Unleash's `groupId`, or a variants toggle's name):
+    /// `#[flag(rollout_group = "…")]`, else the flag's variable.
+    pub fn rollout_group(&self) -> &'static str {
+        self.parts.rollout_group.unwrap_or(self.parts.env)
     }
 }
 

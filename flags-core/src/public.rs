@@ -34,10 +34,14 @@ pub struct PublicFlags {
 }
 
 impl PublicFlags {
+    /// The entries that have a value.
     #[doc(hidden)]
-    pub fn from_entries<const N: usize>(entries: [(&'static str, PublicValue); N]) -> Self {
+    pub fn from_entries<const N: usize>(entries: [(&'static str, Option<PublicValue>); N]) -> Self {
+        let entries = entries.into_iter();
         Self {
-            entries: Vec::from(entries),
+            entries: entries
+                .filter_map(|(name, value)| Some((name, value?)))
+                .collect(),
         }
     }
 

@@ -167,7 +167,7 @@ impl Loader {
                 Layer::Environment => vars.read_environment(),
             }
         }
-        T::__from_vars(&vars)
+        vars.load()
     }
 }
 
@@ -210,7 +210,7 @@ enum Slot {
 pub enum Raw<'a> {
     /// Unset in every source, or empty (or only whitespace) in the last source that set it.
     Unset,
-    /// The text, and where it came from.
+    /// The text, never blank, and where it came from.
     Text(&'a str, &'a Source),
     /// The bytes are not UTF-8.
     NotUnicode(&'a Source),
@@ -221,7 +221,8 @@ impl Vars {
     pub fn new(schema: &'static Schema) -> Self {
         Self {
             schema,
-            text: String::new(),
+            // Most values are short words and numbers: one allocation for a typical load.
+            text: String::with_capacity(schema.flags().len() * 8),
             slots: vec![Slot::Unset; schema.flags().len()].into_boxed_slice(),
             sources: Vec::new(),
             unknown: Vec::new(),
@@ -236,12 +237,18 @@ impl Vars {
         SourceId(self.sources.len() - 1)
     }
 
-    /// Sets one variable, overriding what an earlier source set.
+    /// Sets one variable, overriding what an earlier source set; an empty or blank value unsets
+    /// the flag.
+    #[inline]
     pub fn set(&mut self, name: &str, value: &str, source: SourceId) {
         let Some(index) = self.schema.index_of(name) else {
             self.note_unknown(name, source);
             return;
         };
+        if crate::value::trim(value).is_empty() {
+            self.slots[index] = Slot::Unset;
+            return;
+        }
         let start = self.text.len();
         self.text.push_str(value);
         self.slots[index] = Slot::Text {
@@ -249,6 +256,17 @@ impl Vars {
             end: self.text.len(),
             source,
         };
+    }
+
+    /// Loads `T` from these variables and, when it loads, remembers where each value came from
+    /// for `log_state`.
+    pub(crate) fn load<T: FeatureFlags>(self) -> Result<T, FlagsError> {
+        let loaded = T::__from_vars(&self)?;
+        self.schema.record_sources(SourceRecord {
+            slots: self.slots,
+            sources: self.sources,
+        });
+        Ok(loaded)
     }
 
     fn read_environment(&mut self) {
@@ -316,16 +334,12 @@ impl Vars {
     }
 
     /// The flag at `index` after all sources are stacked.
+    #[inline]
     pub fn get(&self, index: usize) -> Raw<'_> {
         match self.slots[index] {
             Slot::Unset => Raw::Unset,
             Slot::Text { start, end, source } => {
-                let text = &self.text[start..end];
-                if text.trim().is_empty() {
-                    Raw::Unset
-                } else {
-                    Raw::Text(text, &self.sources[source.0])
-                }
+                Raw::Text(&self.text[start..end], &self.sources[source.0])
             }
             Slot::NotUnicode { source } => Raw::NotUnicode(&self.sources[source.0]),
         }
@@ -333,10 +347,7 @@ impl Vars {
 
     /// Where the flag at `index` got its value: `Default` when it is unset.
     pub(crate) fn source_of(&self, index: usize) -> Source {
-        match self.get(index) {
-            Raw::Unset => Source::Default,
-            Raw::Text(_, source) | Raw::NotUnicode(source) => source.clone(),
-        }
+        source_of(&self.slots[index], &self.sources)
     }
 
     /// The schema these variables are for.
@@ -361,6 +372,28 @@ impl Vars {
             }
         }
         problems
+    }
+}
+
+/// Where each flag's value came from in one load: the load's slots and sources, kept without
+/// the values' text.
+#[derive(Debug)]
+pub(crate) struct SourceRecord {
+    slots: Box<[Slot]>,
+    sources: Vec<Source>,
+}
+
+impl SourceRecord {
+    /// Where the flag at `index` got its value: `Default` when it is unset.
+    pub(crate) fn source_of(&self, index: usize) -> Source {
+        source_of(&self.slots[index], &self.sources)
+    }
+}
+
+fn source_of(slot: &Slot, sources: &[Source]) -> Source {
+    match slot {
+        Slot::Unset => Source::Default,
+        Slot::Text { source, .. } | Slot::NotUnicode { source } => sources[source.0].clone(),
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::flags::Schema;
 use crate::lifecycle;
 use crate::meta::FlagMeta;
-use crate::source::Source;
+use crate::source::SourceRecord;
 
 /// Statuses that say a flag is not released yet: such a flag that is on gets a WARN.
 pub const NOT_RELEASED: &[&str] = &["frozen", "experimental", "unreleased", "planned"];
@@ -14,7 +14,7 @@ pub const NOT_RELEASED: &[&str] = &["frozen", "experimental", "unreleased", "pla
 #[doc(hidden)]
 pub struct StateLog {
     flags: &'static [FlagMeta],
-    sources: Option<Arc<[Source]>>,
+    sources: Option<Arc<SourceRecord>>,
     today: String,
 }
 
@@ -32,7 +32,7 @@ impl StateLog {
         &self,
         index: usize,
         value: &T,
-        to_env: fn(&T) -> String,
+        summary: fn(&T) -> String,
         is_unset: fn(&T) -> bool,
         switched_on: fn(&T) -> Option<bool>,
     ) {
@@ -42,10 +42,10 @@ impl StateLog {
         } else if flag.is_secret() {
             String::from("<redacted>")
         } else {
-            to_env(value)
+            summary(value)
         };
-        let source = match self.sources.as_ref().map(|sources| &sources[index]) {
-            Some(source) => source.to_string(),
+        let source = match &self.sources {
+            Some(sources) => sources.source_of(index).to_string(),
             None => String::from("unknown"),
         };
         tracing::info!(

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::meta::FlagMeta;
 use crate::public::PublicValue;
 
 /// A type that one environment variable can hold.
@@ -37,6 +38,11 @@ pub trait FlagValue: Sized {
     /// Whether every value of this type is secret, whatever the field says ([`SecretString`]).
     const SECRET: bool = false;
 
+    /// Whether the public value depends on the user ([`Rollout`](crate::Rollout),
+    /// [`Variants`](crate::Variants)): such a flag appears only in
+    /// [`FeatureFlags::public_flags_for`](crate::FeatureFlags::public_flags_for).
+    const PER_USER: bool = false;
+
     /// Parses the text of one variable; `text` is never empty or only whitespace.
     fn parse_env(text: &str) -> Result<Self, ValueError>;
 
@@ -64,6 +70,25 @@ pub trait FlagValue: Sized {
     /// The value as the public projection shows it: typed JSON (`true`, `42`, `"sqlite"`).
     fn to_public(&self) -> PublicValue {
         PublicValue::String(self.to_env())
+    }
+
+    /// The public value for one user: a rollout's decision, a variant's name. Other values are
+    /// the same for everyone.
+    fn to_public_for(&self, user: &str) -> PublicValue {
+        let _ = user;
+        self.to_public()
+    }
+
+    /// The value as logs show it: its text, or a summary that leaves out what must not be
+    /// logged (a rollout's allowed and denied users, of which only the counts are shown).
+    fn summary(&self) -> String {
+        self.to_env()
+    }
+
+    /// Called once a flag's value is loaded (or defaulted), with the flag's metadata: a value that
+    /// needs its flag's name (a rollout hashes users with it) takes it here.
+    fn bind(&mut self, flag: &FlagMeta) {
+        let _ = flag;
     }
 }
 
@@ -102,15 +127,31 @@ impl fmt::Display for ValueError {
 
 impl std::error::Error for ValueError {}
 
+/// `text` without surrounding whitespace; free when there is none, as in almost every value.
+#[doc(hidden)]
+#[inline]
+pub fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 const BOOL_EXPECTED: &str = "a boolean: true/false, 1/0, yes/no or on/off";
 
 impl FlagValue for bool {
     fn parse_env(text: &str) -> Result<Self, ValueError> {
-        let text = text.trim();
+        let text = trim(text);
+        // The spellings as usually written first, then in any case.
+        match text {
+            "true" | "1" | "yes" | "on" => return Ok(true),
+            "false" | "0" | "no" | "off" => return Ok(false),
+            _ => {}
+        }
         let is = |spelling: &str| text.eq_ignore_ascii_case(spelling);
-        if is("true") || is("1") || is("yes") || is("on") {
+        if is("true") || is("yes") || is("on") {
             Ok(true)
-        } else if is("false") || is("0") || is("no") || is("off") {
+        } else if is("false") || is("no") || is("off") {
             Ok(false)
         } else {
             Err(ValueError::expected(BOOL_EXPECTED))
@@ -138,7 +179,7 @@ macro_rules! integers {
     ($($int:ty => $public:expr)*) => {$(
         impl FlagValue for $int {
             fn parse_env(text: &str) -> Result<Self, ValueError> {
-                text.trim().parse().map_err(|_| {
+                trim(text).parse().map_err(|_| {
                     ValueError::expected(format!(
                         "an integer from {} to {}",
                         <$int>::MIN,
@@ -182,7 +223,7 @@ macro_rules! floats {
     ($($float:ty)*) => {$(
         impl FlagValue for $float {
             fn parse_env(text: &str) -> Result<Self, ValueError> {
-                text.trim()
+                trim(text)
                     .parse()
                     .map_err(|_| ValueError::expected("a number such as 0.5, 10 or 1e-3"))
             }
@@ -287,6 +328,7 @@ impl FlagValue for Duration {
 impl<T: FlagValue> FlagValue for Option<T> {
     const VALUES: &'static [&'static str] = T::VALUES;
     const SECRET: bool = T::SECRET;
+    const PER_USER: bool = T::PER_USER;
 
     fn parse_env(text: &str) -> Result<Self, ValueError> {
         T::parse_env(text).map(Some)
@@ -312,11 +354,27 @@ impl<T: FlagValue> FlagValue for Option<T> {
     fn to_public(&self) -> PublicValue {
         self.as_ref().map_or(PublicValue::Null, T::to_public)
     }
+
+    fn to_public_for(&self, user: &str) -> PublicValue {
+        self.as_ref()
+            .map_or(PublicValue::Null, |value| value.to_public_for(user))
+    }
+
+    fn summary(&self) -> String {
+        self.as_ref().map(T::summary).unwrap_or_default()
+    }
+
+    fn bind(&mut self, flag: &FlagMeta) {
+        if let Some(value) = self {
+            value.bind(flag);
+        }
+    }
 }
 
 impl<T: FlagValue> FlagValue for Vec<T> {
     const VALUES: &'static [&'static str] = T::VALUES;
     const SECRET: bool = T::SECRET;
+    const PER_USER: bool = T::PER_USER;
 
     /// Comma-separated items, each trimmed; empty items (`a,,b`, a trailing comma) are skipped.
     fn parse_env(text: &str) -> Result<Self, ValueError> {
@@ -346,6 +404,21 @@ impl<T: FlagValue> FlagValue for Vec<T> {
 
     fn to_public(&self) -> PublicValue {
         PublicValue::List(self.iter().map(T::to_public).collect())
+    }
+
+    fn to_public_for(&self, user: &str) -> PublicValue {
+        let items = self.iter().map(|item| item.to_public_for(user));
+        PublicValue::List(items.collect())
+    }
+
+    fn summary(&self) -> String {
+        self.iter().map(T::summary).collect::<Vec<_>>().join(",")
+    }
+
+    fn bind(&mut self, flag: &FlagMeta) {
+        for item in self {
+            item.bind(flag);
+        }
     }
 }
 

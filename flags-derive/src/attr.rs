@@ -32,6 +32,7 @@ pub struct FieldAttrs {
     pub serde: Option<Ident>,
     pub group: Option<LitStr>,
     pub expires: Option<LitStr>,
+    pub rollout_group: Option<LitStr>,
 }
 
 /// One `requires = …`, with the `when = …` of the same `#[flag(...)]` if there is one.
@@ -131,6 +132,9 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     SERDE => set_once(cx, &mut parsed.serde, key, no_value(meta, FLAG, key)?),
                     GROUP => set_once(cx, &mut parsed.group, key, string(meta, key)?),
                     EXPIRES => set_once(cx, &mut parsed.expires, key, date(meta, key)?),
+                    ROLLOUT_GROUP => {
+                        set_once(cx, &mut parsed.rollout_group, key, string(meta, key)?)
+                    }
                     _ => unreachable_key(key)?,
                 }
                 Ok(())

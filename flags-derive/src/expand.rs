@@ -178,32 +178,54 @@ fn validate(input: &Input) -> TokenStream {
 }
 
 fn public_flags(input: &Input) -> TokenStream {
-    let entries = input.fields.iter().filter_map(|field| {
-        let name = valid::public_name(field)?;
+    let shared = public_entries(input, |field| {
         let ident = field.ident;
-        let value = if field.attrs.serde.is_some() {
-            quote!(::flags_core::__private::serde_public(&self.#ident))
-        } else {
-            let to_public = value_item(field, "to_public");
-            quote!(#to_public(&self.#ident))
-        };
-        Some(quote!((#name, #value)))
+        let per_user = value_item(field, "PER_USER");
+        let to_public = value_item(field, "to_public");
+        quote!(::flags_core::__private::shared_public(&self.#ident, #per_user, #to_public))
+    });
+    let for_user = public_entries(input, |field| {
+        let ident = field.ident;
+        let to_public_for = value_item(field, "to_public_for");
+        quote!(::flags_core::__private::Some(#to_public_for(&self.#ident, user)))
     });
     quote! {
         fn public_flags(&self) -> ::flags_core::__private::PublicFlags {
-            ::flags_core::__private::PublicFlags::from_entries([#(#entries),*])
+            ::flags_core::__private::PublicFlags::from_entries([#(#shared),*])
+        }
+
+        fn public_flags_for(&self, user: &str) -> ::flags_core::__private::PublicFlags {
+            ::flags_core::__private::PublicFlags::from_entries([#(#for_user),*])
         }
     }
+}
+
+/// `(name, Option<PublicValue>)` for each `public` field: `value` for `FlagValue` fields, the
+/// serde projection for `serde` fields.
+fn public_entries<'a>(
+    input: &'a Input,
+    value: impl Fn(&Field) -> TokenStream + 'a,
+) -> impl Iterator<Item = TokenStream> + 'a {
+    input.fields.iter().filter_map(move |field| {
+        let name = valid::public_name(field)?;
+        let ident = field.ident;
+        let value = if field.attrs.serde.is_some() {
+            quote!(::flags_core::__private::Some(::flags_core::__private::serde_public(&self.#ident)))
+        } else {
+            value(field)
+        };
+        Some(quote!((#name, #value)))
+    })
 }
 
 fn log_state(input: &Input) -> TokenStream {
     let flags = input.fields.iter().enumerate().map(|(index, field)| {
         let index = Literal::usize_unsuffixed(index);
         let ident = field.ident;
-        let to_env = value_item(field, "to_env");
+        let summary = value_item(field, "summary");
         let is_unset = value_item(field, "is_unset");
         let switched_on = value_item(field, "switched_on");
-        quote!(__log.flag(#index, &self.#ident, #to_env, #is_unset, #switched_on);)
+        quote!(__log.flag(#index, &self.#ident, #summary, #is_unset, #switched_on);)
     });
     let body = (!input.fields.is_empty()).then(|| {
         quote! {
@@ -318,6 +340,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     let status = optional_str(field.attrs.status.as_ref().map(LitStr::value));
     let group = optional_str(field.attrs.group.as_ref().map(LitStr::value));
     let expires = optional_str(field.attrs.expires.as_ref().map(LitStr::value));
+    let rollout_group = optional_str(field.attrs.rollout_group.as_ref().map(LitStr::value));
     quote! {
         ::flags_core::__private::FlagMeta::from_parts(::flags_core::__private::FlagMetaParts {
             field: #name,
@@ -332,6 +355,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             status: #status,
             group: #group,
             expires: #expires,
+            rollout_group: #rollout_group,
         })
     }
 }
@@ -384,14 +408,15 @@ fn from_vars(input: &Input) -> TokenStream {
         let ident = field.ident;
         let index = Literal::usize_unsuffixed(index);
         let parse = value_item(field, "parse_env");
+        let bind = value_item(field, "bind");
         let value = match &field.attrs.default {
             Some(_) => {
                 let default = default_fn(field);
-                quote!(__fields.with_default(#index, #parse, #default))
+                quote!(__fields.with_default(#index, #parse, #default, #bind))
             }
             None => {
                 let unset = value_item(field, "unset");
-                quote!(__fields.without_default(#index, #parse, #unset))
+                quote!(__fields.without_default(#index, #parse, #unset, #bind))
             }
         };
         quote!(let #ident = #value;)

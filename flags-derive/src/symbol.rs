@@ -18,8 +18,19 @@ pub const STATUS: &str = "status";
 pub const SERDE: &str = "serde";
 pub const GROUP: &str = "group";
 pub const EXPIRES: &str = "expires";
+pub const ROLLOUT_GROUP: &str = "rollout_group";
 pub const FIELD_KEYS: &[&str] = &[
-    DEFAULT, ENV, REQUIRES, WHEN, PUBLIC, SECRET, STATUS, SERDE, GROUP, EXPIRES,
+    DEFAULT,
+    ENV,
+    REQUIRES,
+    WHEN,
+    PUBLIC,
+    SECRET,
+    STATUS,
+    SERDE,
+    GROUP,
+    EXPIRES,
+    ROLLOUT_GROUP,
 ];
 
 pub const RENAME: &str = "rename";

@@ -160,7 +160,7 @@ fn expand(parsed: &Enum) -> TokenStream {
             fn parse_env(
                 text: &str,
             ) -> ::flags_core::__private::Result<Self, ::flags_core::__private::ValueError> {
-                let text = text.trim();
+                let text = ::flags_core::__private::trim(text);
                 #(#matches)*
                 ::flags_core::__private::Err(::flags_core::__private::ValueError::one_of(
                     <Self as ::flags_core::__private::FlagValue>::VALUES,
