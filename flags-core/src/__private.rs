@@ -39,9 +39,9 @@ impl<'a> Fields<'a> {
     pub fn with_default<T>(
         &mut self,
         index: usize,
-        parse: impl Fn(&str) -> Result<T, ValueError>,
+        parse: fn(&str) -> Result<T, ValueError>,
         default: fn() -> T,
-        bind: impl Fn(&mut T, &FlagMeta),
+        bind: fn(&mut T, &FlagMeta),
     ) -> Option<T> {
         let value = self.parse(index, parse).or_default(default);
         self.bound(index, value, bind)
@@ -52,9 +52,9 @@ impl<'a> Fields<'a> {
     pub fn without_default<T>(
         &mut self,
         index: usize,
-        parse: impl Fn(&str) -> Result<T, ValueError>,
+        parse: fn(&str) -> Result<T, ValueError>,
         unset: fn() -> Option<T>,
-        bind: impl Fn(&mut T, &FlagMeta),
+        bind: fn(&mut T, &FlagMeta),
     ) -> Option<T> {
         let value = self.parse(index, parse).or_unset(unset, self);
         self.bound(index, value, bind)
@@ -64,7 +64,7 @@ impl<'a> Fields<'a> {
         &self,
         index: usize,
         mut value: Option<T>,
-        bind: impl Fn(&mut T, &FlagMeta),
+        bind: fn(&mut T, &FlagMeta),
     ) -> Option<T> {
         if let Some(value) = &mut value {
             bind(value, &self.vars.schema().flags()[index]);
@@ -91,11 +91,7 @@ impl<'a> Fields<'a> {
         FlagsError::new(self.problems)
     }
 
-    fn parse<T>(
-        &mut self,
-        index: usize,
-        parse: impl Fn(&str) -> Result<T, ValueError>,
-    ) -> Parsed<T> {
+    fn parse<T>(&mut self, index: usize, parse: fn(&str) -> Result<T, ValueError>) -> Parsed<T> {
         let flag = &self.vars.schema().flags()[index];
         match self.vars.get(index) {
             Raw::Unset => Parsed::Unset { index },
