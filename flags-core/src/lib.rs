@@ -89,6 +89,7 @@
 mod error;
 mod flags;
 mod meta;
+pub mod rollout;
 mod source;
 mod value;
 
