@@ -5,8 +5,10 @@
 //! answer an Unleash SDK gives for a gradual rollout (or variant) of the same name.
 
 mod murmur3;
+mod percentage;
 
 use murmur3::Murmur3;
+pub use percentage::Rollout;
 
 /// Unleash's seed for variant buckets, so that a user's variant does not follow their rollout
 /// bucket.
