@@ -99,7 +99,7 @@ pub mod __private;
 pub use error::{FlagsError, Problem, ShownValue};
 pub use flags::FeatureFlags;
 pub use meta::{FlagMeta, Requirement};
-pub use rollout::Rollout;
+pub use rollout::{Rollout, Variants};
 pub use source::{Loader, Source};
 pub use value::{FlagValue, ValueError};
 

@@ -6,9 +6,11 @@
 
 mod murmur3;
 mod percentage;
+mod variants;
 
 use murmur3::Murmur3;
 pub use percentage::Rollout;
+pub use variants::Variants;
 
 /// Unleash's seed for variant buckets, so that a user's variant does not follow their rollout
 /// bucket.
@@ -54,6 +56,15 @@ fn percent_bucket(group: Murmur3, user: &str) -> u32 {
 /// [`variant_bucket`], from the state after `"{toggle}:"`.
 fn per_mille_bucket(toggle: Murmur3, user: &str) -> u32 {
     toggle.hash_with(user.as_bytes()) % 1000 + 1
+}
+
+/// A number written in decimal digits only, as `to_env` writes it: no sign, no spaces.
+fn decimal<T: std::str::FromStr>(digits: &str) -> Option<T> {
+    if digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        digits.parse().ok()
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

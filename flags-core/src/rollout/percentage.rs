@@ -3,7 +3,7 @@
 use std::fmt;
 use std::fmt::Write as _;
 
-use super::{Murmur3, percent_bucket};
+use super::{Murmur3, decimal, percent_bucket};
 use crate::value::{FlagValue, ValueError};
 
 /// A flag that is on for a stable percentage of users, bucketed as Unleash's gradual rollout.
@@ -262,9 +262,7 @@ fn parse_state(state: &str) -> Result<u8, ValueError> {
     }
     state
         .strip_suffix('%')
-        .map(str::trim_end)
-        .filter(|digits| !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()))
-        .and_then(|digits| digits.parse::<u8>().ok())
+        .and_then(|digits| decimal::<u8>(digits.trim_end()))
         .filter(|percentage| *percentage <= 100)
         .ok_or(ValueError::expected(ROLLOUT_EXPECTED))
 }
