@@ -3,7 +3,23 @@
 //! A decision depends only on the flag's name and the user's key, hashed with MurmurHash3 x86_32:
 //! one user gets the same answer in every process and every version of this crate, and the same
 //! answer an Unleash SDK gives for a gradual rollout (or variant) of the same name.
+//!
+//! # Exposure
+//!
+//! Every decision, [`Rollout::is_enabled_for`] or [`Variants::variant_for`], can be observed, so
+//! an experiment's analysis knows who saw what without the application logging it:
+//!
+//! - a DEBUG `tracing` event with target `flags::exposure`, and fields `flag` (the group or
+//!   toggle), then `enabled` and `reason` (`deny_list`, `allow_list` or `percentage`) for a
+//!   rollout, or `variant` for variants;
+//! - with the `metrics` feature of this crate, the counter `flags_exposures_total`, through the
+//!   [`metrics`](https://docs.rs/metrics) facade, with labels `flag` and `outcome` (`enabled`,
+//!   `disabled`, or the variant's name).
+//!
+//! Neither ever carries the user's key. Without a subscriber that wants DEBUG events and without
+//! the `metrics` feature, exposure costs one check of tracing's level filter per decision.
 
+mod exposure;
 mod murmur3;
 mod percentage;
 mod variants;

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::fmt::Write as _;
 
+use super::exposure::{self, Reason};
 use super::{Murmur3, decimal, percent_bucket};
 use crate::value::{FlagValue, ValueError};
 
@@ -120,19 +121,25 @@ impl Rollout {
 
     /// Whether the flag is on for `user`: the deny list first, then the allow list, then the
     /// percentage. The same rollout always gives one user the same answer.
+    ///
+    /// The decision is an [exposure](super#exposure): a DEBUG event, and a counter with the
+    /// `metrics` feature.
     pub fn is_enabled_for(&self, user: &str) -> bool {
-        if contains(&self.deny, user) {
-            false
+        let (enabled, reason) = if contains(&self.deny, user) {
+            (false, Reason::DenyList)
         } else if contains(&self.allow, user) {
-            true
+            (true, Reason::AllowList)
         } else {
-            match self.percentage {
+            let enabled = match self.percentage {
                 0 => false,
                 // Every bucket is at most 100: no need to hash.
                 100 => true,
                 percentage => percent_bucket(self.group_state, user) <= u32::from(percentage),
-            }
-        }
+            };
+            (enabled, Reason::Percentage)
+        };
+        exposure::rollout(&self.group, enabled, reason);
+        enabled
     }
 
     /// The flag's name, hashed with each user key; empty until the flags load.

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::exposure;
 use super::{Murmur3, VARIANT_SEED, decimal, per_mille_bucket};
 use crate::value::{FlagValue, ValueError};
 
@@ -111,6 +112,9 @@ impl Variants {
     }
 
     /// The name of the variant that `user` gets; always the same for one user.
+    ///
+    /// The decision is an [exposure](super#exposure): a DEBUG event, and a counter with the
+    /// `metrics` feature.
     pub fn variant_for(&self, user: &str) -> &str {
         let bucket = per_mille_bucket(self.toggle_state, user);
         let variant = self
@@ -118,6 +122,7 @@ impl Variants {
             .iter()
             .find(|variant| variant.up_to >= bucket)
             .expect("the last variant with a weight reaches 1000");
+        exposure::variant(&self.toggle, &variant.name);
         &variant.name
     }
 
