@@ -17,6 +17,9 @@ fn rollout(c: &mut Criterion) {
     assert_eq!(USER.len(), 36);
     let joined = format!("{GROUP}:{USER}");
     let half = Rollout::new(GROUP, 50);
+    let few = Rollout::new(GROUP, 50)
+        .allow(["alice@example.com", "bob@example.com"])
+        .deny(["mallory@example.com"]);
     let listed = Rollout::new(GROUP, 50)
         .allow((0..1000).map(|index| format!("allowed-{index:04}")))
         .deny((0..1000).map(|index| format!("denied-{index:04}")));
@@ -30,6 +33,9 @@ fn rollout(c: &mut Criterion) {
     });
     group.bench_function("is_enabled_for", |b| {
         b.iter(|| half.is_enabled_for(black_box(USER)))
+    });
+    group.bench_function("is_enabled_for, 2 allowed and 1 denied", |b| {
+        b.iter(|| few.is_enabled_for(black_box(USER)))
     });
     group.bench_function("is_enabled_for, 1000 allowed and 1000 denied", |b| {
         b.iter(|| listed.is_enabled_for(black_box(USER)))

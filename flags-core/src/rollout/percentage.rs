@@ -3,6 +3,8 @@
 use std::fmt;
 use std::fmt::Write as _;
 
+use rustc_hash::FxHashMap;
+
 use super::exposure::{self, Reason};
 use super::{Murmur3, decimal, percent_bucket};
 use crate::value::{FlagValue, ValueError};
@@ -44,7 +46,8 @@ use crate::value::{FlagValue, ValueError};
 /// - `deny=mallory`: users who are always off, even when on the allow list.
 ///
 /// Each clause may appear once; `allow` and `deny` may be written in any case. [`FlagValue::to_env`]
-/// writes `on`, `off` or `25%`, then the lists, sorted and without duplicates:
+/// writes `on`, `off` or `25%`, then the lists, sorted and without duplicates; a user on both
+/// lists is written on the deny list only, which means the same:
 ///
 /// ```
 /// use flags_core::{FlagValue, Rollout};
@@ -56,6 +59,7 @@ use crate::value::{FlagValue, ValueError};
 ///
 /// assert_eq!(Rollout::parse_env("yes").unwrap().to_env(), "on");
 /// assert_eq!(Rollout::parse_env("0%").unwrap().to_env(), "off");
+/// assert_eq!(Rollout::parse_env("on; allow=a,b; deny=b").unwrap().to_env(), "on; allow=a; deny=b");
 /// assert_eq!(
 ///     Rollout::parse_env("25").unwrap_err().to_string(),
 ///     "expected on, off (or true/false, 1/0, yes/no) or a percentage from 0% to 100% such as 25%, \
@@ -68,9 +72,14 @@ pub struct Rollout {
     /// The hash state after `"{group}:"`, so that a decision hashes only the user's key.
     group_state: Murmur3,
     percentage: u8,
-    /// Sorted and without duplicates: binary search, and one canonical `to_env`.
-    allow: Vec<String>,
-    deny: Vec<String>,
+    /// The list each listed user is on; a user on both is on the deny list, which decides first.
+    listed: FxHashMap<String, List>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum List {
+    Allow,
+    Deny,
 }
 
 impl Rollout {
@@ -89,12 +98,12 @@ impl Rollout {
             group_state: Murmur3::keyed(0, &group),
             group,
             percentage,
-            allow: Vec::new(),
-            deny: Vec::new(),
+            listed: FxHashMap::default(),
         }
     }
 
-    /// Adds users who are on whatever the percentage (unless also denied).
+    /// Adds users who are on whatever the percentage, unless they are on the deny list (added
+    /// before or after).
     ///
     /// Keys are compared exactly. A key containing `,` or `;`, or with surrounding spaces, works
     /// here but cannot be written in a variable, so [`FlagValue::to_env`] does not round-trip it.
@@ -103,7 +112,9 @@ impl Rollout {
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        extend_sorted(&mut self.allow, users);
+        for user in users {
+            self.listed.entry(user.into()).or_insert(List::Allow);
+        }
         self
     }
 
@@ -115,7 +126,9 @@ impl Rollout {
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        extend_sorted(&mut self.deny, users);
+        for user in users {
+            self.listed.insert(user.into(), List::Deny);
+        }
         self
     }
 
@@ -125,18 +138,18 @@ impl Rollout {
     /// The decision is an [exposure](super#exposure): a DEBUG event, and a counter with the
     /// `metrics` feature.
     pub fn is_enabled_for(&self, user: &str) -> bool {
-        let (enabled, reason) = if contains(&self.deny, user) {
-            (false, Reason::DenyList)
-        } else if contains(&self.allow, user) {
-            (true, Reason::AllowList)
-        } else {
-            let enabled = match self.percentage {
-                0 => false,
-                // Every bucket is at most 100: no need to hash.
-                100 => true,
-                percentage => percent_bucket(self.group_state, user) <= u32::from(percentage),
-            };
-            (enabled, Reason::Percentage)
+        let (enabled, reason) = match self.listed.get(user) {
+            Some(List::Deny) => (false, Reason::DenyList),
+            Some(List::Allow) => (true, Reason::AllowList),
+            None => {
+                let enabled = match self.percentage {
+                    0 => false,
+                    // Every bucket is at most 100: no need to hash.
+                    100 => true,
+                    percentage => percent_bucket(self.group_state, user) <= u32::from(percentage),
+                };
+                (enabled, Reason::Percentage)
+            }
         };
         exposure::rollout(&self.group, enabled, reason);
         enabled
@@ -152,14 +165,29 @@ impl Rollout {
         self.percentage
     }
 
-    /// How many users are on the allow list.
+    /// How many users are on the allow list and not on the deny list.
     pub fn allow_list_len(&self) -> usize {
-        self.allow.len()
+        self.users_on(List::Allow).count()
     }
 
     /// How many users are on the deny list.
     pub fn deny_list_len(&self) -> usize {
-        self.deny.len()
+        self.users_on(List::Deny).count()
+    }
+
+    /// The users on `list`, in no particular order.
+    fn users_on(&self, list: List) -> impl Iterator<Item = &str> {
+        self.listed
+            .iter()
+            .filter(move |(_, on)| **on == list)
+            .map(|(user, _)| user.as_str())
+    }
+
+    /// The users on `list`, sorted: what `to_env` and `Debug` show.
+    fn sorted_users_on(&self, list: List) -> Vec<&str> {
+        let mut users: Vec<&str> = self.users_on(list).collect();
+        users.sort_unstable();
+        users
     }
 
     /// Names the flag once its variable is known: a value parsed from text has no group.
@@ -173,30 +201,14 @@ impl Rollout {
     }
 }
 
-fn contains(users: &[String], user: &str) -> bool {
-    users
-        .binary_search_by(|listed| listed.as_str().cmp(user))
-        .is_ok()
-}
-
-fn extend_sorted<I>(users: &mut Vec<String>, more: I)
-where
-    I: IntoIterator,
-    I::Item: Into<String>,
-{
-    users.extend(more.into_iter().map(Into::into));
-    users.sort_unstable();
-    users.dedup();
-}
-
 /// The group state is left out: it follows from the group.
 impl fmt::Debug for Rollout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Rollout")
             .field("group", &self.group)
             .field("percentage", &self.percentage)
-            .field("allow", &self.allow)
-            .field("deny", &self.deny)
+            .field("allow", &self.sorted_users_on(List::Allow))
+            .field("deny", &self.sorted_users_on(List::Deny))
             .finish()
     }
 }
@@ -252,7 +264,8 @@ impl FlagValue for Rollout {
             100 => "on".to_owned(),
             percentage => format!("{percentage}%"),
         };
-        for (key, users) in [("allow", &self.allow), ("deny", &self.deny)] {
+        for (key, list) in [("allow", List::Allow), ("deny", List::Deny)] {
+            let users = self.sorted_users_on(list);
             if !users.is_empty() {
                 // Writing to a String cannot fail.
                 let _ = write!(text, "; {key}={}", users.join(","));
@@ -294,6 +307,13 @@ mod tests {
         assert!(rollout.is_enabled_for("alice"));
         assert!(!rollout.is_enabled_for("both"));
         assert!(!rollout.is_enabled_for("carol"));
+
+        let denied_first = Rollout::new("group", 100).deny(["both"]).allow(["both"]);
+        assert!(!denied_first.is_enabled_for("both"));
+        assert_eq!(
+            (denied_first.allow_list_len(), denied_first.deny_list_len()),
+            (0, 1)
+        );
 
         let everyone = Rollout::new("group", 100).deny(["mallory"]);
         assert!(everyone.is_enabled_for("carol"));
