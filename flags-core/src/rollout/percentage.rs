@@ -18,8 +18,8 @@ use crate::value::{FlagValue, ValueError};
 ///    [`bucket`](super::bucket) for the rollout's group is at most the percentage.
 ///
 /// A user's bucket does not depend on the percentage, so raising the percentage only ever turns
-/// more users on. The group is the flag's name; a rollout read from a variable gets its flag's
-/// variable name as group when the flags load.
+/// more users on. The group is the flag's name. [`FlagValue::parse_env`] cannot know it, so a
+/// rollout parsed from text has an empty group until the flag it belongs to names it.
 ///
 /// ```
 /// use flags_core::Rollout;
@@ -155,7 +155,8 @@ impl Rollout {
         enabled
     }
 
-    /// The flag's name, hashed with each user key; empty until the flags load.
+    /// The flag's name, hashed with each user key; empty for a rollout parsed from text until its
+    /// flag names it.
     pub fn group(&self) -> &str {
         &self.group
     }

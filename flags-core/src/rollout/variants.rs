@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use super::exposure;
-use super::{Murmur3, VARIANT_SEED, decimal, per_mille_bucket};
+use super::{Murmur3, VARIANT_SEED, decimal, exposure, per_mille_bucket};
 use crate::value::{FlagValue, ValueError};
 
 /// Users split between named variants by weight, bucketed as Unleash's variants.
@@ -18,8 +17,8 @@ use crate::value::{FlagValue, ValueError};
 /// then the units lost to rounding added one each to the first variants that have a weight. So
 /// `a:1,b:1,c:1` splits 334/333/333, exactly like three variable-weight variants in Unleash.
 ///
-/// The toggle is the flag's name; variants read from a variable get their flag's variable name
-/// as toggle when the flags load.
+/// The toggle is the flag's name. [`FlagValue::parse_env`] cannot know it, so variants parsed
+/// from text have an empty toggle until the flag they belong to names it.
 ///
 /// ```
 /// use flags_core::Variants;
@@ -126,7 +125,8 @@ impl Variants {
         &variant.name
     }
 
-    /// The flag's name, hashed with each user key; empty until the flags load.
+    /// The flag's name, hashed with each user key; empty for variants parsed from text until
+    /// their flag names them.
     pub fn toggle(&self) -> &str {
         &self.toggle
     }
