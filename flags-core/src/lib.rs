@@ -79,12 +79,21 @@
 //!   envy's rules instead of [`FlagValue`] (and written back through `Serialize` for docs and logs).
 //! - `group = "…"`: the section the flag is documented under, e.g. `Core`.
 //! - `expires = "YYYY-MM-DD"`: when the flag should be gone; see [`lifecycle`].
+//! - `rollout_group = "…"`: the name a [`Rollout`] or [`Variants`] flag hashes users with
+//!   (Unleash's `groupId`, or its toggle's name), instead of the flag's variable.
 //!
 //! Doc comments are the flags' descriptions, in [`FlagMeta`].
 //!
 //! # Values
 //!
 //! See [`FlagValue`]. An empty variable (or one of only spaces) counts as unset.
+//!
+//! # Rollouts
+//!
+//! A [`Rollout`] flag (`FEATURE_NEW_UI=25%; allow=alice; deny=mallory`) decides per user with
+//! [`Rollout::is_enabled_for`], and a [`Variants`] flag (`control:50,treatment:50`) picks a variant
+//! with [`Variants::variant_for`], bucketed exactly as Unleash does (see [`rollout`]). Their public
+//! value exists only per user: [`FeatureFlags::public_flags_for`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -94,6 +103,7 @@ mod flags;
 pub mod lifecycle;
 mod meta;
 mod public;
+pub mod rollout;
 mod source;
 mod state;
 mod value;
@@ -105,6 +115,7 @@ pub use error::{FlagsError, Problem, ShownValue};
 pub use flags::FeatureFlags;
 pub use meta::{FlagMeta, Requirement};
 pub use public::{PublicFlags, PublicValue};
+pub use rollout::{Rollout, Variants};
 pub use source::{Loader, Source};
 pub use value::{FlagValue, ValueError};
 

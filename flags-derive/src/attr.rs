@@ -7,6 +7,7 @@ use proc_macro2::TokenTree;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
+use syn::parse::discouraged::Speculative;
 use syn::{Attribute, Expr, Ident, LitStr, Token};
 
 use crate::ctxt::Ctxt;
@@ -292,15 +293,29 @@ fn env_name(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
     Ok(name)
 }
 
+/// An expression, up to the next comma: syn's parser without `full` knows literals, paths, calls,
+/// method calls and macros; anything else (an array, a block) is kept as tokens, which rustc
+/// type-checks where the derive puts them.
 fn expr(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<Expr> {
     let input = value(meta, key, &format!("{key} = EXPR"))?;
-    input.parse::<Expr>().map_err(|_| {
-        let message = format!(
-            "`{key}` takes an expression of the field's type: a literal, a path, a call or a \
-             macro (name anything else with a `const`)"
-        );
-        error_at_value(input, key, message)
-    })
+    let fork = input.fork();
+    if let Ok(expr) = fork.parse::<Expr>()
+        && (fork.is_empty() || fork.peek(Token![,]))
+    {
+        input.advance_to(&fork);
+        return Ok(expr);
+    }
+    let mut tokens = proc_macro2::TokenStream::new();
+    while !input.is_empty() && !input.peek(Token![,]) {
+        tokens.extend([input.parse::<TokenTree>()?]);
+    }
+    if tokens.is_empty() {
+        return Err(syn::Error::new_spanned(
+            key,
+            format!("`{key}` needs a value: {key} = EXPR"),
+        ));
+    }
+    Ok(Expr::Verbatim(tokens))
 }
 
 fn no_value(meta: &ParseNestedMeta, attribute: &str, key: &Ident) -> syn::Result<Ident> {

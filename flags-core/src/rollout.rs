@@ -1,0 +1,99 @@
+//! Percentage rollouts and A/B variants, bucketed exactly as Unleash buckets them.
+//!
+//! A decision depends only on the flag's name and the user's key, hashed with MurmurHash3 x86_32:
+//! one user gets the same answer in every process and every version of this crate, and the same
+//! answer an Unleash SDK gives for a gradual rollout (or variant) of the same name.
+//!
+//! # Exposure
+//!
+//! Every decision, [`Rollout::is_enabled_for`] or [`Variants::variant_for`], can be observed, so
+//! an experiment's analysis knows who saw what without the application logging it:
+//!
+//! - a DEBUG `tracing` event with target `flags::exposure`, and fields `flag` (the group or
+//!   toggle), then `enabled` and `reason` (`deny_list`, `allow_list` or `percentage`) for a
+//!   rollout, or `variant` for variants;
+//! - with the `metrics` feature of this crate, the counter `flags_exposures_total`, through the
+//!   [`metrics`](https://docs.rs/metrics) facade, with labels `flag` and `outcome` (`enabled`,
+//!   `disabled`, or the variant's name).
+//!
+//! Neither ever carries the user's key. Without a subscriber that wants DEBUG events and without
+//! the `metrics` feature, exposure costs one check of tracing's level filter per decision.
+
+mod exposure;
+mod murmur3;
+mod percentage;
+mod variants;
+
+use murmur3::Murmur3;
+pub use percentage::Rollout;
+pub use variants::Variants;
+
+/// Unleash's seed for variant buckets, so that a user's variant does not follow their rollout
+/// bucket.
+const VARIANT_SEED: u32 = 86_028_157;
+
+/// The bucket, from 1 to 100, that `user` falls in for the rollout `group`.
+///
+/// It is Unleash's gradual rollout bucket: MurmurHash3 x86_32 (seed 0) of the UTF-8 bytes of
+/// `"{group}:{user}"`, modulo 100, plus 1. A rollout of `p` percent is on for the users whose
+/// bucket is at most `p`.
+///
+/// ```
+/// use flags_core::rollout::bucket;
+///
+/// let bucket = bucket("new-checkout", "user-42");
+/// assert!((1..=100).contains(&bucket));
+/// assert_eq!(bucket, flags_core::rollout::bucket("new-checkout", "user-42"));
+/// ```
+pub fn bucket(group: &str, user: &str) -> u32 {
+    percent_bucket(Murmur3::keyed(0, group), user)
+}
+
+/// The bucket, from 1 to 1000, that `user` falls in for the variants of `toggle`.
+///
+/// It is Unleash's variant bucket: MurmurHash3 x86_32 with seed 86028157 of the UTF-8 bytes of
+/// `"{toggle}:{user}"`, modulo 1000, plus 1. The user gets the first variant whose cumulative
+/// weight (out of 1000) is at least the bucket.
+///
+/// ```
+/// use flags_core::rollout::variant_bucket;
+///
+/// assert!((1..=1000).contains(&variant_bucket("checkout-button", "user-42")));
+/// ```
+pub fn variant_bucket(toggle: &str, user: &str) -> u32 {
+    per_mille_bucket(Murmur3::keyed(VARIANT_SEED, toggle), user)
+}
+
+/// [`bucket`], from the state after `"{group}:"`.
+fn percent_bucket(group: Murmur3, user: &str) -> u32 {
+    group.hash_with(user.as_bytes()) % 100 + 1
+}
+
+/// [`variant_bucket`], from the state after `"{toggle}:"`.
+fn per_mille_bucket(toggle: Murmur3, user: &str) -> u32 {
+    toggle.hash_with(user.as_bytes()) % 1000 + 1
+}
+
+/// A number written in decimal digits only, as `to_env` writes it: no sign, no spaces.
+fn decimal<T: std::str::FromStr>(digits: &str) -> Option<T> {
+    if digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_hash_group_colon_user_as_one_text() {
+        let one_text = |text: &str, seed| mur3::murmurhash3_x86_32(text.as_bytes(), seed);
+        assert_eq!(bucket("a:b", "c"), one_text("a:b:c", 0) % 100 + 1);
+        assert_eq!(
+            variant_bucket("toggle", "jürgen"),
+            one_text("toggle:jürgen", VARIANT_SEED) % 1000 + 1
+        );
+    }
+}

@@ -1,0 +1,188 @@
+//! Exposure: each rollout or variant decision as a tracing event and, with the `metrics` feature,
+//! a counter. Both carry the flag and the outcome, never the user's key.
+
+/// Why a rollout decided as it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Reason {
+    DenyList,
+    AllowList,
+    Percentage,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::DenyList => "deny_list",
+            Reason::AllowList => "allow_list",
+            Reason::Percentage => "percentage",
+        }
+    }
+}
+
+pub(super) fn rollout(flag: &str, enabled: bool, reason: Reason) {
+    tracing::debug!(
+        target: "flags::exposure",
+        flag,
+        enabled,
+        reason = reason.as_str(),
+        "rollout decision"
+    );
+    #[cfg(feature = "metrics")]
+    count(flag, if enabled { "enabled" } else { "disabled" });
+}
+
+pub(super) fn variant(flag: &str, variant: &str) {
+    tracing::debug!(target: "flags::exposure", flag, variant, "variant decision");
+    #[cfg(feature = "metrics")]
+    count(flag, variant);
+}
+
+/// Labels that are not `'static` are owned by the metric's key, as the `metrics` facade requires.
+#[cfg(feature = "metrics")]
+fn count(flag: &str, outcome: &str) {
+    metrics::counter!(
+        "flags_exposures_total",
+        "flag" => flag.to_owned(),
+        "outcome" => outcome.to_owned(),
+    )
+    .increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use crate::{Rollout, Variants};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What `body` logs at DEBUG, as text.
+    fn logged(body: impl FnOnce()) -> String {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        tracing::subscriber::with_default(subscriber, body);
+        let bytes = buffer.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    const USER: &str = "user-7f3a9c";
+
+    #[test]
+    fn a_rollout_decision_logs_the_flag_the_answer_and_why_but_not_the_user() {
+        let log = logged(|| {
+            Rollout::new("FEATURE_NEW_UI", 0)
+                .allow([USER])
+                .is_enabled_for(USER);
+        });
+        assert_eq!(
+            log,
+            "DEBUG flags::exposure: rollout decision flag=\"FEATURE_NEW_UI\" enabled=true reason=\"allow_list\"\n"
+        );
+
+        let log = logged(|| {
+            Rollout::new("FEATURE_NEW_UI", 0).is_enabled_for(USER);
+        });
+        assert!(log.contains("enabled=false reason=\"percentage\""), "{log}");
+        assert!(!log.contains(USER), "{log}");
+    }
+
+    #[test]
+    fn a_variant_decision_logs_the_flag_and_the_variant_but_not_the_user() {
+        let log = logged(|| {
+            Variants::new("FEATURE_BUTTON", &[("blue", 1)]).variant_for(USER);
+        });
+        assert_eq!(
+            log,
+            "DEBUG flags::exposure: variant decision flag=\"FEATURE_BUTTON\" variant=\"blue\"\n"
+        );
+    }
+
+    #[cfg(feature = "metrics")]
+    mod metrics_feature {
+        use std::sync::{Arc, Mutex};
+
+        use metrics::{
+            Counter, CounterFn, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString,
+            Unit,
+        };
+
+        use super::USER;
+        use crate::{Rollout, Variants};
+
+        /// Each increment as the counter's name and labels.
+        #[derive(Default)]
+        struct Increments(Arc<Mutex<Vec<String>>>);
+
+        struct Increment(Key, Arc<Mutex<Vec<String>>>);
+
+        impl CounterFn for Increment {
+            fn increment(&self, value: u64) {
+                let labels: Vec<String> = self
+                    .0
+                    .labels()
+                    .map(|label| format!("{}={}", label.key(), label.value()))
+                    .collect();
+                let line = format!("{} {} +{value}", self.0.name(), labels.join(","));
+                self.1.lock().unwrap().push(line);
+            }
+
+            fn absolute(&self, _: u64) {}
+        }
+
+        impl Recorder for Increments {
+            fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+            fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+            fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+            fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+                Counter::from_arc(Arc::new(Increment(key.clone(), Arc::clone(&self.0))))
+            }
+
+            fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
+                Gauge::noop()
+            }
+
+            fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+                Histogram::noop()
+            }
+        }
+
+        #[test]
+        fn each_decision_counts_one_exposure_of_the_flag_and_outcome() {
+            let recorder = Increments::default();
+            metrics::with_local_recorder(&recorder, || {
+                let rollout = Rollout::new("FEATURE_NEW_UI", 100).deny([USER]);
+                rollout.is_enabled_for(USER);
+                rollout.is_enabled_for("someone-else");
+                Variants::new("FEATURE_BUTTON", &[("blue", 1)]).variant_for(USER);
+            });
+            assert_eq!(
+                *recorder.0.lock().unwrap(),
+                [
+                    "flags_exposures_total flag=FEATURE_NEW_UI,outcome=disabled +1",
+                    "flags_exposures_total flag=FEATURE_NEW_UI,outcome=enabled +1",
+                    "flags_exposures_total flag=FEATURE_BUTTON,outcome=blue +1",
+                ]
+            );
+        }
+    }
+}

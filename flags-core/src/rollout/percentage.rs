@@ -1,0 +1,453 @@
+//! [`Rollout`]: a flag that is on for a stable share of users, with allow and deny lists.
+
+use std::fmt;
+use std::fmt::Write as _;
+
+use std::collections::BTreeMap;
+
+use super::exposure::{self, Reason};
+use super::{Murmur3, decimal, percent_bucket};
+use crate::meta::FlagMeta;
+use crate::public::PublicValue;
+use crate::value::{FlagValue, ValueError};
+
+/// A flag that is on for a stable percentage of users, bucketed as Unleash's gradual rollout.
+///
+/// [`Rollout::is_enabled_for`] decides for one user key:
+/// 1. a user on the deny list is off;
+/// 2. otherwise a user on the allow list is on;
+/// 3. otherwise the user is on when the rollout's percentage is above 0 and the user's
+///    [`bucket`](super::bucket) for the rollout's group is at most the percentage.
+///
+/// A user's bucket does not depend on the percentage, so raising the percentage only ever turns
+/// more users on. The group is the flag's name. [`FlagValue::parse_env`] cannot know it, so a
+/// rollout parsed from text has an empty group until the flag it belongs to names it.
+///
+/// ```
+/// use flags_core::Rollout;
+///
+/// let rollout = Rollout::new("new-checkout", 25)
+///     .allow(["alice", "bob"])
+///     .deny(["mallory"]);
+/// assert!(rollout.is_enabled_for("alice"));
+/// assert!(!rollout.is_enabled_for("mallory"));
+/// // Anyone else: on for about a quarter of users, and always the same answer for one user.
+/// let answer = rollout.is_enabled_for("user-42");
+/// assert_eq!(rollout.is_enabled_for("user-42"), answer);
+/// ```
+///
+/// # In an environment variable
+///
+/// The text is a state, then optional clauses, separated by `;`; spaces around every part are
+/// ignored:
+///
+/// - the state: `on` or `off`, any other boolean spelling of [`FlagValue`] for `bool` (`true`,
+///   `false`, `1`, `0`, `yes`, `no`, in any case), or a whole percentage from `0%` to `100%`
+///   (the `%` is required, so `1` stays a boolean);
+/// - `allow=alice,bob`: users who are always on, separated by `,`;
+/// - `deny=mallory`: users who are always off, even when on the allow list.
+///
+/// Each clause may appear once; `allow` and `deny` may be written in any case. [`FlagValue::to_env`]
+/// writes `on`, `off` or `25%`, then the lists, sorted and without duplicates; a user on both
+/// lists is written on the deny list only, which means the same:
+///
+/// ```
+/// use flags_core::{FlagValue, Rollout};
+///
+/// let rollout = Rollout::parse_env(" 25 %; deny = mallory; ALLOW = bob, alice ").unwrap();
+/// assert_eq!(rollout.percentage(), 25);
+/// assert_eq!(rollout.allow_list_len(), 2);
+/// assert_eq!(rollout.to_env(), "25%; allow=alice,bob; deny=mallory");
+///
+/// assert_eq!(Rollout::parse_env("yes").unwrap().to_env(), "on");
+/// assert_eq!(Rollout::parse_env("0%").unwrap().to_env(), "off");
+/// assert_eq!(Rollout::parse_env("on; allow=a,b; deny=b").unwrap().to_env(), "on; allow=a; deny=b");
+/// assert_eq!(
+///     Rollout::parse_env("25").unwrap_err().to_string(),
+///     "expected on, off (or true/false, 1/0, yes/no) or a percentage from 0% to 100% such as 25%, \
+///      optionally followed by clauses such as `; allow=alice,bob` and `; deny=mallory`"
+/// );
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Rollout {
+    group: String,
+    /// The hash state after `"{group}:"`, so that a decision hashes only the user's key.
+    group_state: Murmur3,
+    percentage: u8,
+    /// The list each listed user is on; a user on both is on the deny list, which decides first.
+    /// Looked up with the user's `&str`, without allocating.
+    listed: BTreeMap<String, List>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum List {
+    Allow,
+    Deny,
+}
+
+impl Rollout {
+    /// A rollout of the flag `group` to `percentage` percent of users, with empty lists.
+    ///
+    /// # Panics
+    ///
+    /// When `percentage` is above 100.
+    pub fn new(group: impl Into<String>, percentage: u8) -> Self {
+        assert!(
+            percentage <= 100,
+            "a rollout percentage is at most 100, not {percentage}"
+        );
+        let group = group.into();
+        Self {
+            group_state: Murmur3::keyed(0, &group),
+            group,
+            percentage,
+            listed: BTreeMap::new(),
+        }
+    }
+
+    /// Adds users who are on whatever the percentage, unless they are on the deny list (added
+    /// before or after).
+    ///
+    /// Keys are compared exactly. A key containing `,` or `;`, or with surrounding spaces, works
+    /// here but cannot be written in a variable, so [`FlagValue::to_env`] does not round-trip it.
+    pub fn allow<I>(mut self, users: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        for user in users {
+            self.listed.entry(user.into()).or_insert(List::Allow);
+        }
+        self
+    }
+
+    /// Adds users who are off whatever the percentage and the allow list say.
+    ///
+    /// Keys are compared exactly, as for [`Rollout::allow`].
+    pub fn deny<I>(mut self, users: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        for user in users {
+            self.listed.insert(user.into(), List::Deny);
+        }
+        self
+    }
+
+    /// Whether the flag is on for `user`: the deny list first, then the allow list, then the
+    /// percentage. The same rollout always gives one user the same answer.
+    ///
+    /// The decision is an [exposure](super#exposure): a DEBUG event, and a counter with the
+    /// `metrics` feature.
+    pub fn is_enabled_for(&self, user: &str) -> bool {
+        let (enabled, reason) = match self.listed.get(user) {
+            Some(List::Deny) => (false, Reason::DenyList),
+            Some(List::Allow) => (true, Reason::AllowList),
+            None => {
+                let enabled = match self.percentage {
+                    0 => false,
+                    // Every bucket is at most 100: no need to hash.
+                    100 => true,
+                    percentage => percent_bucket(self.group_state, user) <= u32::from(percentage),
+                };
+                (enabled, Reason::Percentage)
+            }
+        };
+        exposure::rollout(&self.group, enabled, reason);
+        enabled
+    }
+
+    /// The flag's name, hashed with each user key; empty for a rollout parsed from text until its
+    /// flag names it.
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+
+    /// The share of users (from 0 to 100) that are on, apart from the lists.
+    pub fn percentage(&self) -> u8 {
+        self.percentage
+    }
+
+    /// How many users are on the allow list and not on the deny list.
+    pub fn allow_list_len(&self) -> usize {
+        self.users_on(List::Allow).count()
+    }
+
+    /// How many users are on the deny list.
+    pub fn deny_list_len(&self) -> usize {
+        self.users_on(List::Deny).count()
+    }
+
+    /// The users on `list`, sorted.
+    fn users_on(&self, list: List) -> impl Iterator<Item = &str> {
+        self.listed
+            .iter()
+            .filter(move |(_, on)| **on == list)
+            .map(|(user, _)| user.as_str())
+    }
+
+    /// The users on `list`, sorted: what `to_env` and `Debug` show.
+    fn sorted_users_on(&self, list: List) -> Vec<&str> {
+        self.users_on(list).collect()
+    }
+
+    /// Names the flag once its variable is known: a value parsed from text has no group.
+    pub(crate) fn set_group(&mut self, group: &str) {
+        group.clone_into(&mut self.group);
+        self.group_state = Murmur3::keyed(0, group);
+    }
+}
+
+/// The group state is left out: it follows from the group.
+impl fmt::Debug for Rollout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rollout")
+            .field("group", &self.group)
+            .field("percentage", &self.percentage)
+            .field("allow", &self.sorted_users_on(List::Allow))
+            .field("deny", &self.sorted_users_on(List::Deny))
+            .finish()
+    }
+}
+
+const ROLLOUT_EXPECTED: &str = "on, off (or true/false, 1/0, yes/no) or a percentage from 0% to 100% such as 25%, \
+                                optionally followed by clauses such as `; allow=alice,bob` and `; deny=mallory`";
+
+const CLAUSE_EXPECTED: &str = "clauses `allow=user,…` or `deny=user,…` after the state, separated by `;`, \
+                               such as `25%; allow=alice,bob; deny=mallory`";
+
+impl FlagValue for Rollout {
+    /// See [`Rollout`]: `25%; allow=alice,bob; deny=mallory`.
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        let mut clauses = text.split(';');
+        let state = clauses.next().unwrap_or_default();
+        let mut rollout = Rollout::new(String::new(), parse_state(state.trim())?);
+        let (mut allow, mut deny): (Option<Vec<&str>>, Option<Vec<&str>>) = (None, None);
+        for clause in clauses.map(str::trim).filter(|clause| !clause.is_empty()) {
+            let Some((key, users)) = clause.split_once('=') else {
+                return Err(ValueError::expected(CLAUSE_EXPECTED));
+            };
+            let list = match key.trim() {
+                key if key.eq_ignore_ascii_case("allow") => &mut allow,
+                key if key.eq_ignore_ascii_case("deny") => &mut deny,
+                _ => return Err(ValueError::expected(CLAUSE_EXPECTED)),
+            };
+            if list.is_some() {
+                return Err(ValueError::expected(
+                    "at most one allow= and one deny= clause, each listing its users separated by `,`",
+                ));
+            }
+            *list = Some(
+                users
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|user| !user.is_empty())
+                    .collect(),
+            );
+        }
+        if let Some(users) = allow {
+            rollout = rollout.allow(users);
+        }
+        if let Some(users) = deny {
+            rollout = rollout.deny(users);
+        }
+        Ok(rollout)
+    }
+
+    /// `on`, `off` or `25%`, then `; allow=…` and `; deny=…` for the lists that are not empty.
+    fn to_env(&self) -> String {
+        let mut text = match self.percentage {
+            0 => "off".to_owned(),
+            100 => "on".to_owned(),
+            percentage => format!("{percentage}%"),
+        };
+        for (key, list) in [("allow", List::Allow), ("deny", List::Deny)] {
+            let users = self.sorted_users_on(list);
+            if !users.is_empty() {
+                // Writing to a String cannot fail.
+                let _ = write!(text, "; {key}={}", users.join(","));
+            }
+        }
+        text
+    }
+
+    /// Only the public decision for one user: a frontend gets `true`/`false`, never the rule.
+    const PER_USER: bool = true;
+
+    fn to_public_for(&self, user: &str) -> PublicValue {
+        PublicValue::Bool(self.is_enabled_for(user))
+    }
+
+    /// The percentage and the lists' sizes, never their users: `25% (allow: 2 users, deny: 1 user)`.
+    fn summary(&self) -> String {
+        let mut text = match self.percentage {
+            0 => "off".to_owned(),
+            100 => "on".to_owned(),
+            percentage => format!("{percentage}%"),
+        };
+        let counts = [
+            ("allow", self.allow_list_len()),
+            ("deny", self.deny_list_len()),
+        ];
+        let lists: Vec<String> = counts
+            .iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(key, count)| {
+                format!("{key}: {count} user{}", if *count == 1 { "" } else { "s" })
+            })
+            .collect();
+        if !lists.is_empty() {
+            let _ = write!(text, " ({})", lists.join(", "));
+        }
+        text
+    }
+
+    /// A rollout parsed from a variable hashes users with its flag's `rollout_group` (by default
+    /// the variable); a rollout built in code keeps the group it was given.
+    fn bind(&mut self, flag: &FlagMeta) {
+        if self.group.is_empty() {
+            self.set_group(flag.rollout_group());
+        }
+    }
+
+    /// On when it is on for anyone: 100%, or any share, or an allow list.
+    fn switched_on(&self) -> Option<bool> {
+        Some(self.percentage > 0 || self.allow_list_len() > 0)
+    }
+}
+
+/// `on`/`off` and the other boolean spellings, or `0%` to `100%`.
+fn parse_state(state: &str) -> Result<u8, ValueError> {
+    if let Ok(on) = bool::parse_env(state) {
+        return Ok(if on { 100 } else { 0 });
+    }
+    state
+        .strip_suffix('%')
+        .and_then(|digits| decimal::<u8>(digits.trim_end()))
+        .filter(|percentage| *percentage <= 100)
+        .ok_or(ValueError::expected(ROLLOUT_EXPECTED))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Rollout {
+        Rollout::parse_env(text).unwrap_or_else(|error| panic!("{text:?}: {error}"))
+    }
+
+    fn error(text: &str) -> String {
+        Rollout::parse_env(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn deny_list_wins_over_allow_list_and_allow_list_over_percentage() {
+        let rollout = Rollout::new("group", 0)
+            .allow(["alice", "both"])
+            .deny(["both"]);
+        assert!(rollout.is_enabled_for("alice"));
+        assert!(!rollout.is_enabled_for("both"));
+        assert!(!rollout.is_enabled_for("carol"));
+
+        let denied_first = Rollout::new("group", 100).deny(["both"]).allow(["both"]);
+        assert!(!denied_first.is_enabled_for("both"));
+        assert_eq!(
+            (denied_first.allow_list_len(), denied_first.deny_list_len()),
+            (0, 1)
+        );
+
+        let everyone = Rollout::new("group", 100).deny(["mallory"]);
+        assert!(everyone.is_enabled_for("carol"));
+        assert!(!everyone.is_enabled_for("mallory"));
+    }
+
+    #[test]
+    fn percentage_compares_the_users_bucket_in_the_group() {
+        for user in ["a", "b", "c", "user-42", "jürgen", ""] {
+            let bucket = crate::rollout::bucket("new-ui", user);
+            assert!(Rollout::new("new-ui", bucket as u8).is_enabled_for(user));
+            assert!(!Rollout::new("new-ui", bucket as u8 - 1).is_enabled_for(user));
+        }
+    }
+
+    #[test]
+    fn set_group_changes_the_buckets_like_a_new_rollout() {
+        let mut rollout = Rollout::parse_env("50%").unwrap();
+        assert_eq!(rollout.group(), "");
+        rollout.set_group("FEATURE_NEW_UI");
+        assert_eq!(rollout, Rollout::new("FEATURE_NEW_UI", 50));
+    }
+
+    #[test]
+    fn states_accept_bool_spellings_and_percentages() {
+        for text in ["on", "ON", "true", "1", "Yes", "100%", " 100 % "] {
+            assert_eq!(parsed(text).percentage(), 100, "{text:?}");
+        }
+        for text in ["off", "False", "0", "no", "0%", "000%"] {
+            assert_eq!(parsed(text).percentage(), 0, "{text:?}");
+        }
+        assert_eq!(parsed("25%").percentage(), 25);
+        assert_eq!(parsed("7 %").percentage(), 7);
+    }
+
+    #[test]
+    fn malformed_states_say_what_is_accepted() {
+        for text in [
+            "25",
+            "101%",
+            "-5%",
+            "+5%",
+            "12.5%",
+            "%",
+            "half",
+            "1e2%",
+            "25%%",
+            "999999999999%",
+        ] {
+            assert_eq!(
+                error(text),
+                format!("expected {ROLLOUT_EXPECTED}"),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn clauses_are_trimmed_case_insensitive_and_sorted() {
+        let rollout = parsed("on;deny= x ;;Allow=b, a,,a ;");
+        assert_eq!(rollout.to_env(), "on; allow=a,b; deny=x");
+        assert_eq!(rollout.allow_list_len(), 2);
+        assert_eq!(rollout.deny_list_len(), 1);
+        assert_eq!(parsed("off; allow=").to_env(), "off");
+    }
+
+    #[test]
+    fn malformed_clauses_say_what_is_accepted() {
+        assert_eq!(error("25%; alice"), format!("expected {CLAUSE_EXPECTED}"));
+        assert_eq!(
+            error("25%; only=alice"),
+            format!("expected {CLAUSE_EXPECTED}")
+        );
+        assert_eq!(
+            error("25%; allow=a; allow=b"),
+            "expected at most one allow= and one deny= clause, each listing its users separated by `,`"
+        );
+    }
+
+    #[test]
+    fn to_env_writes_the_state_then_the_lists() {
+        assert_eq!(Rollout::new("g", 0).to_env(), "off");
+        assert_eq!(Rollout::new("g", 100).to_env(), "on");
+        assert_eq!(
+            Rollout::new("g", 5).deny(["m"]).allow(["b", "a"]).to_env(),
+            "5%; allow=a,b; deny=m"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "a rollout percentage is at most 100, not 101")]
+    fn new_rejects_a_percentage_above_100() {
+        let _ = Rollout::new("g", 101);
+    }
+}

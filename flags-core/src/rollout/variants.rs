@@ -1,0 +1,409 @@
+//! [`Variants`]: users split between named variants by weight, as Unleash splits them.
+
+use std::fmt;
+
+use super::{Murmur3, VARIANT_SEED, decimal, exposure, per_mille_bucket};
+use crate::meta::FlagMeta;
+use crate::public::PublicValue;
+use crate::value::{FlagValue, ValueError};
+
+/// Users split between named variants by weight, bucketed as Unleash's variants.
+///
+/// [`Variants::variant_for`] hashes the user into a [`variant_bucket`](super::variant_bucket)
+/// from 1 to 1000 and gives the first variant whose cumulative weight, out of 1000, is at least
+/// the bucket. The same toggle always gives one user the same variant; a variant of weight 0 is
+/// never given.
+///
+/// Weights are relative. Weights that sum to 1000 are used as they are, as Unleash does; others
+/// are scaled to 1000 the way Unleash's server fills in its variants' weights: each rounded down,
+/// then the units lost to rounding added one each to the first variants that have a weight. So
+/// `a:1,b:1,c:1` splits 334/333/333, exactly like three variable-weight variants in Unleash.
+///
+/// The toggle is the flag's name. [`FlagValue::parse_env`] cannot know it, so variants parsed
+/// from text have an empty toggle until the flag they belong to names it.
+///
+/// ```
+/// use flags_core::Variants;
+///
+/// let button = Variants::new("checkout-button", &[("control", 500), ("treatment", 500)]);
+/// let variant = button.variant_for("user-42");
+/// assert!(variant == "control" || variant == "treatment");
+/// assert_eq!(button.variant_for("user-42"), variant);
+/// ```
+///
+/// # In an environment variable
+///
+/// The text is `name:weight` pairs separated by `,`, such as `control:50,treatment:50`:
+/// - a name is any text without `,` or `:`, trimmed, not empty, and unique (compared exactly);
+/// - a weight is a whole number from 0 to 4294967295, written in decimal digits;
+/// - at least one weight is above 0; empty items (a trailing `,`) are skipped.
+///
+/// [`FlagValue::to_env`] writes the pairs in their order, with the weights as given:
+///
+/// ```
+/// use flags_core::{FlagValue, Variants};
+///
+/// let variants = Variants::parse_env(" control : 1 , treatment:3 ").unwrap();
+/// assert_eq!(variants.to_env(), "control:1,treatment:3");
+/// assert_eq!(
+///     Variants::parse_env("control:50,treatment").unwrap_err().to_string(),
+///     "expected name:weight pairs separated by `,` such as control:50,treatment:50, \
+///      with unique names and whole-number weights that are not all 0 (item 2 has no `:weight`)"
+/// );
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Variants {
+    toggle: String,
+    /// The hash state after `"{toggle}:"`, so that a decision hashes only the user's key.
+    toggle_state: Murmur3,
+    variants: Vec<Variant>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Variant {
+    name: String,
+    /// As given, for `to_env`.
+    weight: u32,
+    /// The cumulative weight out of 1000 of this variant and those before it, once normalised.
+    up_to: u32,
+}
+
+impl Variants {
+    /// Variants of the flag `toggle`, from `(name, weight)` pairs.
+    ///
+    /// # Panics
+    ///
+    /// When the pairs are not valid variants; [`Variants::try_new`] returns the error instead.
+    pub fn new(toggle: impl Into<String>, variants: &[(&str, u32)]) -> Self {
+        Self::try_new(toggle, variants).unwrap_or_else(|error| panic!("invalid variants: {error}"))
+    }
+
+    /// Variants of the flag `toggle`, from `(name, weight)` pairs; an error when there are no
+    /// variants, every weight is 0, or a name is empty, has surrounding spaces, contains `,` or
+    /// `:`, or repeats another (the names must be writable in a variable).
+    ///
+    /// ```
+    /// use flags_core::Variants;
+    ///
+    /// assert!(Variants::try_new("t", &[("a", 1), ("b", 2)]).is_ok());
+    /// assert!(Variants::try_new("t", &[("a", 0)]).is_err());
+    /// assert!(Variants::try_new("t", &[("a", 1), ("a", 2)]).is_err());
+    /// ```
+    pub fn try_new(
+        toggle: impl Into<String>,
+        variants: &[(&str, u32)],
+    ) -> Result<Self, ValueError> {
+        check(variants)?;
+        let toggle = toggle.into();
+        let weights: Vec<u32> = variants.iter().map(|&(_, weight)| weight).collect();
+        let variants = variants
+            .iter()
+            .zip(cumulative_per_mille(&weights))
+            .map(|(&(name, weight), up_to)| Variant {
+                name: name.to_owned(),
+                weight,
+                up_to,
+            })
+            .collect();
+        Ok(Self {
+            toggle_state: Murmur3::keyed(VARIANT_SEED, &toggle),
+            toggle,
+            variants,
+        })
+    }
+
+    /// The name of the variant that `user` gets; always the same for one user.
+    ///
+    /// The decision is an [exposure](super#exposure): a DEBUG event, and a counter with the
+    /// `metrics` feature.
+    pub fn variant_for(&self, user: &str) -> &str {
+        let bucket = per_mille_bucket(self.toggle_state, user);
+        let variant = self
+            .variants
+            .iter()
+            .find(|variant| variant.up_to >= bucket)
+            .expect("the last variant with a weight reaches 1000");
+        exposure::variant(&self.toggle, &variant.name);
+        &variant.name
+    }
+
+    /// The flag's name, hashed with each user key; empty for variants parsed from text until
+    /// their flag names them.
+    pub fn toggle(&self) -> &str {
+        &self.toggle
+    }
+
+    /// The variants' names and weights, in order, with the weights as given.
+    pub fn weights(&self) -> impl ExactSizeIterator<Item = (&str, u32)> {
+        self.variants
+            .iter()
+            .map(|variant| (variant.name.as_str(), variant.weight))
+    }
+
+    /// Names the flag once its variable is known: a value parsed from text has no toggle.
+    pub(crate) fn set_toggle(&mut self, toggle: &str) {
+        toggle.clone_into(&mut self.toggle);
+        self.toggle_state = Murmur3::keyed(VARIANT_SEED, toggle);
+    }
+}
+
+/// The toggle state is left out: it follows from the toggle.
+impl fmt::Debug for Variants {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Variants")
+            .field("toggle", &self.toggle)
+            .field("weights", &self.weights().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn invalid(problem: &str) -> ValueError {
+    ValueError::expected(format!(
+        "name:weight pairs separated by `,` such as control:50,treatment:50, \
+         with unique names and whole-number weights that are not all 0 ({problem})"
+    ))
+}
+
+fn check(variants: &[(&str, u32)]) -> Result<(), ValueError> {
+    if variants.is_empty() {
+        return Err(invalid("there are none"));
+    }
+    for (index, &(name, _)) in variants.iter().enumerate() {
+        let item = index + 1;
+        if name.is_empty() {
+            return Err(invalid(&format!("item {item} has no name")));
+        }
+        if name.trim() != name || name.contains([',', ':']) {
+            return Err(invalid(&format!(
+                "the name of item {item} has surrounding spaces, `,` or `:`"
+            )));
+        }
+        if let Some(earlier) = variants[..index]
+            .iter()
+            .position(|&(other, _)| other == name)
+        {
+            return Err(invalid(&format!(
+                "item {item} has the name of item {}",
+                earlier + 1
+            )));
+        }
+    }
+    if variants.iter().all(|&(_, weight)| weight == 0) {
+        return Err(invalid("every weight is 0"));
+    }
+    Ok(())
+}
+
+/// The cumulative weights out of 1000.
+///
+/// Weights that sum to 1000 stay as they are. Others are scaled to 1000 rounding down, and the
+/// units lost go one each to the first variants with a weight, in order. That is how Unleash's
+/// server spreads what is left over its variable-weight variants (`fixVariantWeights` in
+/// `feature-toggle-service.ts` of the Unleash repository: `Math.floor((1000 - fixedWeights) /
+/// variableVariants.length)` each, then `remainder = (1000 - fixedWeights) %
+/// variableVariants.length` variants get one more, first ones first).
+fn cumulative_per_mille(weights: &[u32]) -> Vec<u32> {
+    let total: u64 = weights.iter().copied().map(u64::from).sum();
+    let scale = |weight: u32| (u64::from(weight) * 1000 / total) as u32;
+    // Each weight above 0 loses less than one unit to rounding, so the loss is below their count.
+    let mut lost = 1000 - weights.iter().map(|&weight| scale(weight)).sum::<u32>();
+    let mut up_to = 0;
+    weights
+        .iter()
+        .map(|&weight| {
+            up_to += scale(weight);
+            if weight > 0 && lost > 0 {
+                up_to += 1;
+                lost -= 1;
+            }
+            up_to
+        })
+        .collect()
+}
+
+impl FlagValue for Variants {
+    /// See [`Variants`]: `control:50,treatment:50`.
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        let mut pairs = Vec::new();
+        let items = text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty());
+        for (index, item) in items.enumerate() {
+            let item_number = index + 1;
+            let Some((name, weight)) = item.split_once(':') else {
+                return Err(invalid(&format!("item {item_number} has no `:weight`")));
+            };
+            let weight = decimal(weight.trim()).ok_or_else(|| {
+                invalid(&format!(
+                    "the weight of item {item_number} is not a whole number from 0 to 4294967295"
+                ))
+            })?;
+            pairs.push((name.trim(), weight));
+        }
+        Self::try_new(String::new(), &pairs)
+    }
+
+    /// `name:weight` pairs separated by `,`, in order, with the weights as given.
+    fn to_env(&self) -> String {
+        self.weights()
+            .map(|(name, weight)| format!("{name}:{weight}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Only the public variant for one user: a frontend gets the name, never the weights.
+    const PER_USER: bool = true;
+
+    fn to_public_for(&self, user: &str) -> PublicValue {
+        PublicValue::String(self.variant_for(user).to_owned())
+    }
+
+    /// Variants parsed from a variable hash users with their flag's `rollout_group` (by default
+    /// the variable); variants built in code keep the toggle they were given.
+    fn bind(&mut self, flag: &FlagMeta) {
+        if self.toggle.is_empty() {
+            self.set_toggle(flag.rollout_group());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn per_mille(weights: &[u32]) -> Vec<u32> {
+        let mut previous = 0;
+        cumulative_per_mille(weights)
+            .into_iter()
+            .map(|up_to| {
+                let share = up_to - previous;
+                previous = up_to;
+                share
+            })
+            .collect()
+    }
+
+    fn error(text: &str) -> String {
+        Variants::parse_env(text)
+            .unwrap_err()
+            .what_was_expected()
+            .to_owned()
+    }
+
+    #[test]
+    fn weights_summing_to_1000_are_used_as_given() {
+        assert_eq!(per_mille(&[300, 700]), [300, 700]);
+        assert_eq!(per_mille(&[1, 999]), [1, 999]);
+        assert_eq!(per_mille(&[334, 333, 333]), [334, 333, 333]);
+        assert_eq!(per_mille(&[0, 1000, 0]), [0, 1000, 0]);
+    }
+
+    #[test]
+    fn other_weights_scale_to_1000_with_the_remainder_first() {
+        assert_eq!(per_mille(&[1, 1, 1]), [334, 333, 333]);
+        assert_eq!(per_mille(&[50, 50]), [500, 500]);
+        assert_eq!(per_mille(&[1, 2]), [334, 666]);
+        assert_eq!(per_mille(&[1; 7]), [143, 143, 143, 143, 143, 143, 142]);
+        assert_eq!(per_mille(&[0, 1, 1, 1]), [0, 334, 333, 333]);
+        assert_eq!(per_mille(&[u32::MAX, u32::MAX]), [500, 500]);
+        assert_eq!(per_mille(&[1, 100_000]), [1, 999]);
+    }
+
+    #[test]
+    fn a_variant_of_weight_0_is_never_given() {
+        let variants = Variants::new("t", &[("never", 0), ("always", 7), ("also_never", 0)]);
+        for user in ["a", "b", "c", "d", "user-42", ""] {
+            assert_eq!(variants.variant_for(user), "always");
+        }
+    }
+
+    #[test]
+    fn variant_is_the_first_whose_cumulative_weight_reaches_the_bucket() {
+        let variants = Variants::new("toggle", &[("a", 200), ("b", 300), ("c", 500)]);
+        for user in (0..200).map(|index| format!("user-{index}")) {
+            let expected = match crate::rollout::variant_bucket("toggle", &user) {
+                1..=200 => "a",
+                201..=500 => "b",
+                _ => "c",
+            };
+            assert_eq!(variants.variant_for(&user), expected, "{user}");
+        }
+    }
+
+    #[test]
+    fn set_toggle_changes_the_buckets_like_new_variants() {
+        let mut variants = Variants::parse_env("a:1,b:1").unwrap();
+        assert_eq!(variants.toggle(), "");
+        variants.set_toggle("FEATURE_BUTTON");
+        assert_eq!(
+            variants,
+            Variants::new("FEATURE_BUTTON", &[("a", 1), ("b", 1)])
+        );
+    }
+
+    #[test]
+    fn text_is_trimmed_and_written_back_in_order() {
+        let variants = Variants::parse_env(" b : 2 ,a:1,, ").unwrap();
+        assert_eq!(variants.weights().collect::<Vec<_>>(), [("b", 2), ("a", 1)]);
+        assert_eq!(variants.to_env(), "b:2,a:1");
+        assert_eq!(
+            Variants::parse_env("big button:1").unwrap().to_env(),
+            "big button:1"
+        );
+    }
+
+    #[test]
+    fn malformed_text_says_what_is_accepted_and_which_item_is_wrong() {
+        let cases = [
+            (",", "there are none"),
+            ("a", "item 1 has no `:weight`"),
+            (
+                "a:1,b:",
+                "the weight of item 2 is not a whole number from 0 to 4294967295",
+            ),
+            (
+                "a:-1",
+                "the weight of item 1 is not a whole number from 0 to 4294967295",
+            ),
+            (
+                "a:+1",
+                "the weight of item 1 is not a whole number from 0 to 4294967295",
+            ),
+            (
+                "a:4294967296",
+                "the weight of item 1 is not a whole number from 0 to 4294967295",
+            ),
+            (
+                "a:1:2",
+                "the weight of item 1 is not a whole number from 0 to 4294967295",
+            ),
+            (":1", "item 1 has no name"),
+            ("a:1,b:1,a:2", "item 3 has the name of item 1"),
+            ("a:0,b:0", "every weight is 0"),
+        ];
+        for (text, problem) in cases {
+            assert_eq!(
+                error(text),
+                format!(
+                    "name:weight pairs separated by `,` such as control:50,treatment:50, \
+                     with unique names and whole-number weights that are not all 0 ({problem})"
+                ),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_that_cannot_be_written_in_a_variable_are_rejected() {
+        for name in [" a", "a,b", "a:b", ""] {
+            assert!(Variants::try_new("t", &[(name, 1)]).is_err(), "{name:?}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "invalid variants: expected name:weight pairs")]
+    fn new_panics_on_invalid_variants() {
+        let _ = Variants::new("t", &[]);
+    }
+}

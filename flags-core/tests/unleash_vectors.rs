@@ -1,0 +1,72 @@
+//! Every case that Unleash's own evaluation engine (yggdrasil, through the UnleashClient package)
+//! decided, in `data/unleash-vectors.json`: the same group, user and weights give the same answer
+//! here.
+
+use flags_core::Rollout;
+use flags_core::Variants;
+use flags_core::rollout::{bucket, variant_bucket};
+use serde_json::Value;
+
+fn vectors() -> Value {
+    let text = include_str!("data/unleash-vectors.json");
+    serde_json::from_str(text).expect("unleash-vectors.json is JSON")
+}
+
+fn cases<'a>(vectors: &'a Value, kind: &str) -> &'a [Value] {
+    let cases = vectors[kind].as_array().expect("a list of cases");
+    assert!(!cases.is_empty(), "no {kind} cases");
+    cases
+}
+
+fn text<'a>(case: &'a Value, field: &str) -> &'a str {
+    case[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} of {case}"))
+}
+
+fn number(case: &Value, field: &str) -> u64 {
+    case[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{field} of {case}"))
+}
+
+#[test]
+fn every_unleash_gradual_rollout_decision_is_reproduced() {
+    let vectors = vectors();
+    for case in cases(&vectors, "rollouts") {
+        let (group, user) = (text(case, "group"), text(case, "user"));
+        let percentage = u8::try_from(number(case, "percentage")).expect("a percentage");
+        let enabled = case["enabled"].as_bool().expect("enabled");
+
+        let rollout = Rollout::new(group, percentage);
+        assert_eq!(rollout.is_enabled_for(user), enabled, "{case}");
+        // The same rule, written out: Unleash's `percentage > 0 && bucket <= percentage`.
+        let bucket = bucket(group, user);
+        assert_eq!(
+            percentage > 0 && bucket <= u32::from(percentage),
+            enabled,
+            "{case}"
+        );
+    }
+}
+
+#[test]
+fn every_unleash_variant_decision_is_reproduced() {
+    let vectors = vectors();
+    for case in cases(&vectors, "variants") {
+        let (toggle, user) = (text(case, "toggle"), text(case, "user"));
+        let weights: Vec<(&str, u32)> = case["variants"]
+            .as_array()
+            .expect("a list of variants")
+            .iter()
+            .map(|variant| {
+                let weight = u32::try_from(number(variant, "weight")).expect("a weight");
+                (text(variant, "name"), weight)
+            })
+            .collect();
+
+        let variants = Variants::new(toggle, &weights);
+        assert_eq!(variants.variant_for(user), text(case, "variant"), "{case}");
+        assert!((1..=1000).contains(&variant_bucket(toggle, user)));
+    }
+}

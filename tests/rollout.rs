@@ -1,0 +1,159 @@
+//! Rollout and Variants flags in a derived struct: the variable (or `rollout_group`) is the
+//! bucketing group, decisions reach the public projection only per user, logs show no users.
+
+use flags_core::rollout::{bucket, variant_bucket};
+use flags_core::{FeatureFlags, PublicValue, Rollout, Variants};
+use flags_tests::capture_logs;
+
+#[derive(Debug, FeatureFlags)]
+#[flags(prefix = "FEATURE_")]
+struct Settings {
+    /// The new UI, rolled out gradually.
+    #[flag(default = Rollout::new("", 0), public = "new_ui")]
+    new_ui: Rollout,
+    /// Kept in step with an existing Unleash toggle.
+    #[flag(default = Rollout::new("", 0), rollout_group = "checkout-v2")]
+    new_checkout: Rollout,
+    /// Built in code with a group of its own, which loading keeps.
+    #[flag(default = Rollout::new("search-2026", 10))]
+    new_search: Rollout,
+    #[flag(default = Variants::new("", &[("control", 500), ("treatment", 500)]), public)]
+    button_color: Variants,
+    #[flag(default = false, public = "beta")]
+    beta_enabled: bool,
+}
+
+const USERS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
+
+#[test]
+fn a_rollout_from_a_variable_is_bucketed_with_that_variable() {
+    let settings = Settings::from_iter([("FEATURE_NEW_UI", "30%")]).unwrap();
+    assert_eq!(settings.new_ui.group(), "FEATURE_NEW_UI");
+    for user in USERS {
+        assert_eq!(
+            settings.new_ui.is_enabled_for(user),
+            bucket("FEATURE_NEW_UI", user) <= 30,
+            "{user}"
+        );
+    }
+}
+
+#[test]
+fn rollout_group_names_the_unleash_group_instead() {
+    let settings = Settings::from_iter([("FEATURE_NEW_CHECKOUT", "50%")]).unwrap();
+    assert_eq!(settings.new_checkout.group(), "checkout-v2");
+    assert_eq!(Settings::FLAGS[1].rollout_group(), "checkout-v2");
+    for user in USERS {
+        assert_eq!(
+            settings.new_checkout.is_enabled_for(user),
+            bucket("checkout-v2", user) <= 50
+        );
+    }
+}
+
+#[test]
+fn defaults_take_the_variable_as_group_unless_built_with_one() {
+    let settings = Settings::from_iter([("FEATURE_BETA_ENABLED", "1")]).unwrap();
+    assert_eq!(settings.new_ui.group(), "FEATURE_NEW_UI");
+    assert_eq!(settings.new_search.group(), "search-2026");
+    assert_eq!(settings.button_color.toggle(), "FEATURE_BUTTON_COLOR");
+    for user in USERS {
+        let expected = if variant_bucket("FEATURE_BUTTON_COLOR", user) <= 500 {
+            "control"
+        } else {
+            "treatment"
+        };
+        assert_eq!(settings.button_color.variant_for(user), expected);
+    }
+}
+
+#[test]
+fn deny_then_allow_then_percentage() {
+    let settings =
+        Settings::from_iter([("FEATURE_NEW_UI", "100%; allow=alice; deny=bob")]).unwrap();
+    assert!(settings.new_ui.is_enabled_for("alice"));
+    assert!(!settings.new_ui.is_enabled_for("bob"));
+    assert!(settings.new_ui.is_enabled_for("carol"));
+    let settings = Settings::from_iter([("FEATURE_NEW_UI", "off; allow=alice")]).unwrap();
+    assert!(settings.new_ui.is_enabled_for("alice"));
+    assert!(!settings.new_ui.is_enabled_for("carol"));
+}
+
+#[test]
+fn a_bad_rollout_says_what_is_accepted() {
+    let error = Settings::from_iter([("FEATURE_NEW_UI", "half")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "FEATURE_NEW_UI: invalid value \"half\", expected on, off (or true/false, 1/0, yes/no) or a \
+         percentage from 0% to 100% such as 25%, optionally followed by clauses such as \
+         `; allow=alice,bob` and `; deny=mallory` (from map)"
+    );
+}
+
+#[test]
+fn rollouts_reach_the_public_projection_only_as_one_users_decision() {
+    let settings = Settings::from_iter([
+        ("FEATURE_NEW_UI", "100%; deny=bob"),
+        ("FEATURE_BUTTON_COLOR", "red:0,blue:1"),
+    ])
+    .unwrap();
+    let shared = serde_json::to_value(settings.public_flags()).unwrap();
+    assert_eq!(shared, serde_json::json!({ "beta": false }));
+
+    let alice = settings.public_flags_for("alice");
+    assert_eq!(alice.get("new_ui"), Some(&PublicValue::Bool(true)));
+    assert_eq!(
+        alice.get("button_color"),
+        Some(&PublicValue::String(String::from("blue")))
+    );
+    assert_eq!(alice.get("beta"), Some(&PublicValue::Bool(false)));
+    let bob = serde_json::to_value(settings.public_flags_for("bob")).unwrap();
+    assert_eq!(
+        bob,
+        serde_json::json!({ "new_ui": false, "button_color": "blue", "beta": false })
+    );
+}
+
+#[test]
+fn logs_show_a_rollouts_percentage_and_list_sizes_but_no_user() {
+    // Its own struct: log_state reports the sources of the last load of a struct, and the other
+    // tests load `Settings` in parallel.
+    #[derive(Debug, FeatureFlags)]
+    #[flags(prefix = "FEATURE_")]
+    struct Logged {
+        #[flag(default = Rollout::new("", 0))]
+        new_ui: Rollout,
+        #[flag(default = Variants::new("", &[("control", 500), ("treatment", 500)]))]
+        button_color: Variants,
+    }
+
+    let settings = Logged::from_iter([
+        (
+            "FEATURE_NEW_UI",
+            "25%; allow=alice-7f3e,carol-7f3e; deny=bob-7f3e",
+        ),
+        ("FEATURE_BUTTON_COLOR", "control:90,treatment:10"),
+    ])
+    .unwrap();
+    let logs = capture_logs(|| settings.log_state());
+    assert!(
+        logs.contains("FEATURE_NEW_UI=25% (allow: 2 users, deny: 1 user) (map)"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("FEATURE_BUTTON_COLOR=control:90,treatment:10 (map)"),
+        "{logs}"
+    );
+    assert!(!logs.contains("7f3e"), "{logs}");
+}
+
+#[test]
+fn a_decision_is_an_exposure_event_without_the_user() {
+    let settings = Settings::from_iter([("FEATURE_NEW_UI", "on")]).unwrap();
+    let logs = capture_logs(|| {
+        settings.public_flags_for("user-8d21");
+    });
+    assert!(logs.contains("flags::exposure"), "{logs}");
+    assert!(logs.contains("flag=\"FEATURE_NEW_UI\""), "{logs}");
+    assert!(!logs.contains("user-8d21"), "{logs}");
+}
