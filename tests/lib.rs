@@ -5,6 +5,18 @@ use std::sync::{Arc, Mutex};
 /// Runs `body` with a subscriber that records every event of this thread as text, one line per
 /// event (`LEVEL target: message fields`), without timestamps, colours or padding.
 pub fn capture_logs(body: impl FnOnce()) -> String {
+    // A global subscriber that wants every event (and writes them nowhere): without one, a
+    // callsite first hit on a thread with no subscriber can be cached as uninteresting while this
+    // thread's scoped subscriber is in place, and the event is lost (tokio-rs/tracing#3611).
+    static INTERESTED: std::sync::Once = std::sync::Once::new();
+    INTERESTED.call_once(|| {
+        let everything = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(std::io::sink)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(everything);
+    });
+
     #[derive(Clone, Default)]
     struct Buffer(Arc<Mutex<Vec<u8>>>);
 

@@ -71,6 +71,17 @@ mod tests {
 
     /// What `body` logs at DEBUG, as text.
     fn logged(body: impl FnOnce()) -> String {
+        // A global subscriber that wants every event (and writes them nowhere): without one, a
+        // callsite first hit on a thread with no subscriber can be cached as uninteresting while
+        // this thread's scoped subscriber is in place, and the event is lost (tokio-rs/tracing#3611).
+        static INTERESTED: std::sync::Once = std::sync::Once::new();
+        INTERESTED.call_once(|| {
+            let everything = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(io::sink)
+                .finish();
+            let _ = tracing::subscriber::set_global_default(everything);
+        });
         let buffer = Buffer::default();
         let writer = buffer.clone();
         let subscriber = tracing_subscriber::fmt()
