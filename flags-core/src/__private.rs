@@ -7,7 +7,7 @@ pub use std::string::String;
 
 pub use crate::error::FlagsError;
 pub use crate::flags::{FeatureFlags, Schema};
-pub use crate::meta::{FlagMeta, FlagMetaParts, Requirement};
+pub use crate::meta::{FlagMeta, FlagMetaParts, Requirement, Text};
 pub use crate::public::{PublicFlags, PublicValue};
 pub use crate::source::Vars;
 pub use crate::state::StateLog;
@@ -43,8 +43,40 @@ impl<'a> Fields<'a> {
         default: fn() -> T,
         bind: fn(&mut T, &FlagMeta),
     ) -> Option<T> {
-        let value = self.parse(index, parse).or_default(default);
-        self.bound(index, value, bind)
+        let value = match self.parse(index, parse) {
+            Parsed::Unset { .. } => Some(default()),
+            parsed => parsed.into_value(),
+        };
+        self.bind(index, value, bind)
+    }
+
+    /// The flag at `index`, parsed.
+    fn parse<T>(&mut self, index: usize, parse: fn(&str) -> Result<T, ValueError>) -> Parsed<T> {
+        let flag = &self.vars.schema().flags()[index];
+        match self.vars.get(index) {
+            Raw::Unset => Parsed::Unset { index },
+            Raw::Text(text, source) => match parse(text) {
+                Ok(value) => Parsed::Value(value),
+                Err(error) => {
+                    self.problems.push(Problem::Invalid {
+                        flag: flag.field(),
+                        env: flag.env(),
+                        value: ShownValue::new(text, flag.is_secret()),
+                        expected: error.what_was_expected().to_owned().into(),
+                        source: source.clone(),
+                    });
+                    Parsed::Invalid
+                }
+            },
+            Raw::NotUnicode(source) => {
+                self.problems.push(Problem::NotUnicode {
+                    flag: flag.field(),
+                    env: flag.env(),
+                    source: source.clone(),
+                });
+                Parsed::Invalid
+            }
+        }
     }
 
     /// A field with no default: `unset` gives its value when unset (`None` for an `Option`), or
@@ -57,10 +89,11 @@ impl<'a> Fields<'a> {
         bind: fn(&mut T, &FlagMeta),
     ) -> Option<T> {
         let value = self.parse(index, parse).or_unset(unset, self);
-        self.bound(index, value, bind)
+        self.bind(index, value, bind)
     }
 
-    fn bound<T>(
+    /// Tells a loaded value its flag ([`FlagValue::bind`]).
+    fn bind<T>(
         &self,
         index: usize,
         mut value: Option<T>,
@@ -90,48 +123,24 @@ impl<'a> Fields<'a> {
     pub fn into_error(self) -> FlagsError {
         FlagsError::new(self.problems)
     }
-
-    fn parse<T>(&mut self, index: usize, parse: fn(&str) -> Result<T, ValueError>) -> Parsed<T> {
-        let flag = &self.vars.schema().flags()[index];
-        match self.vars.get(index) {
-            Raw::Unset => Parsed::Unset { index },
-            Raw::Text(text, source) => match parse(text) {
-                Ok(value) => Parsed::Value(value),
-                Err(error) => {
-                    self.problems.push(Problem::Invalid {
-                        flag: flag.field(),
-                        env: flag.env(),
-                        value: ShownValue::new(text, flag.is_secret()),
-                        expected: error.what_was_expected().to_owned().into(),
-                        source: source.clone(),
-                    });
-                    Parsed::Invalid
-                }
-            },
-            Raw::NotUnicode(source) => {
-                self.problems.push(Problem::NotUnicode {
-                    flag: flag.field(),
-                    env: flag.env(),
-                    source: source.clone(),
-                });
-                Parsed::Invalid
-            }
-        }
-    }
 }
 
+/// A flag's variable, parsed.
 enum Parsed<T> {
+    /// Its value.
     Value(T),
+    /// Unset or empty.
     Unset { index: usize },
+    /// Not a valid value; the problem is recorded.
     Invalid,
 }
 
 impl<T> Parsed<T> {
-    fn or_default(self, default: fn() -> T) -> Option<T> {
+    /// The value, or `None` when there is none (invalid, or unset).
+    fn into_value(self) -> Option<T> {
         match self {
             Self::Value(value) => Some(value),
-            Self::Unset { .. } => Some(default()),
-            Self::Invalid => None,
+            Self::Unset { .. } | Self::Invalid => None,
         }
     }
 
@@ -225,11 +234,6 @@ impl<T: FlagValue> Switch for Option<T> {}
 /// Whether a switch is on.
 pub fn is_on<T: Switch>(value: &T) -> bool {
     value.switched_on() == Some(true)
-}
-
-/// Whether `value` equals the `when` value, compared as variables' text.
-pub fn equals<T>(value: &T, when: fn() -> T, to_env: fn(&T) -> String) -> bool {
-    to_env(value) == to_env(&when())
 }
 
 /// A `public` flag of a secret type (such as `SecretString`) fails to compile through this.

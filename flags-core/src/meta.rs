@@ -34,7 +34,10 @@ pub struct FlagMetaParts {
     pub env: &'static str,
     pub type_name: &'static str,
     pub description: &'static str,
-    pub default: fn() -> Option<String>,
+    /// The flag's position in its struct.
+    pub index: usize,
+    /// The struct's texts of defaults and `when` values.
+    pub text: TextFn,
     pub values: &'static [&'static str],
     pub requires: &'static [Requirement],
     pub public: Option<&'static str>,
@@ -76,7 +79,7 @@ impl FlagMeta {
     ///
     /// For a secret flag this is the real default: renderers show it as `<redacted>`.
     pub fn default(&self) -> Option<String> {
-        (self.parts.default)()
+        (self.parts.text)(Text::Default(self.parts.index))
     }
 
     /// Whether the flag must be set: it has no default and is not an `Option`.
@@ -146,24 +149,41 @@ impl fmt::Debug for FlagMeta {
     }
 }
 
+/// A struct's generated `__text` function.
+#[doc(hidden)]
+pub type TextFn = fn(Text) -> Option<String>;
+
+/// Which text of a struct's generated `__text` function: a flag's default, or the `when` value
+/// of one of its requirements.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Text {
+    /// The default of the flag at this position.
+    Default(usize),
+    /// The `when` value of the flag at this position, requirement at this position.
+    When(usize, usize),
+}
+
 /// One `requires` of a flag: the variables that must be set when the flag is on, or, with
 /// `when`, when it holds a given value.
 #[derive(Clone, Copy)]
 pub struct Requirement {
-    when: Option<fn() -> String>,
+    /// The text function, the flag's position and the requirement's.
+    when: Option<(TextFn, usize, usize)>,
     vars: &'static [&'static str],
 }
 
 impl Requirement {
     #[doc(hidden)]
-    pub const fn new(when: Option<fn() -> String>, vars: &'static [&'static str]) -> Self {
+    pub const fn new(when: Option<(TextFn, usize, usize)>, vars: &'static [&'static str]) -> Self {
         Self { when, vars }
     }
 
     /// The value (as a variable's text) that switches the requirement on; `None` means "when on"
     /// (a `bool` that is `true`, an `Option` that is `Some`).
     pub fn when(&self) -> Option<String> {
-        self.when.map(|text| text())
+        let (text, flag, position) = self.when?;
+        text(Text::When(flag, position))
     }
 
     /// The variables that must then be set and non-empty.

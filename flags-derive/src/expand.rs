@@ -15,6 +15,7 @@ use crate::valid;
 pub fn derive(input: &Input) -> TokenStream {
     let ident = input.ident;
     let value_fns = input.fields.iter().map(value_fns);
+    let text = text_fn(input);
     let flags = input.fields.iter().map(|field| flag_meta(input, field));
     let public_types_are_not_secret = input.fields.iter().map(public_type_is_not_secret);
     let check_requires = check_requires(input);
@@ -26,6 +27,7 @@ pub fn derive(input: &Input) -> TokenStream {
     quote! {
         const _: () = {
             #(#value_fns)*
+            #text
             #(#public_types_are_not_secret)*
             #check_requires
 
@@ -128,7 +130,7 @@ fn requirement_check(
         }
         Some(_) => {
             let when = when_fn(field, position);
-            quote!(|value: &#ty| ::flags_core::__private::equals(value, #when, #to_env))
+            quote!(|value: &#ty| #to_env(value) == #to_env(&#when()))
         }
     };
     let targets = requirement.targets.iter().filter_map(|target| {
@@ -241,7 +243,8 @@ fn log_state(input: &Input) -> TokenStream {
 }
 
 /// One function per expression the user wrote (`default`, each `when`), returning the field's
-/// type: rustc checks each expression once, at its own span, against the field's type.
+/// type: rustc checks each expression once, at its own span, against the field's type, and after
+/// an edit re-checks only the functions whose expression changed.
 fn value_fns(field: &Field) -> TokenStream {
     let ty = field.ty;
     let default = field.attrs.default.as_ref().map(|expr| {
@@ -249,20 +252,71 @@ fn value_fns(field: &Field) -> TokenStream {
         let body = value_of(expr);
         quote!(fn #name() -> #ty { #body })
     });
-    let whens = field
-        .attrs
-        .requires
-        .iter()
-        .enumerate()
-        .filter_map(|(index, requirement)| {
-            let expr = requirement.when.as_ref()?;
-            let name = when_fn(field, index);
-            let body = value_of(expr);
-            Some(quote!(fn #name() -> #ty { #body }))
-        });
+    let requirements = field.attrs.requires.iter().enumerate();
+    let whens = requirements.filter_map(|(position, requirement)| {
+        let body = value_of(requirement.when.as_ref()?);
+        let name = when_fn(field, position);
+        Some(quote!(fn #name() -> #ty { #body }))
+    });
     quote! {
         #default
         #(#whens)*
+    }
+}
+
+fn default_fn(field: &Field) -> Ident {
+    format_ident!("__default_{}", field.name())
+}
+
+fn when_fn(field: &Field, position: usize) -> Ident {
+    format_ident!("__when_{}_{}", field.name(), position)
+}
+
+/// `__text`: the text of every default and `when` value, for `FlagMeta::default` and
+/// `Requirement::when`; one function for the struct rather than a closure per flag.
+fn text_fn(input: &Input) -> TokenStream {
+    let defaults = input.fields.iter().enumerate().map(|(index, field)| {
+        let index = Literal::usize_unsuffixed(index);
+        let text = match &field.attrs.default {
+            Some(_) => {
+                let to_env = value_item(field, "to_env");
+                let default = default_fn(field);
+                quote!(::flags_core::__private::Some(#to_env(&#default())))
+            }
+            None => {
+                let unset = value_item(field, "unset");
+                quote!(::flags_core::__private::unset_text(#unset))
+            }
+        };
+        quote!(::flags_core::__private::Text::Default(#index) => #text,)
+    });
+    let whens = input.fields.iter().enumerate().flat_map(|(index, field)| {
+        let requirements = field.attrs.requires.iter().enumerate();
+        requirements.filter_map(move |(position, requirement)| {
+            requirement.when.as_ref()?;
+            let when = when_fn(field, position);
+            let to_env = value_item(field, "to_env");
+            let (index, position) = (
+                Literal::usize_unsuffixed(index),
+                Literal::usize_unsuffixed(position),
+            );
+            Some(quote! {
+                ::flags_core::__private::Text::When(#index, #position) => {
+                    ::flags_core::__private::Some(#to_env(&#when()))
+                }
+            })
+        })
+    });
+    quote! {
+        fn __text(
+            text: ::flags_core::__private::Text,
+        ) -> ::flags_core::__private::Option<::flags_core::__private::String> {
+            match text {
+                #(#defaults)*
+                #(#whens)*
+                _ => ::flags_core::__private::None,
+            }
+        }
     }
 }
 
@@ -290,21 +344,13 @@ fn value_item(field: &Field, item: &str) -> TokenStream {
     }
 }
 
-fn default_fn(field: &Field) -> Ident {
-    format_ident!("__default_{}", field.name())
-}
-
-fn when_fn(field: &Field, index: usize) -> Ident {
-    format_ident!("__when_{}_{}", field.name(), index)
-}
-
 fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     let ty = field.ty;
     let name = field.name();
     let env = &field.env;
     let type_name = ast::type_name(ty);
     let description = &field.description;
-    let default = default_text(field);
+    let index = field_index(input, field);
     let values = if field.attrs.serde.is_some() {
         quote!(&[])
     } else {
@@ -315,12 +361,11 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
         .requires
         .iter()
         .enumerate()
-        .map(|(index, requirement)| {
+        .map(|(position, requirement)| {
             let when = match &requirement.when {
                 Some(_) => {
-                    let when = when_fn(field, index);
-                    let to_env = value_item(field, "to_env");
-                    quote!(::flags_core::__private::Some(|| #to_env(&#when())))
+                    let position = Literal::usize_unsuffixed(position);
+                    quote!(::flags_core::__private::Some((__text, #index, #position)))
                 }
                 None => quote!(::flags_core::__private::None),
             };
@@ -347,7 +392,8 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             env: #env,
             type_name: #type_name,
             description: #description,
-            default: #default,
+            index: #index,
+            text: __text,
             values: #values,
             requires: &[#(#requires),*],
             public: #public,
@@ -357,21 +403,6 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             expires: #expires,
             rollout_group: #rollout_group,
         })
-    }
-}
-
-/// The function behind `FlagMeta::default`.
-fn default_text(field: &Field) -> TokenStream {
-    match &field.attrs.default {
-        Some(_) => {
-            let to_env = value_item(field, "to_env");
-            let default = default_fn(field);
-            quote!(|| ::flags_core::__private::Some(#to_env(&#default())))
-        }
-        None => {
-            let unset = value_item(field, "unset");
-            quote!(|| ::flags_core::__private::unset_text(#unset))
-        }
     }
 }
 
@@ -409,17 +440,16 @@ fn from_vars(input: &Input) -> TokenStream {
         let index = Literal::usize_unsuffixed(index);
         let parse = value_item(field, "parse_env");
         let bind = value_item(field, "bind");
-        let value = match &field.attrs.default {
+        match &field.attrs.default {
             Some(_) => {
                 let default = default_fn(field);
-                quote!(__fields.with_default(#index, #parse, #default, #bind))
+                quote!(let #ident = __fields.with_default(#index, #parse, #default, #bind);)
             }
             None => {
                 let unset = value_item(field, "unset");
-                quote!(__fields.without_default(#index, #parse, #unset, #bind))
+                quote!(let #ident = __fields.without_default(#index, #parse, #unset, #bind);)
             }
-        };
-        quote!(let #ident = #value;)
+        }
     });
     let idents: Vec<&Ident> = input.fields.iter().map(|field| field.ident).collect();
     let values: Vec<_> = requirement_fields(input)
