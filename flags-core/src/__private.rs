@@ -254,25 +254,10 @@ pub fn shared_public<T>(
     (!per_user).then(|| to_public(value))
 }
 
-/// The public value of a `#[flag(serde)]` field, typed as serde_json types it.
+/// The public value of a `#[flag(serde)]` field, typed as JSON types it (`Null` for what one
+/// variable cannot hold).
 pub fn serde_public<T: serde::Serialize>(value: &T) -> PublicValue {
-    fn convert(value: serde_json::Value) -> PublicValue {
-        use serde_json::Value;
-        match value {
-            Value::Null => PublicValue::Null,
-            Value::Bool(value) => PublicValue::Bool(value),
-            Value::Number(number) => number
-                .as_u64()
-                .map(PublicValue::UInt)
-                .or_else(|| number.as_i64().map(PublicValue::Int))
-                .or_else(|| number.as_f64().map(PublicValue::Float))
-                .unwrap_or(PublicValue::Null),
-            Value::String(text) => PublicValue::String(text),
-            Value::Array(items) => PublicValue::List(items.into_iter().map(convert).collect()),
-            object @ Value::Object(_) => PublicValue::String(object.to_string()),
-        }
-    }
-    serde_json::to_value(value).map_or(PublicValue::Null, convert)
+    PublicValue::from_serialize(value).unwrap_or(PublicValue::Null)
 }
 
 /// How a `#[flag(serde)]` field is read (envy's rules) and written back (through `Serialize`),
@@ -313,16 +298,9 @@ impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
 
     /// The text envy reads back: scalars as text, sequences comma-separated, `None` empty.
     fn to_env(&self) -> String {
-        fn text(value: serde_json::Value) -> String {
-            use serde_json::Value;
-            match value {
-                Value::Null => String::new(),
-                Value::String(text) => text,
-                Value::Array(items) => items.into_iter().map(text).collect::<Vec<_>>().join(","),
-                other => other.to_string(),
-            }
-        }
-        serde_json::to_value(self).map_or_else(|_| String::new(), text)
+        PublicValue::from_serialize(self)
+            .map(|value| value.to_env_text())
+            .unwrap_or_default()
     }
 
     fn is_unset(&self) -> bool {

@@ -234,45 +234,132 @@ fn quote_env_value(text: &str) -> String {
 }
 
 /// The metadata as pretty-printed JSON: an array of objects, one per flag, for tooling and
-/// frontends.
+/// frontends. A secret flag's default and `when` values are `null`.
 pub fn json(flags: &[FlagMeta]) -> String {
-    let flags: Vec<serde_json::Value> = flags
-        .iter()
-        .map(|flag| {
-            let default = flag.default().filter(|_| !flag.is_secret());
-            let requires: Vec<serde_json::Value> = flag
-                .requires()
-                .iter()
-                .map(|requirement| {
-                    let when = requirement.when().filter(|_| !flag.is_secret());
-                    serde_json::json!({ "when": when, "vars": requirement.vars() })
-                })
-                .collect();
-            serde_json::json!({
-                "field": flag.field(),
-                "env": flag.env(),
-                "type": flag.type_name(),
-                "description": flag.description(),
-                "default": default,
-                "required": flag.is_required(),
-                "values": flag.values(),
-                "requires": requires,
-                "public": flag.public_name(),
-                "secret": flag.is_secret(),
-                "status": flag.status(),
-                "group": flag.group(),
-                "expires": flag.expires(),
-            })
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&flags).unwrap_or_default();
-    text.push('\n');
-    text
+    let text = |text: Option<String>| text.map_or(Json::Null, Json::String);
+    let names = |names: &[&str]| Json::List(names.iter().map(|name| Json::from(*name)).collect());
+    let flags = flags.iter().map(|flag| {
+        let requires = flag.requires().iter().map(|requirement| {
+            let when = requirement.when().filter(|_| !flag.is_secret());
+            // Keys in alphabetical order, as tools that sort keys would write them.
+            Json::Object(vec![
+                ("vars", names(requirement.vars())),
+                ("when", text(when)),
+            ])
+        });
+        Json::Object(vec![
+            (
+                "default",
+                text(flag.default().filter(|_| !flag.is_secret())),
+            ),
+            ("description", Json::from(flag.description())),
+            ("env", Json::from(flag.env())),
+            ("expires", flag.expires().map_or(Json::Null, Json::from)),
+            ("field", Json::from(flag.field())),
+            ("group", flag.group().map_or(Json::Null, Json::from)),
+            ("public", flag.public_name().map_or(Json::Null, Json::from)),
+            ("required", Json::Bool(flag.is_required())),
+            ("requires", Json::List(requires.collect())),
+            ("secret", Json::Bool(flag.is_secret())),
+            ("status", flag.status().map_or(Json::Null, Json::from)),
+            ("type", Json::from(flag.type_name())),
+            ("values", names(flag.values())),
+        ])
+    });
+    let mut out = String::new();
+    Json::List(flags.collect()).write(&mut out, 0);
+    out.push('\n');
+    out
+}
+
+/// Just enough JSON for the metadata, written with two-space indentation.
+enum Json {
+    Null,
+    Bool(bool),
+    String(String),
+    List(Vec<Json>),
+    Object(Vec<(&'static str, Json)>),
+}
+
+impl From<&str> for Json {
+    fn from(text: &str) -> Self {
+        Self::String(text.to_owned())
+    }
+}
+
+impl Json {
+    fn write(&self, out: &mut String, depth: usize) {
+        let indent = |out: &mut String, depth: usize| out.push_str(&"  ".repeat(depth));
+        match self {
+            Self::Null => out.push_str("null"),
+            Self::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
+            Self::String(text) => write_json_string(out, text),
+            Self::List(items) if items.is_empty() => out.push_str("[]"),
+            Self::List(items) => {
+                out.push_str("[\n");
+                for (position, item) in items.iter().enumerate() {
+                    indent(out, depth + 1);
+                    item.write(out, depth + 1);
+                    out.push_str(if position + 1 < items.len() {
+                        ",\n"
+                    } else {
+                        "\n"
+                    });
+                }
+                indent(out, depth);
+                out.push(']');
+            }
+            Self::Object(members) => {
+                out.push_str("{\n");
+                for (position, (key, value)) in members.iter().enumerate() {
+                    indent(out, depth + 1);
+                    write_json_string(out, key);
+                    out.push_str(": ");
+                    value.write(out, depth + 1);
+                    out.push_str(if position + 1 < members.len() {
+                        ",\n"
+                    } else {
+                        "\n"
+                    });
+                }
+                indent(out, depth);
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// `text` as a JSON string: quoted, with `"`, `\` and control characters escaped.
+fn write_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c < ' ' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_strings_escape_quotes_backslashes_and_control_characters() {
+        let mut out = String::new();
+        write_json_string(&mut out, "a \"b\" \\ c\nd\u{1}é");
+        assert_eq!(out, r#""a \"b\" \\ c\nd\u0001é""#);
+    }
 
     #[test]
     fn plain_values_stay_bare_and_others_are_quoted_for_dotenv() {

@@ -106,6 +106,7 @@ mod public;
 pub mod rollout;
 mod source;
 mod state;
+mod suggest;
 mod value;
 
 #[doc(hidden)]

@@ -118,3 +118,271 @@ impl Serialize for PublicValue {
         }
     }
 }
+
+impl PublicValue {
+    /// The value of anything serde can serialize, as JSON would type it: numbers, strings, unit
+    /// variants as their names, sequences as lists, `None` as `Null`. `None` for maps, structs and
+    /// variants with data, which one variable cannot hold.
+    pub(crate) fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Option<Self> {
+        value.serialize(to_public::Serializer).ok()
+    }
+
+    /// The text a variable would hold: scalars as text, lists comma-separated, `Null` empty.
+    pub(crate) fn to_env_text(&self) -> String {
+        match self {
+            Self::Null => String::new(),
+            Self::Bool(value) => value.to_string(),
+            Self::Int(value) => value.to_string(),
+            Self::UInt(value) => value.to_string(),
+            Self::Float(value) => value.to_string(),
+            Self::String(value) => value.clone(),
+            Self::List(items) => items
+                .iter()
+                .map(Self::to_env_text)
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
+/// A serde `Serializer` into [`PublicValue`], for `#[flag(serde)]` fields.
+mod to_public {
+    use std::fmt;
+
+    use serde::ser::{self, Impossible, Serialize};
+
+    use super::PublicValue;
+
+    /// What a `PublicValue` cannot hold: maps, structs, variants with data.
+    #[derive(Debug)]
+    pub struct Unsupported(String);
+
+    impl fmt::Display for Unsupported {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    impl std::error::Error for Unsupported {}
+
+    impl ser::Error for Unsupported {
+        fn custom<T: fmt::Display>(message: T) -> Self {
+            Self(message.to_string())
+        }
+    }
+
+    fn unsupported<T>(what: &str) -> Result<T> {
+        Err(Unsupported(format!(
+            "{what} cannot be one variable's value"
+        )))
+    }
+
+    pub struct Serializer;
+
+    /// A sequence or tuple being collected.
+    pub struct List(Vec<PublicValue>);
+
+    type Result<T = PublicValue> = std::result::Result<T, Unsupported>;
+
+    impl ser::Serializer for Serializer {
+        type Ok = PublicValue;
+        type Error = Unsupported;
+        type SerializeSeq = List;
+        type SerializeTuple = List;
+        type SerializeTupleStruct = List;
+        type SerializeTupleVariant = Impossible<PublicValue, Unsupported>;
+        type SerializeMap = Impossible<PublicValue, Unsupported>;
+        type SerializeStruct = Impossible<PublicValue, Unsupported>;
+        type SerializeStructVariant = Impossible<PublicValue, Unsupported>;
+
+        fn serialize_bool(self, value: bool) -> Result {
+            Ok(PublicValue::Bool(value))
+        }
+        fn serialize_i8(self, value: i8) -> Result {
+            Ok(PublicValue::Int(value.into()))
+        }
+        fn serialize_i16(self, value: i16) -> Result {
+            Ok(PublicValue::Int(value.into()))
+        }
+        fn serialize_i32(self, value: i32) -> Result {
+            Ok(PublicValue::Int(value.into()))
+        }
+        fn serialize_i64(self, value: i64) -> Result {
+            Ok(PublicValue::Int(value))
+        }
+        fn serialize_u8(self, value: u8) -> Result {
+            Ok(PublicValue::UInt(value.into()))
+        }
+        fn serialize_u16(self, value: u16) -> Result {
+            Ok(PublicValue::UInt(value.into()))
+        }
+        fn serialize_u32(self, value: u32) -> Result {
+            Ok(PublicValue::UInt(value.into()))
+        }
+        fn serialize_u64(self, value: u64) -> Result {
+            Ok(PublicValue::UInt(value))
+        }
+        fn serialize_f32(self, value: f32) -> Result {
+            Ok(PublicValue::Float(value.into()))
+        }
+        fn serialize_f64(self, value: f64) -> Result {
+            Ok(PublicValue::Float(value))
+        }
+        fn serialize_char(self, value: char) -> Result {
+            Ok(PublicValue::String(value.to_string()))
+        }
+        fn serialize_str(self, value: &str) -> Result {
+            Ok(PublicValue::String(value.to_owned()))
+        }
+        fn serialize_bytes(self, value: &[u8]) -> Result {
+            let bytes = value.iter().map(|byte| PublicValue::UInt((*byte).into()));
+            Ok(PublicValue::List(bytes.collect()))
+        }
+        fn serialize_none(self) -> Result {
+            Ok(PublicValue::Null)
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result {
+            value.serialize(self)
+        }
+        fn serialize_unit(self) -> Result {
+            Ok(PublicValue::Null)
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result {
+            Ok(PublicValue::Null)
+        }
+        fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result {
+            Ok(PublicValue::String(variant.to_owned()))
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            value: &T,
+        ) -> Result {
+            value.serialize(self)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result {
+            unsupported("an enum variant with data")
+        }
+        fn serialize_seq(self, length: Option<usize>) -> Result<List> {
+            Ok(List(Vec::with_capacity(length.unwrap_or_default())))
+        }
+        fn serialize_tuple(self, length: usize) -> Result<List> {
+            Ok(List(Vec::with_capacity(length)))
+        }
+        fn serialize_tuple_struct(self, _: &'static str, length: usize) -> Result<List> {
+            Ok(List(Vec::with_capacity(length)))
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant> {
+            unsupported("an enum variant with data")
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
+            unsupported("a map")
+        }
+        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
+            unsupported("a struct")
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant> {
+            unsupported("an enum variant with data")
+        }
+    }
+
+    impl List {
+        fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+            self.0.push(value.serialize(Serializer)?);
+            Ok(())
+        }
+    }
+
+    impl ser::SerializeSeq for List {
+        type Ok = PublicValue;
+        type Error = Unsupported;
+        fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+            self.push(value)
+        }
+        fn end(self) -> Result {
+            Ok(PublicValue::List(self.0))
+        }
+    }
+
+    impl ser::SerializeTuple for List {
+        type Ok = PublicValue;
+        type Error = Unsupported;
+        fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+            self.push(value)
+        }
+        fn end(self) -> Result {
+            Ok(PublicValue::List(self.0))
+        }
+    }
+
+    impl ser::SerializeTupleStruct for List {
+        type Ok = PublicValue;
+        type Error = Unsupported;
+        fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+            self.push(value)
+        }
+        fn end(self) -> Result {
+            Ok(PublicValue::List(self.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializable_values_become_public_values_as_json_types_them() {
+        assert_eq!(
+            PublicValue::from_serialize(&true),
+            Some(PublicValue::Bool(true))
+        );
+        assert_eq!(
+            PublicValue::from_serialize(&-3i16),
+            Some(PublicValue::Int(-3))
+        );
+        assert_eq!(
+            PublicValue::from_serialize(&7u8),
+            Some(PublicValue::UInt(7))
+        );
+        assert_eq!(
+            PublicValue::from_serialize(&None::<u8>),
+            Some(PublicValue::Null)
+        );
+        assert_eq!(
+            PublicValue::from_serialize(&vec![Some("a"), None]),
+            Some(PublicValue::List(vec![
+                PublicValue::String("a".into()),
+                PublicValue::Null
+            ]))
+        );
+        let map: std::collections::BTreeMap<&str, u8> = [("a", 1)].into();
+        assert_eq!(PublicValue::from_serialize(&map), None);
+    }
+
+    #[test]
+    fn public_values_write_back_as_a_variables_text() {
+        let list = PublicValue::List(vec![PublicValue::UInt(1), PublicValue::UInt(2)]);
+        assert_eq!(list.to_env_text(), "1,2");
+        assert_eq!(PublicValue::Null.to_env_text(), "");
+        assert_eq!(PublicValue::String("fast".into()).to_env_text(), "fast");
+    }
+}

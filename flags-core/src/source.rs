@@ -362,7 +362,10 @@ impl Vars {
         for (name, source) in &self.unknown {
             let problem = Problem::Unknown {
                 env: name.clone(),
-                suggestion: nearest(name, self.schema.flags().iter().map(|flag| flag.env())),
+                suggestion: crate::suggest::nearest(
+                    name,
+                    self.schema.flags().iter().map(|flag| flag.env()),
+                ),
                 source: self.sources[source.0].clone(),
             };
             if self.schema.deny_unknown() || self.strict {
@@ -430,39 +433,9 @@ fn unparsable_line(content: &str, failed: &str, from_line: usize) -> (String, Op
     (reason, found.map(|(index, _)| index))
 }
 
-/// The candidate nearest to `name` (ignoring case), if it is near enough to be a typo of it.
-pub(crate) fn nearest<'a>(
-    name: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let name = name.to_ascii_lowercase();
-    candidates
-        .map(|candidate| {
-            let distance = strsim::damerau_levenshtein(&name, &candidate.to_ascii_lowercase());
-            (distance, candidate)
-        })
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 4).max(1))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_finds_typos_and_case_slips_but_not_strangers() {
-        let flags = ["FEATURE_WHATSAPP_ENABLED", "FEATURE_DATABASE_TYPE"];
-        assert_eq!(
-            nearest("FEATURE_WHATSAP_ENABLED", flags.into_iter()),
-            Some("FEATURE_WHATSAPP_ENABLED")
-        );
-        assert_eq!(
-            nearest("feature_database_type", flags.into_iter()),
-            Some("FEATURE_DATABASE_TYPE")
-        );
-        assert_eq!(nearest("FEATURE_NEW_CHECKOUT", flags.into_iter()), None);
-    }
 
     #[test]
     fn an_unparsable_line_is_described_by_number_and_name_without_its_value() {

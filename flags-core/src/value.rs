@@ -299,7 +299,7 @@ const DURATION_EXPECTED: &str = "a duration such as 30s, 5m, 1h30m or 250ms";
 
 impl FlagValue for Duration {
     fn parse_env(text: &str) -> Result<Self, ValueError> {
-        humantime::parse_duration(text.trim()).map_err(|_| ValueError::expected(DURATION_EXPECTED))
+        parse_duration(text).ok_or_else(|| ValueError::expected(DURATION_EXPECTED))
     }
 
     /// The shortest text in hours, minutes, seconds and sub-second units: `1h30m`, `250ms`.
@@ -323,6 +323,60 @@ impl FlagValue for Duration {
             .map(|(count, unit)| format!("{count}{unit}"))
             .collect()
     }
+}
+
+/// `1h30m`, `250ms`, `1.5s`, `2d 4h`: numbers (whole or decimal), each followed by a unit (`d`,
+/// `h`, `m`, `s`, `ms`, `us` or `µs`, `ns`; also `min`, `sec`, `hr`, `day` and their plurals),
+/// with optional spaces between parts. `None` for anything else, or for more than `u64` seconds.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut nanos: u128 = 0;
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(number_end);
+        let after = after.trim_start();
+        let unit_end = after
+            .find(|c: char| !c.is_alphabetic())
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_end);
+        let per_unit: u128 = match unit {
+            "ns" => 1,
+            "us" | "µs" => 1_000,
+            "ms" => 1_000_000,
+            "s" | "sec" | "secs" => 1_000_000_000,
+            "m" | "min" | "mins" => 60_000_000_000,
+            "h" | "hr" | "hrs" => 3_600_000_000_000,
+            "d" | "day" | "days" => 86_400_000_000_000,
+            _ => return None,
+        };
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+            return None;
+        }
+        let whole: u128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let mut part = whole.checked_mul(per_unit)?;
+        // Each decimal digit is worth a tenth of the one before; below a nanosecond, nothing.
+        let mut scale = per_unit;
+        for digit in fraction.bytes() {
+            scale /= 10;
+            part += u128::from(digit - b'0') * scale;
+        }
+        nanos = nanos.checked_add(part)?;
+        rest = after.trim_start();
+    }
+    let seconds = u64::try_from(nanos / 1_000_000_000).ok()?;
+    let subsecond = u32::try_from(nanos % 1_000_000_000).ok()?;
+    Some(Duration::new(seconds, subsecond))
 }
 
 impl<T: FlagValue> FlagValue for Option<T> {
@@ -494,6 +548,31 @@ mod tests {
             Duration::parse_env("soon").unwrap_err().what_was_expected(),
             DURATION_EXPECTED
         );
+    }
+
+    #[test]
+    fn durations_take_decimals_spaces_and_long_unit_names() {
+        assert_eq!(Duration::parse_env("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(
+            Duration::parse_env("2d 4h"),
+            Ok(Duration::from_secs(187_200))
+        );
+        assert_eq!(
+            Duration::parse_env(" 10 min "),
+            Ok(Duration::from_secs(600))
+        );
+        assert_eq!(Duration::parse_env("3µs"), Ok(Duration::from_micros(3)));
+        assert_eq!(Duration::parse_env(".25ms"), Ok(Duration::from_micros(250)));
+        for text in [
+            "30",
+            "s",
+            "1.2.3s",
+            "5 parsecs",
+            "1h-30m",
+            "99999999999999999999999d",
+        ] {
+            assert!(Duration::parse_env(text).is_err(), "{text:?}");
+        }
     }
 
     #[test]

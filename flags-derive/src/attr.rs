@@ -356,15 +356,7 @@ fn targets(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<Vec<LitStr>> {
 fn date(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
     let date = string(meta, key)?;
     let text = date.value();
-    let well_formed = text.len() == 10
-        && text.char_indices().all(|(index, c)| {
-            if index == 4 || index == 7 {
-                c == '-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-    if !well_formed || humantime::parse_rfc3339(&format!("{text}T00:00:00Z")).is_err() {
+    if !is_date(&text) {
         return Err(syn::Error::new_spanned(
             &date,
             format!(
@@ -373,4 +365,61 @@ fn date(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
         ));
     }
     Ok(date)
+}
+
+/// Whether `text` is a real date written `YYYY-MM-DD`.
+fn is_date(text: &str) -> bool {
+    let mut parts = text.split('-');
+    let (Some(year), Some(month), Some(day), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let digits = |part: &str, count: usize| {
+        part.len() == count && part.bytes().all(|byte| byte.is_ascii_digit())
+    };
+    if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
+        return false;
+    }
+    let (Ok(year), Ok(month), Ok(day)) = (
+        year.parse::<u32>(),
+        month.parse::<u32>(),
+        day.parse::<u32>(),
+    ) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_date;
+
+    #[test]
+    fn only_real_dates_are_dates() {
+        for date in ["2027-03-31", "2024-02-29", "2000-02-29", "1999-12-01"] {
+            assert!(is_date(date), "{date}");
+        }
+        for text in [
+            "2026-02-29",
+            "1900-02-29",
+            "2026-04-31",
+            "2026-13-01",
+            "2026-00-10",
+            "26-01-01",
+            "2026-1-01",
+            "2026-01-01-01",
+            "next spring",
+        ] {
+            assert!(!is_date(text), "{text}");
+        }
+    }
 }

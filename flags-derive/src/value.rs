@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use heck::ToSnakeCase;
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr};
@@ -79,7 +78,7 @@ fn parse<'a>(cx: &Ctxt, node: &'a DeriveInput) -> Option<Enum<'a>> {
             let attrs = attr::variant_attrs(cx, &variant.attrs);
             let name = match &attrs.rename {
                 Some(rename) => rename.value(),
-                None => variant.ident.to_string().to_snake_case(),
+                None => crate::suggest::snake_case(&variant.ident.to_string()),
             };
             Variant {
                 ident: &variant.ident,
