@@ -41,7 +41,7 @@ impl<'a> Fields<'a> {
         index: usize,
         parse: fn(&str) -> Result<T, ValueError>,
         default: fn() -> T,
-        bind: fn(&mut T, &FlagMeta),
+        bind: Option<fn(&mut T, &FlagMeta)>,
     ) -> Option<T> {
         let value = match self.parse(index, parse) {
             Parsed::Unset { .. } => Some(default()),
@@ -52,31 +52,37 @@ impl<'a> Fields<'a> {
 
     /// The flag at `index`, parsed.
     fn parse<T>(&mut self, index: usize, parse: fn(&str) -> Result<T, ValueError>) -> Parsed<T> {
-        let flag = &self.vars.schema().flags()[index];
         match self.vars.get(index) {
             Raw::Unset => Parsed::Unset { index },
-            Raw::Text(text, source) => match parse(text) {
+            Raw::Text(text) => match parse(text) {
                 Ok(value) => Parsed::Value(value),
                 Err(error) => {
-                    self.problems.push(Problem::Invalid {
-                        flag: flag.field(),
-                        env: flag.env(),
-                        value: ShownValue::new(text, flag.is_secret()),
-                        expected: error.what_was_expected().to_owned().into(),
-                        source: source.clone(),
-                    });
+                    self.invalid(index, text, error);
                     Parsed::Invalid
                 }
             },
-            Raw::NotUnicode(source) => {
+            Raw::NotUnicode => {
+                let flag = &self.vars.schema().flags()[index];
                 self.problems.push(Problem::NotUnicode {
                     flag: flag.field(),
                     env: flag.env(),
-                    source: source.clone(),
+                    source: self.vars.source_of(index),
                 });
                 Parsed::Invalid
             }
         }
+    }
+
+    #[cold]
+    fn invalid(&mut self, index: usize, text: &str, error: ValueError) {
+        let flag = &self.vars.schema().flags()[index];
+        self.problems.push(Problem::Invalid {
+            flag: flag.field(),
+            env: flag.env(),
+            value: ShownValue::new(text, flag.is_secret()),
+            expected: error.what_was_expected().to_owned().into(),
+            source: self.vars.source_of(index),
+        });
     }
 
     /// A field with no default: `unset` gives its value when unset (`None` for an `Option`), or
@@ -86,7 +92,7 @@ impl<'a> Fields<'a> {
         index: usize,
         parse: fn(&str) -> Result<T, ValueError>,
         unset: fn() -> Option<T>,
-        bind: fn(&mut T, &FlagMeta),
+        bind: Option<fn(&mut T, &FlagMeta)>,
     ) -> Option<T> {
         let value = self.parse(index, parse).or_unset(unset, self);
         self.bind(index, value, bind)
@@ -97,9 +103,9 @@ impl<'a> Fields<'a> {
         &self,
         index: usize,
         mut value: Option<T>,
-        bind: fn(&mut T, &FlagMeta),
+        bind: Option<fn(&mut T, &FlagMeta)>,
     ) -> Option<T> {
-        if let Some(value) = &mut value {
+        if let (Some(value), Some(bind)) = (&mut value, bind) {
             bind(value, &self.vars.schema().flags()[index]);
         }
         value
@@ -273,7 +279,7 @@ pub trait SerdeValue: Sized {
     fn is_unset(&self) -> bool;
     fn switched_on(&self) -> Option<bool>;
     fn summary(&self) -> String;
-    fn bind(&mut self, flag: &FlagMeta);
+    const BIND: Option<fn(&mut Self, &FlagMeta)> = None;
 }
 
 impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
@@ -314,8 +320,6 @@ impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
     fn summary(&self) -> String {
         self.to_env()
     }
-
-    fn bind(&mut self, _: &FlagMeta) {}
 }
 
 /// The text `FlagMeta::default` gives for a field without a default: `""` (unset) when the type

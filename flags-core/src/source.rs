@@ -174,7 +174,7 @@ impl Loader {
 /// Identifies one source among those of a load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[doc(hidden)]
-pub struct SourceId(usize);
+pub struct SourceId(u32);
 
 /// The raw text of every flag after all sources are stacked, and what was wrong on the way.
 #[doc(hidden)]
@@ -210,10 +210,10 @@ enum Slot {
 pub enum Raw<'a> {
     /// Unset in every source, or empty (or only whitespace) in the last source that set it.
     Unset,
-    /// The text, never blank, and where it came from.
-    Text(&'a str, &'a Source),
+    /// The text, never blank.
+    Text(&'a str),
     /// The bytes are not UTF-8.
-    NotUnicode(&'a Source),
+    NotUnicode,
 }
 
 impl Vars {
@@ -234,7 +234,8 @@ impl Vars {
     /// Registers a source; the variables it sets are stored under the returned id.
     pub fn add_source(&mut self, source: Source) -> SourceId {
         self.sources.push(source);
-        SourceId(self.sources.len() - 1)
+        // A load has a handful of sources; more than u32::MAX cannot be pushed in any case.
+        SourceId(u32::try_from(self.sources.len() - 1).unwrap_or(u32::MAX))
     }
 
     /// Sets one variable, overriding what an earlier source set; an empty or blank value unsets
@@ -323,7 +324,7 @@ impl Vars {
 
     fn note_unknown(&mut self, name: &str, source: SourceId) {
         let prefix = self.schema.prefix();
-        let strict = self.strict && self.sources[source.0] != Source::Environment;
+        let strict = self.strict && self.sources[source.0 as usize] != Source::Environment;
         if !strict && (prefix.is_empty() || !name.starts_with(prefix)) {
             return;
         }
@@ -338,10 +339,8 @@ impl Vars {
     pub fn get(&self, index: usize) -> Raw<'_> {
         match self.slots[index] {
             Slot::Unset => Raw::Unset,
-            Slot::Text { start, end, source } => {
-                Raw::Text(&self.text[start..end], &self.sources[source.0])
-            }
-            Slot::NotUnicode { source } => Raw::NotUnicode(&self.sources[source.0]),
+            Slot::Text { start, end, .. } => Raw::Text(&self.text[start..end]),
+            Slot::NotUnicode { .. } => Raw::NotUnicode,
         }
     }
 
@@ -366,7 +365,7 @@ impl Vars {
                     name,
                     self.schema.flags().iter().map(|flag| flag.env()),
                 ),
-                source: self.sources[source.0].clone(),
+                source: self.sources[source.0 as usize].clone(),
             };
             if self.schema.deny_unknown() || self.strict {
                 problems.push(problem);
@@ -396,7 +395,9 @@ impl SourceRecord {
 fn source_of(slot: &Slot, sources: &[Source]) -> Source {
     match slot {
         Slot::Unset => Source::Default,
-        Slot::Text { source, .. } | Slot::NotUnicode { source } => sources[source.0].clone(),
+        Slot::Text { source, .. } | Slot::NotUnicode { source } => {
+            sources[source.0 as usize].clone()
+        }
     }
 }
 

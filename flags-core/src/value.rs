@@ -38,6 +38,11 @@ pub trait FlagValue: Sized {
     /// Whether every value of this type is secret, whatever the field says ([`SecretString`]).
     const SECRET: bool = false;
 
+    /// Called once a flag's value is loaded (or defaulted), with the flag's metadata, for a value
+    /// that needs its flag's name (a rollout hashes users with it). `None`, the default, costs a
+    /// load nothing.
+    const BIND: Option<fn(&mut Self, &FlagMeta)> = None;
+
     /// Whether the public value depends on the user ([`Rollout`](crate::Rollout),
     /// [`Variants`](crate::Variants)): such a flag appears only in
     /// [`FeatureFlags::public_flags_for`](crate::FeatureFlags::public_flags_for).
@@ -83,12 +88,6 @@ pub trait FlagValue: Sized {
     /// logged (a rollout's allowed and denied users, of which only the counts are shown).
     fn summary(&self) -> String {
         self.to_env()
-    }
-
-    /// Called once a flag's value is loaded (or defaulted), with the flag's metadata: a value that
-    /// needs its flag's name (a rollout hashes users with it) takes it here.
-    fn bind(&mut self, flag: &FlagMeta) {
-        let _ = flag;
     }
 }
 
@@ -418,11 +417,14 @@ impl<T: FlagValue> FlagValue for Option<T> {
         self.as_ref().map(T::summary).unwrap_or_default()
     }
 
-    fn bind(&mut self, flag: &FlagMeta) {
-        if let Some(value) = self {
-            value.bind(flag);
-        }
-    }
+    const BIND: Option<fn(&mut Self, &FlagMeta)> = match T::BIND {
+        Some(_) => Some(|value, flag| {
+            if let (Some(value), Some(bind)) = (value, T::BIND) {
+                bind(value, flag);
+            }
+        }),
+        None => None,
+    };
 }
 
 impl<T: FlagValue> FlagValue for Vec<T> {
@@ -469,11 +471,14 @@ impl<T: FlagValue> FlagValue for Vec<T> {
         self.iter().map(T::summary).collect::<Vec<_>>().join(",")
     }
 
-    fn bind(&mut self, flag: &FlagMeta) {
-        for item in self {
-            item.bind(flag);
-        }
-    }
+    const BIND: Option<fn(&mut Self, &FlagMeta)> = match T::BIND {
+        Some(_) => Some(|items, flag| {
+            if let Some(bind) = T::BIND {
+                items.iter_mut().for_each(|item| bind(item, flag));
+            }
+        }),
+        None => None,
+    };
 }
 
 #[cfg(test)]

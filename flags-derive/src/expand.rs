@@ -439,7 +439,7 @@ fn from_vars(input: &Input) -> TokenStream {
         let ident = field.ident;
         let index = Literal::usize_unsuffixed(index);
         let parse = value_item(field, "parse_env");
-        let bind = value_item(field, "bind");
+        let bind = value_item(field, "BIND");
         match &field.attrs.default {
             Some(_) => {
                 let default = default_fn(field);

@@ -305,11 +305,11 @@ impl FlagValue for Rollout {
 
     /// A rollout parsed from a variable hashes users with its flag's `rollout_group` (by default
     /// the variable); a rollout built in code keeps the group it was given.
-    fn bind(&mut self, flag: &FlagMeta) {
-        if self.group.is_empty() {
-            self.set_group(flag.rollout_group());
+    const BIND: Option<fn(&mut Self, &FlagMeta)> = Some(|value, flag| {
+        if value.group.is_empty() {
+            value.set_group(flag.rollout_group());
         }
-    }
+    });
 
     /// On when it is on for anyone: 100%, or any share, or an allow list.
     fn switched_on(&self) -> Option<bool> {

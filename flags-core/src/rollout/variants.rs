@@ -261,11 +261,11 @@ impl FlagValue for Variants {
 
     /// Variants parsed from a variable hash users with their flag's `rollout_group` (by default
     /// the variable); variants built in code keep the toggle they were given.
-    fn bind(&mut self, flag: &FlagMeta) {
-        if self.toggle.is_empty() {
-            self.set_toggle(flag.rollout_group());
+    const BIND: Option<fn(&mut Self, &FlagMeta)> = Some(|value, flag| {
+        if value.toggle.is_empty() {
+            value.set_toggle(flag.rollout_group());
         }
-    }
+    });
 }
 
 #[cfg(test)]
