@@ -9,7 +9,11 @@
 #
 #   clean    a clean debug build of the crate and every dependency, in a target directory of its own
 #   rebuild  a debug rebuild after changing the default of the u32 flags (0 <-> 1) in fields.rs: the
-#            derive's expansion and the crate's codegen, as after editing the struct (median of N)
+#            derive's expansion and the crate's codegen, as after editing the struct (median of N).
+#            The envy version shares one default function between the ten fields; flags has one per
+#            field, so this edit changes ten of its functions and one of envy's.
+#   rename   a debug rebuild after renaming one flag, which regenerates every derive's whole output
+#            (median of N)
 #   crates   the crates a build compiles besides the tiny one: `cargo tree -e normal,build`
 #   syn      the features each syn in the tree is built with; `full` is the expensive one
 #
@@ -77,6 +81,16 @@ edit_struct() {
     fi
 }
 
+# Renames the first bool flag and back, as adding or renaming a flag would.
+rename_flag() {
+    local fields="$1/src/fields.rs"
+    if grep -q 'flag_000 = "APP_FLAG_000",' "$fields"; then
+        sed -i 's/flag_000 = "APP_FLAG_000",/flag_000_renamed = "APP_FLAG_000_RENAMED",/' "$fields"
+    else
+        sed -i 's/flag_000_renamed = "APP_FLAG_000_RENAMED",/flag_000 = "APP_FLAG_000",/' "$fields"
+    fi
+}
+
 rows=()
 for alternative in "${alternatives[@]}"; do
     IFS='|' read -r name module dependencies <<<"$alternative"
@@ -99,25 +113,35 @@ for alternative in "${alternatives[@]}"; do
     done
     rebuild="$(echo "${times[*]}" | median)"
 
+    renames=()
+    for _ in $(seq "$rebuilds"); do
+        rename_flag "$dir"
+        start="$(now)"
+        (cd "$dir" && cargo build --quiet)
+        renames+=("$(elapsed "$start")")
+    done
+    rename="$(echo "${renames[*]}" | median)"
+
     tree="$(cd "$dir" && cargo tree --quiet -e normal,build --prefix none -f '{p}')"
     crates="$(echo "$tree" | awk '{ print $1, $2 }' | sort -u | grep -cv "^tiny-$module ")"
     syn="$(cd "$dir" && cargo tree --quiet -e normal,build --prefix none -f '{p} {f}' |
         awk '$1 == "syn" && $NF != "(*)" { print $2 ": " $NF }' | sort -u | paste -sd ';' | sed 's/;/; /g')"
     full=no
     if grep -qw full <<<"$syn"; then full=yes; fi
-    echo "   clean ${clean}s, rebuilds ${times[*]} s, $crates crates, syn $syn" >&2
-    rows+=("$name|$clean|$rebuild|$crates|$full|$syn")
+    echo "   clean ${clean}s, rebuilds ${times[*]} s, renames ${renames[*]} s, $crates crates, syn $syn" >&2
+    rows+=("$name|$clean|$rebuild|$rename|$crates|$full|$syn")
 done
 
-IFS='|' read -r _ base_clean base_rebuild base_crates _ _ <<<"${rows[0]}"
+IFS='|' read -r _ base_clean base_rebuild base_rename base_crates _ _ <<<"${rows[0]}"
 echo
-echo "| alternative | clean build (s) | ratio | rebuild after edit (s) | ratio | crates | ratio | syn \`full\` | syn versions: features |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+echo "| alternative | clean build (s) | ratio | rebuild, defaults edited (s) | ratio | rebuild, flag renamed (s) | ratio | crates | ratio | syn \`full\` | syn versions: features |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
 for row in "${rows[@]}"; do
-    IFS='|' read -r name clean rebuild crates full syn <<<"$row"
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" \
+    IFS='|' read -r name clean rebuild rename crates full syn <<<"$row"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" \
         "$clean" "$(ratio "$clean" "$base_clean")" \
         "$rebuild" "$(ratio "$rebuild" "$base_rebuild")" \
+        "$rename" "$(ratio "$rename" "$base_rename")" \
         "$crates" "$(ratio "$crates" "$base_crates")" "$full" "$syn"
 done
 echo
