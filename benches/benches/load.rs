@@ -14,8 +14,13 @@ use flags_benches::vars::{self, PREFIX};
 /// The prefix of the ten-bad-values copy of the variables in the process environment, for figment.
 const BAD_PREFIX: &str = "BAD_";
 
+/// Set in the child process that runs the benchmarks.
+const CHILD: &str = "FLAGS_BENCH_CHILD";
+
 fn main() {
-    set_process_environment();
+    if std::env::var_os(CHILD).is_none() {
+        run_with_variables_in_the_environment();
+    }
     check_environment_loaders_read_what_flags_reads();
     let mut criterion = Criterion::default().configure_from_args();
     load_100_flags(&mut criterion);
@@ -23,17 +28,23 @@ fn main() {
     criterion.final_summary();
 }
 
-/// confique and figment read only the process environment, so they get the same variables there:
-/// set once, before anything is timed. Only this binary may do so: it owns its environment and
-/// sets it before any thread starts; tests never touch the environment (they load from maps).
-fn set_process_environment() {
+/// confique and figment read only the process environment, so the benchmarks run in a child
+/// process started with the variables in its environment (by `Command`: no process changes its
+/// own environment), with this process's arguments; its exit status is this one's.
+fn run_with_variables_in_the_environment() -> ! {
     let bad = vars::with_ten_bad_values()
         .into_iter()
         .map(|(name, value)| (name.replacen(PREFIX, BAD_PREFIX, 1), value));
-    for (name, value) in vars::valid().into_iter().chain(bad) {
-        // SAFETY: no other thread exists yet to read the environment while it changes.
-        unsafe { std::env::set_var(name, value) };
-    }
+    let status = std::env::current_exe()
+        .and_then(|benchmarks| {
+            std::process::Command::new(benchmarks)
+                .args(std::env::args_os().skip(1))
+                .envs(vars::valid().into_iter().chain(bad))
+                .env(CHILD, "1")
+                .status()
+        })
+        .unwrap_or_else(|error| panic!("cannot start the benchmarks' child process: {error}"));
+    std::process::exit(status.code().unwrap_or(1));
 }
 
 /// The tests compare the map loaders; this compares the two that need the environment.
