@@ -104,3 +104,20 @@ fn whatsapp_without_its_variables_names_all_three() {
          WHATSAPP_VERIFY_TOKEN, which are not set (from process environment)\n"
     );
 }
+
+#[test]
+fn the_rollout_example_decides_per_user_with_the_lists_first() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rollout"))
+        .args(["qa-1", "vip-7"])
+        .env_clear()
+        .env("FEATURE_NEW_CHECKOUT", "100%; allow=qa-1; deny=vip-7")
+        .env("FEATURE_BUTTON_COLOR", "blue:0,green:1")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "qa-1: {\"new_checkout\":true,\"button_color\":\"green\"}\n\
+         vip-7: {\"new_checkout\":false,\"button_color\":\"green\"}\n"
+    );
+}
