@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use flags_core::secrecy::SecretString;
-use flags_core::{FeatureFlags, FlagValue, Loader, docs};
+use flags_core::{FeatureFlags, FlagValue, Loader, Rollout, Variants, docs};
 use flags_tests::assert_golden;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FlagValue)]
@@ -65,6 +65,12 @@ struct Everything {
     admin_token: SecretString,
     #[flag(env = "MODE", serde, default = Mode::Safe, status = "experimental")]
     mode: Mode,
+    /// The new checkout, rolled out to a quarter of users and the QA account.
+    #[flag(default = Rollout::new("", 25).allow(["qa-canary-3b"]), rollout_group = "checkout")]
+    new_checkout: Rollout,
+    /// The checkout button's colour.
+    #[flag(default = Variants::new("", &[("blue", 50), ("green", 50)]), public)]
+    button_color: Variants,
 }
 
 fn golden(name: &str) -> std::path::PathBuf {
@@ -89,6 +95,22 @@ fn env_example_matches_its_golden_file() {
 #[test]
 fn json_matches_its_golden_file() {
     assert_golden(&golden("flags.json"), &docs::json(Everything::FLAGS));
+}
+
+#[test]
+fn reference_and_json_show_a_rollouts_list_sizes_but_no_user() {
+    for rendered in [
+        docs::markdown(Everything::FLAGS),
+        docs::json(Everything::FLAGS),
+    ] {
+        assert!(rendered.contains("25% (allow: 1 user)"), "{rendered}");
+        assert!(!rendered.contains("qa-canary-3b"), "{rendered}");
+    }
+    // The .env.example must load back to the defaults, so it writes the list in full.
+    assert!(
+        docs::env_example(Everything::FLAGS)
+            .contains("\nFEATURE_NEW_CHECKOUT='25%; allow=qa-canary-3b'\n")
+    );
 }
 
 #[test]
@@ -127,4 +149,6 @@ fn the_env_example_loads_back_to_every_default_once_required_values_are_filled_i
     assert_eq!(loaded.ports, [80, 443]);
     assert_eq!(loaded.database_type, DatabaseType::Sqlite);
     assert_eq!(loaded.mode, Mode::Safe);
+    assert!(loaded.new_checkout.is_enabled_for("qa-canary-3b"));
+    assert_eq!(loaded.new_checkout.group(), "checkout");
 }

@@ -218,6 +218,7 @@ mod tests {
             requires: &[],
             public: None,
             secret: false,
+            per_user: false,
             status: None,
             group: None,
             expires: None,

@@ -42,6 +42,7 @@ pub struct FlagMetaParts {
     pub requires: &'static [Requirement],
     pub public: Option<&'static str>,
     pub secret: bool,
+    pub per_user: bool,
     pub status: Option<&'static str>,
     pub group: Option<&'static str>,
     pub expires: Option<&'static str>,
@@ -82,6 +83,12 @@ impl FlagMeta {
         (self.parts.text)(Text::Default(self.parts.index))
     }
 
+    /// The default as docs and logs show it: the same text as [`FlagMeta::default`], except for
+    /// values that keep something out of logs (a rollout shows its list sizes, not its users).
+    pub fn default_summary(&self) -> Option<String> {
+        (self.parts.text)(Text::DefaultSummary(self.parts.index)).or_else(|| self.default())
+    }
+
     /// Whether the flag must be set: it has no default and is not an `Option`.
     pub fn is_required(&self) -> bool {
         self.default().is_none()
@@ -106,6 +113,12 @@ impl FlagMeta {
     /// `SecretString`.
     pub fn is_secret(&self) -> bool {
         self.parts.secret
+    }
+
+    /// Whether the flag decides per user (a rollout, variants): its public value is only in
+    /// `public_flags_for(user)`, and [`FlagMeta::rollout_group`] is what it hashes users with.
+    pub fn is_per_user(&self) -> bool {
+        self.parts.per_user
     }
 
     /// The flag's `status`, e.g. `frozen` or `experimental`.
@@ -160,6 +173,8 @@ pub type TextFn = fn(Text) -> Option<String>;
 pub enum Text {
     /// The default of the flag at this position.
     Default(usize),
+    /// The default of the flag at this position as logs and docs show it (`FlagValue::summary`).
+    DefaultSummary(usize),
     /// The `when` value of the flag at this position, requirement at this position.
     When(usize, usize),
 }

@@ -311,38 +311,27 @@ mod to_public {
         }
     }
 
-    impl ser::SerializeSeq for List {
-        type Ok = PublicValue;
-        type Error = Unsupported;
-        fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-            self.push(value)
-        }
-        fn end(self) -> Result {
-            Ok(PublicValue::List(self.0))
-        }
+    /// Sequences, tuples and tuple structs all become a `List`.
+    macro_rules! list {
+        ($($trait:ident::$method:ident),*) => {$(
+            impl ser::$trait for List {
+                type Ok = PublicValue;
+                type Error = Unsupported;
+                fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+                    self.push(value)
+                }
+                fn end(self) -> Result {
+                    Ok(PublicValue::List(self.0))
+                }
+            }
+        )*};
     }
 
-    impl ser::SerializeTuple for List {
-        type Ok = PublicValue;
-        type Error = Unsupported;
-        fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-            self.push(value)
-        }
-        fn end(self) -> Result {
-            Ok(PublicValue::List(self.0))
-        }
-    }
-
-    impl ser::SerializeTupleStruct for List {
-        type Ok = PublicValue;
-        type Error = Unsupported;
-        fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-            self.push(value)
-        }
-        fn end(self) -> Result {
-            Ok(PublicValue::List(self.0))
-        }
-    }
+    list!(
+        SerializeSeq::serialize_element,
+        SerializeTuple::serialize_element,
+        SerializeTupleStruct::serialize_field
+    );
 }
 
 #[cfg(test)]

@@ -288,7 +288,19 @@ fn text_fn(input: &Input) -> TokenStream {
                 quote!(::flags_core::__private::unset_text(#unset))
             }
         };
-        quote!(::flags_core::__private::Text::Default(#index) => #text,)
+        let summary = field.attrs.default.as_ref().map(|_| {
+            let summary = value_item(field, "summary");
+            let default = default_fn(field);
+            quote! {
+                ::flags_core::__private::Text::DefaultSummary(#index) => {
+                    ::flags_core::__private::Some(#summary(&#default()))
+                }
+            }
+        });
+        quote! {
+            ::flags_core::__private::Text::Default(#index) => #text,
+            #summary
+        }
     });
     let whens = input.fields.iter().enumerate().flat_map(|(index, field)| {
         let requirements = field.attrs.requires.iter().enumerate();
@@ -382,6 +394,11 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     } else {
         value_item(field, "SECRET")
     };
+    let per_user = if field.attrs.serde.is_some() {
+        quote!(false)
+    } else {
+        value_item(field, "PER_USER")
+    };
     let status = optional_str(field.attrs.status.as_ref().map(LitStr::value));
     let group = optional_str(field.attrs.group.as_ref().map(LitStr::value));
     let expires = optional_str(field.attrs.expires.as_ref().map(LitStr::value));
@@ -398,6 +415,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             requires: &[#(#requires),*],
             public: #public,
             secret: #secret,
+            per_user: #per_user,
             status: #status,
             group: #group,
             expires: #expires,
