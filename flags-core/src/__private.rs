@@ -44,8 +44,9 @@ impl<'a> Fields<'a> {
         bind: Option<fn(&mut T, &FlagMeta)>,
     ) -> Option<T> {
         let value = match self.parse(index, parse) {
-            Parsed::Unset { .. } => Some(default()),
-            parsed => parsed.into_value(),
+            Parsed::Value(value) => Some(value),
+            Parsed::Unset => Some(default()),
+            Parsed::Invalid => None,
         };
         self.bind(index, value, bind)
     }
@@ -53,7 +54,7 @@ impl<'a> Fields<'a> {
     /// The flag at `index`, parsed.
     fn parse<T>(&mut self, index: usize, parse: fn(&str) -> Result<T, ValueError>) -> Parsed<T> {
         match self.vars.get(index) {
-            Raw::Unset => Parsed::Unset { index },
+            Raw::Unset => Parsed::Unset,
             Raw::Text(text) => match parse(text) {
                 Ok(value) => Parsed::Value(value),
                 Err(error) => {
@@ -71,6 +72,16 @@ impl<'a> Fields<'a> {
                 Parsed::Invalid
             }
         }
+    }
+
+    /// Records a required flag that is unset.
+    #[cold]
+    fn missing(&mut self, index: usize) {
+        let flag = &self.vars.schema().flags()[index];
+        self.problems.push(Problem::Missing {
+            flag: flag.field(),
+            env: flag.env(),
+        });
     }
 
     #[cold]
@@ -94,7 +105,14 @@ impl<'a> Fields<'a> {
         unset: fn() -> Option<T>,
         bind: Option<fn(&mut T, &FlagMeta)>,
     ) -> Option<T> {
-        let value = self.parse(index, parse).or_unset(unset, self);
+        let value = match self.parse(index, parse) {
+            Parsed::Value(value) => Some(value),
+            Parsed::Unset => unset().or_else(|| {
+                self.missing(index);
+                None
+            }),
+            Parsed::Invalid => None,
+        };
         self.bind(index, value, bind)
     }
 
@@ -136,35 +154,9 @@ enum Parsed<T> {
     /// Its value.
     Value(T),
     /// Unset or empty.
-    Unset { index: usize },
+    Unset,
     /// Not a valid value; the problem is recorded.
     Invalid,
-}
-
-impl<T> Parsed<T> {
-    /// The value, or `None` when there is none (invalid, or unset).
-    fn into_value(self) -> Option<T> {
-        match self {
-            Self::Value(value) => Some(value),
-            Self::Unset { .. } | Self::Invalid => None,
-        }
-    }
-
-    /// The value, or for an unset flag the type's own unset value, or else a missing flag.
-    fn or_unset(self, unset: fn() -> Option<T>, fields: &mut Fields<'_>) -> Option<T> {
-        match self {
-            Self::Value(value) => Some(value),
-            Self::Unset { index } => unset().or_else(|| {
-                let flag = &fields.vars.schema().flags()[index];
-                fields.problems.push(Problem::Missing {
-                    flag: flag.field(),
-                    env: flag.env(),
-                });
-                None
-            }),
-            Self::Invalid => None,
-        }
-    }
 }
 
 /// Checks `requires`: records an unmet requirement as a problem.

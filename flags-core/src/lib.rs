@@ -66,9 +66,9 @@
 //!   default it is a warning that suggests the nearest flag).
 //!
 //! On a field, `#[flag(...)]` (optional, repeatable):
-//! - `default = EXPR`: an expression of the field's type; a string literal converts with `From`
-//!   (`default = "text"` for `String`, `PathBuf`, `SecretString`). Without a default a field is
-//!   required, unless it is an `Option`.
+//! - `default = EXPR`: an expression of the field's type, checked by rustc where it is written;
+//!   for `String`, `PathBuf` and `SecretString` a string literal will do (`default = "text"`).
+//!   Without a default a field is required, unless it is an `Option`.
 //! - `env = "NAME"`: the exact variable name; the prefix does not apply.
 //! - `requires = "X"` / `requires = ["X", "Y"]`, optionally with `when = EXPR`: flags (by field
 //!   or variable name) that must be set when this flag is on, or equals `EXPR`.
