@@ -5,6 +5,7 @@
 //! `cargo bench -p flags-benches -- --warm-up-time 1 --measurement-time 3`; BENCHMARKS.md at the
 //! repository root has the figures and what they mean.
 
+use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkGroup, Criterion, measurement::WallTime};
@@ -60,15 +61,7 @@ fn check_environment_loaders_read_what_flags_reads() {
 fn load_100_flags(criterion: &mut Criterion) {
     let vars = vars::valid();
     let mut group = criterion.benchmark_group("load_100_flags");
-    bench(&mut group, "flags", || (), |()| flags::load(&vars));
-    bench(
-        &mut group,
-        "hand_written",
-        || (),
-        |()| hand_written::load(&vars),
-    );
-    bench(&mut group, "envy", || vars.clone(), envy::load);
-    bench(&mut group, "envconfig", || (), |()| envconfig::load(&vars));
+    map_loaders(&mut group, &vars);
     bench(
         &mut group,
         "confique_env",
@@ -87,15 +80,7 @@ fn load_100_flags(criterion: &mut Criterion) {
 fn load_100_flags_with_10_bad_values(criterion: &mut Criterion) {
     let vars = vars::with_ten_bad_values();
     let mut group = criterion.benchmark_group("load_100_flags_10_bad");
-    bench(&mut group, "flags", || (), |()| flags::load(&vars));
-    bench(
-        &mut group,
-        "hand_written",
-        || (),
-        |()| hand_written::load(&vars),
-    );
-    bench(&mut group, "envy", || vars.clone(), envy::load);
-    bench(&mut group, "envconfig", || (), |()| envconfig::load(&vars));
+    map_loaders(&mut group, &vars);
     // confique is left out: its variables' names are fixed in its struct, and the environment
     // holds their valid values. Like envconfig it reports the first bad flag in declaration order
     // (its generated `Layer::from_env` returns at the first error).
@@ -106,6 +91,14 @@ fn load_100_flags_with_10_bad_values(criterion: &mut Criterion) {
         |()| figment::load_from_env(BAD_PREFIX),
     );
     group.finish();
+}
+
+/// The four loaders that read a map, each from `vars`.
+fn map_loaders(group: &mut BenchmarkGroup<'_, WallTime>, vars: &HashMap<String, String>) {
+    bench(group, "flags", || (), |()| flags::load(vars));
+    bench(group, "hand_written", || (), |()| hand_written::load(vars));
+    bench(group, "envy", || vars.clone(), envy::load);
+    bench(group, "envconfig", || (), |()| envconfig::load(vars));
 }
 
 /// Times `load` alone: the input (envy's owned copy of the map) is made, and the result dropped,
