@@ -136,7 +136,11 @@ fn the_env_example_loads_back_to_every_default_once_required_values_are_filled_i
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "ADMIN_TOKEN: required, but not set and has no default"
+        format!(
+            "ADMIN_TOKEN: required, but set to an empty value and has no default (from .env \
+             file {})",
+            file.display()
+        )
     );
     let loaded: Everything = Loader::new()
         .file(&file)

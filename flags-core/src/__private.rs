@@ -81,17 +81,24 @@ impl<'a> Fields<'a> {
         self.problems.push(Problem::Missing {
             flag: flag.field(),
             env: flag.env(),
+            values: flag.values(),
+            source: self.vars.blank_source(index),
         });
     }
 
     #[cold]
     fn invalid(&mut self, index: usize, text: &str, error: ValueError) {
         let flag = &self.vars.schema().flags()[index];
+        let mut expected = error.what_was_expected().to_owned();
+        // A parser may quote what it was given (envy does, and so may a user's `FlagValue`).
+        if flag.is_secret() && !text.trim().is_empty() {
+            expected = expected.replace(text.trim(), "<redacted>");
+        }
         self.problems.push(Problem::Invalid {
             flag: flag.field(),
             env: flag.env(),
             value: ShownValue::new(text, flag.is_secret()),
-            expected: error.what_was_expected().to_owned().into(),
+            expected: expected.into(),
             source: self.vars.source_of(index),
         });
     }
@@ -277,13 +284,14 @@ pub trait SerdeValue: Sized {
 impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
     /// Reads the text with envy's rules (numbers, bools, comma-separated sequences, unit variants).
     fn parse_env(text: &str) -> Result<Self, ValueError> {
-        let pairs = std::iter::once((String::from("value"), text.to_owned()));
+        // envy names the key in its errors: "... provided by the variable".
+        let pairs = std::iter::once((String::from("the variable"), text.to_owned()));
         envy::from_iter::<_, Single<T>>(pairs)
             .map(|single| single.0)
             .map_err(|error| {
                 ValueError::expected(format!(
                     "a value of type `{}` ({error})",
-                    std::any::type_name::<T>()
+                    short_type_name(std::any::type_name::<T>())
                 ))
             })
     }
@@ -312,6 +320,24 @@ impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
     fn summary(&self) -> String {
         self.to_env()
     }
+}
+
+/// A type's name as its user writes it: `Option<Vec<u16>>`, not
+/// `core::option::Option<alloc::vec::Vec<u16>>`.
+fn short_type_name(name: &str) -> String {
+    let mut short = String::with_capacity(name.len());
+    let mut path = String::new();
+    for c in name.chars().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            path.push(c);
+            continue;
+        }
+        short.push_str(path.rsplit("::").next().unwrap_or_default());
+        path.clear();
+        short.push(c);
+    }
+    short.pop();
+    short
 }
 
 /// The text `FlagMeta::default` gives for a field without a default: `""` (unset) when the type
@@ -376,5 +402,20 @@ impl<'de, T: DeserializeOwned> de::Deserialize<'de> for Single<T> {
         }
 
         deserializer.deserialize_map(Visitor(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        assert_eq!(
+            super::short_type_name("core::option::Option<alloc::vec::Vec<u16>>"),
+            "Option<Vec<u16>>"
+        );
+        assert_eq!(
+            super::short_type_name("(my_app::Pair, [&str; 2])"),
+            "(Pair, [&str; 2])"
+        );
     }
 }

@@ -134,6 +134,10 @@ pub enum Problem {
         flag: &'static str,
         /// The variable.
         env: &'static str,
+        /// The values the flag accepts, when it takes one of a list (an enum); empty otherwise.
+        values: &'static [&'static str],
+        /// The source that set the variable to an empty value; `None` when no source set it.
+        source: Option<Source>,
     },
     /// A flag's variable holds bytes that are not UTF-8.
     #[non_exhaustive]
@@ -207,8 +211,25 @@ impl fmt::Display for Problem {
                 f,
                 "{env}: invalid value {value}, expected {expected} (from {source})"
             ),
-            Self::Missing { env, .. } => {
-                write!(f, "{env}: required, but not set and has no default")
+            Self::Missing {
+                env,
+                values,
+                source,
+                ..
+            } => {
+                let set = if source.is_some() {
+                    "set to an empty value"
+                } else {
+                    "not set"
+                };
+                write!(f, "{env}: required, but {set} and has no default")?;
+                if !values.is_empty() {
+                    write!(f, "; expected one of: {}", values.join(", "))?;
+                }
+                match source {
+                    Some(source) => write!(f, " (from {source})"),
+                    None => Ok(()),
+                }
             }
             Self::NotUnicode { env, source, .. } => {
                 write!(f, "{env}: the value is not valid UTF-8 (from {source})")
@@ -272,6 +293,14 @@ mod tests {
             Problem::Missing {
                 flag: "admin_token",
                 env: "ADMIN_TOKEN",
+                values: &[],
+                source: None,
+            },
+            Problem::Missing {
+                flag: "region",
+                env: "REGION",
+                values: &["us_east", "eu_west"],
+                source: Some(Source::File(std::path::Path::new("prod.env").into())),
             },
         ])
         .unwrap();
@@ -279,7 +308,9 @@ mod tests {
             error.to_string(),
             "PORT: invalid value \"80800\", expected an integer from 0 to 65535 (from map)\n\
              TOKEN: invalid value <redacted>, expected a token (from process environment)\n\
-             ADMIN_TOKEN: required, but not set and has no default"
+             ADMIN_TOKEN: required, but not set and has no default\n\
+             REGION: required, but set to an empty value and has no default; expected one of: \
+             us_east, eu_west (from .env file prod.env)"
         );
         assert_eq!(format!("{error:?}"), error.to_string());
         assert!(!format!("{:?}", error.problems()).contains("hunter2"));

@@ -67,11 +67,29 @@ pub struct Loader {
     strict: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Layer {
     File { path: PathBuf, required: bool },
     Map(Vec<(String, String)>),
     Environment,
+}
+
+/// A map's variable names, never its values: a loader may hold secrets and be logged.
+impl fmt::Debug for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File { path, required } => f
+                .debug_struct("File")
+                .field("path", path)
+                .field("required", required)
+                .finish(),
+            Self::Map(pairs) => f
+                .debug_tuple("Map")
+                .field(&pairs.iter().map(|(name, _)| name).collect::<Vec<_>>())
+                .finish(),
+            Self::Environment => f.write_str("Environment"),
+        }
+    }
 }
 
 impl Loader {
@@ -194,6 +212,10 @@ pub struct Vars {
 #[derive(Debug, Clone, Copy)]
 enum Slot {
     Unset,
+    /// Set to empty or blank text, which counts as unset, by the last source that set it.
+    Blank {
+        source: SourceId,
+    },
     Text {
         start: usize,
         end: usize,
@@ -247,7 +269,7 @@ impl Vars {
             return;
         };
         if crate::value::trim(value).is_empty() {
-            self.slots[index] = Slot::Unset;
+            self.slots[index] = Slot::Blank { source };
             return;
         }
         let start = self.text.len();
@@ -338,7 +360,7 @@ impl Vars {
     #[inline]
     pub fn get(&self, index: usize) -> Raw<'_> {
         match self.slots[index] {
-            Slot::Unset => Raw::Unset,
+            Slot::Unset | Slot::Blank { .. } => Raw::Unset,
             Slot::Text { start, end, .. } => Raw::Text(&self.text[start..end]),
             Slot::NotUnicode { .. } => Raw::NotUnicode,
         }
@@ -347,6 +369,14 @@ impl Vars {
     /// Where the flag at `index` got its value: `Default` when it is unset.
     pub(crate) fn source_of(&self, index: usize) -> Source {
         source_of(&self.slots[index], &self.sources)
+    }
+
+    /// The source that set the flag at `index` to blank text, if the last one that set it did.
+    pub(crate) fn blank_source(&self, index: usize) -> Option<Source> {
+        match self.slots[index] {
+            Slot::Blank { source } => Some(self.sources[source.0 as usize].clone()),
+            _ => None,
+        }
     }
 
     /// The schema these variables are for.
@@ -394,7 +424,7 @@ impl SourceRecord {
 
 fn source_of(slot: &Slot, sources: &[Source]) -> Source {
     match slot {
-        Slot::Unset => Source::Default,
+        Slot::Unset | Slot::Blank { .. } => Source::Default,
         Slot::Text { source, .. } | Slot::NotUnicode { source } => {
             sources[source.0 as usize].clone()
         }
@@ -437,6 +467,19 @@ fn unparsable_line(content: &str, failed: &str, from_line: usize) -> (String, Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loader_shows_the_names_of_a_maps_variables_but_not_their_values() {
+        let loader = Loader::new()
+            .map([("APP_TOKEN", "canary-7f3a")])
+            .file_if_exists("app.env");
+        let shown = format!("{loader:?}");
+        assert!(
+            shown.contains("APP_TOKEN") && shown.contains("app.env"),
+            "{shown}"
+        );
+        assert!(!shown.contains("canary-7f3a"), "{shown}");
+    }
 
     #[test]
     fn an_unparsable_line_is_described_by_number_and_name_without_its_value() {

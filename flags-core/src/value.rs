@@ -368,7 +368,7 @@ fn parse_duration(text: &str) -> Option<Duration> {
         let mut scale = per_unit;
         for digit in fraction.bytes() {
             scale /= 10;
-            part += u128::from(digit - b'0') * scale;
+            part = part.checked_add(u128::from(digit - b'0') * scale)?;
         }
         nanos = nanos.checked_add(part)?;
         rest = after.trim_start();
@@ -433,8 +433,10 @@ impl<T: FlagValue> FlagValue for Vec<T> {
     const PER_USER: bool = T::PER_USER;
 
     /// Comma-separated items, each trimmed; empty items (`a,,b`, a trailing comma) are skipped.
+    /// Text with commas and no item is an error: only an empty variable unsets a list.
     fn parse_env(text: &str) -> Result<Self, ValueError> {
-        text.split(',')
+        let items: Vec<T> = text
+            .split(',')
             .map(str::trim)
             .filter(|item| !item.is_empty())
             .enumerate()
@@ -447,7 +449,13 @@ impl<T: FlagValue> FlagValue for Vec<T> {
                     ))
                 })
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        if items.is_empty() {
+            return Err(ValueError::expected(
+                "a comma-separated list of at least one item (leave the variable empty to unset it)",
+            ));
+        }
+        Ok(items)
     }
 
     fn to_env(&self) -> String {
@@ -575,6 +583,9 @@ mod tests {
             "5 parsecs",
             "1h-30m",
             "99999999999999999999999d",
+            // Fractions of a huge whole overflow as the digits are added, not as it is scaled.
+            "340282366920938463463374607431768211.999us",
+            "3938453320844195178974243.9d",
         ] {
             assert!(Duration::parse_env(text).is_err(), "{text:?}");
         }
@@ -602,6 +613,19 @@ mod tests {
             <Vec<String>>::parse_env(" a, b ,,c,").unwrap(),
             vec!["a", "b", "c"]
         );
+    }
+
+    #[test]
+    fn a_list_of_only_commas_is_an_error_not_an_empty_list() {
+        // An empty list would satisfy a required flag and switch an `Option` on.
+        for text in [",", " , ,", ",,,"] {
+            assert_eq!(
+                <Vec<u8>>::parse_env(text).unwrap_err().to_string(),
+                "expected a comma-separated list of at least one item (leave the variable empty \
+                 to unset it)",
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
@@ -640,7 +664,7 @@ mod tests {
 
         #[test]
         fn durations_that_look_like_durations_never_panic(
-            text in "[0-9]{1,25}(\\.[0-9]{0,12})?(ns|us|ms|s|m|h|d|w|M|y){0,2}",
+            text in "[0-9]{1,40}(\\.[0-9]{0,12})?(ns|us|ms|s|m|h|d|w|M|y){0,2}",
         ) {
             never_panics::<Duration>(&text);
         }
