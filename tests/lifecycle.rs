@@ -8,7 +8,7 @@ use flags_tests::capture_logs;
 struct Settings {
     #[flag(default = true, expires = "2026-01-31", status = "rolled out")]
     new_checkout_enabled: bool,
-    #[flag(default = false, expires = "2026-11-30")]
+    #[flag(default = false, expires = "2099-06-30")]
     new_search_enabled: bool,
     #[flag(default = false)]
     dark_mode_enabled: bool,
@@ -23,25 +23,27 @@ fn a_flag_past_its_date_is_expired_and_one_before_it_is_not() {
     assert_eq!(expired, ["FEATURE_NEW_CHECKOUT_ENABLED"]);
     assert!(lifecycle::expired_on(Settings::FLAGS, "2026-01-31").is_empty());
     assert_eq!(
-        lifecycle::expired_on(Settings::FLAGS, "2026-12-01").len(),
+        lifecycle::expired_on(Settings::FLAGS, "2099-07-01").len(),
         2
     );
 }
 
 #[test]
 fn the_check_fails_naming_every_expired_flag_and_what_to_do() {
-    let error = lifecycle::check_on(Settings::FLAGS, "2026-12-01").unwrap_err();
+    let error = lifecycle::check_on(Settings::FLAGS, "2099-07-01").unwrap_err();
     assert_eq!(
         error.to_string(),
-        "2 flags expired before 2026-12-01: remove them from the code, keeping the behaviour \
+        "2 flags expired before 2099-07-01: remove them from the code, keeping the behaviour \
          production runs, and regenerate the docs\n  \
          FEATURE_NEW_CHECKOUT_ENABLED expired on 2026-01-31 (status: rolled out)\n  \
-         FEATURE_NEW_SEARCH_ENABLED expired on 2026-11-30"
+         FEATURE_NEW_SEARCH_ENABLED expired on 2099-06-30"
     );
     assert_eq!(format!("{error:?}"), error.to_string());
     assert!(lifecycle::check_on(Settings::FLAGS, "2025-01-01").is_ok());
 }
 
+/// Reads today's date: the flag that expired in January 2026 is past it, and the one that expires
+/// in 2099 is not, whenever the test runs.
 #[test]
 fn an_expired_flag_is_a_warning_at_startup() {
     let settings = Settings::from_iter([("FEATURE_DARK_MODE_ENABLED", "1")]).unwrap();

@@ -82,6 +82,8 @@ fn whatsapp_without_its_variables_is_one_line_naming_all_three() {
     }
 }
 
+/// The value is quoted as the operator wrote it (`yes`, not `true`), so a search of the
+/// deployment's files finds it.
 #[test]
 fn only_the_variables_still_missing_are_named() {
     let error = Settings::from_iter([
@@ -92,7 +94,7 @@ fn only_the_variables_still_missing_are_named() {
     .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "FEATURE_WHATSAPP_ENABLED: \"true\" requires WHATSAPP_PHONE_NUMBER_ID and \
+        "FEATURE_WHATSAPP_ENABLED: \"yes\" requires WHATSAPP_PHONE_NUMBER_ID and \
          WHATSAPP_VERIFY_TOKEN, which are not set (from map)"
     );
 }
@@ -153,7 +155,7 @@ fn unmet_requirements_and_parse_errors_are_reported_together() {
         error.to_string(),
         [
             "PORT: invalid value \"eighty\", expected an integer from 0 to 65535 (from map)",
-            "FEATURE_WHATSAPP_ENABLED: \"true\" requires WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TOKEN \
+            "FEATURE_WHATSAPP_ENABLED: \"1\" requires WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TOKEN \
              and WHATSAPP_VERIFY_TOKEN, which are not set (from map)",
             "FEATURE_DATABASE_TYPE: \"postgresql\" requires DATABASE_URL, which is not set (from map)",
             "FEATURE_MULTI_REGION_ENABLED: \"true\" requires DATABASE_URL_US and DATABASE_URL_ASIA, \

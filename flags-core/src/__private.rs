@@ -201,7 +201,13 @@ impl Requires<'_> {
         let value = if flag.is_secret() {
             ShownValue::Redacted
         } else {
-            ShownValue::Text(to_env(value))
+            // The text as the operator wrote it (`postgres`, `ON`), which they can search for;
+            // the value's own text for a default or a struct changed after loading.
+            let written = self.vars.and_then(|vars| match vars.get(index) {
+                Raw::Text(text) => Some(text.trim().to_owned()),
+                Raw::Unset | Raw::NotUnicode => None,
+            });
+            ShownValue::Text(written.unwrap_or_else(|| to_env(value)))
         };
         self.problems.push(Problem::Unmet {
             flag: flag.field(),
