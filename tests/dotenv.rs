@@ -163,3 +163,28 @@ fn loading_a_file_never_touches_the_process_environment() {
     assert_eq!(settings.port, 82);
     assert!(std::env::var_os(name).is_none());
 }
+
+/// What a merge often leaves behind: the same variable twice, the last one silently winning.
+#[test]
+fn a_file_that_sets_a_variable_twice_fails_a_strict_load_and_still_loads_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "prod.env",
+        "PORT=1000\nFEATURE_WHATSAPP_ENABLED=false\nPORT=2000\n",
+    );
+    let error = Loader::new()
+        .file(&file)
+        .strict()
+        .load::<Settings>()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: sets PORT more than once, and the last one wins: keep one",
+            file.display()
+        )
+    );
+    let settings: Settings = Loader::new().file(&file).load().unwrap();
+    assert_eq!(settings.port, 2000);
+}

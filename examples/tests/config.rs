@@ -93,6 +93,10 @@ fn check_lists_every_problem_of_a_broken_copy_of_each_file() {
         )
         .replace("ENABLE_API_DOCS=false", "ENABLE_API_DOCS=0ff")
         .replace(
+            "RATE_LIMIT_ENABLED=true",
+            "RATE_LIMIT_ENABLED=true\nRATE_LIMIT_ENABLED=false",
+        )
+        .replace(
             "FEATURE_WHATSAPP_ENABLED=false",
             "FEATURE_WHATSAPP_ENABLED=true",
         )
@@ -113,7 +117,8 @@ fn check_lists_every_problem_of_a_broken_copy_of_each_file() {
              \x20 FEATURE_WHATSAP_ENABLED: no such flag; did you mean FEATURE_WHATSAPP_ENABLED? (from .env file {staging})\n\
              \x20 ENABLE_API_DOCS: invalid value \"y\", {bool_expected} (from .env file {staging})\n\
              \x20 FEATURE_DATABASE_TYPE: \"postgresql\" requires DATABASE_URL, which is not set (from .env file {staging})\n\
-             {prod}: 3 problems\n\
+             {prod}: 4 problems\n\
+             \x20 {prod}: sets RATE_LIMIT_ENABLED more than once, and the last one wins: keep one\n\
              \x20 ENABLE_SECURITY_HEADER: no such flag; did you mean ENABLE_SECURITY_HEADERS? (from .env file {prod})\n\
              \x20 ENABLE_API_DOCS: invalid value \"0ff\", {bool_expected} (from .env file {prod})\n\
              \x20 FEATURE_WHATSAPP_ENABLED: \"true\" requires WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TOKEN and WHATSAPP_VERIFY_TOKEN, which are not set (from .env file {prod})\n"

@@ -140,7 +140,8 @@ impl Loader {
     /// Makes every unknown variable an error rather than a warning, and checks every variable of
     /// a `.env` file or a map, with or without the prefix: such sources are written for these
     /// flags, so a stray name is a typo. (In the process environment, which holds every program's
-    /// variables, only those under the prefix are checked.)
+    /// variables, only those under the prefix are checked.) A `.env` file that sets one variable
+    /// twice is an error too: the last value wins, which its reader may not see.
     ///
     /// This is how a deployment's env file is checked before it ships:
     ///
@@ -329,9 +330,15 @@ impl Vars {
         let source = self.add_source(Source::File(Arc::from(path)));
         let content = content.strip_prefix('\u{feff}').unwrap_or(&content);
         let mut next_line = 0;
+        let mut names = std::collections::HashSet::new();
         for item in dotenvy::from_read_iter(content.as_bytes()) {
             match item {
-                Ok((name, value)) => self.set(&name, &value, source),
+                Ok((name, value)) => {
+                    self.set(&name, &value, source);
+                    if !names.insert(name.clone()) {
+                        self.note_repeated(path, &name);
+                    }
+                }
                 Err(dotenvy::Error::LineParse(failed, _)) => {
                     let (reason, line) = unparsable_line(content, &failed, next_line);
                     next_line = line.map_or(next_line, |line| line + 1);
@@ -341,6 +348,21 @@ impl Vars {
                     .problems
                     .push(problem(format!("cannot read the .env file: {error}"))),
             }
+        }
+    }
+
+    /// A file that sets a variable twice, often what a merge left behind: the last value wins,
+    /// which a reader of the file may not expect. An error with `strict`, else a warning.
+    #[cold]
+    fn note_repeated(&mut self, path: &Path, name: &str) {
+        let problem = Problem::File {
+            path: path.to_owned(),
+            reason: format!("sets {name} more than once, and the last one wins: keep one"),
+        };
+        if self.strict {
+            self.problems.push(problem);
+        } else {
+            tracing::warn!(target: "flags", env = %name, "{problem}");
         }
     }
 
