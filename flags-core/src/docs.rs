@@ -30,20 +30,29 @@ pub fn markdown(flags: &[FlagMeta]) -> String {
     out.push_str(
         "<!-- Generated from the flags' declarations by flags_core::docs::markdown; do not edit. -->\n\n",
     );
-    out.push_str("| Variable | Type | Default | Public | Status |\n");
-    out.push_str("| --- | --- | --- | --- | --- |\n");
+    let _ = write!(
+        out,
+        "Each flag is one environment variable. A boolean accepts `true`/`false`, `1`/`0`, \
+         `yes`/`no` or `on`/`off`, and names of values are matched ignoring case. An empty value \
+         counts as unset: the default applies. A **public** flag is sent to frontends in the \
+         public flags JSON; a **secret** one is never logged, shown in an error or documented. A \
+         flag whose status is {statuses} logs a warning when it is switched on.\n\n",
+        statuses = or_list(crate::state::NOT_RELEASED),
+    );
+    out.push_str("| Variable | Type | Default | Public | Secret | Status |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- |\n");
     for flag in flags {
-        let public = flag
-            .public_name()
-            .map_or(String::new(), |name| format!("`{name}`"));
+        let public = flag.public_name().map_or(String::new(), code);
         let _ = writeln!(
             out,
-            "| [`{env}`](#{anchor}) | `{ty}` | {default} | {public} | {status} |",
+            "| [`{env}`](#{anchor}) | {ty} | {default} | {public} | {secret} | {status} |",
             env = flag.env(),
             anchor = flag.env().to_lowercase(),
-            ty = flag.type_name(),
-            default = default_markdown(flag),
-            status = flag.status().unwrap_or_default(),
+            ty = code(flag.type_name()),
+            default = table_cell(&default_markdown(flag)),
+            public = table_cell(&public),
+            secret = if flag.is_secret() { "yes" } else { "" },
+            status = table_cell(flag.status().unwrap_or_default()),
         );
     }
     for (group, members) in groups(flags) {
@@ -74,7 +83,14 @@ fn flag_markdown(out: &mut String, flags: &[FlagMeta], flag: &FlagMeta) {
         let _ = writeln!(out, "- **Values**: {}", values.join(", "));
     }
     if let Some(status) = flag.status() {
-        let _ = writeln!(out, "- **Status**: {status}");
+        if crate::state::is_not_released(status) {
+            let _ = writeln!(
+                out,
+                "- **Status**: {status} (not released: switching it on logs a warning)"
+            );
+        } else {
+            let _ = writeln!(out, "- **Status**: {status}");
+        }
     }
     if let Some(expires) = flag.expires() {
         let _ = writeln!(out, "- **Expires**: {expires}");
@@ -117,7 +133,10 @@ fn flag_markdown(out: &mut String, flags: &[FlagMeta], flag: &FlagMeta) {
     }
     match (flag.public_name(), flag.is_per_user()) {
         (Some(name), false) => {
-            let _ = writeln!(out, "- **Public**: yes, as `{name}`");
+            let _ = writeln!(
+                out,
+                "- **Public**: yes, as `{name}` in the public flags JSON sent to frontends"
+            );
         }
         (Some(name), true) => {
             let _ = writeln!(
@@ -148,7 +167,30 @@ fn default_markdown(flag: &FlagMeta) -> String {
         None => String::from("none: required"),
         Some(text) if text.is_empty() => String::from("unset"),
         Some(_) if flag.is_secret() => String::from("set, but secret"),
-        Some(text) => format!("`{text}`"),
+        Some(text) => code(&text),
+    }
+}
+
+/// `text` as a Markdown code span, whatever backticks it holds.
+fn code(text: &str) -> String {
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+/// `text` in a table cell: a `|` would end the cell, a line break the row.
+fn table_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+/// `a`, `b`, `c` or `d`.
+fn or_list(words: &[&str]) -> String {
+    let words: Vec<String> = words.iter().map(|word| format!("`{word}`")).collect();
+    match words.split_last() {
+        Some((last, first)) if !first.is_empty() => format!("{} or {last}", first.join(", ")),
+        _ => words.concat(),
     }
 }
 
@@ -209,7 +251,7 @@ fn env_example_facts(flag: &FlagMeta) -> String {
     }
     if flag.is_secret() {
         facts.push(String::from(
-            "SECRET: set it in the deployment's secret store, never in a committed file",
+            "SECRET, never logged or shown: keep real values out of committed files",
         ));
     }
     if let Some(status) = flag.status() {
@@ -368,6 +410,17 @@ fn write_json_string(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_cells_and_code_spans_survive_the_text_they_hold() {
+        assert_eq!(table_cell("beta | canary\nonly"), "beta \\| canary only");
+        assert_eq!(code("plain"), "`plain`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+        assert_eq!(
+            or_list(&["frozen", "experimental", "planned"]),
+            "`frozen`, `experimental` or `planned`"
+        );
+    }
 
     #[test]
     fn json_strings_escape_quotes_backslashes_and_control_characters() {

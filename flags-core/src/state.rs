@@ -10,6 +10,13 @@ use crate::source::SourceRecord;
 /// Statuses that say a flag is not released yet: such a flag that is on gets a WARN.
 pub const NOT_RELEASED: &[&str] = &["frozen", "experimental", "unreleased", "planned"];
 
+/// Whether `status` is one of [`NOT_RELEASED`], ignoring case.
+pub(crate) fn is_not_released(status: &str) -> bool {
+    NOT_RELEASED
+        .iter()
+        .any(|not| status.eq_ignore_ascii_case(not))
+}
+
 /// Logs the flags of one struct, one `flag` call per field.
 #[doc(hidden)]
 pub struct StateLog {
@@ -58,11 +65,7 @@ impl StateLog {
             "flag {}={shown} ({source})",
             flag.env(),
         );
-        let unreleased = flag.status().filter(|status| {
-            NOT_RELEASED
-                .iter()
-                .any(|not| status.eq_ignore_ascii_case(not))
-        });
+        let unreleased = flag.status().filter(|status| is_not_released(status));
         if let (Some(status), Some(true)) = (unreleased, switched_on(value)) {
             tracing::warn!(
                 target: "flags",
