@@ -1,7 +1,7 @@
 //! The canary: a secret's value never reaches any output, through any path.
 
 use flags_core::secrecy::SecretString;
-use flags_core::{FeatureFlags, FlagValue, Loader};
+use flags_core::{FeatureFlags, FlagValue, Loader, ValueError, docs};
 use flags_tests::capture_logs;
 
 const CANARY: &str = "canary-9c1f7e3a";
@@ -10,6 +10,25 @@ const CANARY: &str = "canary-9c1f7e3a";
 enum Region {
     Us,
     Eu,
+}
+
+/// A user's type whose parser quotes the text it rejects, as many do.
+#[derive(Debug)]
+struct Licence(String);
+
+impl FlagValue for Licence {
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        match text.strip_prefix("LIC-") {
+            Some(_) => Ok(Self(text.to_owned())),
+            None => Err(ValueError::expected(format!(
+                "a licence key starting with LIC-, not {text:?}"
+            ))),
+        }
+    }
+
+    fn to_env(&self) -> String {
+        self.0.clone()
+    }
 }
 
 #[derive(Debug, FeatureFlags)]
@@ -34,6 +53,12 @@ struct Settings {
     proxy_url: Option<String>,
     #[flag(env = "PROXY_USER")]
     proxy_user: Option<String>,
+    /// A secret read through serde and envy, whose errors quote the value.
+    #[flag(env = "SECRET_PORTS", serde, secret)]
+    secret_ports: Option<Vec<u16>>,
+    /// A secret of a user's type whose parser quotes the value.
+    #[flag(env = "LICENCE", secret)]
+    licence: Option<Licence>,
 }
 
 fn assert_no_canary(what: &str, text: &str) {
@@ -52,9 +77,11 @@ fn a_secret_never_reaches_errors_logs_metadata_or_the_public_projection() {
         ("HOME_REGION", CANARY),
         ("PROXY_URL", CANARY),
         ("APP_API_TOKEN", CANARY),
+        ("SECRET_PORTS", CANARY),
+        ("LICENCE", CANARY),
     ])
     .unwrap_err();
-    assert_eq!(error.problems().len(), 4, "{error}");
+    assert_eq!(error.problems().len(), 6, "{error}");
     assert_no_canary("the error's Display", &error.to_string());
     assert_no_canary("the error's Debug", &format!("{error:?}"));
     assert_no_canary("the problems' Debug", &format!("{:#?}", error.problems()));
@@ -66,6 +93,10 @@ fn a_secret_never_reaches_errors_logs_metadata_or_the_public_projection() {
     let error = Loader::new().file(&file).load::<Settings>().unwrap_err();
     assert_no_canary("a .env parse error", &error.to_string());
 
+    // A loader holding a secret in a map, printed by a careless log line.
+    let loader = Loader::new().map([("API_TOKEN", CANARY)]);
+    assert_no_canary("the loader's Debug", &format!("{loader:?}"));
+
     // A clean load with every secret set: logs, metadata, public projection.
     let settings = Settings::from_iter([
         ("API_TOKEN", CANARY),
@@ -73,18 +104,23 @@ fn a_secret_never_reaches_errors_logs_metadata_or_the_public_projection() {
         ("HOME_REGION", "eu"),
         ("PROXY_URL", CANARY),
         ("PROXY_USER", "proxy"),
+        ("SECRET_PORTS", "4431,4432"),
+        ("LICENCE", &format!("LIC-{CANARY}")),
     ])
     .unwrap();
     let logs = capture_logs(|| settings.log_state());
-    assert_eq!(logs.lines().count(), 7, "{logs}");
+    assert_eq!(logs.lines().count(), 9, "{logs}");
     assert_no_canary("log_state", &logs);
     assert!(logs.contains("value=<redacted>"), "{logs}");
-    assert!(!logs.contains("1234"), "{logs}");
+    assert!(!logs.contains("1234") && !logs.contains("4431"), "{logs}");
 
     let public = serde_json::to_string(&settings.public_flags()).unwrap();
     assert_eq!(public, r#"{"beta":false}"#);
 
     assert_no_canary("the flags' metadata", &format!("{:?}", Settings::FLAGS));
+    assert_no_canary("the Markdown reference", &docs::markdown(Settings::FLAGS));
+    assert_no_canary("the .env.example", &docs::env_example(Settings::FLAGS));
+    assert_no_canary("the JSON metadata", &docs::json(Settings::FLAGS));
     for flag in Settings::FLAGS.iter().skip(1).take(5) {
         assert!(flag.is_secret(), "{} should be secret", flag.env());
     }
