@@ -71,7 +71,8 @@
 //!   Without a default a field is required, unless it is an `Option`.
 //! - `env = "NAME"`: the exact variable name; the prefix does not apply.
 //! - `requires = "X"` / `requires = ["X", "Y"]`, optionally with `when = EXPR`: flags (by field
-//!   or variable name) that must be set when this flag is on, or equals `EXPR`.
+//!   or variable name) that must be set when this flag is on, or equals `EXPR`. A target with a
+//!   default always has a value, so the requirement holds for it: name targets without one.
 //! - `public` / `public = "name"`: the flag may be shown to a frontend under that name.
 //! - `secret`: the value is never shown.
 //! - `status = "…"`: free text such as `frozen` or `experimental`.
