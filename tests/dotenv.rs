@@ -188,3 +188,37 @@ fn a_file_that_sets_a_variable_twice_fails_a_strict_load_and_still_loads_otherwi
     let settings: Settings = Loader::new().file(&file).load().unwrap();
     assert_eq!(settings.port, 2000);
 }
+
+#[test]
+fn warnings_can_be_taken_as_data_instead_of_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), ".env", "PORT=1000\nPORT=2000\n");
+    let loader = Loader::new()
+        .file(&file)
+        .map([("FEATURE_WHATSAP_ENABLED", "true")]);
+    let mut loaded = None;
+    let logs = flags_tests::capture_logs(|| {
+        loaded = Some(loader.load_with_warnings::<Settings>().unwrap());
+    });
+    assert_eq!(logs, "");
+    let (settings, warnings) = loaded.unwrap();
+    assert_eq!(settings.port, 2000);
+    let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            format!(
+                "{}: sets PORT more than once, and the last one wins: keep one",
+                file.display()
+            ),
+            String::from(
+                "FEATURE_WHATSAP_ENABLED: no such flag; did you mean FEATURE_WHATSAPP_ENABLED? \
+                 (from map)"
+            ),
+        ]
+    );
+    let logs = flags_tests::capture_logs(|| {
+        loader.load::<Settings>().unwrap();
+    });
+    assert_eq!(logs.lines().count(), 2, "{logs}");
+}

@@ -1,8 +1,8 @@
 //! `rose`: the seed application's flags, run as a deployment runs them.
 //!
 //! ```text
-//! rose [show]            load (a local .env, then the process environment), log every flag,
-//!                        print the public flags as JSON
+//! rose [show]            load (a local .env, then the process environment), log every flag at
+//!                        LOG_LEVEL, print the public flags as JSON
 //! rose check FILE...     load each env file on its own, as a deployment would; print every
 //!                        problem; exit 1 if any file has one
 //! rose docs              print the Markdown reference of every flag
@@ -13,7 +13,8 @@
 use std::process::ExitCode;
 
 use flags_core::{FeatureFlags, Loader, docs};
-use flags_examples::Settings;
+use flags_examples::{LogLevel, Settings};
+use tracing_subscriber::filter::LevelFilter;
 
 const USAGE: &str = "usage: rose [show | check FILE... | docs | env-example | json]";
 
@@ -33,29 +34,43 @@ fn main() -> ExitCode {
 }
 
 fn show() -> ExitCode {
+    let loaded = Loader::new()
+        .file_if_exists(".env")
+        .env()
+        .load_with_warnings::<Settings>();
+    let (settings, warnings) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Logging is set up from the flags (LOG_LEVEL), so the load's warnings wait until it is.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .without_time()
+        .with_max_level(max_level(settings.log_level))
         .init();
-    match Loader::new()
-        .file_if_exists(".env")
-        .env()
-        .load::<Settings>()
-    {
-        Ok(settings) => {
-            settings.log_state();
-            match serde_json::to_string_pretty(&settings.public_flags()) {
-                Ok(json) => print(json + "\n"),
-                Err(error) => {
-                    eprintln!("cannot render the public flags: {error}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+    for warning in &warnings {
+        tracing::warn!(target: "flags", "{warning}");
+    }
+    settings.log_state();
+    match serde_json::to_string_pretty(&settings.public_flags()) {
+        Ok(json) => print(json + "\n"),
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("cannot render the public flags: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn max_level(level: LogLevel) -> LevelFilter {
+    match level {
+        LogLevel::Trace => LevelFilter::TRACE,
+        LogLevel::Debug => LevelFilter::DEBUG,
+        LogLevel::Info => LevelFilter::INFO,
+        LogLevel::Warn => LevelFilter::WARN,
+        LogLevel::Error => LevelFilter::ERROR,
     }
 }
 

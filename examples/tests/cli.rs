@@ -47,6 +47,22 @@ fn show_logs_every_flag_and_prints_the_public_flags() {
     assert!(!stderr.contains("canary-3d9e"), "{stderr}");
 }
 
+/// The application sets its logging up from LOG_LEVEL, after the flags load: the load's
+/// warnings are held until then, not lost.
+#[test]
+fn show_logs_at_the_level_its_flags_set_with_the_loads_warnings() {
+    let output = rose(&[
+        ("LOG_LEVEL", OsStr::new("warning")),
+        ("FEATURE_WHATSAP_ENABLED", OsStr::new("true")),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        " WARN flags: FEATURE_WHATSAP_ENABLED: no such flag; did you mean \
+         FEATURE_WHATSAPP_ENABLED? (from process environment)\n"
+    );
+}
+
 #[test]
 fn an_unknown_command_prints_the_usage() {
     let output = Command::new(env!("CARGO_BIN_EXE_rose"))

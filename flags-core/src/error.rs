@@ -198,6 +198,17 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// Logs the problem as a warning, target `flags`: what a load does with a problem that does
+    /// not stop it.
+    pub(crate) fn log(&self) {
+        match self.env() {
+            Some(env) => tracing::warn!(target: "flags", env, "{self}"),
+            None => tracing::warn!(target: "flags", "{self}"),
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

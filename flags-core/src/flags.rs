@@ -35,7 +35,11 @@ pub trait FeatureFlags: Sized {
         for (name, value) in vars {
             collected.set(name.as_ref(), value.as_ref(), source);
         }
-        collected.load()
+        let (loaded, warnings) = collected.load()?;
+        for warning in warnings {
+            warning.log();
+        }
+        Ok(loaded)
     }
 
     /// Checks what loading checks beyond parsing, on a struct that may have changed since: every

@@ -170,8 +170,47 @@ impl Loader {
         self
     }
 
-    /// Reads every source in order and loads `T` from the result.
+    /// Reads every source in order and loads `T` from the result. What is wrong but does not stop
+    /// the load (a variable under the prefix that names no flag; a `.env` file that sets one
+    /// twice) is logged as a WARN, target `flags`.
     pub fn load<T: FeatureFlags>(&self) -> Result<T, FlagsError> {
+        let (loaded, warnings) = self.read::<T>().load()?;
+        for warning in warnings {
+            warning.log();
+        }
+        Ok(loaded)
+    }
+
+    /// Loads `T` as [`load`](Self::load) does, and returns the warnings with it instead of
+    /// logging them: for an application whose logging is set up from its flags (a log level),
+    /// after they load. A load that fails still logs its warnings.
+    ///
+    /// ```
+    /// use flags_core::{FeatureFlags, Loader, Problem};
+    ///
+    /// #[derive(Debug, FeatureFlags)]
+    /// #[flags(prefix = "APP_")]
+    /// struct Settings {
+    ///     #[flag(default = false)]
+    ///     beta_enabled: bool,
+    /// }
+    ///
+    /// let (settings, warnings) = Loader::new()
+    ///     .map([("APP_BETA_ENABLD", "true")])
+    ///     .load_with_warnings::<Settings>()?;
+    /// assert!(!settings.beta_enabled);
+    /// assert_eq!(
+    ///     warnings[0].to_string(),
+    ///     "APP_BETA_ENABLD: no such flag; did you mean APP_BETA_ENABLED? (from map)"
+    /// );
+    /// # Ok::<(), flags_core::FlagsError>(())
+    /// ```
+    pub fn load_with_warnings<T: FeatureFlags>(&self) -> Result<(T, Vec<Problem>), FlagsError> {
+        self.read::<T>().load()
+    }
+
+    /// Every source's variables, in order.
+    fn read<T: FeatureFlags>(&self) -> Vars {
         let mut vars = Vars::new(T::__schema());
         vars.strict = self.strict;
         for layer in &self.layers {
@@ -186,7 +225,7 @@ impl Loader {
                 Layer::Environment => vars.read_environment(),
             }
         }
-        vars.load()
+        vars
     }
 }
 
@@ -206,6 +245,8 @@ pub struct Vars {
     sources: Vec<Source>,
     unknown: Vec<(String, SourceId)>,
     problems: Vec<Problem>,
+    /// What is wrong but does not stop the load, beside unknown names.
+    warnings: Vec<Problem>,
     /// Every unknown name of a file or map is an error (`Loader::strict`).
     strict: bool,
 }
@@ -250,6 +291,7 @@ impl Vars {
             sources: Vec::new(),
             unknown: Vec::new(),
             problems: Vec::new(),
+            warnings: Vec::new(),
             strict: false,
         }
     }
@@ -283,14 +325,24 @@ impl Vars {
     }
 
     /// Loads `T` from these variables and, when it loads, remembers where each value came from
-    /// for `log_state`.
-    pub(crate) fn load<T: FeatureFlags>(self) -> Result<T, FlagsError> {
-        let loaded = T::__from_vars(&self)?;
+    /// for `log_state`. Returns the warnings of a load that succeeds; a load that fails logs them.
+    pub(crate) fn load<T: FeatureFlags>(self) -> Result<(T, Vec<Problem>), FlagsError> {
+        let loaded = T::__from_vars(&self);
+        let warnings = self.warnings();
+        let loaded = match loaded {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                for warning in warnings {
+                    warning.log();
+                }
+                return Err(error);
+            }
+        };
         self.schema.record_sources(SourceRecord {
             slots: self.slots,
             sources: self.sources,
         });
-        Ok(loaded)
+        Ok((loaded, warnings))
     }
 
     fn read_environment(&mut self) {
@@ -362,7 +414,7 @@ impl Vars {
         if self.strict {
             self.problems.push(problem);
         } else {
-            tracing::warn!(target: "flags", env = %name, "{problem}");
+            self.warnings.push(problem);
         }
     }
 
@@ -406,26 +458,38 @@ impl Vars {
         self.schema
     }
 
-    /// Problems of the sources themselves (unreadable files), and variables under the prefix that
-    /// name no flag: errors with `deny_unknown`, else logged as warnings here.
+    /// Problems of the sources themselves (unreadable files), and, with `deny_unknown` or
+    /// `strict`, variables under the prefix that name no flag.
     pub fn source_problems(&self) -> Vec<Problem> {
         let mut problems = self.problems.clone();
-        for (name, source) in &self.unknown {
-            let problem = Problem::Unknown {
-                env: name.clone(),
-                suggestion: crate::suggest::nearest(
-                    name,
-                    self.schema.flags().iter().map(|flag| flag.env()),
-                ),
-                source: self.sources[source.0 as usize].clone(),
-            };
-            if self.schema.deny_unknown() || self.strict {
-                problems.push(problem);
-            } else {
-                tracing::warn!(target: "flags", env = %name, "{problem}");
-            }
+        if self.unknown_is_an_error() {
+            problems.extend(self.unknown_problems());
         }
         problems
+    }
+
+    /// What is wrong but does not stop the load.
+    fn warnings(&self) -> Vec<Problem> {
+        let mut warnings = self.warnings.clone();
+        if !self.unknown_is_an_error() {
+            warnings.extend(self.unknown_problems());
+        }
+        warnings
+    }
+
+    fn unknown_is_an_error(&self) -> bool {
+        self.schema.deny_unknown() || self.strict
+    }
+
+    fn unknown_problems(&self) -> impl Iterator<Item = Problem> + '_ {
+        self.unknown.iter().map(|(name, source)| Problem::Unknown {
+            env: name.clone(),
+            suggestion: crate::suggest::nearest(
+                name,
+                self.schema.flags().iter().map(|flag| flag.env()),
+            ),
+            source: self.sources[source.0 as usize].clone(),
+        })
     }
 }
 
