@@ -14,8 +14,8 @@ struct Settings {
     /// Kept in step with an existing Unleash toggle.
     #[flag(default = Rollout::new("", 0), rollout_group = "checkout-v2")]
     new_checkout: Rollout,
-    /// Built in code with a group of its own, which loading keeps.
-    #[flag(default = Rollout::new("search-2026", 10))]
+    /// Built in code with a group of its own, which the flag's group replaces.
+    #[flag(default = Rollout::new("search-2026", 10).allow(["qa-1"]))]
     new_search: Rollout,
     #[flag(default = Variants::new("", &[("control", 500), ("treatment", 500)]), public)]
     button_color: Variants,
@@ -51,11 +51,33 @@ fn rollout_group_names_the_unleash_group_instead() {
     }
 }
 
+/// Copying a default into the variable (as a `.env.example` does) must not move one user.
 #[test]
-fn defaults_take_the_variable_as_group_unless_built_with_one() {
+fn a_default_and_the_same_text_in_the_variable_decide_alike() {
+    let by_default = Settings::from_iter([("FEATURE_BETA_ENABLED", "1")]).unwrap();
+    let by_variable = Settings::from_iter([
+        ("FEATURE_NEW_SEARCH", "10%; allow=qa-1"),
+        ("FEATURE_BUTTON_COLOR", "control:500,treatment:500"),
+    ])
+    .unwrap();
+    assert_eq!(by_default.new_search, by_variable.new_search);
+    assert_eq!(by_default.button_color, by_variable.button_color);
+    for index in 0..1000 {
+        let user = format!("user-{index}");
+        assert_eq!(
+            by_default.new_search.is_enabled_for(&user),
+            by_variable.new_search.is_enabled_for(&user),
+            "{user}"
+        );
+    }
+    assert!(by_default.new_search.is_enabled_for("qa-1"));
+}
+
+#[test]
+fn defaults_take_the_flags_group_even_when_built_with_another() {
     let settings = Settings::from_iter([("FEATURE_BETA_ENABLED", "1")]).unwrap();
     assert_eq!(settings.new_ui.group(), "FEATURE_NEW_UI");
-    assert_eq!(settings.new_search.group(), "search-2026");
+    assert_eq!(settings.new_search.group(), "FEATURE_NEW_SEARCH");
     assert_eq!(settings.button_color.toggle(), "FEATURE_BUTTON_COLOR");
     for user in USERS {
         let expected = if variant_bucket("FEATURE_BUTTON_COLOR", user) <= 500 {

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::fmt::Write as _;
 
-use std::collections::BTreeMap;
-
 use super::exposure::{self, Reason};
 use super::{Murmur3, decimal, percent_bucket};
 use crate::meta::FlagMeta;
@@ -20,8 +18,12 @@ use crate::value::{FlagValue, ValueError};
 ///    [`bucket`](super::bucket) for the rollout's group is at most the percentage.
 ///
 /// A user's bucket does not depend on the percentage, so raising the percentage only ever turns
-/// more users on. The group is the flag's name. [`FlagValue::parse_env`] cannot know it, so a
-/// rollout parsed from text has an empty group until the flag it belongs to names it.
+/// more users on.
+///
+/// In a struct of flags the group is the flag's: its `rollout_group`, else its variable. A value
+/// loaded from the variable and a default built in code with another group both take it, so a
+/// user's answer never depends on where the value came from. ([`FlagValue::parse_env`] cannot
+/// know the flag: a rollout parsed from text has an empty group until its flag names it.)
 ///
 /// ```
 /// use flags_core::Rollout;
@@ -74,15 +76,25 @@ pub struct Rollout {
     /// The hash state after `"{group}:"`, so that a decision hashes only the user's key.
     group_state: Murmur3,
     percentage: u8,
-    /// The list each listed user is on; a user on both is on the deny list, which decides first.
-    /// Looked up with the user's `&str`, without allocating.
-    listed: BTreeMap<String, List>,
+    /// Every listed user, sorted by the hash of `"{group}:{user}"` and then the key, once: a user
+    /// on both lists is on the deny list, which decides first. A decision hashes the user's key
+    /// once, to look it up here and to find its bucket.
+    listed: Vec<Listed>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Listed {
+    /// The user's hash in the rollout's group.
+    hash: u32,
+    user: String,
+    list: List,
+}
+
+/// Deny sorts first, so that it is the entry a user on both lists keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum List {
-    Allow,
     Deny,
+    Allow,
 }
 
 impl Rollout {
@@ -101,8 +113,43 @@ impl Rollout {
             group_state: Murmur3::keyed(0, &group),
             group,
             percentage,
-            listed: BTreeMap::new(),
+            listed: Vec::new(),
         }
+    }
+
+    /// Adds `users` to `list`; a user on both lists stays on the deny list only.
+    fn list<I>(mut self, users: I, list: List) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        let group = self.group_state;
+        self.listed.extend(users.into_iter().map(|user| {
+            let user = user.into();
+            Listed {
+                hash: group.hash_with(user.as_bytes()),
+                user,
+                list,
+            }
+        }));
+        self.sort_listed();
+        self
+    }
+
+    /// Sorts the listed users for look-up and keeps one entry per user, the deny list's if any.
+    fn sort_listed(&mut self) {
+        self.listed
+            .sort_unstable_by(|a, b| (a.hash, &a.user, a.list).cmp(&(b.hash, &b.user, b.list)));
+        self.listed
+            .dedup_by(|later, kept| later.hash == kept.hash && later.user == kept.user);
+    }
+
+    /// The list `user`, whose hash in the group is `hash`, is on.
+    fn list_of(&self, hash: u32, user: &str) -> Option<List> {
+        self.listed
+            .binary_search_by(|listed| (listed.hash, listed.user.as_str()).cmp(&(hash, user)))
+            .ok()
+            .map(|index| self.listed[index].list)
     }
 
     /// Adds users who are on whatever the percentage, unless they are on the deny list (added
@@ -110,29 +157,23 @@ impl Rollout {
     ///
     /// Keys are compared exactly. A key containing `,` or `;`, or with surrounding spaces, works
     /// here but cannot be written in a variable, so [`FlagValue::to_env`] does not round-trip it.
-    pub fn allow<I>(mut self, users: I) -> Self
+    pub fn allow<I>(self, users: I) -> Self
     where
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        for user in users {
-            self.listed.entry(user.into()).or_insert(List::Allow);
-        }
-        self
+        self.list(users, List::Allow)
     }
 
     /// Adds users who are off whatever the percentage and the allow list say.
     ///
     /// Keys are compared exactly, as for [`Rollout::allow`].
-    pub fn deny<I>(mut self, users: I) -> Self
+    pub fn deny<I>(self, users: I) -> Self
     where
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        for user in users {
-            self.listed.insert(user.into(), List::Deny);
-        }
-        self
+        self.list(users, List::Deny)
     }
 
     /// Whether the flag is on for `user`: the deny list first, then the allow list, then the
@@ -141,17 +182,20 @@ impl Rollout {
     /// The decision is an [exposure](super#exposure): a DEBUG event, and a counter with the
     /// `metrics` feature.
     pub fn is_enabled_for(&self, user: &str) -> bool {
-        let (enabled, reason) = match self.listed.get(user) {
-            Some(List::Deny) => (false, Reason::DenyList),
-            Some(List::Allow) => (true, Reason::AllowList),
-            None => {
-                let enabled = match self.percentage {
-                    0 => false,
-                    // Every bucket is at most 100: no need to hash.
-                    100 => true,
-                    percentage => percent_bucket(self.group_state, user) <= u32::from(percentage),
-                };
-                (enabled, Reason::Percentage)
+        let (enabled, reason) = if self.listed.is_empty() {
+            let enabled = match self.percentage {
+                0 => false,
+                // Every bucket is at most 100: no need to hash.
+                100 => true,
+                percentage => percent_bucket(self.group_state, user) <= u32::from(percentage),
+            };
+            (enabled, Reason::Percentage)
+        } else {
+            let hash = self.group_state.hash_with(user.as_bytes());
+            match self.list_of(hash, user) {
+                Some(List::Deny) => (false, Reason::DenyList),
+                Some(List::Allow) => (true, Reason::AllowList),
+                None => (hash % 100 < u32::from(self.percentage), Reason::Percentage),
             }
         };
         exposure::rollout(&self.group, enabled, reason);
@@ -179,23 +223,32 @@ impl Rollout {
         self.users_on(List::Deny).count()
     }
 
-    /// The users on `list`, sorted.
+    /// The users on `list`, in no useful order.
     fn users_on(&self, list: List) -> impl Iterator<Item = &str> {
         self.listed
             .iter()
-            .filter(move |(_, on)| **on == list)
-            .map(|(user, _)| user.as_str())
+            .filter(move |listed| listed.list == list)
+            .map(|listed| listed.user.as_str())
     }
 
     /// The users on `list`, sorted: what `to_env` and `Debug` show.
     fn sorted_users_on(&self, list: List) -> Vec<&str> {
-        self.users_on(list).collect()
+        let mut users: Vec<&str> = self.users_on(list).collect();
+        users.sort_unstable();
+        users
     }
 
-    /// Names the flag once its variable is known: a value parsed from text has no group.
+    /// Hashes users with `group`: the flag's, once it is known.
     pub(crate) fn set_group(&mut self, group: &str) {
+        if self.group == group {
+            return;
+        }
         group.clone_into(&mut self.group);
         self.group_state = Murmur3::keyed(0, group);
+        for listed in &mut self.listed {
+            listed.hash = self.group_state.hash_with(listed.user.as_bytes());
+        }
+        self.sort_listed();
     }
 }
 
@@ -303,12 +356,10 @@ impl FlagValue for Rollout {
         text
     }
 
-    /// A rollout parsed from a variable hashes users with its flag's `rollout_group` (by default
-    /// the variable); a rollout built in code keeps the group it was given.
+    /// A rollout hashes users with its flag's `rollout_group` (by default the variable), whether
+    /// it was parsed from the variable or is a default built in code with another group.
     const BIND: Option<fn(&mut Self, &FlagMeta)> = Some(|value, flag| {
-        if value.group.is_empty() {
-            value.set_group(flag.rollout_group());
-        }
+        value.set_group(flag.rollout_group());
     });
 
     /// On when it is on for anyone: 100%, or any share, or an allow list.
@@ -377,6 +428,28 @@ mod tests {
         assert_eq!(rollout.group(), "");
         rollout.set_group("FEATURE_NEW_UI");
         assert_eq!(rollout, Rollout::new("FEATURE_NEW_UI", 50));
+    }
+
+    #[test]
+    fn lists_follow_a_new_group_and_unlisted_users_keep_their_bucket() {
+        let mut rollout = Rollout::new("old", 50)
+            .allow(["u1", "u2"])
+            .deny(["u3", "u2"]);
+        rollout.set_group("new");
+        assert_eq!(
+            rollout,
+            Rollout::new("new", 50).deny(["u2", "u3"]).allow(["u1"])
+        );
+        assert!(rollout.is_enabled_for("u1"));
+        assert!(!rollout.is_enabled_for("u2") && !rollout.is_enabled_for("u3"));
+        for index in 0..1000 {
+            let user = format!("user-{index}");
+            assert_eq!(
+                rollout.is_enabled_for(&user),
+                crate::rollout::bucket("new", &user) <= 50,
+                "{user}"
+            );
+        }
     }
 
     #[test]

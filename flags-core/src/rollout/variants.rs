@@ -19,8 +19,10 @@ use crate::value::{FlagValue, ValueError};
 /// then the units lost to rounding added one each to the first variants that have a weight. So
 /// `a:1,b:1,c:1` splits 334/333/333, exactly like three variable-weight variants in Unleash.
 ///
-/// The toggle is the flag's name. [`FlagValue::parse_env`] cannot know it, so variants parsed
-/// from text have an empty toggle until the flag they belong to names it.
+/// In a struct of flags the toggle is the flag's: its `rollout_group`, else its variable, for
+/// variants loaded from the variable and a default built in code alike. ([`FlagValue::parse_env`]
+/// cannot know the flag: variants parsed from text have an empty toggle until their flag names
+/// them.)
 ///
 /// ```
 /// use flags_core::Variants;
@@ -140,8 +142,11 @@ impl Variants {
             .map(|variant| (variant.name.as_str(), variant.weight))
     }
 
-    /// Names the flag once its variable is known: a value parsed from text has no toggle.
+    /// Hashes users with `toggle`: the flag's, once it is known.
     pub(crate) fn set_toggle(&mut self, toggle: &str) {
+        if self.toggle == toggle {
+            return;
+        }
         toggle.clone_into(&mut self.toggle);
         self.toggle_state = Murmur3::keyed(VARIANT_SEED, toggle);
     }
@@ -168,6 +173,7 @@ fn check(variants: &[(&str, u32)]) -> Result<(), ValueError> {
     if variants.is_empty() {
         return Err(invalid("there are none"));
     }
+    let mut names = std::collections::HashMap::with_capacity(variants.len());
     for (index, &(name, _)) in variants.iter().enumerate() {
         let item = index + 1;
         if name.is_empty() {
@@ -178,18 +184,21 @@ fn check(variants: &[(&str, u32)]) -> Result<(), ValueError> {
                 "the name of item {item} has surrounding spaces, `,` or `:`"
             )));
         }
-        if let Some(earlier) = variants[..index]
-            .iter()
-            .position(|&(other, _)| other == name)
-        {
+        if let Some(earlier) = names.insert(name, item) {
             return Err(invalid(&format!(
-                "item {item} has the name of item {}",
-                earlier + 1
+                "item {item} has the name of item {earlier}"
             )));
         }
     }
     if variants.iter().all(|&(_, weight)| weight == 0) {
         return Err(invalid("every weight is 0"));
+    }
+    // A bucket is one of 1000: past 1000 variants with a weight, some would never be given.
+    let weighted = variants.iter().filter(|&&(_, weight)| weight > 0).count();
+    if weighted > 1000 {
+        return Err(invalid(&format!(
+            "{weighted} variants have a weight, and at most 1000 can"
+        )));
     }
     Ok(())
 }
@@ -259,12 +268,10 @@ impl FlagValue for Variants {
         PublicValue::String(self.variant_for(user).to_owned())
     }
 
-    /// Variants parsed from a variable hash users with their flag's `rollout_group` (by default
-    /// the variable); variants built in code keep the toggle they were given.
+    /// Variants hash users with their flag's `rollout_group` (by default the variable), whether
+    /// parsed from the variable or a default built in code with another toggle.
     const BIND: Option<fn(&mut Self, &FlagMeta)> = Some(|value, flag| {
-        if value.toggle.is_empty() {
-            value.set_toggle(flag.rollout_group());
-        }
+        value.set_toggle(flag.rollout_group());
     });
 }
 
@@ -289,6 +296,17 @@ mod tests {
             .unwrap_err()
             .what_was_expected()
             .to_owned()
+    }
+
+    #[test]
+    fn more_than_1000_weighted_variants_are_an_error_not_variants_never_given() {
+        let text: Vec<String> = (0..1001).map(|index| format!("v{index}:1")).collect();
+        assert!(
+            error(&text.join(",")).ends_with("(1001 variants have a weight, and at most 1000 can)")
+        );
+        let mut text = text;
+        text[1000] = String::from("v1000:0");
+        assert!(Variants::parse_env(&text.join(",")).is_ok());
     }
 
     #[test]
