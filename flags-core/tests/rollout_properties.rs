@@ -104,6 +104,34 @@ fn round_trips<T: FlagValue + PartialEq + std::fmt::Debug>(text: &str) -> Result
 }
 
 proptest! {
+
+    /// The lists' hash table answers as plain sets would, for listed and unlisted users alike.
+    #[test]
+    fn lists_decide_as_sets_would(
+        group in group(),
+        percentage in 0u8..=100,
+        allow in proptest::collection::vec(user_key(), 0..40),
+        deny in proptest::collection::vec(user_key(), 0..40),
+        others in proptest::collection::vec(user_key(), 0..20),
+    ) {
+        let rollout = Rollout::new(group.clone(), percentage)
+            .allow(allow.iter().cloned())
+            .deny(deny.iter().cloned());
+        let (allowed, denied): (BTreeSet<&String>, BTreeSet<&String>) =
+            (allow.iter().collect(), deny.iter().collect());
+        for user in allow.iter().chain(&deny).chain(&others) {
+            let expected = if denied.contains(user) {
+                false
+            } else if allowed.contains(user) {
+                true
+            } else {
+                bucket(&group, user) <= u32::from(percentage)
+            };
+            prop_assert_eq!(rollout.is_enabled_for(user), expected, "{}", user);
+        }
+        prop_assert_eq!(rollout.deny_list_len(), denied.len());
+        prop_assert_eq!(rollout.allow_list_len(), allowed.difference(&denied).count());
+    }
     #[test]
     fn a_decision_is_the_same_on_every_call_and_every_copy(
         group in group(),

@@ -80,6 +80,10 @@ pub struct Rollout {
     /// on both lists is on the deny list, which decides first. A decision hashes the user's key
     /// once, to look it up here and to find its bucket.
     listed: Vec<Listed>,
+    /// An open-addressing table of `listed`, indexed by hash: each slot is empty (0) or holds
+    /// a position in `listed` plus 1. At most half full, so a look-up reads a slot or two,
+    /// however long the lists.
+    slots: Vec<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +118,7 @@ impl Rollout {
             group,
             percentage,
             listed: Vec::new(),
+            slots: Vec::new(),
         }
     }
 
@@ -142,14 +147,33 @@ impl Rollout {
             .sort_unstable_by(|a, b| (a.hash, &a.user, a.list).cmp(&(b.hash, &b.user, b.list)));
         self.listed
             .dedup_by(|later, kept| later.hash == kept.hash && later.user == kept.user);
+        if self.listed.is_empty() {
+            self.slots = Vec::new();
+            return;
+        }
+        self.slots = vec![0; (self.listed.len() * 2).next_power_of_two()];
+        let mask = self.slots.len() - 1;
+        for (position, listed) in self.listed.iter().enumerate() {
+            let mut slot = listed.hash as usize & mask;
+            while self.slots[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            // A list longer than u32::MAX cannot be held in memory beside its keys.
+            self.slots[slot] = u32::try_from(position + 1).unwrap_or(u32::MAX);
+        }
     }
 
     /// The list `user`, whose hash in the group is `hash`, is on.
     fn list_of(&self, hash: u32, user: &str) -> Option<List> {
-        self.listed
-            .binary_search_by(|listed| (listed.hash, listed.user.as_str()).cmp(&(hash, user)))
-            .ok()
-            .map(|index| self.listed[index].list)
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut slot = hash as usize & mask;
+        loop {
+            let listed = &self.listed[self.slots[slot].checked_sub(1)? as usize];
+            if listed.hash == hash && listed.user == user {
+                return Some(listed.list);
+            }
+            slot = (slot + 1) & mask;
+        }
     }
 
     /// Adds users who are on whatever the percentage, unless they are on the deny list (added
