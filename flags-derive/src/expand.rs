@@ -49,6 +49,48 @@ pub fn derive(input: &Input) -> TokenStream {
     }
 }
 
+/// An impl for a struct whose derive failed, so that `Settings::from_env()` and `Settings::FLAGS`
+/// add no errors to the ones that say what is wrong; the build stops at those, so no body runs.
+/// Only a struct without generics can have one: for anything else the errors stand alone.
+pub fn fallback(node: &syn::DeriveInput) -> Option<TokenStream> {
+    if !matches!(node.data, syn::Data::Struct(_)) || !node.generics.params.is_empty() {
+        return None;
+    }
+    let ident = &node.ident;
+    Some(quote! {
+        #[automatically_derived]
+        impl ::flags_core::__private::FeatureFlags for #ident {
+            const FLAGS: &'static [::flags_core::__private::FlagMeta] = &[];
+
+            fn __schema() -> &'static ::flags_core::__private::Schema {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn __from_vars(
+                _: &::flags_core::__private::Vars,
+            ) -> ::flags_core::__private::Result<Self, ::flags_core::__private::FlagsError> {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn validate(&self) -> ::flags_core::__private::Result<(), ::flags_core::__private::FlagsError> {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn public_flags(&self) -> ::flags_core::__private::PublicFlags {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn public_flags_for(&self, _: &str) -> ::flags_core::__private::PublicFlags {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn log_state(&self) {
+                ::flags_core::__private::unreachable!()
+            }
+        }
+    })
+}
+
 /// The fields that `requires` reads: each flag with a requirement, and each flag it names.
 fn requirement_fields<'i, 'a>(input: &'i Input<'a>) -> Vec<&'i Field<'a>> {
     input

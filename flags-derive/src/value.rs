@@ -34,6 +34,30 @@ pub fn derive(node: &DeriveInput) -> syn::Result<TokenStream> {
     Ok(parsed.map(|parsed| expand(&parsed)).unwrap_or_default())
 }
 
+/// An impl for an enum whose derive failed, so that its uses (a field of its type, `parse_env`) add
+/// no errors to the ones that say what is wrong; the build stops at those, so no body runs.
+/// Only an enum without generics can have one: for anything else the errors stand alone.
+pub fn fallback(node: &DeriveInput) -> Option<TokenStream> {
+    if !matches!(node.data, Data::Enum(_)) || !node.generics.params.is_empty() {
+        return None;
+    }
+    let ident = &node.ident;
+    Some(quote! {
+        #[automatically_derived]
+        impl ::flags_core::__private::FlagValue for #ident {
+            fn parse_env(
+                _: &str,
+            ) -> ::flags_core::__private::Result<Self, ::flags_core::__private::ValueError> {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn to_env(&self) -> ::flags_core::__private::String {
+                ::flags_core::__private::unreachable!()
+            }
+        }
+    })
+}
+
 fn parse<'a>(cx: &Ctxt, node: &'a DeriveInput) -> Option<Enum<'a>> {
     let data = match &node.data {
         Data::Enum(data) => data,
