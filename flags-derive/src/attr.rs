@@ -281,16 +281,49 @@ fn string(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
     }
 }
 
+/// A name a shell can set: `[A-Za-z_][A-Za-z0-9_]*`.
 fn env_name(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
     let name = string(meta, key)?;
-    let text = name.value();
-    if text.is_empty() || text.contains(['=', '\0']) {
-        return Err(syn::Error::new_spanned(
-            &name,
-            "`env` must be a non-empty variable name without `=`",
+    match variable_name_problem(&name.value()) {
+        None => Ok(name),
+        Some(problem) => Err(syn::Error::new_spanned(&name, problem)),
+    }
+}
+
+/// Why no shell can set a variable named `name`, if it cannot.
+pub fn variable_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some(String::from("`env` needs a variable name: env = \"NAME\""));
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(format!(
+            "`{name}` starts with a digit, so no shell can set it: a variable name starts with a \
+             letter or `_`"
         ));
     }
-    Ok(name)
+    let wrong = name.chars().find(|c| !is_variable_char(*c))?;
+    let fixed: String = name
+        .chars()
+        .map(|c| if is_variable_char(c) { c } else { '_' })
+        .collect();
+    Some(format!(
+        "{} in `{}` makes a variable no shell can set: a variable name has only ASCII letters, \
+         digits and `_`; write `{fixed}`",
+        describe_char(wrong),
+        name.escape_debug()
+    ))
+}
+
+pub fn is_variable_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// A character as a message names it: `-`, `a space`, `\n`.
+pub fn describe_char(c: char) -> String {
+    match c {
+        ' ' => String::from("a space"),
+        c => format!("`{}`", c.escape_debug()),
+    }
 }
 
 /// An expression, up to the next comma: syn's parser without `full` knows literals, paths, calls,
