@@ -118,7 +118,7 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     }
                     PUBLIC => {
                         let name = if meta.input.peek(Token![=]) {
-                            Some(string(meta, key)?)
+                            Some(text(meta, key)?)
                         } else {
                             None
                         };
@@ -129,13 +129,11 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                         set_once(cx, &mut parsed.public, key, public);
                     }
                     SECRET => set_once(cx, &mut parsed.secret, key, no_value(meta, FLAG, key)?),
-                    STATUS => set_once(cx, &mut parsed.status, key, string(meta, key)?),
+                    STATUS => set_once(cx, &mut parsed.status, key, text(meta, key)?),
                     SERDE => set_once(cx, &mut parsed.serde, key, no_value(meta, FLAG, key)?),
-                    GROUP => set_once(cx, &mut parsed.group, key, string(meta, key)?),
+                    GROUP => set_once(cx, &mut parsed.group, key, text(meta, key)?),
                     EXPIRES => set_once(cx, &mut parsed.expires, key, date(meta, key)?),
-                    ROLLOUT_GROUP => {
-                        set_once(cx, &mut parsed.rollout_group, key, string(meta, key)?)
-                    }
+                    ROLLOUT_GROUP => set_once(cx, &mut parsed.rollout_group, key, text(meta, key)?),
                     _ => unreachable_key(key)?,
                 }
                 Ok(())
@@ -281,6 +279,45 @@ fn string(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
     }
 }
 
+/// A name or label that docs show on one line: not blank, no line breaks or other control
+/// characters (they would break the generated Markdown and .env.example).
+fn text(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
+    let text = string(meta, key)?;
+    let value = text.value();
+    if value.trim().is_empty() {
+        let what = match key.to_string().as_str() {
+            PUBLIC => {
+                "a public name cannot be empty: write `public` alone for the field's name, or \
+                 public = \"name\""
+            }
+            STATUS => {
+                "`status` cannot be empty: say what state the flag is in, e.g. \
+                 status = \"experimental\", or leave `status` out"
+            }
+            GROUP => {
+                "`group` cannot be empty: write the heading docs list the flag under, e.g. \
+                 group = \"Security\", or leave `group` out"
+            }
+            _ => {
+                "`rollout_group` cannot be empty: write the name users are bucketed by, or leave \
+                 it out to bucket them by the flag's variable"
+            }
+        };
+        return Err(syn::Error::new_spanned(&text, what));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(syn::Error::new_spanned(
+            &text,
+            format!(
+                "{} cannot be in `{key}`: the generated docs and .env.example show it as plain \
+                 text on one line",
+                describe_char(c)
+            ),
+        ));
+    }
+    Ok(text)
+}
+
 /// A name a shell can set: `[A-Za-z_][A-Za-z0-9_]*`.
 fn env_name(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
     let name = string(meta, key)?;
@@ -318,10 +355,12 @@ pub fn is_variable_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-/// A character as a message names it: `-`, `a space`, `\n`.
+/// A character as a message names it: `-`, a space, a line break (`\n`).
 pub fn describe_char(c: char) -> String {
     match c {
         ' ' => String::from("a space"),
+        '\n' | '\r' => format!("a line break (`{}`)", c.escape_debug()),
+        '\t' => String::from("a tab (`\\t`)"),
         c => format!("`{}`", c.escape_debug()),
     }
 }
