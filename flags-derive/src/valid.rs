@@ -154,13 +154,27 @@ pub fn requires_target<'i, 'a>(input: &'i Input<'a>, name: &str) -> Option<&'i F
 
 fn check_requires_targets(cx: &Ctxt, input: &Input, field: &Field) {
     for requirement in &field.attrs.requires {
+        let mut named: Vec<(&Field, String)> = Vec::new();
         for target in &requirement.targets {
             let name = target.value();
             match requires_target(input, &name) {
                 Some(found) if std::ptr::eq(found, field) => {
                     cx.error_spanned_by(target, "a flag cannot require itself");
                 }
-                Some(_) => {}
+                Some(found) => match named.iter().find(|(other, _)| std::ptr::eq(*other, found)) {
+                    Some((_, first)) if *first == name => cx.error_spanned_by(
+                        target,
+                        format!("`{name}` is named twice; name each flag once"),
+                    ),
+                    Some((_, first)) => cx.error_spanned_by(
+                        target,
+                        format!(
+                            "`{name}` names the same flag as `{first}` before it; name each \
+                                 flag once"
+                        ),
+                    ),
+                    None => named.push((found, name)),
+                },
                 None => {
                     let field_names: Vec<String> = input.fields.iter().map(Field::name).collect();
                     let candidates = input.fields.iter().map(|other| other.env.as_str());
