@@ -176,9 +176,13 @@ fn check_requires_targets(cx: &Ctxt, input: &Input, field: &Field) {
                     None => named.push((found, name)),
                 },
                 None => {
+                    // Suggest in the form the user wrote: a field name for `whatsap_token`, a
+                    // variable for `WHATSAP_TOKEN`.
                     let field_names: Vec<String> = input.fields.iter().map(Field::name).collect();
                     let candidates = input.fields.iter().map(|other| other.env.as_str());
-                    let candidates = candidates.chain(field_names.iter().map(String::as_str));
+                    let candidates = candidates
+                        .chain(field_names.iter().map(String::as_str))
+                        .filter(|candidate| has_lower_case(candidate) == has_lower_case(&name));
                     let suggestion = nearest(&name, candidates);
                     let hint = match suggestion {
                         Some(suggestion) => format!("; did you mean `{suggestion}`?"),
@@ -195,6 +199,10 @@ fn check_requires_targets(cx: &Ctxt, input: &Input, field: &Field) {
             }
         }
     }
+}
+
+fn has_lower_case(name: &str) -> bool {
+    name.chars().any(char::is_lowercase)
 }
 
 fn check_public_is_not_secret(cx: &Ctxt, field: &Field) {
