@@ -8,6 +8,7 @@ use syn::{Data, DeriveInput, Fields, Ident, LitStr};
 
 use crate::attr;
 use crate::ctxt::Ctxt;
+use crate::symbol::FLAG_VALUE;
 
 /// A fieldless enum deriving `FlagValue`.
 struct Enum<'a> {
@@ -77,6 +78,16 @@ fn parse<'a>(cx: &Ctxt, node: &'a DeriveInput) -> Option<Enum<'a>> {
             return None;
         }
     };
+    for attr in &node.attrs {
+        if attr.path().is_ident(FLAG_VALUE) {
+            cx.error_spanned_by(
+                attr,
+                "#[flag_value(...)] belongs on a variant, not the enum: #[flag_value(rename = \"…\")] \
+                 sets the name a variable writes for that variant, #[flag_value(alias = \"…\")] adds \
+                 another name it accepts",
+            );
+        }
+    }
     if !node.generics.params.is_empty() {
         cx.error_spanned_by(
             &node.generics,
