@@ -149,10 +149,19 @@ fn validate(cx: &Ctxt, parsed: &Enum) {
             } else {
                 seen.insert(name.to_lowercase(), variant.ident)
                     .map(|first| {
+                        let ident = variant.ident;
+                        let fix = match (lit, &variant.rename) {
+                            (Some(_), _) => {
+                                format!("drop this alias of `{ident}` or choose another")
+                            }
+                            (None, Some(_)) => format!("give `{ident}` another name"),
+                            (None, None) => format!(
+                                "give `{ident}` another name: #[flag_value(rename = \"…\")]"
+                            ),
+                        };
                         format!(
                             "`{name}` already names `{first}` (names are matched ignoring case); \
-                         give `{}` another",
-                            variant.ident
+                             {fix}"
                         )
                     })
             };
