@@ -243,6 +243,33 @@ pub fn is_on<T: Switch>(value: &T) -> bool {
     value.switched_on() == Some(true)
 }
 
+/// [`Switch`] for a `#[flag(serde)]` field, whose type is read through serde, not `FlagValue`.
+#[diagnostic::on_unimplemented(
+    message = "`requires` without `when` needs a flag that is on or off, and `{Self}` is neither",
+    label = "add `when = <value>` to say which value of this flag requires the others",
+    note = "a `bool` is on when `true`, an `Option` when `Some`"
+)]
+pub trait SerdeSwitch {
+    fn serde_is_on(&self) -> bool;
+}
+
+impl SerdeSwitch for bool {
+    fn serde_is_on(&self) -> bool {
+        *self
+    }
+}
+
+impl<T> SerdeSwitch for Option<T> {
+    fn serde_is_on(&self) -> bool {
+        self.is_some()
+    }
+}
+
+/// Whether a `#[flag(serde)]` switch is on.
+pub fn serde_is_on<T: SerdeSwitch>(value: &T) -> bool {
+    value.serde_is_on()
+}
+
 /// A `public` flag of a secret type (such as `SecretString`) fails to compile through this.
 pub const fn public_flag_is_not_secret(secret: bool) {
     assert!(

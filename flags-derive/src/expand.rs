@@ -165,8 +165,10 @@ fn requirement_check(
     let applies = match &requirement.when {
         None => {
             // The whole call at `requires`: a type that is not a switch is reported there.
-            let is_on = quote_spanned! {requirement.key.span()=>
-                ::flags_core::__private::is_on(value)
+            let is_on = if field.attrs.serde.is_some() {
+                quote_spanned!(requirement.key.span()=> ::flags_core::__private::serde_is_on(value))
+            } else {
+                quote_spanned!(requirement.key.span()=> ::flags_core::__private::is_on(value))
             };
             quote!(|value: &#ty| #is_on)
         }
