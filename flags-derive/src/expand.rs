@@ -288,19 +288,21 @@ fn log_state(input: &Input) -> TokenStream {
 
 /// One function per expression the user wrote (`default`, each `when`), returning the field's
 /// type: rustc checks each expression once, at its own span, against the field's type, and after
-/// an edit re-checks only the functions whose expression changed.
+/// an edit re-checks only the functions whose expression changed. The value goes through a `let`
+/// of the field's type so that a mismatch says "expected due to this" at the field's type, not
+/// "because of return type" about a function the user never wrote.
 fn value_fns(field: &Field) -> TokenStream {
     let ty = field.ty;
     let default = field.attrs.default.as_ref().map(|expr| {
         let name = default_fn(field);
         let body = value_of(expr);
-        quote!(fn #name() -> #ty { #body })
+        quote!(fn #name() -> #ty { let value: #ty = #body; value })
     });
     let requirements = field.attrs.requires.iter().enumerate();
     let whens = requirements.filter_map(|(position, requirement)| {
         let body = value_of(requirement.when.as_ref()?);
         let name = when_fn(field, position);
-        Some(quote!(fn #name() -> #ty { #body }))
+        Some(quote!(fn #name() -> #ty { let value: #ty = #body; value }))
     });
     quote! {
         #default
