@@ -232,16 +232,20 @@ pub fn validate(schema: &Schema, check: impl FnOnce(&mut Requires<'_>)) -> Resul
     label = "add `when = <value>` to say which value of this flag requires the others",
     note = "a `bool` is on when `true`, an `Option` when `Some`"
 )]
-pub trait Switch: FlagValue {}
+pub trait Switch: FlagValue {
+    /// Whether the switch is on. A method, not a function bounded by `Switch`, so that rustc's
+    /// error names no function the user never wrote.
+    fn is_on(&self) -> bool {
+        self.switched_on() == Some(true)
+    }
+}
 
+// The note names the switches; rustc would otherwise list these impls, in this file, again.
+#[diagnostic::do_not_recommend]
 impl Switch for bool {}
 
+#[diagnostic::do_not_recommend]
 impl<T: FlagValue> Switch for Option<T> {}
-
-/// Whether a switch is on.
-pub fn is_on<T: Switch>(value: &T) -> bool {
-    value.switched_on() == Some(true)
-}
 
 /// [`Switch`] for a `#[flag(serde)]` field, whose type is read through serde, not `FlagValue`.
 #[diagnostic::on_unimplemented(
@@ -250,24 +254,22 @@ pub fn is_on<T: Switch>(value: &T) -> bool {
     note = "a `bool` is on when `true`, an `Option` when `Some`"
 )]
 pub trait SerdeSwitch {
-    fn serde_is_on(&self) -> bool;
+    fn is_on(&self) -> bool;
 }
 
+// As for `Switch`: the note names the switches.
+#[diagnostic::do_not_recommend]
 impl SerdeSwitch for bool {
-    fn serde_is_on(&self) -> bool {
+    fn is_on(&self) -> bool {
         *self
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T> SerdeSwitch for Option<T> {
-    fn serde_is_on(&self) -> bool {
+    fn is_on(&self) -> bool {
         self.is_some()
     }
-}
-
-/// Whether a `#[flag(serde)]` switch is on.
-pub fn serde_is_on<T: SerdeSwitch>(value: &T) -> bool {
-    value.serde_is_on()
 }
 
 /// A `public` flag of a secret type (such as `SecretString`) fails to compile through this.
@@ -298,7 +300,9 @@ pub fn serde_public<T: serde::Serialize>(value: &T) -> PublicValue {
 /// with the same functions as [`FlagValue`] so generated code treats both alike.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read with #[flag(serde)]",
-    label = "this field's type must implement serde's `Deserialize` and `Serialize`"
+    label = "this field's type must implement serde's `Deserialize` and `Serialize`",
+    note = "flags reads the value with `Deserialize` and writes it back with `Serialize` (docs, logs, \
+            the public projection): derive both, or turn on the `serde` feature of the type's crate"
 )]
 pub trait SerdeValue: Sized {
     fn parse_env(text: &str) -> Result<Self, ValueError>;
@@ -310,6 +314,9 @@ pub trait SerdeValue: Sized {
     const BIND: Option<fn(&mut Self, &FlagMeta)> = None;
 }
 
+// Without this, rustc reports serde's bound that fails (with serde's list of every type that
+// implements it) rather than `SerdeValue`'s message.
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
     /// Reads the text with envy's rules (numbers, bools, comma-separated sequences, unit variants).
     fn parse_env(text: &str) -> Result<Self, ValueError> {
@@ -375,12 +382,9 @@ pub fn unset_text<T>(unset: fn() -> Option<T>) -> Option<String> {
     unset().map(|_| String::new())
 }
 
-/// A string literal `default` or `when` value, converted to the field's string-like type.
-pub fn string_default<T: StringDefault>(text: &'static str) -> T {
-    T::from_literal(text)
-}
-
-/// A type whose `default` or `when` value may be written as a string literal.
+/// A type whose `default` or `when` value may be written as a string literal; generated code
+/// calls `StringDefault::from_literal`, a method, so that rustc's error names no function the
+/// user never wrote.
 #[diagnostic::on_unimplemented(
     message = "a string literal is not a `{Self}`",
     label = "write a Rust value of type `{Self}` here",
@@ -390,18 +394,22 @@ pub trait StringDefault {
     fn from_literal(text: &'static str) -> Self;
 }
 
+// The note names these types; rustc would otherwise list these impls, in this file, again.
+#[diagnostic::do_not_recommend]
 impl StringDefault for String {
     fn from_literal(text: &'static str) -> Self {
         text.to_owned()
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl StringDefault for std::path::PathBuf {
     fn from_literal(text: &'static str) -> Self {
         text.into()
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl StringDefault for secrecy::SecretString {
     fn from_literal(text: &'static str) -> Self {
         text.into()

@@ -165,10 +165,13 @@ fn requirement_check(
     let applies = match &requirement.when {
         None => {
             // The whole call at `requires`: a type that is not a switch is reported there.
-            let is_on = if field.attrs.serde.is_some() {
-                quote_spanned!(requirement.key.span()=> ::flags_core::__private::serde_is_on(value))
+            let switch = if field.attrs.serde.is_some() {
+                quote_spanned!(requirement.key.span()=> SerdeSwitch)
             } else {
-                quote_spanned!(requirement.key.span()=> ::flags_core::__private::is_on(value))
+                quote_spanned!(requirement.key.span()=> Switch)
+            };
+            let is_on = quote_spanned! {requirement.key.span()=>
+                ::flags_core::__private::#switch::is_on(value)
             };
             quote!(|value: &#ty| #is_on)
         }
@@ -378,14 +381,16 @@ fn text_fn(input: &Input) -> TokenStream {
     }
 }
 
-/// A string literal becomes a string-like value (`String`, `PathBuf`, `SecretString`); anything
-/// else is taken as written.
+/// A string literal becomes a string-like value (`String`, `PathBuf`, `SecretString`) through a
+/// trait method, whose error names no function bound; anything else is taken as written.
 fn value_of(expr: &Expr) -> TokenStream {
     match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(text),
             ..
-        }) => quote_spanned!(text.span()=> ::flags_core::__private::string_default(#text)),
+        }) => {
+            quote_spanned!(text.span()=> ::flags_core::__private::StringDefault::from_literal(#text))
+        }
         expr => quote!(#expr),
     }
 }
