@@ -272,13 +272,24 @@ impl<T> SerdeSwitch for Option<T> {
     }
 }
 
-/// A `public` flag of a secret type (such as `SecretString`) fails to compile through this.
-pub const fn public_flag_is_not_secret(secret: bool) {
-    assert!(
-        !secret,
-        "a `public` flag cannot have a secret type such as `SecretString`"
-    );
+/// Whether a flag's type is secret, as a type: `SecretType<{ <T as FlagValue>::SECRET }>`, so
+/// that a `public` flag of a secret type fails to compile with a trait's message rather than a
+/// panic in const evaluation.
+pub struct SecretType<const SECRET: bool>;
+
+/// Implemented for the types that a `public` flag may have: those that are not secret.
+#[diagnostic::on_unimplemented(
+    message = "a `public` flag cannot have a secret type such as `SecretString`",
+    label = "the public projection is sent to frontends, and this flag's type is secret",
+    note = "drop `public`, or give the flag a type that is not secret"
+)]
+pub trait PublicType {
+    const CHECKED: () = ();
 }
+
+// Else rustc adds "is implemented for `SecretType<false>`", which means nothing to a user.
+#[diagnostic::do_not_recommend]
+impl PublicType for SecretType<false> {}
 
 /// The public value of a flag that is the same for every user; `None` for a per-user value
 /// (a rollout), which only `public_flags_for` shows.

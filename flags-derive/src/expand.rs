@@ -200,7 +200,8 @@ fn public_type_is_not_secret(field: &Field) -> Option<TokenStream> {
     }
     let secret = value_item(field, "SECRET");
     Some(quote_spanned! {public.key.span()=>
-        const _: () = ::flags_core::__private::public_flag_is_not_secret(#secret);
+        const _: () = <::flags_core::__private::SecretType<{ #secret }>
+            as ::flags_core::__private::PublicType>::CHECKED;
     })
 }
 
