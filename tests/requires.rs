@@ -204,3 +204,55 @@ fn the_value_of_a_secret_flag_with_requirements_is_redacted() {
     );
     assert!(!format!("{error:?}").contains("canary-0b1e"));
 }
+
+#[derive(Debug, PartialEq, serde_derive::Deserialize, serde_derive::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Colour {
+    Red,
+    Green,
+}
+
+/// `requires` without `when` on `#[flag(serde)]` fields: on when `Some`, or when `true`.
+#[derive(Debug, FeatureFlags)]
+struct Theme {
+    #[flag(env = "ACCENT", serde, requires = "PALETTE")]
+    accent: Option<Colour>,
+    #[flag(env = "HIGH_CONTRAST", serde, default = false, requires = "palette")]
+    high_contrast: bool,
+    #[flag(env = "PALETTE")]
+    palette: Option<String>,
+}
+
+#[test]
+fn a_serde_option_that_is_set_requires_what_it_names() {
+    let error = Theme::from_iter([("ACCENT", "green")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "ACCENT: \"green\" requires PALETTE, which is not set (from map)"
+    );
+    let theme = Theme::from_iter([("ACCENT", "green"), ("PALETTE", "pastel")]).unwrap();
+    assert_eq!(theme.accent, Some(Colour::Green));
+}
+
+#[test]
+fn a_serde_option_that_is_unset_requires_nothing() {
+    let theme = Theme::from_iter([("PALETTE", "")]).unwrap();
+    assert_eq!(theme.accent, None);
+    assert_eq!(theme.palette, None);
+}
+
+#[test]
+fn a_serde_bool_requires_what_it_names_only_when_true() {
+    let error = Theme::from_iter([("HIGH_CONTRAST", "true")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "HIGH_CONTRAST: \"true\" requires PALETTE, which is not set (from map)"
+    );
+    assert!(Theme::from_iter([("HIGH_CONTRAST", "false")]).is_ok());
+    let theme = Theme {
+        accent: Some(Colour::Red),
+        high_contrast: false,
+        palette: None,
+    };
+    assert!(theme.validate().is_err());
+}

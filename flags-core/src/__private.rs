@@ -1,8 +1,10 @@
 //! What generated code needs. Not API: names here change without notice.
 
 pub use core::convert::From;
+// The bodies of the impl a failed derive leaves behind; the build never gets to run them.
 pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
+pub use core::unreachable;
 pub use std::string::String;
 
 pub use crate::error::FlagsError;
@@ -236,24 +238,64 @@ pub fn validate(schema: &Schema, check: impl FnOnce(&mut Requires<'_>)) -> Resul
     label = "add `when = <value>` to say which value of this flag requires the others",
     note = "a `bool` is on when `true`, an `Option` when `Some`"
 )]
-pub trait Switch: FlagValue {}
+pub trait Switch: FlagValue {
+    /// Whether the switch is on. A method, not a function bounded by `Switch`, so that rustc's
+    /// error names no function the user never wrote.
+    fn is_on(&self) -> bool {
+        self.switched_on() == Some(true)
+    }
+}
 
+// The note names the switches; rustc would otherwise list these impls, in this file, again.
+#[diagnostic::do_not_recommend]
 impl Switch for bool {}
 
+#[diagnostic::do_not_recommend]
 impl<T: FlagValue> Switch for Option<T> {}
 
-/// Whether a switch is on.
-pub fn is_on<T: Switch>(value: &T) -> bool {
-    value.switched_on() == Some(true)
+/// [`Switch`] for a `#[flag(serde)]` field, whose type is read through serde, not `FlagValue`.
+#[diagnostic::on_unimplemented(
+    message = "`requires` without `when` needs a flag that is on or off, and `{Self}` is neither",
+    label = "add `when = <value>` to say which value of this flag requires the others",
+    note = "a `bool` is on when `true`, an `Option` when `Some`"
+)]
+pub trait SerdeSwitch {
+    fn is_on(&self) -> bool;
 }
 
-/// A `public` flag of a secret type (such as `SecretString`) fails to compile through this.
-pub const fn public_flag_is_not_secret(secret: bool) {
-    assert!(
-        !secret,
-        "a `public` flag cannot have a secret type such as `SecretString`"
-    );
+// As for `Switch`: the note names the switches.
+#[diagnostic::do_not_recommend]
+impl SerdeSwitch for bool {
+    fn is_on(&self) -> bool {
+        *self
+    }
 }
+
+#[diagnostic::do_not_recommend]
+impl<T> SerdeSwitch for Option<T> {
+    fn is_on(&self) -> bool {
+        self.is_some()
+    }
+}
+
+/// Whether a flag's type is secret, as a type: `SecretType<{ <T as FlagValue>::SECRET }>`, so
+/// that a `public` flag of a secret type fails to compile with a trait's message rather than a
+/// panic in const evaluation.
+pub struct SecretType<const SECRET: bool>;
+
+/// Implemented for the types that a `public` flag may have: those that are not secret.
+#[diagnostic::on_unimplemented(
+    message = "a `public` flag cannot have a secret type such as `SecretString`",
+    label = "the public projection is sent to frontends, and this flag's type is secret",
+    note = "drop `public`, or give the flag a type that is not secret"
+)]
+pub trait PublicType {
+    const CHECKED: () = ();
+}
+
+// Else rustc adds "is implemented for `SecretType<false>`", which means nothing to a user.
+#[diagnostic::do_not_recommend]
+impl PublicType for SecretType<false> {}
 
 /// The public value of a flag that is the same for every user; `None` for a per-user value
 /// (a rollout), which only `public_flags_for` shows.
@@ -275,7 +317,9 @@ pub fn serde_public<T: serde::Serialize>(value: &T) -> PublicValue {
 /// with the same functions as [`FlagValue`] so generated code treats both alike.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read with #[flag(serde)]",
-    label = "this field's type must implement serde's `Deserialize` and `Serialize`"
+    label = "this field's type must implement serde's `Deserialize` and `Serialize`",
+    note = "flags reads the value with `Deserialize` and writes it back with `Serialize` (docs, logs, \
+            the public projection): derive both, or turn on the `serde` feature of the type's crate"
 )]
 pub trait SerdeValue: Sized {
     fn parse_env(text: &str) -> Result<Self, ValueError>;
@@ -287,6 +331,9 @@ pub trait SerdeValue: Sized {
     const BIND: Option<fn(&mut Self, &FlagMeta)> = None;
 }
 
+// Without this, rustc reports serde's bound that fails (with serde's list of every type that
+// implements it) rather than `SerdeValue`'s message.
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
     /// Reads the text with envy's rules (numbers, bools, comma-separated sequences, unit variants).
     fn parse_env(text: &str) -> Result<Self, ValueError> {
@@ -352,12 +399,9 @@ pub fn unset_text<T>(unset: fn() -> Option<T>) -> Option<String> {
     unset().map(|_| String::new())
 }
 
-/// A string literal `default` or `when` value, converted to the field's string-like type.
-pub fn string_default<T: StringDefault>(text: &'static str) -> T {
-    T::from_literal(text)
-}
-
-/// A type whose `default` or `when` value may be written as a string literal.
+/// A type whose `default` or `when` value may be written as a string literal; generated code
+/// calls `StringDefault::from_literal`, a method, so that rustc's error names no function the
+/// user never wrote.
 #[diagnostic::on_unimplemented(
     message = "a string literal is not a `{Self}`",
     label = "write a Rust value of type `{Self}` here",
@@ -367,18 +411,22 @@ pub trait StringDefault {
     fn from_literal(text: &'static str) -> Self;
 }
 
+// The note names these types; rustc would otherwise list these impls, in this file, again.
+#[diagnostic::do_not_recommend]
 impl StringDefault for String {
     fn from_literal(text: &'static str) -> Self {
         text.to_owned()
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl StringDefault for std::path::PathBuf {
     fn from_literal(text: &'static str) -> Self {
         text.into()
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl StringDefault for secrecy::SecretString {
     fn from_literal(text: &'static str) -> Self {
         text.into()

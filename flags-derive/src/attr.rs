@@ -118,7 +118,7 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     }
                     PUBLIC => {
                         let name = if meta.input.peek(Token![=]) {
-                            Some(string(meta, key)?)
+                            Some(text(meta, key)?)
                         } else {
                             None
                         };
@@ -129,13 +129,11 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                         set_once(cx, &mut parsed.public, key, public);
                     }
                     SECRET => set_once(cx, &mut parsed.secret, key, no_value(meta, FLAG, key)?),
-                    STATUS => set_once(cx, &mut parsed.status, key, string(meta, key)?),
+                    STATUS => set_once(cx, &mut parsed.status, key, text(meta, key)?),
                     SERDE => set_once(cx, &mut parsed.serde, key, no_value(meta, FLAG, key)?),
-                    GROUP => set_once(cx, &mut parsed.group, key, string(meta, key)?),
+                    GROUP => set_once(cx, &mut parsed.group, key, text(meta, key)?),
                     EXPIRES => set_once(cx, &mut parsed.expires, key, date(meta, key)?),
-                    ROLLOUT_GROUP => {
-                        set_once(cx, &mut parsed.rollout_group, key, string(meta, key)?)
-                    }
+                    ROLLOUT_GROUP => set_once(cx, &mut parsed.rollout_group, key, text(meta, key)?),
                     _ => unreachable_key(key)?,
                 }
                 Ok(())
@@ -281,16 +279,90 @@ fn string(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
     }
 }
 
-fn env_name(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
-    let name = string(meta, key)?;
-    let text = name.value();
-    if text.is_empty() || text.contains(['=', '\0']) {
+/// A name or label that docs show on one line: not blank, no line breaks or other control
+/// characters (they would break the generated Markdown and .env.example).
+fn text(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
+    let text = string(meta, key)?;
+    let value = text.value();
+    if value.trim().is_empty() {
+        let what = match key.to_string().as_str() {
+            PUBLIC => {
+                "a public name cannot be empty: write `public` alone for the field's name, or \
+                 public = \"name\""
+            }
+            STATUS => {
+                "`status` cannot be empty: say what state the flag is in, e.g. \
+                 status = \"experimental\", or leave `status` out"
+            }
+            GROUP => {
+                "`group` cannot be empty: write the heading docs list the flag under, e.g. \
+                 group = \"Security\", or leave `group` out"
+            }
+            _ => {
+                "`rollout_group` cannot be empty: write the name users are bucketed by, or leave \
+                 it out to bucket them by the flag's variable"
+            }
+        };
+        return Err(syn::Error::new_spanned(&text, what));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
         return Err(syn::Error::new_spanned(
-            &name,
-            "`env` must be a non-empty variable name without `=`",
+            &text,
+            format!(
+                "{} cannot be in `{key}`: the generated docs and .env.example show it as plain \
+                 text on one line",
+                describe_char(c)
+            ),
         ));
     }
-    Ok(name)
+    Ok(text)
+}
+
+/// A name a shell can set: `[A-Za-z_][A-Za-z0-9_]*`.
+fn env_name(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
+    let name = string(meta, key)?;
+    match variable_name_problem(&name.value()) {
+        None => Ok(name),
+        Some(problem) => Err(syn::Error::new_spanned(&name, problem)),
+    }
+}
+
+/// Why no shell can set a variable named `name`, if it cannot.
+pub fn variable_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some(String::from("`env` needs a variable name: env = \"NAME\""));
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(format!(
+            "`{name}` starts with a digit, so no shell can set it: a variable name starts with a \
+             letter or `_`"
+        ));
+    }
+    let wrong = name.chars().find(|c| !is_variable_char(*c))?;
+    let fixed: String = name
+        .chars()
+        .map(|c| if is_variable_char(c) { c } else { '_' })
+        .collect();
+    Some(format!(
+        "{} in `{}` makes a variable no shell can set: a variable name has only ASCII letters, \
+         digits and `_`; write `{fixed}`",
+        describe_char(wrong),
+        name.escape_debug()
+    ))
+}
+
+pub fn is_variable_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// A character as a message names it: `-`, a space, a line break (`\n`).
+pub fn describe_char(c: char) -> String {
+    match c {
+        ' ' => String::from("a space"),
+        '\n' | '\r' => format!("a line break (`{}`)", c.escape_debug()),
+        '\t' => String::from("a tab (`\\t`)"),
+        c => format!("`{}`", c.escape_debug()),
+    }
 }
 
 /// An expression, up to the next comma: syn's parser without `full` knows literals, paths, calls,

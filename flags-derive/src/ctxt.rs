@@ -23,9 +23,12 @@ impl Ctxt {
         self.errors.borrow_mut().push(error);
     }
 
-    /// Every recorded error, combined into one, or `Ok` when there is none.
+    /// Every recorded error, combined into one in source order, or `Ok` when there is none.
     pub fn check(self) -> syn::Result<()> {
-        let mut errors = self.errors.into_inner().into_iter();
+        let mut errors = self.errors.into_inner();
+        // Checks run by kind (keys, then the whole struct); a reader goes top to bottom.
+        errors.sort_by_key(position);
+        let mut errors = errors.into_iter();
         let Some(mut combined) = errors.next() else {
             return Ok(());
         };
@@ -34,4 +37,14 @@ impl Ctxt {
         }
         Err(combined)
     }
+}
+
+/// Where an error starts (line, column); `(0, 0)` outside a macro expansion, which keeps the
+/// order errors were found in.
+fn position(error: &syn::Error) -> (usize, usize) {
+    if !proc_macro::is_available() {
+        return (0, 0);
+    }
+    let start = error.span().unwrap();
+    (start.line(), start.column())
 }

@@ -49,6 +49,48 @@ pub fn derive(input: &Input) -> TokenStream {
     }
 }
 
+/// An impl for a struct whose derive failed, so that `Settings::from_env()` and `Settings::FLAGS`
+/// add no errors to the ones that say what is wrong; the build stops at those, so no body runs.
+/// Only a struct without generics can have one: for anything else the errors stand alone.
+pub fn fallback(node: &syn::DeriveInput) -> Option<TokenStream> {
+    if !matches!(node.data, syn::Data::Struct(_)) || !node.generics.params.is_empty() {
+        return None;
+    }
+    let ident = &node.ident;
+    Some(quote! {
+        #[automatically_derived]
+        impl ::flags_core::__private::FeatureFlags for #ident {
+            const FLAGS: &'static [::flags_core::__private::FlagMeta] = &[];
+
+            fn __schema() -> &'static ::flags_core::__private::Schema {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn __from_vars(
+                _: &::flags_core::__private::Vars,
+            ) -> ::flags_core::__private::Result<Self, ::flags_core::__private::FlagsError> {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn validate(&self) -> ::flags_core::__private::Result<(), ::flags_core::__private::FlagsError> {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn public_flags(&self) -> ::flags_core::__private::PublicFlags {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn public_flags_for(&self, _: &str) -> ::flags_core::__private::PublicFlags {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn log_state(&self) {
+                ::flags_core::__private::unreachable!()
+            }
+        }
+    })
+}
+
 /// The fields that `requires` reads: each flag with a requirement, and each flag it names.
 fn requirement_fields<'i, 'a>(input: &'i Input<'a>) -> Vec<&'i Field<'a>> {
     input
@@ -123,8 +165,13 @@ fn requirement_check(
     let applies = match &requirement.when {
         None => {
             // The whole call at `requires`: a type that is not a switch is reported there.
+            let switch = if field.attrs.serde.is_some() {
+                quote_spanned!(requirement.key.span()=> SerdeSwitch)
+            } else {
+                quote_spanned!(requirement.key.span()=> Switch)
+            };
             let is_on = quote_spanned! {requirement.key.span()=>
-                ::flags_core::__private::is_on(value)
+                ::flags_core::__private::#switch::is_on(value)
             };
             quote!(|value: &#ty| #is_on)
         }
@@ -153,7 +200,8 @@ fn public_type_is_not_secret(field: &Field) -> Option<TokenStream> {
     }
     let secret = value_item(field, "SECRET");
     Some(quote_spanned! {public.key.span()=>
-        const _: () = ::flags_core::__private::public_flag_is_not_secret(#secret);
+        const _: () = <::flags_core::__private::SecretType<{ #secret }>
+            as ::flags_core::__private::PublicType>::CHECKED;
     })
 }
 
@@ -244,19 +292,21 @@ fn log_state(input: &Input) -> TokenStream {
 
 /// One function per expression the user wrote (`default`, each `when`), returning the field's
 /// type: rustc checks each expression once, at its own span, against the field's type, and after
-/// an edit re-checks only the functions whose expression changed.
+/// an edit re-checks only the functions whose expression changed. The value goes through a `let`
+/// of the field's type so that a mismatch says "expected due to this" at the field's type, not
+/// "because of return type" about a function the user never wrote.
 fn value_fns(field: &Field) -> TokenStream {
     let ty = field.ty;
     let default = field.attrs.default.as_ref().map(|expr| {
         let name = default_fn(field);
         let body = value_of(expr);
-        quote!(fn #name() -> #ty { #body })
+        quote!(fn #name() -> #ty { let value: #ty = #body; value })
     });
     let requirements = field.attrs.requires.iter().enumerate();
     let whens = requirements.filter_map(|(position, requirement)| {
         let body = value_of(requirement.when.as_ref()?);
         let name = when_fn(field, position);
-        Some(quote!(fn #name() -> #ty { #body }))
+        Some(quote!(fn #name() -> #ty { let value: #ty = #body; value }))
     });
     quote! {
         #default
@@ -332,14 +382,16 @@ fn text_fn(input: &Input) -> TokenStream {
     }
 }
 
-/// A string literal becomes a string-like value (`String`, `PathBuf`, `SecretString`); anything
-/// else is taken as written.
+/// A string literal becomes a string-like value (`String`, `PathBuf`, `SecretString`) through a
+/// trait method, whose error names no function bound; anything else is taken as written.
 fn value_of(expr: &Expr) -> TokenStream {
     match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(text),
             ..
-        }) => quote_spanned!(text.span()=> ::flags_core::__private::string_default(#text)),
+        }) => {
+            quote_spanned!(text.span()=> ::flags_core::__private::StringDefault::from_literal(#text))
+        }
         expr => quote!(#expr),
     }
 }

@@ -24,7 +24,7 @@ use syn::{DeriveInput, parse_macro_input};
 pub fn derive_feature_flags(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     feature_flags(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
+        .unwrap_or_else(|errors| with_fallback(errors, expand::fallback(&input)))
         .into()
 }
 
@@ -33,8 +33,19 @@ pub fn derive_feature_flags(input: TokenStream) -> TokenStream {
 pub fn derive_flag_value(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     value::derive(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
+        .unwrap_or_else(|errors| with_fallback(errors, value::fallback(&input)))
         .into()
+}
+
+/// The errors, and an impl that stands in for the one they prevented (if the input can have one),
+/// so that uses of the trait report nothing more than the errors themselves.
+fn with_fallback(
+    errors: syn::Error,
+    fallback: Option<proc_macro2::TokenStream>,
+) -> proc_macro2::TokenStream {
+    let mut tokens = errors.into_compile_error();
+    tokens.extend(fallback);
+    tokens
 }
 
 fn feature_flags(node: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {

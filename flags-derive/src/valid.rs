@@ -5,14 +5,17 @@ use std::collections::HashMap;
 use syn::{Expr, ExprLit, Lit, Type};
 
 use crate::ast::{Field, Input};
+use crate::attr::{describe_char, is_variable_char};
 use crate::ctxt::Ctxt;
 use crate::suggest::nearest;
 
 pub fn check(cx: &Ctxt, input: &Input) {
     check_generics(cx, input);
+    check_prefix(cx, input);
     check_unique_vars(cx, input);
     check_unique_public_names(cx, input);
     for field in &input.fields {
+        check_variable_of_field_name(cx, field);
         check_requires_targets(cx, input, field);
         check_public_is_not_secret(cx, field);
         check_string_default_of_primitive(cx, field);
@@ -25,6 +28,67 @@ fn check_generics(cx: &Ctxt, input: &Input) {
         cx.error_spanned_by(
             input.generics,
             "`FeatureFlags` cannot be derived for a generic struct: give each field a concrete type",
+        );
+    }
+}
+
+/// The prefix starts variables whose rest is the field's name in upper case.
+fn check_prefix(cx: &Ctxt, input: &Input) {
+    let Some(prefix) = &input.attrs.prefix else {
+        return;
+    };
+    let text = prefix.value();
+    let upper_case: String = text
+        .chars()
+        .map(|c| {
+            if is_variable_char(c) {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let problem = if text.starts_with(|c: char| c.is_ascii_digit()) {
+        String::from(
+            "a variable name cannot start with a digit, and the prefix starts every flag's \
+             variable: start it with a letter",
+        )
+    } else if let Some(c) = text.chars().find(|c| !is_variable_char(*c)) {
+        format!(
+            "{} cannot be in a variable name: a prefix has only upper-case letters, digits and \
+             `_`; write `{upper_case}`",
+            describe_char(c)
+        )
+    } else if text != upper_case {
+        let example = input
+            .fields
+            .iter()
+            .find(|field| field.attrs.env.is_none())
+            .map_or_else(
+                || String::from("FIELD_NAME"),
+                |field| field.name().to_uppercase(),
+            );
+        format!(
+            "`{text}` would make variables like `{text}{example}`: the prefix is upper case, as \
+             the rest of the name is; write `{upper_case}`"
+        )
+    } else {
+        return;
+    };
+    cx.error_spanned_by(prefix, problem);
+}
+
+/// A field named in letters beyond ASCII (`größe`) gives a variable no shell can set.
+fn check_variable_of_field_name(cx: &Ctxt, field: &Field) {
+    if field.attrs.env.is_none() && !field.name().chars().all(is_variable_char) {
+        cx.error_spanned_by(
+            field.ident,
+            format!(
+                "the variable of `{}` would be `{}`, which no shell can set: a variable name has \
+                 only ASCII letters, digits and `_`; name it with env = \"…\"",
+                field.name(),
+                field.env
+            ),
         );
     }
 }
@@ -90,17 +154,35 @@ pub fn requires_target<'i, 'a>(input: &'i Input<'a>, name: &str) -> Option<&'i F
 
 fn check_requires_targets(cx: &Ctxt, input: &Input, field: &Field) {
     for requirement in &field.attrs.requires {
+        let mut named: Vec<(&Field, String)> = Vec::new();
         for target in &requirement.targets {
             let name = target.value();
             match requires_target(input, &name) {
                 Some(found) if std::ptr::eq(found, field) => {
                     cx.error_spanned_by(target, "a flag cannot require itself");
                 }
-                Some(_) => {}
+                Some(found) => match named.iter().find(|(other, _)| std::ptr::eq(*other, found)) {
+                    Some((_, first)) if *first == name => cx.error_spanned_by(
+                        target,
+                        format!("`{name}` is named twice; name each flag once"),
+                    ),
+                    Some((_, first)) => cx.error_spanned_by(
+                        target,
+                        format!(
+                            "`{name}` names the same flag as `{first}` before it; name each \
+                                 flag once"
+                        ),
+                    ),
+                    None => named.push((found, name)),
+                },
                 None => {
+                    // Suggest in the form the user wrote: a field name for `whatsap_token`, a
+                    // variable for `WHATSAP_TOKEN`.
                     let field_names: Vec<String> = input.fields.iter().map(Field::name).collect();
                     let candidates = input.fields.iter().map(|other| other.env.as_str());
-                    let candidates = candidates.chain(field_names.iter().map(String::as_str));
+                    let candidates = candidates
+                        .chain(field_names.iter().map(String::as_str))
+                        .filter(|candidate| has_lower_case(candidate) == has_lower_case(&name));
                     let suggestion = nearest(&name, candidates);
                     let hint = match suggestion {
                         Some(suggestion) => format!("; did you mean `{suggestion}`?"),
@@ -117,6 +199,10 @@ fn check_requires_targets(cx: &Ctxt, input: &Input, field: &Field) {
             }
         }
     }
+}
+
+fn has_lower_case(name: &str) -> bool {
+    name.chars().any(char::is_lowercase)
 }
 
 fn check_public_is_not_secret(cx: &Ctxt, field: &Field) {

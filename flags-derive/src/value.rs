@@ -8,6 +8,7 @@ use syn::{Data, DeriveInput, Fields, Ident, LitStr};
 
 use crate::attr;
 use crate::ctxt::Ctxt;
+use crate::symbol::FLAG_VALUE;
 
 /// A fieldless enum deriving `FlagValue`.
 struct Enum<'a> {
@@ -34,6 +35,30 @@ pub fn derive(node: &DeriveInput) -> syn::Result<TokenStream> {
     Ok(parsed.map(|parsed| expand(&parsed)).unwrap_or_default())
 }
 
+/// An impl for an enum whose derive failed, so that its uses (a field of its type, `parse_env`) add
+/// no errors to the ones that say what is wrong; the build stops at those, so no body runs.
+/// Only an enum without generics can have one: for anything else the errors stand alone.
+pub fn fallback(node: &DeriveInput) -> Option<TokenStream> {
+    if !matches!(node.data, Data::Enum(_)) || !node.generics.params.is_empty() {
+        return None;
+    }
+    let ident = &node.ident;
+    Some(quote! {
+        #[automatically_derived]
+        impl ::flags_core::__private::FlagValue for #ident {
+            fn parse_env(
+                _: &str,
+            ) -> ::flags_core::__private::Result<Self, ::flags_core::__private::ValueError> {
+                ::flags_core::__private::unreachable!()
+            }
+
+            fn to_env(&self) -> ::flags_core::__private::String {
+                ::flags_core::__private::unreachable!()
+            }
+        }
+    })
+}
+
 fn parse<'a>(cx: &Ctxt, node: &'a DeriveInput) -> Option<Enum<'a>> {
     let data = match &node.data {
         Data::Enum(data) => data,
@@ -53,6 +78,16 @@ fn parse<'a>(cx: &Ctxt, node: &'a DeriveInput) -> Option<Enum<'a>> {
             return None;
         }
     };
+    for attr in &node.attrs {
+        if attr.path().is_ident(FLAG_VALUE) {
+            cx.error_spanned_by(
+                attr,
+                "#[flag_value(...)] belongs on a variant, not the enum: #[flag_value(rename = \"…\")] \
+                 sets the name a variable writes for that variant, #[flag_value(alias = \"…\")] adds \
+                 another name it accepts",
+            );
+        }
+    }
     if !node.generics.params.is_empty() {
         cx.error_spanned_by(
             &node.generics,
@@ -114,10 +149,19 @@ fn validate(cx: &Ctxt, parsed: &Enum) {
             } else {
                 seen.insert(name.to_lowercase(), variant.ident)
                     .map(|first| {
+                        let ident = variant.ident;
+                        let fix = match (lit, &variant.rename) {
+                            (Some(_), _) => {
+                                format!("drop this alias of `{ident}` or choose another")
+                            }
+                            (None, Some(_)) => format!("give `{ident}` another name"),
+                            (None, None) => format!(
+                                "give `{ident}` another name: #[flag_value(rename = \"…\")]"
+                            ),
+                        };
                         format!(
                             "`{name}` already names `{first}` (names are matched ignoring case); \
-                         give `{}` another",
-                            variant.ident
+                             {fix}"
                         )
                     })
             };

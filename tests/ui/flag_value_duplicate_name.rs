@@ -8,6 +8,11 @@ enum Backend {
     Postgres,
     #[flag_value(alias = "a,b", renam = "c")]
     Other,
+    #[flag_value(alias = "sqlite3")]
+    Sqlite,
+    #[flag_value(alias = "PostgreSQL")]
+    Cockroach,
+    Sqlite3,
 }
 
 fn main() {}

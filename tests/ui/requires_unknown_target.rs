@@ -9,7 +9,7 @@ struct Settings {
     whatsapp_token: Option<String>,
     #[flag(env = "WHATSAPP_PHONE_NUMBER_ID")]
     whatsapp_phone_number_id: Option<String>,
-    #[flag(default = false, requires = "whatsap_token")]
+    #[flag(default = false, requires = ["whatsap_token", "WHATSAP_TOKEN"])]
     other_enabled: bool,
     #[flag(default = false, requires = "loop_enabled")]
     loop_enabled: bool,
