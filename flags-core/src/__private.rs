@@ -1,9 +1,9 @@
 //! What generated code needs. Not API: names here change without notice.
 
 pub use core::convert::From;
-// The bodies of the impl a failed derive leaves behind; the build never gets to run them.
 pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
+// The bodies of the impl a failed derive leaves behind; the build never gets to run them.
 pub use core::unreachable;
 pub use std::string::String;
 
