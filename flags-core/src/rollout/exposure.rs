@@ -19,7 +19,7 @@ impl Reason {
     }
 }
 
-pub(super) fn rollout(flag: &str, enabled: bool, reason: Reason) {
+pub(super) fn rollout(flag: &str, counters: &Counters, enabled: bool, reason: Reason) {
     tracing::debug!(
         target: "flags::exposure",
         flag,
@@ -27,25 +27,67 @@ pub(super) fn rollout(flag: &str, enabled: bool, reason: Reason) {
         reason = reason.as_str(),
         "rollout decision"
     );
-    #[cfg(feature = "metrics")]
-    count(flag, if enabled { "enabled" } else { "disabled" });
+    counters.increment(usize::from(!enabled));
 }
 
-pub(super) fn variant(flag: &str, variant: &str) {
+pub(super) fn variant(flag: &str, counters: &Counters, index: usize, variant: &str) {
     tracing::debug!(target: "flags::exposure", flag, variant, "variant decision");
-    #[cfg(feature = "metrics")]
-    count(flag, variant);
+    counters.increment(index);
 }
 
-/// Labels that are not `'static` are owned by the metric's key, as the `metrics` facade requires.
+/// The outcomes of a rollout's decision, in the order of its [`Counters`].
+pub(super) const ROLLOUT_OUTCOMES: [&str; 2] = ["enabled", "disabled"];
+
+/// The exposure counter of each outcome of one flag: `flags_exposures_total{flag, outcome}`.
+///
+/// Their keys are built with the flag, so that a decision hands the recorder a key without
+/// building one (which allocates its labels).
 #[cfg(feature = "metrics")]
-fn count(flag: &str, outcome: &str) {
-    metrics::counter!(
-        "flags_exposures_total",
-        "flag" => flag.to_owned(),
-        "outcome" => outcome.to_owned(),
-    )
-    .increment(1);
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Counters {
+    keys: Box<[metrics::Key]>,
+}
+
+#[cfg(feature = "metrics")]
+impl Counters {
+    pub(super) fn new<'a>(flag: &str, outcomes: impl IntoIterator<Item = &'a str>) -> Self {
+        let keys = outcomes
+            .into_iter()
+            .map(|outcome| {
+                let labels = [
+                    metrics::Label::new("flag", flag.to_owned()),
+                    metrics::Label::new("outcome", outcome.to_owned()),
+                ];
+                metrics::Key::from_parts("flags_exposures_total", labels.to_vec())
+            })
+            .collect();
+        Self { keys }
+    }
+
+    fn increment(&self, outcome: usize) {
+        static METADATA: metrics::Metadata<'static> =
+            metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+        if let Some(key) = self.keys.get(outcome) {
+            metrics::with_recorder(|recorder| {
+                recorder.register_counter(key, &METADATA).increment(1);
+            });
+        }
+    }
+}
+
+/// Without the `metrics` feature, nothing to count.
+#[cfg(not(feature = "metrics"))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Counters;
+
+#[cfg(not(feature = "metrics"))]
+impl Counters {
+    pub(super) fn new<'a>(_: &str, _: impl IntoIterator<Item = &'a str>) -> Self {
+        Self
+    }
+
+    #[inline(always)]
+    fn increment(&self, _: usize) {}
 }
 
 #[cfg(test)]

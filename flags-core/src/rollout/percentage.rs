@@ -3,7 +3,7 @@
 use std::fmt;
 use std::fmt::Write as _;
 
-use super::exposure::{self, Reason};
+use super::exposure::{self, Counters, ROLLOUT_OUTCOMES, Reason};
 use super::{Murmur3, decimal, percent_bucket};
 use crate::meta::FlagMeta;
 use crate::public::PublicValue;
@@ -84,6 +84,8 @@ pub struct Rollout {
     /// a position in `listed` plus 1. At most half full, so a look-up reads a slot or two,
     /// however long the lists.
     slots: Vec<u32>,
+    /// The exposure counters of its outcomes.
+    counters: Counters,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,6 +117,7 @@ impl Rollout {
         let group = group.into();
         Self {
             group_state: Murmur3::keyed(0, &group),
+            counters: Counters::new(&group, ROLLOUT_OUTCOMES),
             group,
             percentage,
             listed: Vec::new(),
@@ -222,7 +225,7 @@ impl Rollout {
                 None => (hash % 100 < u32::from(self.percentage), Reason::Percentage),
             }
         };
-        exposure::rollout(&self.group, enabled, reason);
+        exposure::rollout(&self.group, &self.counters, enabled, reason);
         enabled
     }
 
@@ -269,6 +272,7 @@ impl Rollout {
         }
         group.clone_into(&mut self.group);
         self.group_state = Murmur3::keyed(0, group);
+        self.counters = Counters::new(group, ROLLOUT_OUTCOMES);
         for listed in &mut self.listed {
             listed.hash = self.group_state.hash_with(listed.user.as_bytes());
         }

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use super::{Murmur3, VARIANT_SEED, decimal, exposure, per_mille_bucket};
+use super::exposure::{self, Counters};
+use super::{Murmur3, VARIANT_SEED, decimal, per_mille_bucket};
 use crate::meta::FlagMeta;
 use crate::public::PublicValue;
 use crate::value::{FlagValue, ValueError};
@@ -59,6 +60,8 @@ pub struct Variants {
     /// The hash state after `"{toggle}:"`, so that a decision hashes only the user's key.
     toggle_state: Murmur3,
     variants: Vec<Variant>,
+    /// One exposure counter per variant, in order.
+    counters: Counters,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,7 +101,7 @@ impl Variants {
         check(variants)?;
         let toggle = toggle.into();
         let weights: Vec<u32> = variants.iter().map(|&(_, weight)| weight).collect();
-        let variants = variants
+        let variants: Vec<Variant> = variants
             .iter()
             .zip(cumulative_per_mille(&weights))
             .map(|(&(name, weight), up_to)| Variant {
@@ -109,6 +112,7 @@ impl Variants {
             .collect();
         Ok(Self {
             toggle_state: Murmur3::keyed(VARIANT_SEED, &toggle),
+            counters: counters(&toggle, &variants),
             toggle,
             variants,
         })
@@ -120,12 +124,13 @@ impl Variants {
     /// `metrics` feature.
     pub fn variant_for(&self, user: &str) -> &str {
         let bucket = per_mille_bucket(self.toggle_state, user);
-        let variant = self
+        let (index, variant) = self
             .variants
             .iter()
-            .find(|variant| variant.up_to >= bucket)
+            .enumerate()
+            .find(|(_, variant)| variant.up_to >= bucket)
             .expect("the last variant with a weight reaches 1000");
-        exposure::variant(&self.toggle, &variant.name);
+        exposure::variant(&self.toggle, &self.counters, index, &variant.name);
         &variant.name
     }
 
@@ -149,6 +154,7 @@ impl Variants {
         }
         toggle.clone_into(&mut self.toggle);
         self.toggle_state = Murmur3::keyed(VARIANT_SEED, toggle);
+        self.counters = counters(toggle, &self.variants);
     }
 }
 
@@ -160,6 +166,11 @@ impl fmt::Debug for Variants {
             .field("weights", &self.weights().collect::<Vec<_>>())
             .finish()
     }
+}
+
+/// The exposure counters of `toggle`'s variants, one per variant.
+fn counters(toggle: &str, variants: &[Variant]) -> Counters {
+    Counters::new(toggle, variants.iter().map(|variant| variant.name.as_str()))
 }
 
 fn invalid(problem: &str) -> ValueError {
