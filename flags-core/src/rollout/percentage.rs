@@ -80,10 +80,11 @@ pub struct Rollout {
     /// on both lists is on the deny list, which decides first. A decision hashes the user's key
     /// once, to look it up here and to find its bucket.
     listed: Vec<Listed>,
-    /// An open-addressing table of `listed`, indexed by hash: each slot is empty (0) or holds
-    /// a position in `listed` plus 1. At most half full, so a look-up reads a slot or two,
+    /// An open-addressing table of `listed`, indexed by hash: each slot is empty (0) or holds a
+    /// user's hash (high half) and position in `listed` plus 1 (low half). At most a quarter full,
+    /// with the hash in the slot, so that a look-up reads a slot or two and at most one key,
     /// however long the lists.
-    slots: Vec<u32>,
+    slots: Vec<u64>,
     /// The exposure counters of its outcomes.
     counters: Counters,
 }
@@ -154,7 +155,7 @@ impl Rollout {
             self.slots = Vec::new();
             return;
         }
-        self.slots = vec![0; (self.listed.len() * 2).next_power_of_two()];
+        self.slots = vec![0; (self.listed.len() * 4).next_power_of_two()];
         let mask = self.slots.len() - 1;
         for (position, listed) in self.listed.iter().enumerate() {
             let mut slot = listed.hash as usize & mask;
@@ -162,7 +163,8 @@ impl Rollout {
                 slot = (slot + 1) & mask;
             }
             // A list longer than u32::MAX cannot be held in memory beside its keys.
-            self.slots[slot] = u32::try_from(position + 1).unwrap_or(u32::MAX);
+            let position = u32::try_from(position + 1).unwrap_or(u32::MAX);
+            self.slots[slot] = u64::from(listed.hash) << 32 | u64::from(position);
         }
     }
 
@@ -171,9 +173,13 @@ impl Rollout {
         let mask = self.slots.len().checked_sub(1)?;
         let mut slot = hash as usize & mask;
         loop {
-            let listed = &self.listed[self.slots[slot].checked_sub(1)? as usize];
-            if listed.hash == hash && listed.user == user {
-                return Some(listed.list);
+            let entry = self.slots[slot];
+            let position = (entry as u32).checked_sub(1)?;
+            if (entry >> 32) as u32 == hash {
+                let listed = &self.listed[position as usize];
+                if listed.user == user {
+                    return Some(listed.list);
+                }
             }
             slot = (slot + 1) & mask;
         }
