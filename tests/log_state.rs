@@ -96,3 +96,38 @@ fn a_struct_that_was_never_loaded_logs_its_sources_as_unknown() {
         "{logs}"
     );
 }
+
+/// The record of sources belongs to the last load of the struct: a value that is not what that
+/// load gave its flag (changed in code, or from an earlier load) is not credited to its source.
+#[test]
+fn a_value_that_is_not_the_last_loads_is_not_credited_to_its_source() {
+    settings!(Settings);
+    let mut first = Settings::from_iter([
+        ("LOG_LEVEL", "warn"),
+        ("FEATURE_TTS_CACHE_ENABLED", "no"),
+        ("FEATURE_WHATSAPP_ENABLED", "off"),
+    ])
+    .unwrap();
+    let _second =
+        Settings::from_iter([("LOG_LEVEL", "error"), ("FEATURE_TTS_CACHE_ENABLED", "0")]).unwrap();
+    first.image_generation_enabled = true;
+    let logs = capture_logs(|| first.log_state());
+    let sources: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.starts_with("INFO"))
+        .map(|line| line.split(" source=").nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            // "off" in the first load, unset in the last: the same value as the default.
+            "default status=\"frozen\"",
+            "changed since the last load status=\"experimental\"",
+            // "no" and "0" load the same value.
+            "map status=\"stable\"",
+            "default",
+            "default",
+            "changed since the last load",
+        ]
+    );
+}

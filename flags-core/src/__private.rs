@@ -12,7 +12,7 @@ pub use crate::flags::{FeatureFlags, Schema};
 pub use crate::meta::{FlagMeta, FlagMetaParts, Requirement, Text};
 pub use crate::public::{PublicFlags, PublicValue};
 pub use crate::source::Vars;
-pub use crate::state::StateLog;
+pub use crate::state::{StateLog, ValueFns};
 pub use crate::value::{FlagValue, ValueError, trim};
 
 use std::fmt;

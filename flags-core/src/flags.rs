@@ -63,7 +63,10 @@ pub trait FeatureFlags: Sized {
     /// (`frozen`, `experimental`, `unreleased`, `planned`) also gets a WARN.
     ///
     /// `source` is where the value came from in the last load of this struct in the process
-    /// (`default`, a `.env` file, the process environment, a map), `unknown` before any load.
+    /// (`default`, a `.env` file, the process environment, a map), `unknown` before any load, and
+    /// `changed since the last load` for a value that is not the one that load gave the flag (the
+    /// struct was changed, or comes from an earlier load). A secret's loaded text is not kept to
+    /// compare with: its source is the last load's.
     fn log_state(&self);
 
     #[doc(hidden)]
@@ -81,6 +84,8 @@ pub struct Schema {
     deny_unknown: bool,
     flags: &'static [FlagMeta],
     index: OnceLock<NameIndex>,
+    /// The positions of the secret flags.
+    secrets: OnceLock<Box<[usize]>>,
     /// Where each flag's value came from in the last successful load.
     sources: RwLock<Option<Arc<SourceRecord>>>,
 }
@@ -92,6 +97,7 @@ impl Schema {
             deny_unknown,
             flags,
             index: OnceLock::new(),
+            secrets: OnceLock::new(),
             sources: RwLock::new(None),
         }
     }
@@ -106,6 +112,14 @@ impl Schema {
 
     pub fn flags(&self) -> &'static [FlagMeta] {
         self.flags
+    }
+
+    /// The positions of the secret flags, in order.
+    pub(crate) fn secrets(&self) -> &[usize] {
+        self.secrets.get_or_init(|| {
+            let secret = |(index, flag): (usize, &FlagMeta)| flag.is_secret().then_some(index);
+            self.flags.iter().enumerate().filter_map(secret).collect()
+        })
     }
 
     /// The position of the flag whose variable is `name`.

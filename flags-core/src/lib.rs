@@ -98,6 +98,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Lets the derives' `::flags_core::…` paths resolve in this crate's own unit tests.
+#[cfg(all(test, feature = "derive"))]
+extern crate self as flags_core;
+
 pub mod docs;
 mod error;
 mod flags;

@@ -315,6 +315,9 @@ impl Vars {
             self.slots[index] = Slot::Blank { source };
             return;
         }
+        if let Slot::Text { start, end, .. } = self.slots[index] {
+            self.overridden(index, start..end);
+        }
         let start = self.text.len();
         self.text.push_str(value);
         self.slots[index] = Slot::Text {
@@ -322,6 +325,16 @@ impl Vars {
             end: self.text.len(),
             source,
         };
+    }
+
+    /// A later source set the flag at `index`, whose text was at `range`: a secret's text is
+    /// blanked, so that only the flags that are not secret keep their text in the record of the
+    /// load (for `log_state`).
+    #[cold]
+    fn overridden(&mut self, index: usize, range: std::ops::Range<usize>) {
+        if self.schema.flags()[index].is_secret() {
+            blank(&mut self.text, range);
+        }
     }
 
     /// Loads `T` from these variables and, when it loads, remembers where each value came from
@@ -338,10 +351,12 @@ impl Vars {
                 return Err(error);
             }
         };
-        self.schema.record_sources(SourceRecord {
-            slots: self.slots,
-            sources: self.sources,
-        });
+        self.schema.record_sources(SourceRecord::new(
+            self.schema,
+            self.text,
+            self.slots,
+            self.sources,
+        ));
         Ok((loaded, warnings))
     }
 
@@ -493,19 +508,66 @@ impl Vars {
     }
 }
 
-/// Where each flag's value came from in one load: the load's slots and sources, kept without
-/// the values' text.
+/// Where each flag's value came from in one load, and the text each flag that is not secret was
+/// set to: `log_state` checks that a value is still the one loaded before it names its source.
 #[derive(Debug)]
 pub(crate) struct SourceRecord {
+    /// The slots of the load, with `Text` ranges into `text`.
     slots: Box<[Slot]>,
     sources: Vec<Source>,
+    /// The load's text, each secret's blanked.
+    text: String,
+}
+
+/// What a load recorded of one flag.
+pub(crate) enum Recorded<'a> {
+    /// Unset: the default applied.
+    Default,
+    /// Set to `text` by `source`.
+    Text { text: &'a str, source: Source },
+    /// A secret, set by `source`; its text is not kept.
+    Secret { source: Source },
 }
 
 impl SourceRecord {
-    /// Where the flag at `index` got its value: `Default` when it is unset.
-    pub(crate) fn source_of(&self, index: usize) -> Source {
-        source_of(&self.slots[index], &self.sources)
+    /// The record of a load, its text taken over with each secret's blanked (a secret that a
+    /// later source overrode was blanked when it was).
+    fn new(schema: &Schema, mut text: String, slots: Box<[Slot]>, sources: Vec<Source>) -> Self {
+        for &index in schema.secrets() {
+            if let Slot::Text { start, end, .. } = slots[index] {
+                blank(&mut text, start..end);
+            }
+        }
+        Self {
+            slots,
+            sources,
+            text,
+        }
     }
+
+    /// What the load recorded of the flag at `index`.
+    pub(crate) fn recorded(&self, index: usize, secret: bool) -> Recorded<'_> {
+        match self.slots[index] {
+            Slot::Unset | Slot::Blank { .. } => Recorded::Default,
+            Slot::Text { source, .. } | Slot::NotUnicode { source } if secret => Recorded::Secret {
+                source: self.sources[source.0 as usize].clone(),
+            },
+            Slot::Text { start, end, source } => Recorded::Text {
+                text: &self.text[start..end],
+                source: self.sources[source.0 as usize].clone(),
+            },
+            // A load with such a value fails, and a failed load is not recorded.
+            Slot::NotUnicode { source } => Recorded::Secret {
+                source: self.sources[source.0 as usize].clone(),
+            },
+        }
+    }
+}
+
+/// Overwrites `range` of `text` with NUL characters, as many bytes as it had.
+fn blank(text: &mut String, range: std::ops::Range<usize>) {
+    let nuls = "\0".repeat(range.len());
+    text.replace_range(range, &nuls);
 }
 
 fn source_of(slot: &Slot, sources: &[Source]) -> Source {
@@ -553,6 +615,29 @@ fn unparsable_line(content: &str, failed: &str, from_line: usize) -> (String, Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "derive")]
+    #[test]
+    fn the_record_of_a_load_keeps_no_secret_text_even_one_a_later_source_overrode() {
+        #[derive(crate::FeatureFlags)]
+        struct Settings {
+            #[flag(env = "TOKEN", secret)]
+            token: Option<String>,
+            #[flag(env = "NAME")]
+            name: Option<String>,
+        }
+
+        let loaded = Loader::new()
+            .map([("TOKEN", "canary-first"), ("NAME", "rose")])
+            .map([("TOKEN", "canary-last")])
+            .load::<Settings>()
+            .unwrap();
+        assert_eq!(loaded.token.as_deref(), Some("canary-last"));
+        assert_eq!(loaded.name.as_deref(), Some("rose"));
+        let record = Settings::__schema().recorded_sources().unwrap();
+        assert!(!record.text.contains("canary"), "{:?}", record.text);
+        assert!(record.text.contains("rose"), "{:?}", record.text);
+    }
 
     #[test]
     fn a_loader_shows_the_names_of_a_maps_variables_but_not_their_values() {

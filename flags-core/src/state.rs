@@ -5,7 +5,12 @@ use std::sync::Arc;
 use crate::flags::Schema;
 use crate::lifecycle;
 use crate::meta::FlagMeta;
-use crate::source::SourceRecord;
+use crate::source::{Recorded, SourceRecord};
+use crate::value::ValueError;
+
+/// The source of a value that is not the one the last load gave the flag: the struct was changed
+/// after loading, or loaded by another load than the last.
+const CHANGED: &str = "changed since the last load";
 
 /// Statuses that say a flag is not released yet: such a flag that is on gets a WARN.
 pub const NOT_RELEASED: &[&str] = &["frozen", "experimental", "unreleased", "planned"];
@@ -15,6 +20,22 @@ pub(crate) fn is_not_released(status: &str) -> bool {
     NOT_RELEASED
         .iter()
         .any(|not| status.eq_ignore_ascii_case(not))
+}
+
+/// What `StateLog::flag` needs of a flag's type: `parse` and `to_env` tell whether a value is still
+/// the one loaded.
+#[doc(hidden)]
+pub struct ValueFns<T> {
+    /// The value as logs show it.
+    pub summary: fn(&T) -> String,
+    /// Whether the value counts as unset.
+    pub is_unset: fn(&T) -> bool,
+    /// Whether the value switches its flag on, for a flag that is on or off.
+    pub switched_on: fn(&T) -> Option<bool>,
+    /// Parses a variable's text.
+    pub parse: fn(&str) -> Result<T, ValueError>,
+    /// The value's text.
+    pub to_env: fn(&T) -> String,
 }
 
 /// Logs the flags of one struct, one `flag` call per field.
@@ -35,14 +56,14 @@ impl StateLog {
     }
 
     /// Logs the flag at `index`, whose value is `value`.
-    pub fn flag<T>(
-        &self,
-        index: usize,
-        value: &T,
-        summary: fn(&T) -> String,
-        is_unset: fn(&T) -> bool,
-        switched_on: fn(&T) -> Option<bool>,
-    ) {
+    pub fn flag<T>(&self, index: usize, value: &T, fns: ValueFns<T>) {
+        let ValueFns {
+            summary,
+            is_unset,
+            switched_on,
+            parse,
+            to_env,
+        } = fns;
         let flag = &self.flags[index];
         let shown = if is_unset(value) {
             String::from("<unset>")
@@ -52,7 +73,19 @@ impl StateLog {
             summary(value)
         };
         let source = match &self.sources {
-            Some(sources) => sources.source_of(index).to_string(),
+            Some(sources) => match sources.recorded(index, flag.is_secret()) {
+                Recorded::Default if to_env(value) == flag.default().unwrap_or_default() => {
+                    String::from("default")
+                }
+                Recorded::Text { text, source }
+                    if parse(text).is_ok_and(|loaded| to_env(&loaded) == to_env(value)) =>
+                {
+                    source.to_string()
+                }
+                // A secret's loaded text is not kept to compare with.
+                Recorded::Secret { source } => source.to_string(),
+                Recorded::Default | Recorded::Text { .. } => String::from(CHANGED),
+            },
             None => String::from("unknown"),
         };
         tracing::info!(

@@ -275,7 +275,17 @@ fn log_state(input: &Input) -> TokenStream {
         let summary = value_item(field, "summary");
         let is_unset = value_item(field, "is_unset");
         let switched_on = value_item(field, "switched_on");
-        quote!(__log.flag(#index, &self.#ident, #summary, #is_unset, #switched_on);)
+        let parse = value_item(field, "parse_env");
+        let to_env = value_item(field, "to_env");
+        quote! {
+            __log.flag(#index, &self.#ident, ::flags_core::__private::ValueFns {
+                summary: #summary,
+                is_unset: #is_unset,
+                switched_on: #switched_on,
+                parse: #parse,
+                to_env: #to_env,
+            });
+        }
     });
     let body = (!input.fields.is_empty()).then(|| {
         quote! {
