@@ -120,6 +120,15 @@ fn enum_aliases_and_renames_are_matched_ignoring_case() {
     assert_eq!(DatabaseType::Postgresql.to_env(), "postgresql");
     assert_eq!(Region::UsEast.to_env(), "us-east-1");
     assert_eq!(<Region as FlagValue>::VALUES, ["us-east-1", "eu_west"]);
+    assert_eq!(
+        <DatabaseType as FlagValue>::ALIASES,
+        [("postgres", "postgresql"), ("pg", "postgresql")]
+    );
+    let flag = Everything::FLAGS
+        .iter()
+        .find(|flag| flag.env() == "APP_DATABASE_TYPE")
+        .unwrap();
+    assert_eq!(flag.aliases(), <DatabaseType as FlagValue>::ALIASES);
 }
 
 #[test]

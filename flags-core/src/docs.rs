@@ -80,7 +80,16 @@ fn flag_markdown(out: &mut String, flags: &[FlagMeta], flag: &FlagMeta) {
             .iter()
             .map(|value| format!("`{value}`"))
             .collect();
-        let _ = writeln!(out, "- **Values**: {}", values.join(", "));
+        let _ = write!(out, "- **Values**: {}", values.join(", "));
+        let aliases: Vec<String> = flag
+            .aliases()
+            .iter()
+            .map(|(alias, value)| format!("`{alias}` for `{value}`"))
+            .collect();
+        if !aliases.is_empty() {
+            let _ = write!(out, "; also accepted: {}", aliases.join(", "));
+        }
+        out.push('\n');
     }
     if let Some(status) = flag.status() {
         if crate::state::is_not_released(status) {
@@ -256,7 +265,16 @@ fn env_example_facts(flag: &FlagMeta) -> String {
         facts.push(format!("default: {summary}, which an empty value keeps"));
     }
     if !flag.values().is_empty() {
-        facts.push(format!("one of: {}", flag.values().join(", ")));
+        let mut values = format!("one of: {}", flag.values().join(", "));
+        let aliases: Vec<String> = flag
+            .aliases()
+            .iter()
+            .map(|(alias, value)| format!("{alias} for {value}"))
+            .collect();
+        if !aliases.is_empty() {
+            let _ = write!(values, " (also {})", aliases.join(", "));
+        }
+        facts.push(values);
     }
     if flag.is_required() {
         facts.push(String::from("REQUIRED: no default"));
@@ -303,7 +321,8 @@ fn quote_env_value(text: &str) -> String {
 }
 
 /// The metadata as pretty-printed JSON: an array of objects, one per flag, for tooling and
-/// frontends. A secret flag's default and `when` values are `null`.
+/// frontends. A secret flag's default and `when` values are `null`; `aliases` maps each other
+/// name a value accepts to the value.
 pub fn json(flags: &[FlagMeta]) -> String {
     let text = |text: Option<String>| text.map_or(Json::Null, Json::String);
     let names = |names: &[&str]| Json::List(names.iter().map(|name| Json::from(*name)).collect());
@@ -316,7 +335,10 @@ pub fn json(flags: &[FlagMeta]) -> String {
                 ("when", text(when)),
             ])
         });
+        let aliases = flag.aliases().iter();
+        let aliases = aliases.map(|(alias, value)| (*alias, Json::from(*value)));
         Json::Object(vec![
+            ("aliases", Json::Object(aliases.collect())),
             (
                 "default",
                 text(flag.default_summary().filter(|_| !flag.is_secret())),
@@ -378,6 +400,7 @@ impl Json {
                 indent(out, depth);
                 out.push(']');
             }
+            Self::Object(members) if members.is_empty() => out.push_str("{}"),
             Self::Object(members) => {
                 out.push_str("{\n");
                 for (position, (key, value)) in members.iter().enumerate() {

@@ -233,6 +233,7 @@ mod tests {
             index: 0,
             text: |_| None,
             values: &[],
+            aliases: &[],
             requires: &[],
             public: None,
             secret: false,

@@ -39,6 +39,7 @@ pub struct FlagMetaParts {
     /// The struct's texts of defaults and `when` values.
     pub text: TextFn,
     pub values: &'static [&'static str],
+    pub aliases: &'static [(&'static str, &'static str)],
     pub requires: &'static [Requirement],
     pub public: Option<&'static str>,
     pub secret: bool,
@@ -99,6 +100,12 @@ impl FlagMeta {
         self.parts.values
     }
 
+    /// Other names the flag accepts for some of its [`values`](Self::values), each with the value
+    /// it names: `("postgres", "postgresql")`.
+    pub fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        self.parts.aliases
+    }
+
     /// What the flag requires of other flags (`requires`, with or without `when`).
     pub fn requires(&self) -> &'static [Requirement] {
         self.parts.requires
@@ -152,6 +159,7 @@ impl fmt::Debug for FlagMeta {
             .field("type_name", &self.type_name())
             .field("required", &self.is_required())
             .field("values", &self.values())
+            .field("aliases", &self.aliases())
             .field("requires", &self.requires())
             .field("public", &self.public_name())
             .field("secret", &self.is_secret())

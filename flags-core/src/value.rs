@@ -35,6 +35,10 @@ pub trait FlagValue: Sized {
     /// The values a fieldless enum accepts, as written in variables; empty for other types.
     const VALUES: &'static [&'static str] = &[];
 
+    /// Other names the type accepts for some of its [`VALUES`](Self::VALUES), each with the value
+    /// it names (`("postgres", "postgresql")`), for docs to list.
+    const ALIASES: &'static [(&'static str, &'static str)] = &[];
+
     /// Whether every value of this type is secret, whatever the field says ([`SecretString`]).
     const SECRET: bool = false;
 
@@ -380,6 +384,7 @@ fn parse_duration(text: &str) -> Option<Duration> {
 
 impl<T: FlagValue> FlagValue for Option<T> {
     const VALUES: &'static [&'static str] = T::VALUES;
+    const ALIASES: &'static [(&'static str, &'static str)] = T::ALIASES;
     const SECRET: bool = T::SECRET;
     const PER_USER: bool = T::PER_USER;
 
@@ -429,6 +434,7 @@ impl<T: FlagValue> FlagValue for Option<T> {
 
 impl<T: FlagValue> FlagValue for Vec<T> {
     const VALUES: &'static [&'static str] = T::VALUES;
+    const ALIASES: &'static [(&'static str, &'static str)] = T::ALIASES;
     const SECRET: bool = T::SECRET;
     const PER_USER: bool = T::PER_USER;
 

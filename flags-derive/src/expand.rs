@@ -425,10 +425,10 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     let type_name = ast::type_name(ty);
     let description = &field.description;
     let index = field_index(input, field);
-    let values = if field.attrs.serde.is_some() {
-        quote!(&[])
+    let (values, aliases) = if field.attrs.serde.is_some() {
+        (quote!(&[]), quote!(&[]))
     } else {
-        value_item(field, "VALUES")
+        (value_item(field, "VALUES"), value_item(field, "ALIASES"))
     };
     let requires = field
         .attrs
@@ -474,6 +474,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             index: #index,
             text: __text,
             values: #values,
+            aliases: #aliases,
             requires: &[#(#requires),*],
             public: #public,
             secret: #secret,

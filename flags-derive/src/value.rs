@@ -190,6 +190,13 @@ fn expand(parsed: &Enum) -> TokenStream {
             }
         })
     });
+    let aliases = parsed.variants.iter().flat_map(|variant| {
+        let name = &variant.name;
+        variant
+            .aliases
+            .iter()
+            .map(move |alias| quote!((#alias, #name)))
+    });
     let to_env = parsed.variants.iter().map(|variant| {
         let variant_ident = variant.ident;
         let name = &variant.name;
@@ -199,6 +206,7 @@ fn expand(parsed: &Enum) -> TokenStream {
         #[automatically_derived]
         impl ::flags_core::__private::FlagValue for #ident {
             const VALUES: &'static [&'static str] = &[#(#values),*];
+            const ALIASES: &'static [(&'static str, &'static str)] = &[#(#aliases),*];
 
             fn parse_env(
                 text: &str,
