@@ -81,13 +81,8 @@ fn flag_markdown(out: &mut String, flags: &[FlagMeta], flag: &FlagMeta) {
             .map(|value| format!("`{value}`"))
             .collect();
         let _ = write!(out, "- **Values**: {}", values.join(", "));
-        let aliases: Vec<String> = flag
-            .aliases()
-            .iter()
-            .map(|(alias, value)| format!("`{alias}` for `{value}`"))
-            .collect();
-        if !aliases.is_empty() {
-            let _ = write!(out, "; also accepted: {}", aliases.join(", "));
+        if let Some(aliases) = aliases(flag, "`") {
+            let _ = write!(out, "; also accepted: {aliases}");
         }
         out.push('\n');
     }
@@ -160,6 +155,16 @@ fn flag_markdown(out: &mut String, flags: &[FlagMeta], flag: &FlagMeta) {
     } else {
         out.push_str("- **Secret**: no\n");
     }
+}
+
+/// `` `postgres` for `postgresql` ``, for each other name the flag accepts; `None` for none.
+fn aliases(flag: &FlagMeta, quote: &str) -> Option<String> {
+    let aliases: Vec<String> = flag
+        .aliases()
+        .iter()
+        .map(|(alias, value)| format!("{quote}{alias}{quote} for {quote}{value}{quote}"))
+        .collect();
+    (!aliases.is_empty()).then(|| aliases.join(", "))
 }
 
 /// `when on`, or `when `postgresql`` (never a secret flag's value).
@@ -266,13 +271,8 @@ fn env_example_facts(flag: &FlagMeta) -> String {
     }
     if !flag.values().is_empty() {
         let mut values = format!("one of: {}", flag.values().join(", "));
-        let aliases: Vec<String> = flag
-            .aliases()
-            .iter()
-            .map(|(alias, value)| format!("{alias} for {value}"))
-            .collect();
-        if !aliases.is_empty() {
-            let _ = write!(values, " (also {})", aliases.join(", "));
+        if let Some(aliases) = aliases(flag, "") {
+            let _ = write!(values, " (also {aliases})");
         }
         facts.push(values);
     }
