@@ -1,23 +1,28 @@
 //! A rollout or variant decision allocates nothing: it runs on every request.
 //!
-//! One test in this binary, so that no other test allocates on another thread while it counts.
+//! Only the counting thread's allocations count: the test harness allocates on its own threads
+//! whenever it likes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flags_core::rollout::{bucket, variant_bucket};
 use flags_core::{FlagValue, Rollout, Variants};
 
-/// The system allocator, counting allocations while `COUNTING` is set.
+/// The system allocator, counting the allocations of a thread while its `COUNTING` is set.
 struct Counting;
 
-static COUNTING: AtomicBool = AtomicBool::new(false);
+thread_local! {
+    // Const-initialised and without a destructor: reading it never allocates.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: every call is passed on to the system allocator unchanged.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
+        if COUNTING.with(Cell::get) {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         }
         // SAFETY: the caller's layout, as GlobalAlloc::alloc requires.
@@ -33,12 +38,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// How many allocations `body` makes.
+/// How many allocations `body` makes on this thread.
 fn allocations(body: impl FnOnce()) -> usize {
     ALLOCATIONS.store(0, Ordering::Relaxed);
-    COUNTING.store(true, Ordering::Relaxed);
+    COUNTING.with(|counting| counting.set(true));
     body();
-    COUNTING.store(false, Ordering::Relaxed);
+    COUNTING.with(|counting| counting.set(false));
     ALLOCATIONS.load(Ordering::Relaxed)
 }
 
