@@ -35,11 +35,7 @@ pub trait FeatureFlags: Sized {
         for (name, value) in vars {
             collected.set(name.as_ref(), value.as_ref(), source);
         }
-        let (loaded, warnings) = collected.load()?;
-        for warning in warnings {
-            warning.log();
-        }
-        Ok(loaded)
+        collected.load_logging_warnings()
     }
 
     /// Checks what loading checks beyond parsing, on a struct that may have changed since: every

@@ -174,11 +174,7 @@ impl Loader {
     /// the load (a variable under the prefix that names no flag; a `.env` file that sets one
     /// twice) is logged as a WARN, target `flags`.
     pub fn load<T: FeatureFlags>(&self) -> Result<T, FlagsError> {
-        let (loaded, warnings) = self.read::<T>().load()?;
-        for warning in warnings {
-            warning.log();
-        }
-        Ok(loaded)
+        self.read::<T>().load_logging_warnings()
     }
 
     /// Loads `T` as [`load`](Self::load) does, and returns the warnings with it instead of
@@ -337,6 +333,13 @@ impl Vars {
         }
     }
 
+    /// Loads `T` as [`load`](Self::load) does, logging the load's warnings.
+    pub(crate) fn load_logging_warnings<T: FeatureFlags>(self) -> Result<T, FlagsError> {
+        let (loaded, warnings) = self.load()?;
+        warnings.iter().for_each(Problem::log);
+        Ok(loaded)
+    }
+
     /// Loads `T` from these variables and, when it loads, remembers where each value came from
     /// for `log_state`. Returns the warnings of a load that succeeds; a load that fails logs them.
     pub(crate) fn load<T: FeatureFlags>(self) -> Result<(T, Vec<Problem>), FlagsError> {
@@ -345,9 +348,7 @@ impl Vars {
         let loaded = match loaded {
             Ok(loaded) => loaded,
             Err(error) => {
-                for warning in warnings {
-                    warning.log();
-                }
+                warnings.iter().for_each(Problem::log);
                 return Err(error);
             }
         };
@@ -402,8 +403,10 @@ impl Vars {
             match item {
                 Ok((name, value)) => {
                     self.set(&name, &value, source);
-                    if !names.insert(name.clone()) {
+                    if names.contains(&name) {
                         self.note_repeated(path, &name);
+                    } else {
+                        names.insert(name);
                     }
                 }
                 Err(dotenvy::Error::LineParse(failed, _)) => {
