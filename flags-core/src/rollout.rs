@@ -68,7 +68,12 @@ pub fn variant_bucket(toggle: &str, user: &str) -> u32 {
 
 /// [`bucket`], from the state after `"{group}:"`.
 fn percent_bucket(group: Murmur3, user: &str) -> u32 {
-    group.hash_with(user.as_bytes()) % 100 + 1
+    percent_of(group.hash_with(user.as_bytes()))
+}
+
+/// The gradual rollout bucket, from 1 to 100, of a user whose hash in the group is `hash`.
+fn percent_of(hash: u32) -> u32 {
+    hash % 100 + 1
 }
 
 /// [`variant_bucket`], from the state after `"{toggle}:"`.

@@ -4,7 +4,7 @@ use std::fmt;
 use std::fmt::Write as _;
 
 use super::exposure::{self, Counters, ROLLOUT_OUTCOMES, Reason};
-use super::{Murmur3, decimal, percent_bucket};
+use super::{Murmur3, decimal, percent_bucket, percent_of};
 use crate::meta::FlagMeta;
 use crate::public::PublicValue;
 use crate::value::{FlagValue, ValueError};
@@ -76,9 +76,10 @@ pub struct Rollout {
     /// The hash state after `"{group}:"`, so that a decision hashes only the user's key.
     group_state: Murmur3,
     percentage: u8,
-    /// Every listed user, sorted by the hash of `"{group}:{user}"` and then the key, once: a user
-    /// on both lists is on the deny list, which decides first. A decision hashes the user's key
-    /// once, to look it up here and to find its bucket.
+    /// Every listed user once, with the hash of `"{group}:{user}"`: a user on both lists is on
+    /// the deny list, which decides first. Sorted by hash and key, so that equal rollouts hold
+    /// equal lists. A decision hashes the user's key once, to look it up through `slots` and to
+    /// find its bucket.
     listed: Vec<Listed>,
     /// An open-addressing table of `listed`, indexed by hash: each slot is empty (0) or holds a
     /// user's hash (high half) and position in `listed` plus 1 (low half). At most a quarter full,
@@ -228,7 +229,10 @@ impl Rollout {
             match self.list_of(hash, user) {
                 Some(List::Deny) => (false, Reason::DenyList),
                 Some(List::Allow) => (true, Reason::AllowList),
-                None => (hash % 100 < u32::from(self.percentage), Reason::Percentage),
+                None => (
+                    percent_of(hash) <= u32::from(self.percentage),
+                    Reason::Percentage,
+                ),
             }
         };
         exposure::rollout(&self.group, &self.counters, enabled, reason);
