@@ -125,3 +125,21 @@ fn a_secret_never_reaches_errors_logs_metadata_or_the_public_projection() {
         assert!(flag.is_secret(), "{} should be secret", flag.env());
     }
 }
+
+/// A list's parser reports the item it rejects; a user's item parser may quote it.
+#[test]
+fn a_secret_lists_rejected_item_is_not_quoted() {
+    #[derive(Debug, FeatureFlags)]
+    struct Licences {
+        #[flag(env = "LICENCES", secret)]
+        licences: Option<Vec<Licence>>,
+    }
+
+    let error = Licences::from_iter([("LICENCES", format!("LIC-1, {CANARY}"))]).unwrap_err();
+    assert_no_canary("a list item's parse error", &error.to_string());
+    assert_eq!(
+        error.to_string(),
+        "LICENCES: invalid value <redacted>, expected a licence key starting with LIC-, not \
+         \"<redacted>\" for item 2 of the comma-separated list (from map)"
+    );
+}

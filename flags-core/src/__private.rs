@@ -92,9 +92,8 @@ impl<'a> Fields<'a> {
     fn invalid(&mut self, index: usize, text: &str, error: ValueError) {
         let flag = &self.vars.schema().flags()[index];
         let mut expected = error.what_was_expected().to_owned();
-        // A parser may quote what it was given (envy does, and so may a user's `FlagValue`).
-        if flag.is_secret() && !text.trim().is_empty() {
-            expected = expected.replace(text.trim(), "<redacted>");
+        if flag.is_secret() {
+            expected = redact_quoted(expected, text);
         }
         self.problems.push(Problem::Invalid {
             flag: flag.field(),
@@ -156,6 +155,19 @@ impl<'a> Fields<'a> {
     pub fn into_error(self) -> FlagsError {
         FlagsError::new(self.problems)
     }
+}
+
+/// What a parser said was expected, with any piece of a secret's `text` it quotes replaced by
+/// `<redacted>`: a parser may quote what it was given (envy does, and so may a user's
+/// `FlagValue`), the whole text or, for a list, one item.
+fn redact_quoted(mut expected: String, text: &str) -> String {
+    let items = text.split(',').map(str::trim);
+    for piece in std::iter::once(text.trim()).chain(items) {
+        if !piece.is_empty() {
+            expected = expected.replace(piece, "<redacted>");
+        }
+    }
+    expected
 }
 
 /// A flag's variable, parsed.

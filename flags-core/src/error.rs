@@ -196,9 +196,7 @@ impl Problem {
             Self::File { .. } => None,
         }
     }
-}
 
-impl Problem {
     /// Logs the problem as a warning, target `flags`: what a load does with a problem that does
     /// not stop it.
     pub(crate) fn log(&self) {
