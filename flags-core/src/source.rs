@@ -550,19 +550,26 @@ impl SourceRecord {
 
     /// What the load recorded of the flag at `index`.
     pub(crate) fn recorded(&self, index: usize, secret: bool) -> Recorded<'_> {
-        match self.slots[index] {
+        let slot = self.slots[index];
+        let source = source_of(&slot, &self.sources);
+        match slot {
             Slot::Unset | Slot::Blank { .. } => Recorded::Default,
-            Slot::Text { source, .. } | Slot::NotUnicode { source } if secret => Recorded::Secret {
-                source: self.sources[source.0 as usize].clone(),
-            },
-            Slot::Text { start, end, source } => Recorded::Text {
+            Slot::Text { start, end, .. } if !secret => Recorded::Text {
                 text: &self.text[start..end],
-                source: self.sources[source.0 as usize].clone(),
+                source,
             },
-            // A load with such a value fails, and a failed load is not recorded.
-            Slot::NotUnicode { source } => Recorded::Secret {
-                source: self.sources[source.0 as usize].clone(),
-            },
+            // Not UTF-8 fails the load, and a failed load is not recorded: no text either way.
+            Slot::Text { .. } | Slot::NotUnicode { .. } => Recorded::Secret { source },
+        }
+    }
+}
+
+/// Where the value in `slot` came from: `Default` when it is unset.
+fn source_of(slot: &Slot, sources: &[Source]) -> Source {
+    match slot {
+        Slot::Unset | Slot::Blank { .. } => Source::Default,
+        Slot::Text { source, .. } | Slot::NotUnicode { source } => {
+            sources[source.0 as usize].clone()
         }
     }
 }
@@ -571,15 +578,6 @@ impl SourceRecord {
 fn blank(text: &mut String, range: std::ops::Range<usize>) {
     let nuls = "\0".repeat(range.len());
     text.replace_range(range, &nuls);
-}
-
-fn source_of(slot: &Slot, sources: &[Source]) -> Source {
-    match slot {
-        Slot::Unset | Slot::Blank { .. } => Source::Default,
-        Slot::Text { source, .. } | Slot::NotUnicode { source } => {
-            sources[source.0 as usize].clone()
-        }
-    }
 }
 
 /// Describes a `.env` line dotenvy cannot parse by its number and variable, never its value.
