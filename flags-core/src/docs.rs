@@ -75,11 +75,7 @@ fn flag_markdown(out: &mut String, flags: &[FlagMeta], flag: &FlagMeta) {
     let _ = writeln!(out, "- **Type**: `{}`", flag.type_name());
     let _ = writeln!(out, "- **Default**: {}", default_markdown(flag));
     if !flag.values().is_empty() {
-        let values: Vec<String> = flag
-            .values()
-            .iter()
-            .map(|value| format!("`{value}`"))
-            .collect();
+        let values: Vec<String> = flag.values().iter().map(|value| code(value)).collect();
         let _ = write!(out, "- **Values**: {}", values.join(", "));
         if let Some(aliases) = aliases(flag, "`") {
             let _ = write!(out, "; also accepted: {aliases}");
@@ -246,11 +242,7 @@ pub fn env_example(flags: &[FlagMeta]) -> String {
             }
             let _ = writeln!(out, "# {}", env_example_facts(flag));
             let value = match flag.default() {
-                // A default whose text says more than its summary (a rollout's users) is left
-                // out: the empty value keeps it.
-                Some(text)
-                    if !flag.is_secret() && Some(&text) == flag.default_summary().as_ref() =>
-                {
+                Some(text) if !flag.is_secret() && summarised_default(flag).is_none() => {
                     quote_env_value(&text)
                 }
                 _ => String::new(),
@@ -261,12 +253,17 @@ pub fn env_example(flags: &[FlagMeta]) -> String {
     out
 }
 
+/// The summary of a default whose text says more than it (a rollout's users), which a
+/// `.env.example` leaves out: the empty value keeps the default. `None` for other defaults, and
+/// for a secret's, which is never shown.
+fn summarised_default(flag: &FlagMeta) -> Option<String> {
+    let (text, summary) = (flag.default()?, flag.default_summary()?);
+    (text != summary && !flag.is_secret()).then_some(summary)
+}
+
 fn env_example_facts(flag: &FlagMeta) -> String {
     let mut facts = vec![format!("Type: {}", flag.type_name())];
-    if let (Some(text), Some(summary)) = (flag.default(), flag.default_summary())
-        && text != summary
-        && !flag.is_secret()
-    {
+    if let Some(summary) = summarised_default(flag) {
         facts.push(format!("default: {summary}, which an empty value keeps"));
     }
     if !flag.values().is_empty() {
