@@ -54,7 +54,7 @@ struct Everything {
         default = "sqlite://canary-default",
         group = "Infrastructure"
     )]
-    database_url: String,
+    database_url: SecretString,
     #[flag(env = "POOL_TIMEOUT", default = Duration::from_millis(1500), group = "Infrastructure")]
     pool_timeout: Duration,
     /// Ports to listen on.

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use flags_core::secrecy::{ExposeSecret, SecretString};
+use flags_core::secrecy::zeroize::Zeroize;
+use flags_core::secrecy::{ExposeSecret, SecretBox, SecretString};
 use flags_core::{FeatureFlags, FlagValue, FlagsError, Problem, ShownValue, Source};
 use flags_tests::capture_logs;
 
@@ -14,6 +15,13 @@ enum DatabaseType {
     Sqlite,
     #[flag_value(alias = "postgres", alias = "pg")]
     Postgresql,
+}
+
+/// What `SecretBox<DatabaseType>` needs: a value to overwrite the secret with when it is dropped.
+impl Zeroize for DatabaseType {
+    fn zeroize(&mut self) {
+        *self = DatabaseType::Sqlite;
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FlagValue)]
@@ -166,7 +174,7 @@ struct Deployment {
     #[flag(env = "ADMIN_TOKEN")]
     admin_token: SecretString,
     #[flag(env = "DATABASE_URL", secret)]
-    database_url: Option<String>,
+    database_url: Option<SecretString>,
 }
 
 #[test]
@@ -228,11 +236,11 @@ fn problems_are_data_in_declaration_order() {
 #[derive(Debug, FeatureFlags)]
 struct Secrets {
     #[flag(env = "TOKEN_PORT", secret)]
-    token_port: u16,
+    token_port: SecretBox<u16>,
     #[flag(env = "KEY_LIST")]
     keys: Vec<SecretString>,
     #[flag(env = "LEVEL", secret)]
-    level: Option<DatabaseType>,
+    level: Option<SecretBox<DatabaseType>>,
 }
 
 #[test]

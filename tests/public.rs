@@ -48,7 +48,7 @@ struct Settings {
     #[flag(env = "DATABASE_URL", secret)]
     database_url: Option<SecretString>,
     #[flag(env = "ADMIN_TOKEN", secret)]
-    admin_token: Option<String>,
+    admin_token: Option<SecretString>,
 }
 
 #[test]

@@ -44,7 +44,7 @@ struct Settings {
     #[flag(env = "PROXY_URL", requires = "PROXY_TOKEN")]
     proxy_url: Option<String>,
     #[flag(env = "PROXY_TOKEN", secret)]
-    proxy_token: Option<String>,
+    proxy_token: Option<SecretString>,
 
     #[flag(env = "PORT", default = 8080)]
     port: u16,
@@ -190,7 +190,7 @@ fn validate_rechecks_a_struct_changed_after_loading() {
 #[derive(Debug, FeatureFlags)]
 struct SecretSwitch {
     #[flag(env = "API_KEY", secret, requires = "API_SECRET")]
-    api_key: Option<String>,
+    api_key: Option<SecretString>,
     #[flag(env = "API_SECRET")]
     api_secret: Option<String>,
 }

@@ -15,9 +15,16 @@ pub use crate::source::Vars;
 pub use crate::state::{StateLog, ValueFns};
 pub use crate::value::{FlagValue, ValueError, trim};
 
+/// The error of a derived enum's parser: the values it accepts, never the text it rejects.
+pub fn one_of(values: &'static [&'static str]) -> ValueError {
+    ValueError::one_of_values(values)
+}
+
 use std::fmt;
 use std::marker::PhantomData;
 
+use secrecy::zeroize::Zeroize;
+use secrecy::{ExposeSecret, SecretBox};
 use serde::de::{self, DeserializeOwned, IntoDeserializer};
 
 use crate::error::{Problem, ShownValue};
@@ -91,15 +98,16 @@ impl<'a> Fields<'a> {
     #[cold]
     fn invalid(&mut self, index: usize, text: &str, error: ValueError) {
         let flag = &self.vars.schema().flags()[index];
-        let mut expected = error.what_was_expected().to_owned();
-        if flag.is_secret() {
-            expected = redact_quoted(expected, text);
-        }
+        let expected = if flag.is_secret() {
+            error.shown_for_secret(flag.type_name())
+        } else {
+            error.what_was_expected().to_owned().into()
+        };
         self.problems.push(Problem::Invalid {
             flag: flag.field(),
             env: flag.env(),
             value: ShownValue::new(text, flag.is_secret()),
-            expected: expected.into(),
+            expected,
             source: self.vars.source_of(index),
         });
     }
@@ -155,19 +163,6 @@ impl<'a> Fields<'a> {
     pub fn into_error(self) -> FlagsError {
         FlagsError::new(self.problems)
     }
-}
-
-/// What a parser said was expected, with any piece of a secret's `text` it quotes replaced by
-/// `<redacted>`: a parser may quote what it was given (envy does, and so may a user's
-/// `FlagValue`), the whole text or, for a list, one item.
-fn redact_quoted(mut expected: String, text: &str) -> String {
-    let items = text.split(',').map(str::trim);
-    for piece in std::iter::once(text.trim()).chain(items) {
-        if !piece.is_empty() {
-            expected = expected.replace(piece, "<redacted>");
-        }
-    }
-    expected
 }
 
 /// A flag's variable, parsed.
@@ -309,6 +304,22 @@ pub trait PublicType {
 #[diagnostic::do_not_recommend]
 impl PublicType for SecretType<false> {}
 
+/// Implemented for the types a `secret` flag may have: those whose `Debug` hides the value, so
+/// that `println!("{settings:?}")` cannot print a secret.
+#[diagnostic::on_unimplemented(
+    message = "a `secret` flag needs a type that hides its value",
+    label = "`{{:?}}` of the settings would print this secret",
+    note = "use `SecretString` for text, or `SecretBox<T>` (`flags_core::secrecy`) for another type, \
+            in an `Option` when the flag may be unset; `expose_secret()` reads the value"
+)]
+pub trait HidesValue {
+    const CHECKED: () = ();
+}
+
+// Else rustc adds "is implemented for `SecretType<true>`", which means nothing to a user.
+#[diagnostic::do_not_recommend]
+impl HidesValue for SecretType<true> {}
+
 /// The public value of a flag that is the same for every user; `None` for a per-user value
 /// (a rollout), which only `public_flags_for` shows.
 pub fn shared_public<T>(
@@ -384,6 +395,81 @@ impl<T: DeserializeOwned + serde::Serialize> SerdeValue for T {
 
     fn summary(&self) -> String {
         self.to_env()
+    }
+}
+
+/// How a `#[flag(serde, secret)]` field is read: a `SecretBox` of a serde type, or an `Option` of
+/// one, read and written back as [`SerdeValue`] reads the type inside.
+#[diagnostic::on_unimplemented(
+    message = "a `secret` flag read with serde needs a type that hides its value, and `{Self}` shows it",
+    label = "`{{:?}}` of the settings would print this secret",
+    note = "wrap the type in `SecretBox` (`flags_core::secrecy`): `SecretBox<T>`, or \
+            `Option<SecretBox<T>>` when the flag may be unset; `expose_secret()` reads the value"
+)]
+pub trait SerdeSecret: Sized {
+    fn parse_env(text: &str) -> Result<Self, ValueError>;
+    fn unset() -> Option<Self>;
+    fn to_env(&self) -> String;
+    fn is_unset(&self) -> bool;
+    fn switched_on(&self) -> Option<bool>;
+    fn summary(&self) -> String;
+    const BIND: Option<fn(&mut Self, &FlagMeta)> = None;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: SerdeValue + Zeroize> SerdeSecret for SecretBox<T> {
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        T::parse_env(text).map(|value| SecretBox::new(Box::new(value)))
+    }
+
+    fn unset() -> Option<Self> {
+        T::unset().map(|value| SecretBox::new(Box::new(value)))
+    }
+
+    fn to_env(&self) -> String {
+        self.expose_secret().to_env()
+    }
+
+    fn is_unset(&self) -> bool {
+        self.expose_secret().is_unset()
+    }
+
+    fn switched_on(&self) -> Option<bool> {
+        None
+    }
+
+    fn summary(&self) -> String {
+        String::from("<redacted>")
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: SerdeValue + Zeroize> SerdeSecret for Option<SecretBox<T>> {
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        <SecretBox<T> as SerdeSecret>::parse_env(text).map(Some)
+    }
+
+    fn unset() -> Option<Self> {
+        Some(None)
+    }
+
+    fn to_env(&self) -> String {
+        self.as_ref()
+            .map(<SecretBox<T> as SerdeSecret>::to_env)
+            .unwrap_or_default()
+    }
+
+    fn is_unset(&self) -> bool {
+        self.as_ref()
+            .is_none_or(<SecretBox<T> as SerdeSecret>::is_unset)
+    }
+
+    fn switched_on(&self) -> Option<bool> {
+        Some(self.is_some())
+    }
+
+    fn summary(&self) -> String {
+        String::from("<redacted>")
     }
 }
 

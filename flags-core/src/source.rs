@@ -623,7 +623,7 @@ mod tests {
         #[derive(crate::FeatureFlags)]
         struct Settings {
             #[flag(env = "TOKEN", secret)]
-            token: Option<String>,
+            token: Option<secrecy::SecretString>,
             #[flag(env = "NAME")]
             name: Option<String>,
         }
@@ -633,7 +633,9 @@ mod tests {
             .map([("TOKEN", "canary-last")])
             .load::<Settings>()
             .unwrap();
-        assert_eq!(loaded.token.as_deref(), Some("canary-last"));
+        use secrecy::ExposeSecret;
+        let token = loaded.token.as_ref().map(ExposeSecret::expose_secret);
+        assert_eq!(token, Some("canary-last"));
         assert_eq!(loaded.name.as_deref(), Some("rose"));
         let record = Settings::__schema().recorded_sources().unwrap();
         assert!(!record.text.contains("canary"), "{:?}", record.text);

@@ -5,7 +5,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::zeroize::Zeroize;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
 
 use crate::meta::FlagMeta;
 use crate::public::PublicValue;
@@ -97,17 +98,32 @@ pub trait FlagValue: Sized {
 
 /// Why a variable's text is not a valid value: what was expected instead.
 ///
-/// It never holds the text itself, so it can be shown for a secret flag.
+/// A parser may quote the text it rejects (`expected a licence key, not "LIC_42"`), which is
+/// useful for most flags and a leak for a secret one. So for a secret flag a load shows only
+/// the messages of this crate's own parsers, which never quote what they reject; any other
+/// message (yours, serde's) is replaced by "a valid `Type`", however it renders the value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValueError {
     expected: Cow<'static, str>,
+    /// Written by this crate's parsers, which never quote the value: safe to show for a secret.
+    quotes_nothing: bool,
 }
 
 impl ValueError {
     /// An error that says what a valid value looks like: `ValueError::expected("a port number")`.
+    /// For a secret flag the message is not shown (it may quote the value); the type's name is.
     pub fn expected(what: impl Into<Cow<'static, str>>) -> Self {
         Self {
             expected: what.into(),
+            quotes_nothing: false,
+        }
+    }
+
+    /// An error of this crate's own parsers, whose message never quotes the value.
+    pub(crate) fn known(what: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            expected: what.into(),
+            quotes_nothing: true,
         }
     }
 
@@ -116,9 +132,34 @@ impl ValueError {
         Self::expected(format!("one of: {}", values.join(", ")))
     }
 
+    /// `one_of` for the values a type declares, which are not the text being parsed.
+    pub(crate) fn one_of_values(values: &'static [&'static str]) -> Self {
+        Self::known(format!("one of: {}", values.join(", ")))
+    }
+
     /// What a valid value looks like, e.g. `one of: sqlite, postgresql`.
     pub fn what_was_expected(&self) -> &str {
         &self.expected
+    }
+
+    /// What a valid value looks like, as a secret flag of type `type_name` may show it: the
+    /// message itself if this crate wrote it, else only the type.
+    pub(crate) fn shown_for_secret(&self, type_name: &str) -> Cow<'static, str> {
+        if self.quotes_nothing {
+            self.expected.clone()
+        } else {
+            Cow::Owned(format!(
+                "a valid `{type_name}` (the parser's message is not shown: the flag is secret)"
+            ))
+        }
+    }
+
+    /// This error with more said of where it happened, as trustworthy as it was.
+    pub(crate) fn map(self, what: impl FnOnce(&str) -> String) -> Self {
+        Self {
+            expected: Cow::Owned(what(&self.expected)),
+            quotes_nothing: self.quotes_nothing,
+        }
     }
 }
 
@@ -183,7 +224,7 @@ macro_rules! integers {
         impl FlagValue for $int {
             fn parse_env(text: &str) -> Result<Self, ValueError> {
                 trim(text).parse().map_err(|_| {
-                    ValueError::expected(format!(
+                    ValueError::known(format!(
                         "an integer from {} to {}",
                         <$int>::MIN,
                         <$int>::MAX
@@ -298,11 +339,40 @@ impl FlagValue for SecretString {
     }
 }
 
+/// A secret of any type that one variable can hold (`SecretBox<u32>`, a PIN): read as `T`, then
+/// kept where `Debug` shows `[REDACTED]`. Every flag of such a type is secret.
+impl<T: FlagValue + Zeroize> FlagValue for SecretBox<T> {
+    const VALUES: &'static [&'static str] = T::VALUES;
+    const ALIASES: &'static [(&'static str, &'static str)] = T::ALIASES;
+    const SECRET: bool = true;
+
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        T::parse_env(text).map(|value| SecretBox::new(Box::new(value)))
+    }
+
+    fn to_env(&self) -> String {
+        self.expose_secret().to_env()
+    }
+
+    fn is_unset(&self) -> bool {
+        self.expose_secret().is_unset()
+    }
+
+    fn switched_on(&self) -> Option<bool> {
+        self.expose_secret().switched_on()
+    }
+
+    /// Never the secret, as for [`SecretString`].
+    fn to_public(&self) -> PublicValue {
+        PublicValue::String(String::from("<redacted>"))
+    }
+}
+
 const DURATION_EXPECTED: &str = "a duration such as 30s, 5m, 1h30m or 250ms";
 
 impl FlagValue for Duration {
     fn parse_env(text: &str) -> Result<Self, ValueError> {
-        parse_duration(text).ok_or_else(|| ValueError::expected(DURATION_EXPECTED))
+        parse_duration(text).ok_or_else(|| ValueError::known(DURATION_EXPECTED))
     }
 
     /// The shortest text in hours, minutes, seconds and sub-second units: `1h30m`, `250ms`.
@@ -448,16 +518,17 @@ impl<T: FlagValue> FlagValue for Vec<T> {
             .enumerate()
             .map(|(index, item)| {
                 T::parse_env(item).map_err(|error| {
-                    ValueError::expected(format!(
-                        "{} for item {} of the comma-separated list",
-                        error.what_was_expected(),
-                        index + 1
-                    ))
+                    error.map(|expected| {
+                        format!(
+                            "{expected} for item {} of the comma-separated list",
+                            index + 1
+                        )
+                    })
                 })
             })
             .collect::<Result<_, _>>()?;
         if items.is_empty() {
-            return Err(ValueError::expected(
+            return Err(ValueError::known(
                 "a comma-separated list of at least one item (leave the variable empty to unset it)",
             ));
         }

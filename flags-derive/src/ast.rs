@@ -1,5 +1,6 @@
 //! The intermediate representation: built once from syn, then only read.
 
+use syn::spanned::Spanned;
 use syn::{Attribute, Data, DeriveInput, Fields, Generics, Ident, Type};
 
 use crate::attr::{self, FieldAttrs, StructAttrs};
@@ -129,6 +130,22 @@ pub fn doc_comment(attrs: &[Attribute]) -> String {
         })
         .collect();
     lines.join("\n").trim().to_owned()
+}
+
+/// The spans of the first and last tokens of `ty`: generated code whose first and last tokens
+/// carry them gets a span rustc draws under the whole type.
+pub fn first_and_last_span(ty: &Type) -> (proc_macro2::Span, proc_macro2::Span) {
+    use proc_macro2::TokenTree;
+    let tokens = quote::ToTokens::to_token_stream(ty);
+    let first = ty.span();
+    let last = tokens
+        .into_iter()
+        .last()
+        .map_or(first, |token| match token {
+            TokenTree::Group(group) => group.span_close(),
+            token => token.span(),
+        });
+    (first, last)
 }
 
 /// A type as a person writes it: `Option<SecretString>`, `HashMap<String, u32>`, `&'static str`.

@@ -18,6 +18,7 @@ pub fn derive(input: &Input) -> TokenStream {
     let text = text_fn(input);
     let flags = input.fields.iter().map(|field| flag_meta(input, field));
     let public_types_are_not_secret = input.fields.iter().map(public_type_is_not_secret);
+    let secret_types_hide_values = input.fields.iter().map(secret_type_hides_value);
     let check_requires = check_requires(input);
     let schema = schema(input);
     let from_vars = from_vars(input);
@@ -29,6 +30,7 @@ pub fn derive(input: &Input) -> TokenStream {
             #(#value_fns)*
             #text
             #(#public_types_are_not_secret)*
+            #(#secret_types_hide_values)*
             #check_requires
 
             #[automatically_derived]
@@ -190,6 +192,24 @@ fn requirement_check(
     quote! {
         __requires.require(#index, __values.#ident, #applies, #to_env, &[#(#targets),*]);
     }
+}
+
+/// A `secret` flag of a type whose `Debug` shows its value (`Option<String>`) fails to compile, at
+/// the type: `{:?}` of the settings must not print a secret. (A `serde` field is checked by
+/// `SerdeSecret`, the trait it is read through.)
+fn secret_type_hides_value(field: &Field) -> Option<TokenStream> {
+    field.attrs.secret.as_ref()?;
+    if field.attrs.serde.is_some() {
+        return None;
+    }
+    let secret = value_item(field, "SECRET");
+    // The path runs from the type's first token to its last, so rustc underlines the whole type.
+    let (first, last) = ast::first_and_last_span(field.ty);
+    let close = quote_spanned!(last=> >);
+    Some(quote_spanned! {first=>
+        const _: () = <::flags_core::__private::SecretType<{ #secret } #close
+            as ::flags_core::__private::HidesValue>::CHECKED;
+    })
 }
 
 /// A `public` flag of a secret type (`SecretString`) fails to compile, at `public`.
@@ -406,16 +426,18 @@ fn value_of(expr: &Expr) -> TokenStream {
     }
 }
 
-/// `<T as FlagValue>::item`, or `<T as SerdeValue>::item` for a `serde` field, at the type's span:
-/// if the type cannot be read, every use fails alike and rustc reports it once, at the type.
+/// `<T as FlagValue>::item`, or `<T as SerdeValue>::item` for a `serde` field (`SerdeSecret` for a
+/// secret one), at the type's span: if the type cannot be read, every use fails alike and rustc
+/// reports it once, at the type.
 fn value_item(field: &Field, item: &str) -> TokenStream {
     let ty = field.ty;
     let item = Ident::new(item, ty.span());
-    if field.attrs.serde.is_some() {
-        quote_spanned!(ty.span()=> <#ty as ::flags_core::__private::SerdeValue>::#item)
-    } else {
-        quote_spanned!(ty.span()=> <#ty as ::flags_core::__private::FlagValue>::#item)
-    }
+    let adapter = match (&field.attrs.serde, &field.attrs.secret) {
+        (Some(_), Some(_)) => quote_spanned!(ty.span()=> SerdeSecret),
+        (Some(_), None) => quote_spanned!(ty.span()=> SerdeValue),
+        (None, _) => quote_spanned!(ty.span()=> FlagValue),
+    };
+    quote_spanned!(ty.span()=> <#ty as ::flags_core::__private::#adapter>::#item)
 }
 
 fn flag_meta(input: &Input, field: &Field) -> TokenStream {

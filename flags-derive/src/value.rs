@@ -213,7 +213,7 @@ fn expand(parsed: &Enum) -> TokenStream {
             ) -> ::flags_core::__private::Result<Self, ::flags_core::__private::ValueError> {
                 let text = ::flags_core::__private::trim(text);
                 #(#matches)*
-                ::flags_core::__private::Err(::flags_core::__private::ValueError::one_of(
+                ::flags_core::__private::Err(::flags_core::__private::one_of(
                     <Self as ::flags_core::__private::FlagValue>::VALUES,
                 ))
             }

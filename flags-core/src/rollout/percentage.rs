@@ -317,15 +317,15 @@ impl FlagValue for Rollout {
         let (mut allow, mut deny): (Option<Vec<&str>>, Option<Vec<&str>>) = (None, None);
         for clause in clauses.map(str::trim).filter(|clause| !clause.is_empty()) {
             let Some((key, users)) = clause.split_once('=') else {
-                return Err(ValueError::expected(CLAUSE_EXPECTED));
+                return Err(ValueError::known(CLAUSE_EXPECTED));
             };
             let list = match key.trim() {
                 key if key.eq_ignore_ascii_case("allow") => &mut allow,
                 key if key.eq_ignore_ascii_case("deny") => &mut deny,
-                _ => return Err(ValueError::expected(CLAUSE_EXPECTED)),
+                _ => return Err(ValueError::known(CLAUSE_EXPECTED)),
             };
             if list.is_some() {
-                return Err(ValueError::expected(
+                return Err(ValueError::known(
                     "at most one allow= and one deny= clause, each listing its users separated by `,`",
                 ));
             }
@@ -415,7 +415,7 @@ fn parse_state(state: &str) -> Result<u8, ValueError> {
         .strip_suffix('%')
         .and_then(|digits| decimal::<u8>(digits.trim_end()))
         .filter(|percentage| *percentage <= 100)
-        .ok_or(ValueError::expected(ROLLOUT_EXPECTED))
+        .ok_or(ValueError::known(ROLLOUT_EXPECTED))
 }
 
 #[cfg(test)]
