@@ -83,7 +83,7 @@ fn check_lists_every_problem_of_a_broken_copy_of_each_file() {
             "FEATURE_WHATSAP_ENABLED=false",
         )
         .replace("RATE_LIMIT_ENABLED=true", "RATE_LIMIT_ENABLED=yes please")
-        .replace("ENABLE_API_DOCS=true", "ENABLE_API_DOCS=y")
+        .replace("ENABLE_API_DOCS=true", "ENABLE_API_DOCS=yep")
         .replace("DATABASE_URL=postgresql", "# DATABASE_URL=postgresql")
     });
     let prod = broken_copy(dir.path(), "prod.env", |text| {
@@ -115,7 +115,7 @@ fn check_lists_every_problem_of_a_broken_copy_of_each_file() {
              {staging}: 4 problems\n\
              \x20 {staging}: cannot parse line 8 (the one that sets RATE_LIMIT_ENABLED): check its quotes and escapes, and quote a value with spaces\n\
              \x20 FEATURE_WHATSAP_ENABLED: no such flag; did you mean FEATURE_WHATSAPP_ENABLED? (from .env file {staging})\n\
-             \x20 ENABLE_API_DOCS: invalid value \"y\", {bool_expected} (from .env file {staging})\n\
+             \x20 ENABLE_API_DOCS: invalid value \"yep\", {bool_expected} (from .env file {staging})\n\
              \x20 FEATURE_DATABASE_TYPE: \"postgresql\" requires DATABASE_URL, which is not set (from .env file {staging})\n\
              {prod}: 4 problems\n\
              \x20 {prod}: sets RATE_LIMIT_ENABLED more than once, and the last one wins: keep one\n\

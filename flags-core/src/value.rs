@@ -183,6 +183,9 @@ pub fn trim(text: &str) -> &str {
 
 const BOOL_EXPECTED: &str = "a boolean: true/false, 1/0, yes/no or on/off";
 
+/// Also `t`/`f` and `y`/`n`, in any case: pydantic accepts them, so a deployment of a Python
+/// service that writes them loads with the same meaning here. The message lists only the usual
+/// spellings.
 impl FlagValue for bool {
     fn parse_env(text: &str) -> Result<Self, ValueError> {
         let text = trim(text);
@@ -193,12 +196,12 @@ impl FlagValue for bool {
             _ => {}
         }
         let is = |spelling: &str| text.eq_ignore_ascii_case(spelling);
-        if is("true") || is("yes") || is("on") {
+        if is("true") || is("yes") || is("on") || is("t") || is("y") {
             Ok(true)
-        } else if is("false") || is("no") || is("off") {
+        } else if is("false") || is("no") || is("off") || is("f") || is("n") {
             Ok(false)
         } else {
-            Err(ValueError::expected(BOOL_EXPECTED))
+            Err(ValueError::known(BOOL_EXPECTED))
         }
     }
 
@@ -264,12 +267,20 @@ integers! {
 }
 
 macro_rules! floats {
-    ($($float:ty)*) => {$(
+    ($($float:ty => $range:literal)*) => {$(
         impl FlagValue for $float {
+            /// Only finite numbers: `NaN`, `inf` and numbers beyond the type's range (`1e400`)
+            /// are errors, as JSON (the public projection) cannot hold them and any comparison
+            /// with `NaN` is false.
             fn parse_env(text: &str) -> Result<Self, ValueError> {
                 trim(text)
                     .parse()
-                    .map_err(|_| ValueError::expected("a number such as 0.5, 10 or 1e-3"))
+                    .ok()
+                    .filter(|number: &$float| number.is_finite())
+                    .ok_or_else(|| ValueError::known(concat!(
+                        "a finite number such as 0.5, 10 or 1e-3, from -", $range, " to ", $range,
+                        " (not NaN or inf)"
+                    )))
             }
 
             fn to_env(&self) -> String {
@@ -288,7 +299,7 @@ macro_rules! floats {
     )*};
 }
 
-floats!(f32 f64);
+floats!(f32 => "3.4e38" f64 => "1.8e308");
 
 impl FlagValue for String {
     fn parse_env(text: &str) -> Result<Self, ValueError> {
@@ -582,6 +593,19 @@ mod tests {
     }
 
     #[test]
+    fn bool_accepts_the_one_letter_spellings_pydantic_accepts() {
+        for text in ["t", "T", "y", " Y "] {
+            assert_eq!(bool::parse_env(text), Ok(true), "{text:?}");
+        }
+        for text in ["f", "F", "n", "N"] {
+            assert_eq!(bool::parse_env(text), Ok(false), "{text:?}");
+        }
+        for text in ["tru", "ye", "2", "-1", "o", "enabled"] {
+            assert!(bool::parse_env(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
     fn bool_error_lists_the_accepted_spellings() {
         let error = bool::parse_env("maybe").unwrap_err();
         assert_eq!(
@@ -608,6 +632,20 @@ mod tests {
         assert_eq!(f64::parse_env("0.5"), Ok(0.5));
         assert_eq!(f32::parse_env(" 1e-3 "), Ok(1e-3));
         assert!(f64::parse_env("half").is_err());
+    }
+
+    #[test]
+    fn nan_infinity_and_numbers_beyond_the_range_are_errors_not_values_json_cannot_hold() {
+        for text in ["NaN", "nan", "inf", "-inf", "infinity", "1e400", "-1e400"] {
+            assert_eq!(
+                f64::parse_env(text).unwrap_err().to_string(),
+                "expected a finite number such as 0.5, 10 or 1e-3, from -1.8e308 to 1.8e308 \
+                 (not NaN or inf)",
+                "{text:?}"
+            );
+        }
+        assert!(f32::parse_env("1e39").is_err());
+        assert_eq!(f64::parse_env("1e308"), Ok(1e308));
     }
 
     #[test]
@@ -758,11 +796,17 @@ mod tests {
         }
 
         #[test]
-        fn floats_round_trip(a in proptest::num::f64::NORMAL | proptest::num::f64::ZERO, b in proptest::num::f32::ANY) {
+        fn floats_round_trip(
+            a in proptest::num::f64::NORMAL | proptest::num::f64::ZERO,
+            b in proptest::num::f32::NORMAL | proptest::num::f32::SUBNORMAL | proptest::num::f32::ZERO,
+        ) {
             round_trips(a)?;
-            if !b.is_nan() {
-                round_trips(b)?;
-            }
+            round_trips(b)?;
+        }
+
+        #[test]
+        fn non_finite_floats_are_errors(value in proptest::num::f64::INFINITE | proptest::num::f64::QUIET_NAN) {
+            prop_assert!(f64::parse_env(&value.to_string()).is_err());
         }
 
         #[test]
