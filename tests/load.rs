@@ -303,6 +303,58 @@ fn an_unknown_variable_under_the_prefix_is_an_error_with_deny_unknown() {
     );
 }
 
+/// pydantic-settings reads names ignoring case: a deployment of the seed application with
+/// `feature_whatsapp_enabled=true` works there, and must not silently lose the flag here.
+#[test]
+fn a_flags_variable_in_another_case_is_named_with_the_right_spelling() {
+    let vars = [("feature_whatsapp_enabled", "true"), ("Log_Level", "debug")];
+    let mut loaded = None;
+    let logs = capture_logs(|| loaded = Some(Strict::from_iter(vars).unwrap()));
+    let loaded = loaded.unwrap();
+    assert!(!loaded.whatsapp_enabled);
+    assert_eq!(loaded.log_level, "info");
+    assert!(
+        logs.contains(
+            "WARN flags: feature_whatsapp_enabled: not read, as variable names are \
+             case-sensitive; did you mean FEATURE_WHATSAPP_ENABLED? (from map)"
+        ),
+        "{logs}"
+    );
+    assert!(logs.contains("did you mean LOG_LEVEL?"), "{logs}");
+
+    let error = Denying::from_iter([("Feature_WhatsApp_Enabled", "true")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Feature_WhatsApp_Enabled: not read, as variable names are case-sensitive; did you mean \
+         FEATURE_WHATSAPP_ENABLED? (from map)"
+    );
+}
+
+/// A misspelled variable is often why another flag fails: `FEATURE_DATABSE_TYPE=postgres` leaves
+/// the database type at its default, and the report must say so even though the load failed.
+#[test]
+fn a_failed_loads_report_includes_its_warnings() {
+    let mut result = None;
+    let logs = capture_logs(|| {
+        result = Some(Strict::from_iter([
+            ("FEATURE_WHATSAPP_ENABLED", "maybe"),
+            ("FEATURE_WHATSAP_ENABLE", "true"),
+        ]));
+    });
+    let error = result.unwrap().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "FEATURE_WHATSAPP_ENABLED: invalid value \"maybe\", expected a boolean: true/false, 1/0, \
+         yes/no or on/off (from map)\n\
+         warning: FEATURE_WHATSAP_ENABLE: no such flag; did you mean FEATURE_WHATSAPP_ENABLED? \
+         (from map)"
+    );
+    assert_eq!(error.problems().len(), 1);
+    assert_eq!(error.warnings().len(), 1);
+    // Reported once, in the error, not logged besides.
+    assert_eq!(logs, "");
+}
+
 #[test]
 fn an_unknown_variable_under_the_prefix_is_only_a_warning_by_default() {
     let logs = capture_logs(|| {

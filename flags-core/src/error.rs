@@ -21,21 +21,40 @@ use crate::source::Source;
 #[derive(Clone, PartialEq, Eq)]
 pub struct FlagsError {
     problems: Vec<Problem>,
+    /// What was wrong but would not have stopped the load: a failed load reports it too, since
+    /// it is often the cause (a misspelled variable leaves its flag unset).
+    warnings: Vec<Problem>,
 }
 
 impl FlagsError {
     /// An error holding `problems`; `None` when there are none.
     pub fn from_problems(problems: Vec<Problem>) -> Option<Self> {
-        (!problems.is_empty()).then_some(Self { problems })
+        (!problems.is_empty()).then(|| Self::new(problems))
     }
 
     pub(crate) fn new(problems: Vec<Problem>) -> Self {
-        Self { problems }
+        Self {
+            problems,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// This error with the load's warnings.
+    pub(crate) fn with_warnings(mut self, warnings: Vec<Problem>) -> Self {
+        self.warnings = warnings;
+        self
     }
 
     /// The problems, in the order they were found (flags in declaration order).
     pub fn problems(&self) -> &[Problem] {
         &self.problems
+    }
+
+    /// What the failed load found wrong that alone would not have stopped it (a variable that
+    /// names no flag, which often explains a problem: the flag it was meant for is unset). `Display`
+    /// lists them after the problems, each line starting with `warning: `.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
     }
 
     /// The problems, by value.
@@ -51,6 +70,9 @@ impl fmt::Display for FlagsError {
                 f.write_str("\n")?;
             }
             write!(f, "{problem}")?;
+        }
+        for warning in &self.warnings {
+            write!(f, "\nwarning: {warning}")?;
         }
         Ok(())
     }
@@ -159,6 +181,18 @@ pub enum Problem {
         /// Where it came from.
         source: Source,
     },
+    /// A variable is a flag's variable in another case (`feature_beta` for `FEATURE_BETA`).
+    /// Variable names are case-sensitive, so it is not read (an error only with `deny_unknown` or
+    /// a strict load). pydantic-settings ignores case: a deployment written for it can hit this.
+    #[non_exhaustive]
+    OtherCase {
+        /// The variable as it was set.
+        env: String,
+        /// The flag's variable.
+        flag_env: &'static str,
+        /// Where it came from.
+        source: Source,
+    },
     /// A flag is on (or holds its `when` value), but flags it requires are unset or empty.
     #[non_exhaustive]
     Unmet {
@@ -192,7 +226,7 @@ impl Problem {
             | Self::Missing { env, .. }
             | Self::NotUnicode { env, .. }
             | Self::Unmet { env, .. } => Some(env),
-            Self::Unknown { env, .. } => Some(env),
+            Self::Unknown { env, .. } | Self::OtherCase { env, .. } => Some(env),
             Self::File { .. } => None,
         }
     }
@@ -254,6 +288,15 @@ impl fmt::Display for Problem {
                 }
                 write!(f, " (from {source})")
             }
+            Self::OtherCase {
+                env,
+                flag_env,
+                source,
+            } => write!(
+                f,
+                "{env}: not read, as variable names are case-sensitive; did you mean {flag_env}? \
+                 (from {source})"
+            ),
             Self::Unmet {
                 env,
                 value,

@@ -126,6 +126,16 @@ impl Schema {
             .find(name)
     }
 
+    /// The position of the flag whose variable is `name` but for the case of its letters
+    /// (`feature_beta` for `FEATURE_BETA`), for a name that is no flag's exactly. Only names that
+    /// name no flag come here, once per load each, so a scan does.
+    #[cold]
+    pub fn index_of_ignoring_case(&self, name: &str) -> Option<usize> {
+        self.flags
+            .iter()
+            .position(|flag| flag.env().eq_ignore_ascii_case(name))
+    }
+
     /// Remembers where each flag's value came from, for `log_state`.
     pub(crate) fn record_sources(&self, record: SourceRecord) {
         let record = Some(Arc::new(record));

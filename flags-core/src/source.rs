@@ -240,6 +240,8 @@ pub struct Vars {
     slots: Box<[Slot]>,
     sources: Vec<Source>,
     unknown: Vec<(String, SourceId)>,
+    /// Variables that are a flag's variable in another case (`feature_beta`), with the flag.
+    other_case: Vec<(String, usize, SourceId)>,
     problems: Vec<Problem>,
     /// What is wrong but does not stop the load, beside unknown names.
     warnings: Vec<Problem>,
@@ -286,6 +288,7 @@ impl Vars {
             slots: vec![Slot::Unset; schema.flags().len()].into_boxed_slice(),
             sources: Vec::new(),
             unknown: Vec::new(),
+            other_case: Vec::new(),
             problems: Vec::new(),
             warnings: Vec::new(),
             strict: false,
@@ -341,16 +344,13 @@ impl Vars {
     }
 
     /// Loads `T` from these variables and, when it loads, remembers where each value came from
-    /// for `log_state`. Returns the warnings of a load that succeeds; a load that fails logs them.
+    /// for `log_state`. Returns the warnings with the value, or in the error of a load that fails.
     pub(crate) fn load<T: FeatureFlags>(self) -> Result<(T, Vec<Problem>), FlagsError> {
         let loaded = T::__from_vars(&self);
         let warnings = self.warnings();
         let loaded = match loaded {
             Ok(loaded) => loaded,
-            Err(error) => {
-                warnings.iter().for_each(Problem::log);
-                return Err(error);
-            }
+            Err(error) => return Err(error.with_warnings(warnings)),
         };
         self.schema.record_sources(SourceRecord::new(
             self.schema,
@@ -437,6 +437,10 @@ impl Vars {
     }
 
     fn note_unknown(&mut self, name: &str, source: SourceId) {
+        if let Some(index) = self.schema.index_of_ignoring_case(name) {
+            self.other_case.push((name.to_owned(), index, source));
+            return;
+        }
         let prefix = self.schema.prefix();
         let strict = self.strict && self.sources[source.0 as usize] != Source::Environment;
         if !strict && (prefix.is_empty() || !name.starts_with(prefix)) {
@@ -499,15 +503,24 @@ impl Vars {
         self.schema.deny_unknown() || self.strict
     }
 
+    /// Variables that name no flag: those in another case first, since those are almost surely
+    /// meant for a flag, then the others under the prefix.
     fn unknown_problems(&self) -> impl Iterator<Item = Problem> + '_ {
-        self.unknown.iter().map(|(name, source)| Problem::Unknown {
+        let flags = self.schema.flags();
+        let other_case = self
+            .other_case
+            .iter()
+            .map(|(name, index, source)| Problem::OtherCase {
+                env: name.clone(),
+                flag_env: flags[*index].env(),
+                source: self.sources[source.0 as usize].clone(),
+            });
+        let unknown = self.unknown.iter().map(|(name, source)| Problem::Unknown {
             env: name.clone(),
-            suggestion: crate::suggest::nearest(
-                name,
-                self.schema.flags().iter().map(|flag| flag.env()),
-            ),
+            suggestion: crate::suggest::nearest(name, flags.iter().map(|flag| flag.env())),
             source: self.sources[source.0 as usize].clone(),
-        })
+        });
+        other_case.chain(unknown)
     }
 }
 
