@@ -222,3 +222,142 @@ fn warnings_can_be_taken_as_data_instead_of_logs() {
     });
     assert_eq!(logs.lines().count(), 2, "{logs}");
 }
+
+/// dotenvy would load `pa$word` as `pa`, and `$HOME` from the machine that reads the file.
+#[test]
+fn a_dollar_reference_the_file_does_not_set_stays_as_written_and_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "prod.env",
+        "GREETING=\"hello $HOME and pa$word\"\nPORT=81\n",
+    );
+    let (settings, warnings) = Loader::new()
+        .file(&file)
+        .load_with_warnings::<Settings>()
+        .unwrap();
+    assert_eq!(
+        settings.greeting.as_deref(),
+        Some("hello $HOME and pa$word")
+    );
+    let expected = format!(
+        "{}: line 1 sets GREETING to text with $HOME, $word, which no line above it sets: the \
+         text is kept as written, not replaced by the process's variables (write `\\$` or \
+         single-quote the value for a literal `$`, or set the variable on a line above)",
+        file.display()
+    );
+    let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings, [expected.clone()]);
+
+    // `rose check` loads strictly: there, the same is an error.
+    let error = Loader::new()
+        .file(&file)
+        .strict()
+        .load::<Settings>()
+        .unwrap_err();
+    assert_eq!(error.to_string(), expected);
+}
+
+#[test]
+fn a_reference_to_a_line_above_is_replaced_and_single_quotes_and_escapes_are_literal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        ".env",
+        "HOST=db.internal\nGREETING=\"hello ${HOST}: it's $HOST\"\nPORT='8$0'\n",
+    );
+    let error = Loader::new()
+        .file(&file)
+        .strict()
+        .load::<Settings>()
+        .unwrap_err();
+    // The only problem: PORT is `8$0`, literally, which is no number.
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "HOST: no such flag (from .env file {0})\n\
+             PORT: invalid value \"8$0\", expected an integer from 0 to 65535 (from .env file {0})",
+            file.display()
+        )
+    );
+    let file = write(dir.path(), ".env", "HOST=db\nGREETING=\"${HOST} \\$HOST\"\n");
+    let settings: Settings = Loader::new().file(&file).load().unwrap();
+    assert_eq!(settings.greeting.as_deref(), Some("db $HOST"));
+}
+
+#[derive(Debug, FeatureFlags)]
+struct WithToken {
+    #[flag(env = "API_TOKEN")]
+    api_token: Option<flags_core::secrecy::SecretString>,
+    #[flag(env = "PORT", default = 8080)]
+    port: u16,
+}
+
+/// A key pasted over several lines: the lines after the first are pieces of the secret, one with
+/// `=` in it (base64 padding), and must not be echoed as text or as a variable's name.
+#[test]
+fn a_secret_split_over_lines_is_reported_by_line_and_variable_never_by_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        ".env",
+        "PORT=81\nAPI_TOKEN=CANARYpart1\nCANARYpart2+/x\nCANARYpart3xyz==\n\nPORT=82\n",
+    );
+    for loader in [Loader::new().file(&file), Loader::new().file(&file).strict()] {
+        let error = loader.load::<WithToken>().unwrap_err();
+        let text = error.to_string();
+        assert!(!text.contains("CANARY"), "{text}");
+        assert!(
+            text.starts_with(&format!(
+                "{}: cannot parse lines 3 to 4 (after the one that sets API_TOKEN): check their \
+                 quotes and escapes, quote a value with spaces, and put a value that spans lines \
+                 in double quotes",
+                file.display()
+            )),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_variable_that_is_no_flag_and_not_an_upper_case_name_is_reported_by_line_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), ".env", "PORT=81\nabcCANARYdef==\n");
+    let error = Loader::new()
+        .file(&file)
+        .strict()
+        .load::<WithToken>()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: line 2 sets a variable that is no flag, whose name is not shown: it is not in \
+             upper case, and may be a piece of a value split over lines",
+            file.display()
+        )
+    );
+}
+
+#[test]
+fn a_flags_variable_in_another_case_is_a_warning_and_an_error_when_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), ".env", "feature_whatsapp_enabled=true\n");
+    let (settings, warnings) = Loader::new()
+        .file(&file)
+        .load_with_warnings::<Settings>()
+        .unwrap();
+    assert!(!settings.whatsapp_enabled);
+    let expected = format!(
+        "feature_whatsapp_enabled: not read, as variable names are case-sensitive; did you mean \
+         FEATURE_WHATSAPP_ENABLED? (from .env file {})",
+        file.display()
+    );
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].to_string(), expected);
+    let error = Loader::new()
+        .file(&file)
+        .strict()
+        .load::<Settings>()
+        .unwrap_err();
+    assert_eq!(error.to_string(), expected);
+}

@@ -9,6 +9,10 @@ use std::sync::Arc;
 use crate::error::{FlagsError, Problem};
 use crate::flags::{FeatureFlags, Schema};
 
+mod env_file;
+
+use env_file::Entry;
+
 /// Where a flag's value came from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -382,42 +386,179 @@ impl Vars {
     }
 
     fn read_file(&mut self, path: &Path, required: bool) {
-        let problem = |reason: String| Problem::File {
-            path: path.to_owned(),
-            reason,
-        };
         let content = match std::fs::read_to_string(path) {
             Ok(content) => content,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => return,
             Err(error) => {
-                self.problems
-                    .push(problem(format!("cannot read the .env file: {error}")));
+                self.problems.push(Problem::File {
+                    path: path.to_owned(),
+                    reason: format!("cannot read the .env file: {error}"),
+                });
                 return;
             }
         };
         let source = self.add_source(Source::File(Arc::from(path)));
         let content = content.strip_prefix('\u{feff}').unwrap_or(&content);
-        let mut next_line = 0;
         let mut names = std::collections::HashSet::new();
-        for item in dotenvy::from_read_iter(content.as_bytes()) {
-            match item {
-                Ok((name, value)) => {
-                    self.set(&name, &value, source);
-                    if names.contains(&name) {
-                        self.note_repeated(path, &name);
-                    } else {
-                        names.insert(name);
+        // The last name set above, which a line that does not parse may continue.
+        let mut previous: Option<String> = None;
+        let mut broken: Option<Broken> = None;
+        for entry in env_file::entries(content) {
+            match entry {
+                Entry::Unparsable { first, last, key } => {
+                    if let Some(broken) = broken.as_mut().filter(|broken| broken.last + 1 == first) {
+                        broken.last = last;
+                        continue;
                     }
+                    self.note_broken(path, broken.take());
+                    broken = Some(Broken {
+                        first,
+                        last,
+                        key,
+                        after: previous.clone(),
+                    });
                 }
-                Err(dotenvy::Error::LineParse(failed, _)) => {
-                    let (reason, line) = unparsable_line(content, &failed, next_line);
-                    next_line = line.map_or(next_line, |line| line + 1);
-                    self.problems.push(problem(reason));
+                Entry::Set {
+                    line,
+                    last,
+                    name,
+                    value,
+                    unresolved,
+                } => {
+                    let known = self.schema.index_of(&name);
+                    // A line right after one that does not parse, setting no flag, is most
+                    // likely a piece of a value split over lines (a pasted key): part of it.
+                    if let Some(broken) = broken.as_mut() {
+                        if known.is_none() && broken.last + 1 == line {
+                            broken.last = last;
+                            continue;
+                        }
+                    }
+                    self.note_broken(path, broken.take());
+                    if !unresolved.is_empty() {
+                        self.note_unresolved(path, line, &name, known, &unresolved);
+                    }
+                    if known.is_none() && !self.may_show(&name, None) {
+                        self.note_hidden_unknown(path, line, &name);
+                    } else {
+                        self.set(&name, &value, source);
+                    }
+                    if !names.insert(name.clone()) {
+                        self.note_repeated(path, &name);
+                    }
+                    previous = Some(name);
                 }
-                Err(error) => self
-                    .problems
-                    .push(problem(format!("cannot read the .env file: {error}"))),
             }
+        }
+        self.note_broken(path, broken);
+    }
+
+    /// Whether a name read from a file may be shown in a message: a flag's variable, or a name in
+    /// the usual form of a variable (`[A-Z_][A-Z0-9_]*`). Anything else may be a piece of a value
+    /// split over lines (a pasted secret whose last line ends in `==`).
+    fn may_show(&self, name: &str, known: Option<usize>) -> bool {
+        known.or_else(|| self.schema.index_of(name)).is_some()
+            || self.schema.index_of_ignoring_case(name).is_some()
+            || is_usual_name(name)
+    }
+
+    /// Lines of a file that do not parse, by number and by the variable they belong to; never by
+    /// their text.
+    #[cold]
+    fn note_broken(&mut self, path: &Path, broken: Option<Broken>) {
+        let Some(Broken {
+            first,
+            last,
+            key,
+            after,
+        }) = broken
+        else {
+            return;
+        };
+        let (lines, its) = if first == last {
+            (format!("line {first}"), "its")
+        } else {
+            (format!("lines {first} to {last}"), "their")
+        };
+        let shown = |name: &Option<String>| name.clone().filter(|name| self.may_show(name, None));
+        let reason = match (shown(&key), shown(&after)) {
+            (Some(key), _) => format!(
+                "cannot parse {lines} (the one that sets {key}): check {its} quotes and escapes, \
+                 and quote a value with spaces"
+            ),
+            (None, Some(after)) => format!(
+                "cannot parse {lines} (after the one that sets {after}): check {its} quotes and \
+                 escapes, quote a value with spaces, and put a value that spans lines in double \
+                 quotes"
+            ),
+            (None, None) => format!(
+                "cannot parse {lines}: check {its} quotes and escapes, and quote a value with spaces"
+            ),
+        };
+        self.problems.push(Problem::File {
+            path: path.to_owned(),
+            reason,
+        });
+    }
+
+    /// A value with `$` references that no line above sets: kept as written, and a warning (an
+    /// error with `strict`, so that `check` catches it). The references are named only for a
+    /// flag that is not secret: in any other value they may be pieces of a secret.
+    #[cold]
+    fn note_unresolved(
+        &mut self,
+        path: &Path,
+        line: usize,
+        name: &str,
+        known: Option<usize>,
+        unresolved: &[String],
+    ) {
+        let flags = self.schema.flags();
+        let shows_value = known.is_some_and(|index| !flags[index].is_secret());
+        let references = if shows_value {
+            format!("{}, which no line above it sets", unresolved.join(", "))
+        } else {
+            String::from("a `$` reference that no line above it sets")
+        };
+        let variable = if self.may_show(name, known) {
+            name
+        } else {
+            "a variable"
+        };
+        let problem = Problem::File {
+            path: path.to_owned(),
+            reason: format!(
+                "line {line} sets {variable} to text with {references}: the text is kept as \
+                 written, not replaced by the process's variables (write `\\$` or single-quote \
+                 the value for a literal `$`, or set the variable on a line above)"
+            ),
+        };
+        if self.strict {
+            self.problems.push(problem);
+        } else {
+            self.warnings.push(problem);
+        }
+    }
+
+    /// A file's variable that is no flag and whose name must not be shown ([`Vars::may_show`]):
+    /// reported by its line where a name would be, ignored where a name would be.
+    #[cold]
+    fn note_hidden_unknown(&mut self, path: &Path, line: usize, name: &str) {
+        let prefix = self.schema.prefix();
+        if !self.strict && (prefix.is_empty() || !name.starts_with(prefix)) {
+            return;
+        }
+        let problem = Problem::File {
+            path: path.to_owned(),
+            reason: format!(
+                "line {line} sets a variable that is no flag, whose name is not shown: it is not \
+                 in upper case, and may be a piece of a value split over lines"
+            ),
+        };
+        if self.unknown_is_an_error() {
+            self.problems.push(problem);
+        } else {
+            self.warnings.push(problem);
         }
     }
 
@@ -593,37 +734,22 @@ fn blank(text: &mut String, range: std::ops::Range<usize>) {
     text.replace_range(range, &nuls);
 }
 
-/// Describes a `.env` line dotenvy cannot parse by its number and variable, never its value.
-///
-/// dotenvy reports the text it failed on: a whole line, or only the value after `=`. The line is
-/// the first one from `from_line` (0-based) that starts with that text, or whose value does.
-/// Returns the description and the line's index.
-fn unparsable_line(content: &str, failed: &str, from_line: usize) -> (String, Option<usize>) {
-    let failed = failed.lines().next().unwrap_or_default().trim();
-    let found = content
-        .lines()
-        .enumerate()
-        .skip(from_line)
-        .find(|(_, line)| {
-            let line = line.trim_start();
-            let value = line.split_once('=').map(|(_, value)| value.trim_start());
-            line.starts_with(failed) || value.is_some_and(|value| value.starts_with(failed))
-        });
-    let mut reason = String::from("cannot parse line");
-    if let Some((index, line)) = found {
-        reason.push_str(&format!(" {}", index + 1));
-        let name = line.split_once('=').map(|(name, _)| {
-            let name = name.trim();
-            name.strip_prefix("export ").unwrap_or(name).trim()
-        });
-        if let Some(name) =
-            name.filter(|name| !name.is_empty() && !name.contains(char::is_whitespace))
-        {
-            reason.push_str(&format!(" (the one that sets {name})"));
-        }
-    }
-    reason.push_str(": check its quotes and escapes, and quote a value with spaces");
-    (reason, found.map(|(index, _)| index))
+/// Lines of a `.env` file that do not parse, and what to name them by.
+struct Broken {
+    first: usize,
+    last: usize,
+    /// The name the first line sets, if it starts like an assignment.
+    key: Option<String>,
+    /// The name set on the last line above that parsed.
+    after: Option<String>,
+}
+
+/// A name in the usual form of a variable: `[A-Z_][A-Z0-9_]*`.
+fn is_usual_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'_')
 }
 
 #[cfg(test)]
@@ -666,32 +792,5 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("canary-7f3a"), "{shown}");
-    }
-
-    #[test]
-    fn an_unparsable_line_is_described_by_number_and_name_without_its_value() {
-        let content = "A=1\nTOKEN=\"s3cr3t\nB=2\n";
-        let (reason, line) = unparsable_line(content, "TOKEN=\"s3cr3t\nB=2\n", 0);
-        assert_eq!(
-            reason,
-            "cannot parse line 2 (the one that sets TOKEN): check its quotes and escapes, and \
-             quote a value with spaces"
-        );
-        assert_eq!(line, Some(1));
-    }
-
-    #[test]
-    fn a_value_that_fails_is_traced_to_its_line_after_the_last_failure() {
-        let content = "A=yes\nB=yes please\nC=yes please\n";
-        let (reason, line) = unparsable_line(content, "yes please", 0);
-        assert!(
-            reason.starts_with("cannot parse line 2 (the one that sets B)"),
-            "{reason}"
-        );
-        let (reason, _) = unparsable_line(content, "yes please", line.unwrap() + 1);
-        assert!(
-            reason.starts_with("cannot parse line 3 (the one that sets C)"),
-            "{reason}"
-        );
     }
 }
