@@ -64,17 +64,58 @@ fn show_logs_at_the_level_its_flags_set_with_the_loads_warnings() {
 }
 
 #[test]
-fn an_unknown_command_prints_the_usage() {
+fn help_lists_the_subcommands_on_stdout_and_succeeds() {
+    for help in [&["--help"][..], &["help"]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_rose"))
+            .args(help)
+            .env_clear()
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{help:?}: {output:?}");
+        assert!(output.stderr.is_empty(), "{help:?}: {output:?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(stdout.contains("Usage: rose [COMMAND]"), "{stdout}");
+        for subcommand in ["show", "check", "docs", "env-example", "json"] {
+            assert!(
+                stdout
+                    .lines()
+                    .any(|line| line.trim_start().starts_with(&format!("{subcommand} "))),
+                "{help:?} does not list {subcommand}:\n{stdout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_subcommand_fails_naming_the_subcommands() {
     let output = Command::new(env!("CARGO_BIN_EXE_rose"))
         .arg("serve")
+        .env_clear()
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(output.stdout.is_empty(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        String::from_utf8(output.stderr)
-            .unwrap()
-            .starts_with("usage: rose")
+        stderr.starts_with("error: unrecognized subcommand 'serve'"),
+        "{stderr}"
     );
+    assert!(
+        stderr.contains("the subcommands are 'show', 'check', 'docs', 'env-example', 'json'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_without_a_file_fails_with_its_usage() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rose"))
+        .arg("check")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("Usage: rose check <FILE>..."), "{stderr}");
 }
 
 #[test]
