@@ -8,29 +8,74 @@
 //! rose docs              print the Markdown reference of every flag
 //! rose env-example       print a .env.example
 //! rose json              print the flags' metadata as JSON
+//! rose help [COMMAND]    print this list, or one subcommand's help, on stdout (also --help)
 //! ```
+//!
+//! A mistake in the arguments is clap's error on stderr, with exit status 2.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser, Subcommand};
 use flags_core::{FeatureFlags, Loader, docs};
 use flags_examples::{LogLevel, Settings};
 use tracing_subscriber::filter::LevelFilter;
 
-const USAGE: &str = "usage: rose [show | check FILE... | docs | env-example | json]";
+/// The seed application's flags, run as a deployment runs them.
+#[derive(Parser)]
+#[command(name = "rose")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load the flags, log every flag at LOG_LEVEL and print the public flags (the default)
+    Show,
+    /// Load each env file on its own and print every problem; exit 1 if any file has one
+    Check {
+        /// An env file: KEY=value lines, as a deployment's environment
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the Markdown reference of every flag
+    Docs,
+    /// Print a .env.example
+    EnvExample,
+    /// Print the flags' metadata as JSON
+    Json,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None | Some("show") if args.len() <= 1 => show(),
-        Some("check") if args.len() > 1 => check(&args[1..]),
-        Some("docs") if args.len() == 1 => print(docs::markdown(Settings::FLAGS)),
-        Some("env-example") if args.len() == 1 => print(docs::env_example(Settings::FLAGS)),
-        Some("json") if args.len() == 1 => print(docs::json(Settings::FLAGS)),
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
+    match arguments().command.unwrap_or(Command::Show) {
+        Command::Show => show(),
+        Command::Check { files } => check(&files),
+        Command::Docs => print(docs::markdown(Settings::FLAGS)),
+        Command::EnvExample => print(docs::env_example(Settings::FLAGS)),
+        Command::Json => print(docs::json(Settings::FLAGS)),
     }
+}
+
+/// The parsed arguments, or clap's error and exit 2. For an unknown subcommand clap names only a
+/// near one, if any; the error also names them all, so that it shows what `rose` can do.
+fn arguments() -> Cli {
+    Cli::try_parse().unwrap_or_else(|mut error| {
+        if error.kind() == ErrorKind::InvalidSubcommand {
+            let mut tips = match error.get(ContextKind::Suggested) {
+                Some(ContextValue::StyledStrs(tips)) => tips.clone(),
+                _ => Vec::new(),
+            };
+            let names: Vec<String> = Cli::command()
+                .get_subcommands()
+                .map(|command| format!("'{}'", command.get_name()))
+                .collect();
+            tips.push(format!("the subcommands are {}", names.join(", ")).into());
+            error.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
+        }
+        error.exit()
+    })
 }
 
 fn show() -> ExitCode {
@@ -75,16 +120,17 @@ fn max_level(level: LogLevel) -> LevelFilter {
 }
 
 /// Loads each file on its own, strictly: a variable that names no flag is a typo.
-fn check(files: &[String]) -> ExitCode {
+fn check(files: &[PathBuf]) -> ExitCode {
     let mut clean = true;
     for file in files {
         match Loader::new().file(file).strict().load::<Settings>() {
-            Ok(_) => println!("{file}: ok"),
+            Ok(_) => println!("{}: ok", file.display()),
             Err(error) => {
                 clean = false;
                 let count = error.problems().len();
                 println!(
-                    "{file}: {count} problem{}",
+                    "{}: {count} problem{}",
+                    file.display(),
                     if count == 1 { "" } else { "s" }
                 );
                 for problem in error.problems() {

@@ -2,6 +2,7 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn rose(vars: &[(&str, &OsStr)]) -> Output {
@@ -64,17 +65,58 @@ fn show_logs_at_the_level_its_flags_set_with_the_loads_warnings() {
 }
 
 #[test]
-fn an_unknown_command_prints_the_usage() {
+fn help_lists_the_subcommands_on_stdout_and_succeeds() {
+    for help in [&["--help"][..], &["help"]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_rose"))
+            .args(help)
+            .env_clear()
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{help:?}: {output:?}");
+        assert!(output.stderr.is_empty(), "{help:?}: {output:?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(stdout.contains("Usage: rose [COMMAND]"), "{stdout}");
+        for subcommand in ["show", "check", "docs", "env-example", "json"] {
+            assert!(
+                stdout
+                    .lines()
+                    .any(|line| line.trim_start().starts_with(&format!("{subcommand} "))),
+                "{help:?} does not list {subcommand}:\n{stdout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_subcommand_fails_naming_the_subcommands() {
     let output = Command::new(env!("CARGO_BIN_EXE_rose"))
         .arg("serve")
+        .env_clear()
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(output.stdout.is_empty(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        String::from_utf8(output.stderr)
-            .unwrap()
-            .starts_with("usage: rose")
+        stderr.starts_with("error: unrecognized subcommand 'serve'"),
+        "{stderr}"
     );
+    assert!(
+        stderr.contains("the subcommands are 'show', 'check', 'docs', 'env-example', 'json'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_without_a_file_fails_with_its_usage() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rose"))
+        .arg("check")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("Usage: rose check <FILE>..."), "{stderr}");
 }
 
 #[test]
@@ -108,6 +150,73 @@ fn bad_values_are_all_reported_before_the_application_starts() {
             "LOG_LEVEL: invalid value \"loud\", expected one of: trace, debug, info, warn, error (from process environment)",
         ]
     );
+}
+
+/// The README's sample deployment: the variables of the command after the marker, and the text
+/// of the output block that follows that command.
+fn readme_sample() -> (Vec<(String, String)>, String) {
+    const MARKER: &str =
+        "<!-- examples/tests/cli.rs runs this command and expects exactly this output. -->";
+    const RUN: &str = "cargo run -q -p flags-examples --bin rose";
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let (_, sample) = readme
+        .split_once(MARKER)
+        .expect("README.md has lost the marker before its sample deployment");
+    let (command, rest) = fenced_block(sample, "sh").expect("a ```sh block after the marker");
+    let (output, _) = fenced_block(rest, "text").expect("a ```text block after the command");
+
+    // The variables are plain NAME=value words, so that splitting at spaces is what a shell does.
+    assert!(
+        !command.contains(['\'', '"', '$']),
+        "quote nothing in the README's command: {command}"
+    );
+    let command = command.replace("\\\n", " ");
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let run = words
+        .iter()
+        .position(|word| !word.contains('='))
+        .unwrap_or(words.len());
+    assert_eq!(
+        words[run..].join(" "),
+        RUN,
+        "the README's command must run rose with no arguments, as this test does"
+    );
+    let variables = words[..run]
+        .iter()
+        .map(|word| {
+            let (name, value) = word.split_once('=').unwrap();
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    (variables, output.to_owned())
+}
+
+/// The text of the fenced block (```` ```info ````) at the start of `markdown`, and what follows it.
+fn fenced_block<'a>(markdown: &'a str, info: &str) -> Option<(&'a str, &'a str)> {
+    let opened = markdown
+        .trim_start()
+        .strip_prefix("```")?
+        .strip_prefix(info)?;
+    opened.strip_prefix('\n')?.split_once("```\n")
+}
+
+/// Every sample output in the README is one a user gets: this one is `rose` started with the
+/// README's variables, and nothing else (no inherited variable, no local `.env`).
+#[test]
+fn the_readmes_failed_deployment_is_what_rose_prints() {
+    let (variables, expected) = readme_sample();
+    let directory = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rose"))
+        .env_clear()
+        .envs(variables)
+        .current_dir(directory.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "");
+    assert_eq!(String::from_utf8(output.stderr).unwrap(), expected);
 }
 
 #[test]
