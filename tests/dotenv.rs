@@ -280,7 +280,11 @@ fn a_reference_to_a_line_above_is_replaced_and_single_quotes_and_escapes_are_lit
             file.display()
         )
     );
-    let file = write(dir.path(), ".env", "HOST=db\nGREETING=\"${HOST} \\$HOST\"\n");
+    let file = write(
+        dir.path(),
+        ".env",
+        "HOST=db\nGREETING=\"${HOST} \\$HOST\"\n",
+    );
     let settings: Settings = Loader::new().file(&file).load().unwrap();
     assert_eq!(settings.greeting.as_deref(), Some("db $HOST"));
 }
@@ -303,7 +307,10 @@ fn a_secret_split_over_lines_is_reported_by_line_and_variable_never_by_its_text(
         ".env",
         "PORT=81\nAPI_TOKEN=CANARYpart1\nCANARYpart2+/x\nCANARYpart3xyz==\n\nPORT=82\n",
     );
-    for loader in [Loader::new().file(&file), Loader::new().file(&file).strict()] {
+    for loader in [
+        Loader::new().file(&file),
+        Loader::new().file(&file).strict(),
+    ] {
         let error = loader.load::<WithToken>().unwrap_err();
         let text = error.to_string();
         assert!(!text.contains("CANARY"), "{text}");

@@ -64,6 +64,68 @@ fn show_logs_at_the_level_its_flags_set_with_the_loads_warnings() {
     );
 }
 
+/// A deployment written for the seed's pydantic-settings, which ignores case: `show` warns with
+/// the right spelling, and `check` fails.
+#[test]
+fn a_flags_variable_in_another_case_is_named_by_show_and_fails_check() {
+    let output = rose(&[
+        ("LOG_LEVEL", OsStr::new("warn")),
+        ("feature_whatsapp_enabled", OsStr::new("true")),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        " WARN flags: feature_whatsapp_enabled: not read, as variable names are case-sensitive; \
+         did you mean FEATURE_WHATSAPP_ENABLED? (from process environment)\n"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prod.env");
+    std::fs::write(&file, "feature_whatsapp_enabled=false\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rose"))
+        .arg("check")
+        .arg(&file)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!(
+            "{0}: 1 problem\n  feature_whatsapp_enabled: not read, as variable names are \
+             case-sensitive; did you mean FEATURE_WHATSAPP_ENABLED? (from .env file {0})\n",
+            file.display()
+        )
+    );
+}
+
+/// `PASSWORD=pa$word` must not load as `pa`: `check` fails on a reference the file does not set.
+#[test]
+fn check_fails_on_a_dollar_reference_the_file_does_not_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prod.env");
+    std::fs::write(&file, "DATABASE_URL=postgres://rose:pa$word@db/rose\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rose"))
+        .arg("check")
+        .arg(&file)
+        .env_clear()
+        .env("word", "canary-7c2e")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains(
+            "line 1 sets DATABASE_URL to text with a `$` reference that no line above it sets"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("word") && !stdout.contains("canary"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn help_lists_the_subcommands_on_stdout_and_succeeds() {
     for help in [&["--help"][..], &["help"]] {

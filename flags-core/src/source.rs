@@ -406,7 +406,8 @@ impl Vars {
         for entry in env_file::entries(content) {
             match entry {
                 Entry::Unparsable { first, last, key } => {
-                    if let Some(broken) = broken.as_mut().filter(|broken| broken.last + 1 == first) {
+                    if let Some(broken) = broken.as_mut().filter(|broken| broken.last + 1 == first)
+                    {
                         broken.last = last;
                         continue;
                     }

@@ -179,7 +179,11 @@ fn mark_references(text: &str) -> Option<(String, char)> {
 /// `value` with each marked reference (`$NAME`, `${NAME}`) replaced by what a line above set it
 /// to; a reference to a name no line above sets stays as written and is listed. A marker that
 /// starts no reference (`$5`, a `$` at the end) is a literal `$`.
-fn resolve(value: &str, marker: char, set_above: &HashMap<String, String>) -> (String, Vec<String>) {
+fn resolve(
+    value: &str,
+    marker: char,
+    set_above: &HashMap<String, String>,
+) -> (String, Vec<String>) {
     let mut resolved = String::with_capacity(value.len());
     let mut unresolved = Vec::new();
     let mut rest = value;
@@ -239,10 +243,15 @@ mod tests {
 
     #[test]
     fn entries_know_their_lines_past_comments_blank_lines_and_quoted_line_breaks() {
-        let content = "# a comment\n\nA=1\nB=\"two\nlines\"\n  # indented comment\nC='3' # trailing\n";
+        let content =
+            "# a comment\n\nA=1\nB=\"two\nlines\"\n  # indented comment\nC='3' # trailing\n";
         assert_eq!(
             entries(content),
-            [set(3, "A", "1"), set(4, "B", "two\nlines"), set(7, "C", "3")]
+            [
+                set(3, "A", "1"),
+                set(4, "B", "two\nlines"),
+                set(7, "C", "3")
+            ]
         );
     }
 
