@@ -232,15 +232,52 @@ fn check_string_default_of_primitive(cx: &Ctxt, field: &Field) {
         "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
         "f32", "f64",
     ];
-    if primitive == "bool" || numeric.contains(&primitive.as_str()) {
-        cx.error_spanned_by(
-            text,
-            format!(
-                "the default of a `{primitive}` is a Rust value, not its text: write default = {}",
-                text.value().trim()
-            ),
-        );
+    if primitive != "bool" && !numeric.contains(&primitive.as_str()) {
+        return;
     }
+    let fix = rust_value(&primitive, text.value().trim()).map_or_else(
+        || match primitive.as_str() {
+            "bool" => String::from("write default = true or default = false"),
+            _ => String::from("write a number, such as default = 0"),
+        },
+        |value| format!("write default = {value}"),
+    );
+    cx.error_spanned_by(
+        text,
+        format!("the default of a `{primitive}` is a Rust value, not its text: {fix}"),
+    );
+}
+
+/// The Rust literal of `text` as a variable of type `primitive` means it (`yes` is `true`), if
+/// the text is a valid value: the suggestion must compile.
+fn rust_value(primitive: &str, text: &str) -> Option<String> {
+    if primitive == "bool" {
+        let is = |spellings: &[&str]| spellings.iter().any(|s| text.eq_ignore_ascii_case(s));
+        return if is(&["true", "1", "yes", "on", "t", "y"]) {
+            Some(String::from("true"))
+        } else if is(&["false", "0", "no", "off", "f", "n"]) {
+            Some(String::from("false"))
+        } else {
+            None
+        };
+    }
+    macro_rules! parses_as {
+        ($($ty:ident)*) => {
+            match primitive {
+                $(stringify!($ty) => text.parse::<$ty>().is_ok(),)*
+                _ => false,
+            }
+        };
+    }
+    let valid = parses_as!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
+    let finite = match primitive {
+        "f32" => text.parse::<f32>().is_ok_and(f32::is_finite),
+        "f64" => text.parse::<f64>().is_ok_and(f64::is_finite),
+        _ => false,
+    };
+    // As a Rust literal too: `+5` and `.5` parse, but do not compile.
+    let literal = text.starts_with(|c: char| c.is_ascii_digit() || c == '-');
+    ((valid || finite) && literal).then(|| text.to_owned())
 }
 
 /// An `Option` with a default is never `None`: the declaration contradicts itself.

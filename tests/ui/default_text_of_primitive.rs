@@ -6,6 +6,14 @@ struct Settings {
     enabled: bool,
     #[flag(default = "8080")]
     port: u16,
+    #[flag(default = "yes")]
+    cache_enabled: bool,
+    #[flag(default = "Off")]
+    docs_enabled: bool,
+    #[flag(default = "maybe")]
+    beta_enabled: bool,
+    #[flag(default = "lots")]
+    workers: u32,
 }
 
 fn main() {}
