@@ -179,3 +179,45 @@ fn a_decision_is_an_exposure_event_without_the_user() {
     assert!(logs.contains("flag=\"FEATURE_NEW_UI\""), "{logs}");
     assert!(!logs.contains("user-8d21"), "{logs}");
 }
+
+#[derive(Debug, FeatureFlags)]
+#[flags(prefix = "FEATURE_")]
+struct BadDefaults {
+    #[flag(default = Rollout::new("", 150))]
+    new_ui: Rollout,
+    #[flag(default = false)]
+    beta_enabled: bool,
+}
+
+/// A default built in code that no variable could hold fails the load, as a bad value does; it
+/// never panics inside `from_iter`.
+#[test]
+fn an_invalid_default_is_a_load_problem_not_a_panic() {
+    let error = BadDefaults::from_iter([("FEATURE_BETA_ENABLED", "yes")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "FEATURE_NEW_UI: the default, set in the code, is invalid: expected a percentage from 0 to \
+         100, not 150"
+    );
+    // A valid value in the variable replaces the default, which is then never built.
+    let loaded = BadDefaults::from_iter([("FEATURE_NEW_UI", "15%")]).unwrap();
+    assert_eq!(loaded.new_ui.percentage(), 15);
+}
+
+#[test]
+fn a_user_both_allowed_and_denied_is_a_warning_at_load() {
+    let mut loaded = None;
+    let logs = capture_logs(|| {
+        loaded = Some(Settings::from_iter([(
+            "FEATURE_NEW_UI",
+            "25%; allow=qa-1,qa-2; deny=qa-2",
+        )]));
+    });
+    let settings = loaded.unwrap().unwrap();
+    assert!(!settings.new_ui.is_enabled_for("qa-2"));
+    assert_eq!(
+        logs,
+        "WARN flags: FEATURE_NEW_UI: 1 user is on both the allow and the deny list, and is off: \
+         the deny list decides first (from map) env=\"FEATURE_NEW_UI\"\n"
+    );
+}

@@ -13,7 +13,7 @@ pub use crate::meta::{FlagMeta, FlagMetaParts, Requirement, Text};
 pub use crate::public::{PublicFlags, PublicValue};
 pub use crate::source::Vars;
 pub use crate::state::{StateLog, ValueFns};
-pub use crate::value::{FlagValue, ValueError, trim};
+pub use crate::value::{Bound, FlagValue, ValueError, trim};
 
 /// The error of a derived enum's parser: the values it accepts, never the text it rejects.
 pub fn one_of(values: &'static [&'static str]) -> ValueError {
@@ -50,7 +50,7 @@ impl<'a> Fields<'a> {
         index: usize,
         parse: fn(&str) -> Result<T, ValueError>,
         default: fn() -> T,
-        bind: Option<fn(&mut T, &FlagMeta)>,
+        bind: Option<fn(&mut T, &FlagMeta) -> Bound>,
     ) -> Option<T> {
         let value = match self.parse(index, parse) {
             Parsed::Value(value) => Some(value),
@@ -119,7 +119,7 @@ impl<'a> Fields<'a> {
         index: usize,
         parse: fn(&str) -> Result<T, ValueError>,
         unset: fn() -> Option<T>,
-        bind: Option<fn(&mut T, &FlagMeta)>,
+        bind: Option<fn(&mut T, &FlagMeta) -> Bound>,
     ) -> Option<T> {
         let value = match self.parse(index, parse) {
             Parsed::Value(value) => Some(value),
@@ -132,17 +132,41 @@ impl<'a> Fields<'a> {
         self.bind(index, value, bind)
     }
 
-    /// Tells a loaded value its flag ([`FlagValue::bind`]).
+    /// Tells a loaded value its flag ([`FlagValue::BIND`]), and records what it finds wrong with
+    /// itself: a value no variable could hold (a default built in code) fails the load.
     fn bind<T>(
-        &self,
+        &mut self,
         index: usize,
         mut value: Option<T>,
-        bind: Option<fn(&mut T, &FlagMeta)>,
+        bind: Option<fn(&mut T, &FlagMeta) -> Bound>,
     ) -> Option<T> {
-        if let (Some(value), Some(bind)) = (&mut value, bind) {
-            bind(value, &self.vars.schema().flags()[index]);
+        let (Some(loaded), Some(bind)) = (&mut value, bind) else {
+            return value;
+        };
+        let flag = &self.vars.schema().flags()[index];
+        match bind(loaded, flag) {
+            Ok(None) => value,
+            Ok(Some(note)) => {
+                self.vars.warn(Problem::Doubtful {
+                    flag: flag.field(),
+                    env: flag.env(),
+                    note,
+                    source: self.vars.source_of(index),
+                });
+                value
+            }
+            Err(error) => {
+                match self.vars.get(index) {
+                    Raw::Text(text) => self.invalid(index, text, error),
+                    Raw::Unset | Raw::NotUnicode => self.problems.push(Problem::InvalidDefault {
+                        flag: flag.field(),
+                        env: flag.env(),
+                        expected: error.what_was_expected().to_owned().into(),
+                    }),
+                }
+                None
+            }
         }
-        value
     }
 
     /// Checks requirements on the values parsed so far.
@@ -351,7 +375,7 @@ pub trait SerdeValue: Sized {
     fn is_unset(&self) -> bool;
     fn switched_on(&self) -> Option<bool>;
     fn summary(&self) -> String;
-    const BIND: Option<fn(&mut Self, &FlagMeta)> = None;
+    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = None;
 }
 
 // Without this, rustc reports serde's bound that fails (with serde's list of every type that
@@ -413,7 +437,7 @@ pub trait SerdeSecret: Sized {
     fn is_unset(&self) -> bool;
     fn switched_on(&self) -> Option<bool>;
     fn summary(&self) -> String;
-    const BIND: Option<fn(&mut Self, &FlagMeta)> = None;
+    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = None;
 }
 
 #[diagnostic::do_not_recommend]

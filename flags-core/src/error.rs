@@ -161,6 +161,29 @@ pub enum Problem {
         /// The source that set the variable to an empty value; `None` when no source set it.
         source: Option<Source>,
     },
+    /// A flag's default, built in code, is not a valid value (a rollout of 150%).
+    #[non_exhaustive]
+    InvalidDefault {
+        /// The flag's field name.
+        flag: &'static str,
+        /// The variable.
+        env: &'static str,
+        /// What a valid value looks like.
+        expected: Cow<'static, str>,
+    },
+    /// A flag's value loads, but something about it is likely a mistake (a user on a rollout's
+    /// allow and deny lists both); a warning.
+    #[non_exhaustive]
+    Doubtful {
+        /// The flag's field name.
+        flag: &'static str,
+        /// The variable.
+        env: &'static str,
+        /// What is doubtful, never quoting a value that may be secret.
+        note: String,
+        /// Where the value came from.
+        source: Source,
+    },
     /// A flag's variable holds bytes that are not UTF-8.
     #[non_exhaustive]
     NotUnicode {
@@ -223,6 +246,8 @@ impl Problem {
     pub fn env(&self) -> Option<&str> {
         match self {
             Self::Invalid { env, .. }
+            | Self::InvalidDefault { env, .. }
+            | Self::Doubtful { env, .. }
             | Self::Missing { env, .. }
             | Self::NotUnicode { env, .. }
             | Self::Unmet { env, .. } => Some(env),
@@ -274,6 +299,13 @@ impl fmt::Display for Problem {
                     None => Ok(()),
                 }
             }
+            Self::InvalidDefault { env, expected, .. } => write!(
+                f,
+                "{env}: the default, set in the code, is invalid: expected {expected}"
+            ),
+            Self::Doubtful {
+                env, note, source, ..
+            } => write!(f, "{env}: {note} (from {source})"),
             Self::NotUnicode { env, source, .. } => {
                 write!(f, "{env}: the value is not valid UTF-8 (from {source})")
             }

@@ -228,28 +228,6 @@ fn name_hash(name: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meta::FlagMetaParts;
-
-    const fn flag(env: &'static str) -> FlagMeta {
-        FlagMeta::from_parts(FlagMetaParts {
-            field: "",
-            env,
-            type_name: "bool",
-            description: "",
-            index: 0,
-            text: |_| None,
-            values: &[],
-            aliases: &[],
-            requires: &[],
-            public: None,
-            secret: false,
-            per_user: false,
-            status: None,
-            group: None,
-            expires: None,
-            rollout_group: None,
-        })
-    }
 
     #[test]
     fn every_name_is_found_and_no_other() {
@@ -262,7 +240,7 @@ mod tests {
                 "FEATURE_WHATSAPP_Y_ENABLED",
             ])
             .collect();
-        let flags: Vec<FlagMeta> = names.iter().map(|name| flag(name)).collect();
+        let flags: Vec<FlagMeta> = names.iter().map(|name| FlagMeta::for_tests(name)).collect();
         let index = NameIndex::new(&flags);
         for (position, name) in names.iter().enumerate() {
             assert_eq!(index.find(name), Some(position), "{name}");

@@ -128,7 +128,7 @@ pub use meta::{FlagMeta, Requirement};
 pub use public::{PublicFlags, PublicValue};
 pub use rollout::{Rollout, Variants};
 pub use source::{Loader, Source};
-pub use value::{FlagValue, ValueError};
+pub use value::{Bound, FlagValue, ValueError};
 
 /// The `secrecy` crate, for [`secrecy::SecretString`] flags.
 pub use secrecy;

@@ -56,6 +56,29 @@ impl FlagMeta {
         Self { parts }
     }
 
+    /// A `bool` flag with only a variable, for unit tests.
+    #[cfg(test)]
+    pub(crate) const fn for_tests(env: &'static str) -> Self {
+        Self::from_parts(FlagMetaParts {
+            field: "",
+            env,
+            type_name: "bool",
+            description: "",
+            index: 0,
+            text: |_| None,
+            values: &[],
+            aliases: &[],
+            requires: &[],
+            public: None,
+            secret: false,
+            per_user: false,
+            status: None,
+            group: None,
+            expires: None,
+            rollout_group: None,
+        })
+    }
+
     /// The field's name.
     pub fn field(&self) -> &'static str {
         self.parts.field

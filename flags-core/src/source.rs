@@ -251,6 +251,8 @@ pub struct Vars {
     warnings: Vec<Problem>,
     /// Every unknown name of a file or map is an error (`Loader::strict`).
     strict: bool,
+    /// What loaded values found doubtful about themselves ([`crate::FlagValue::BIND`]).
+    value_warnings: std::cell::RefCell<Vec<Problem>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -296,6 +298,7 @@ impl Vars {
             problems: Vec::new(),
             warnings: Vec::new(),
             strict: false,
+            value_warnings: std::cell::RefCell::default(),
         }
     }
 
@@ -632,9 +635,16 @@ impl Vars {
         problems
     }
 
+    /// Records a warning about a loaded value.
+    #[cold]
+    pub(crate) fn warn(&self, warning: Problem) {
+        self.value_warnings.borrow_mut().push(warning);
+    }
+
     /// What is wrong but does not stop the load.
     fn warnings(&self) -> Vec<Problem> {
         let mut warnings = self.warnings.clone();
+        warnings.append(&mut self.value_warnings.borrow_mut());
         if !self.unknown_is_an_error() {
             warnings.extend(self.unknown_problems());
         }

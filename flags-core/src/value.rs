@@ -44,9 +44,9 @@ pub trait FlagValue: Sized {
     const SECRET: bool = false;
 
     /// Called once a flag's value is loaded (or defaulted), with the flag's metadata, for a value
-    /// that needs its flag's name (a rollout hashes users with it). `None`, the default, costs a
-    /// load nothing.
-    const BIND: Option<fn(&mut Self, &FlagMeta)> = None;
+    /// that needs its flag's name (a rollout hashes users with it), and that can tell what is
+    /// wrong with itself: see [`Bound`]. `None`, the default, costs a load nothing.
+    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = None;
 
     /// Whether the public value depends on the user ([`Rollout`](crate::Rollout),
     /// [`Variants`](crate::Variants)): such a flag appears only in
@@ -95,6 +95,12 @@ pub trait FlagValue: Sized {
         self.to_env()
     }
 }
+
+/// What a value found once it knew its flag ([`FlagValue::BIND`]): `Err` for a value no variable
+/// could hold (a default built in code, such as a rollout of 150%), which fails the load as a bad
+/// value does; `Ok(Some(note))` for one that loads but deserves a warning (a user on a rollout's
+/// allow and deny lists both).
+pub type Bound = Result<Option<String>, ValueError>;
 
 /// Why a variable's text is not a valid value: what was expected instead.
 ///
@@ -503,11 +509,10 @@ impl<T: FlagValue> FlagValue for Option<T> {
         self.as_ref().map(T::summary).unwrap_or_default()
     }
 
-    const BIND: Option<fn(&mut Self, &FlagMeta)> = match T::BIND {
-        Some(_) => Some(|value, flag| {
-            if let (Some(value), Some(bind)) = (value, T::BIND) {
-                bind(value, flag);
-            }
+    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = match T::BIND {
+        Some(_) => Some(|value, flag| match (value, T::BIND) {
+            (Some(value), Some(bind)) => bind(value, flag),
+            _ => Ok(None),
         }),
         None => None,
     };
@@ -567,11 +572,18 @@ impl<T: FlagValue> FlagValue for Vec<T> {
         self.iter().map(T::summary).collect::<Vec<_>>().join(",")
     }
 
-    const BIND: Option<fn(&mut Self, &FlagMeta)> = match T::BIND {
+    /// Binds every item; the first that is invalid makes the list invalid, and the notes of all
+    /// are joined.
+    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = match T::BIND {
         Some(_) => Some(|items, flag| {
-            if let Some(bind) = T::BIND {
-                items.iter_mut().for_each(|item| bind(item, flag));
+            let Some(bind) = T::BIND else {
+                return Ok(None);
+            };
+            let mut notes = Vec::new();
+            for item in items.iter_mut() {
+                notes.extend(bind(item, flag)?);
             }
+            Ok((!notes.is_empty()).then(|| notes.join("; ")))
         }),
         None => None,
     };

@@ -7,7 +7,7 @@ use super::exposure::{self, Counters, ROLLOUT_OUTCOMES, Reason};
 use super::{Murmur3, decimal, percent_bucket, percent_of};
 use crate::meta::FlagMeta;
 use crate::public::PublicValue;
-use crate::value::{FlagValue, ValueError};
+use crate::value::{Bound, FlagValue, ValueError};
 
 /// A flag that is on for a stable percentage of users, bucketed as Unleash's gradual rollout.
 ///
@@ -70,7 +70,7 @@ use crate::value::{FlagValue, ValueError};
 ///      optionally followed by clauses such as `; allow=alice,bob` and `; deny=mallory`"
 /// );
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Rollout {
     group: String,
     /// The hash state after `"{group}:"`, so that a decision hashes only the user's key.
@@ -88,7 +88,19 @@ pub struct Rollout {
     slots: Vec<u64>,
     /// The exposure counters of its outcomes.
     counters: Counters,
+    /// How many users were put on both lists (and kept on the deny list): a load warns of them.
+    on_both_lists: usize,
 }
+
+/// Two rollouts are equal when they decide alike: the same group, percentage and lists.
+impl PartialEq for Rollout {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.group, self.percentage, &self.listed)
+            == (&other.group, other.percentage, &other.listed)
+    }
+}
+
+impl Eq for Rollout {}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Listed {
@@ -108,14 +120,10 @@ enum List {
 impl Rollout {
     /// A rollout of the flag `group` to `percentage` percent of users, with empty lists.
     ///
-    /// # Panics
-    ///
-    /// When `percentage` is above 100.
+    /// A percentage above 100 is invalid: as a flag's default it fails the load, which says so
+    /// (it never panics); elsewhere it turns every user on. [`Rollout::try_new`] returns the
+    /// error instead.
     pub fn new(group: impl Into<String>, percentage: u8) -> Self {
-        assert!(
-            percentage <= 100,
-            "a rollout percentage is at most 100, not {percentage}"
-        );
         let group = group.into();
         Self {
             group_state: Murmur3::keyed(0, &group),
@@ -124,6 +132,36 @@ impl Rollout {
             percentage,
             listed: Vec::new(),
             slots: Vec::new(),
+            on_both_lists: 0,
+        }
+    }
+
+    /// A rollout of the flag `group` to `percentage` percent of users, or an error when the
+    /// percentage is above 100.
+    ///
+    /// ```
+    /// use flags_core::Rollout;
+    ///
+    /// assert!(Rollout::try_new("new-ui", 25).is_ok());
+    /// assert_eq!(
+    ///     Rollout::try_new("new-ui", 150).unwrap_err().to_string(),
+    ///     "expected a percentage from 0 to 100, not 150"
+    /// );
+    /// ```
+    pub fn try_new(group: impl Into<String>, percentage: u8) -> Result<Self, ValueError> {
+        let rollout = Self::new(group, percentage);
+        rollout.check().map(|_| rollout)
+    }
+
+    /// Whether the rollout is valid: its percentage is at most 100.
+    fn check(&self) -> Result<(), ValueError> {
+        if self.percentage <= 100 {
+            Ok(())
+        } else {
+            Err(ValueError::known(format!(
+                "a percentage from 0 to 100, not {}",
+                self.percentage
+            )))
         }
     }
 
@@ -150,8 +188,13 @@ impl Rollout {
     fn sort_listed(&mut self) {
         self.listed
             .sort_unstable_by(|a, b| (a.hash, &a.user, a.list).cmp(&(b.hash, &b.user, b.list)));
-        self.listed
-            .dedup_by(|later, kept| later.hash == kept.hash && later.user == kept.user);
+        let same_user = |a: &Listed, b: &Listed| a.hash == b.hash && a.user == b.user;
+        self.on_both_lists += self
+            .listed
+            .windows(2)
+            .filter(|pair| same_user(&pair[0], &pair[1]) && pair[0].list != pair[1].list)
+            .count();
+        self.listed.dedup_by(|later, kept| same_user(later, kept));
         if self.listed.is_empty() {
             self.slots = Vec::new();
             return;
@@ -396,8 +439,23 @@ impl FlagValue for Rollout {
 
     /// A rollout hashes users with its flag's `rollout_group` (by default the variable), whether
     /// it was parsed from the variable or is a default built in code with another group.
-    const BIND: Option<fn(&mut Self, &FlagMeta)> = Some(|value, flag| {
+    ///
+    /// A percentage above 100 (from `Rollout::new` in a default) fails the load; users put on
+    /// both lists, whom the deny list keeps off, are a warning.
+    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = Some(|value, flag| {
         value.set_group(flag.rollout_group());
+        value.check()?;
+        Ok(match value.on_both_lists {
+            0 => None,
+            1 => Some(String::from(
+                "1 user is on both the allow and the deny list, and is off: the deny list decides \
+                 first",
+            )),
+            count => Some(format!(
+                "{count} users are on both the allow and the deny list, and are off: the deny \
+                 list decides first"
+            )),
+        })
     });
 
     /// On when it is on for anyone: 100%, or any share, or an allow list.
@@ -557,8 +615,38 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "a rollout percentage is at most 100, not 101")]
-    fn new_rejects_a_percentage_above_100() {
-        let _ = Rollout::new("g", 101);
+    fn a_percentage_above_100_is_an_error_from_try_new_and_binding_never_a_panic() {
+        let mut rollout = Rollout::new("g", 101);
+        assert!(Rollout::try_new("g", 101).is_err());
+        let flag = crate::meta::FlagMeta::for_tests("FEATURE_NEW_UI");
+        let bind = <Rollout as FlagValue>::BIND.unwrap();
+        assert_eq!(
+            bind(&mut rollout, &flag).unwrap_err().to_string(),
+            "expected a percentage from 0 to 100, not 101"
+        );
+    }
+
+    #[test]
+    fn users_on_both_lists_are_counted_for_a_warning_however_the_lists_were_built() {
+        let flag = crate::meta::FlagMeta::for_tests("FEATURE_NEW_UI");
+        let bind = <Rollout as FlagValue>::BIND.unwrap();
+        let mut parsed = parsed("on; allow=a,b,c; deny=b,c,d");
+        assert_eq!(
+            bind(&mut parsed, &flag).unwrap().as_deref(),
+            Some(
+                "2 users are on both the allow and the deny list, and are off: the deny list \
+                 decides first"
+            )
+        );
+        let mut built = Rollout::new("g", 5).allow(["a"]).deny(["a", "x"]);
+        assert!(
+            bind(&mut built, &flag)
+                .unwrap()
+                .unwrap()
+                .starts_with("1 user is")
+        );
+        let mut clean = parsed.clone();
+        clean = Rollout::parse_env(&clean.to_env()).unwrap();
+        assert_eq!(bind(&mut clean, &flag).unwrap(), None);
     }
 }

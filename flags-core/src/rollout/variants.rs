@@ -6,7 +6,7 @@ use super::exposure::{self, Counters};
 use super::{Murmur3, VARIANT_SEED, decimal, per_mille_bucket};
 use crate::meta::FlagMeta;
 use crate::public::PublicValue;
-use crate::value::{FlagValue, ValueError};
+use crate::value::{Bound, FlagValue, ValueError};
 
 /// Users split between named variants by weight, bucketed as Unleash's variants.
 ///
@@ -281,8 +281,9 @@ impl FlagValue for Variants {
 
     /// Variants hash users with their flag's `rollout_group` (by default the variable), whether
     /// parsed from the variable or a default built in code with another toggle.
-    const BIND: Option<fn(&mut Self, &FlagMeta)> = Some(|value, flag| {
+    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = Some(|value, flag| {
         value.set_toggle(flag.rollout_group());
+        Ok(None)
     });
 }
 
