@@ -247,7 +247,7 @@ fn a_dollar_reference_the_file_does_not_set_stays_as_written_and_is_reported() {
         file.display()
     );
     let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-    assert_eq!(warnings, [expected.clone()]);
+    assert_eq!(warnings, std::slice::from_ref(&expected));
 
     // `rose check` loads strictly: there, the same is an error.
     let error = Loader::new()

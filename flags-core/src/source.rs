@@ -432,11 +432,12 @@ impl Vars {
                     let known = self.schema.index_of(&name);
                     // A line right after one that does not parse, setting no flag, is most
                     // likely a piece of a value split over lines (a pasted key): part of it.
-                    if let Some(broken) = broken.as_mut() {
-                        if known.is_none() && broken.last + 1 == line {
-                            broken.last = last;
-                            continue;
-                        }
+                    if let Some(broken) = broken
+                        .as_mut()
+                        .filter(|broken| known.is_none() && broken.last + 1 == line)
+                    {
+                        broken.last = last;
+                        continue;
                     }
                     self.note_broken(path, broken.take());
                     if !unresolved.is_empty() {
