@@ -486,3 +486,84 @@ fn a_flags_error_is_a_std_error() {
     assert!(error.to_string().starts_with("ADMIN_TOKEN: required"));
     let _: &FlagsError = error.downcast_ref().unwrap();
 }
+
+/// A type of another crate with `FromStr` and `Display`, which cannot implement `FlagValue` here.
+#[derive(Debug, PartialEq)]
+struct Semver(u32, u32, u32);
+
+impl std::str::FromStr for Semver {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = text.split('.').collect();
+        match parts[..] {
+            [major, minor, patch] => {
+                let number =
+                    |part: &str| part.parse().map_err(|_| format!("`{part}` is no number"));
+                Ok(Self(number(major)?, number(minor)?, number(patch)?))
+            }
+            _ => Err(String::from("not major.minor.patch")),
+        }
+    }
+}
+
+impl std::fmt::Display for Semver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+#[derive(Debug, FeatureFlags)]
+#[flags(prefix = "APP_")]
+struct Network {
+    #[flag(default = std::net::IpAddr::from([127, 0, 0, 1]))]
+    bind_ip: std::net::IpAddr,
+    #[flag(default = "0.0.0.0:8080".parse().unwrap(), public)]
+    listen: std::net::SocketAddr,
+    #[flag(default = std::num::NonZeroU32::MIN, public)]
+    workers: std::num::NonZeroU32,
+    #[flag(from_str, default = Semver(1, 0, 0), public)]
+    api_version: Semver,
+    #[flag(from_str)]
+    min_client: Option<Semver>,
+    #[flag(from_str, requires = "APP_BIND_IP")]
+    upstream: Option<std::net::Ipv6Addr>,
+}
+
+#[test]
+fn common_std_types_and_any_from_str_type_are_flags() {
+    let network = Network::from_iter([
+        ("APP_BIND_IP", "::1"),
+        ("APP_WORKERS", " 8 "),
+        ("APP_API_VERSION", "2.1.0"),
+        ("APP_MIN_CLIENT", "1.4.2"),
+    ])
+    .unwrap();
+    assert_eq!(network.bind_ip.to_string(), "::1");
+    assert_eq!(network.listen.port(), 8080);
+    assert_eq!(network.workers.get(), 8);
+    assert_eq!(network.api_version, Semver(2, 1, 0));
+    assert_eq!(network.min_client, Some(Semver(1, 4, 2)));
+    assert_eq!(network.upstream, None);
+    assert_eq!(
+        serde_json::to_string(&network.public_flags()).unwrap(),
+        r#"{"listen":"0.0.0.0:8080","workers":8,"api_version":"2.1.0"}"#
+    );
+    assert_eq!(Network::FLAGS[3].default().as_deref(), Some("1.0.0"));
+    assert_eq!(Network::FLAGS[4].default().as_deref(), Some(""));
+
+    let error = Network::from_iter([
+        ("APP_BIND_IP", "localhost"),
+        ("APP_WORKERS", "0"),
+        ("APP_API_VERSION", "2.x.0"),
+        ("APP_MIN_CLIENT", "one"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "APP_BIND_IP: invalid value \"localhost\", expected an IP address such as 127.0.0.1 or ::1 (from map)\n\
+         APP_WORKERS: invalid value \"0\", expected an integer from 1 to 4294967295 (from map)\n\
+         APP_API_VERSION: invalid value \"2.x.0\", expected a valid `Semver` (`x` is no number) (from map)\n\
+         APP_MIN_CLIENT: invalid value \"one\", expected a valid `Semver` (not major.minor.patch) (from map)"
+    );
+}

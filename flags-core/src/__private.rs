@@ -497,6 +497,111 @@ impl<T: SerdeValue + Zeroize> SerdeSecret for Option<SecretBox<T>> {
     }
 }
 
+/// A `#[flag(from_str)]` field's type is the value itself.
+pub struct Plain;
+
+/// A `#[flag(from_str)]` field's type is an `Option` of the value: unset is `None`.
+pub struct Optional;
+
+/// How a `#[flag(from_str)]` field is read (`FromStr`) and written back (`Display`), with the same
+/// functions as [`FlagValue`] so generated code treats both alike. `Kind` is [`Plain`] or
+/// [`Optional`], as the field's type is written: std could one day implement `FromStr` for
+/// `Option`, so one blanket impl cannot cover both.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read with #[flag(from_str)]",
+    label = "this field's type must implement `FromStr` and `Display` (or be an `Option` of such a type)",
+    note = "flags parses the text with `FromStr` and writes the value back with `Display` (docs, \
+            logs, the public projection), and shows the error of `FromStr` with `Display`"
+)]
+pub trait FromStrValue<Kind>: Sized {
+    fn parse_env(text: &str) -> Result<Self, ValueError>;
+    fn unset() -> Option<Self>;
+    fn to_env(&self) -> String;
+    fn is_unset(&self) -> bool;
+    fn switched_on(&self) -> Option<bool>;
+    fn summary(&self) -> String;
+    fn to_public(&self) -> PublicValue;
+    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = None;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T> FromStrValue<Plain> for T
+where
+    T: std::str::FromStr + fmt::Display,
+    T::Err: fmt::Display,
+{
+    /// The text trimmed, as every flag's; the error says which type failed and why.
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        trim(text).parse().map_err(|error| {
+            ValueError::expected(format!(
+                "a valid `{}` ({error})",
+                short_type_name(std::any::type_name::<T>())
+            ))
+        })
+    }
+
+    fn unset() -> Option<Self> {
+        None
+    }
+
+    fn to_env(&self) -> String {
+        self.to_string()
+    }
+
+    fn is_unset(&self) -> bool {
+        self.to_env().trim().is_empty()
+    }
+
+    fn switched_on(&self) -> Option<bool> {
+        None
+    }
+
+    fn summary(&self) -> String {
+        self.to_env()
+    }
+
+    fn to_public(&self) -> PublicValue {
+        PublicValue::String(self.to_env())
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T> FromStrValue<Optional> for Option<T>
+where
+    T: std::str::FromStr + fmt::Display,
+    T::Err: fmt::Display,
+{
+    fn parse_env(text: &str) -> Result<Self, ValueError> {
+        <T as FromStrValue<Plain>>::parse_env(text).map(Some)
+    }
+
+    fn unset() -> Option<Self> {
+        Some(None)
+    }
+
+    fn to_env(&self) -> String {
+        self.as_ref().map(T::to_string).unwrap_or_default()
+    }
+
+    fn is_unset(&self) -> bool {
+        self.to_env().trim().is_empty()
+    }
+
+    fn switched_on(&self) -> Option<bool> {
+        Some(self.is_some())
+    }
+
+    fn summary(&self) -> String {
+        self.to_env()
+    }
+
+    fn to_public(&self) -> PublicValue {
+        self.as_ref().map_or(PublicValue::Null, |value| {
+            PublicValue::String(value.to_string())
+        })
+    }
+}
+
 /// A type's name as its user writes it: `Option<Vec<u16>>`, not
 /// `core::option::Option<alloc::vec::Vec<u16>>`.
 fn short_type_name(name: &str) -> String {

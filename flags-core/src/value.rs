@@ -11,6 +11,8 @@ use secrecy::{ExposeSecret, SecretBox, SecretString};
 use crate::meta::FlagMeta;
 use crate::public::PublicValue;
 
+mod std_types;
+
 /// A type that one environment variable can hold.
 ///
 /// Implemented for `bool`, every integer type, `f32`, `f64`, `String`, `PathBuf`,
@@ -30,7 +32,7 @@ use crate::public::PublicValue;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read from an environment variable",
     label = "this field's type does not implement `FlagValue`",
-    note = "derive `FlagValue` for a fieldless enum, implement `FlagValue` for `{Self}`, or read the field with serde: #[flag(serde)]"
+    note = "derive `FlagValue` for a fieldless enum or implement it for your type; a type with `FromStr` and `Display` (such as one of another crate) is read with #[flag(from_str)], and one with serde's `Deserialize` and `Serialize` with #[flag(serde)]"
 )]
 pub trait FlagValue: Sized {
     /// The values a fieldless enum accepts, as written in variables; empty for other types.

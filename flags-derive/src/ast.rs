@@ -101,6 +101,21 @@ impl Field<'_> {
     pub fn name(&self) -> String {
         unraw(self.ident)
     }
+
+    /// Whether the field is read through serde or `FromStr` rather than `FlagValue`, so that the
+    /// items only `FlagValue` has (`VALUES`, `SECRET`, `PER_USER`) do not apply.
+    pub fn reads_without_flag_value(&self) -> bool {
+        self.attrs.serde.is_some() || self.attrs.from_str.is_some()
+    }
+}
+
+/// Whether `ty` is written as an `Option` (`Option<T>`, `std::option::Option<T>`).
+pub fn is_option(ty: &Type) -> bool {
+    let Type::Path(path) = ty else { return false };
+    path.path
+        .segments
+        .last()
+        .is_some_and(|last| last.ident == "Option")
 }
 
 pub fn unraw(ident: &Ident) -> String {

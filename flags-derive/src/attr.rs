@@ -31,6 +31,7 @@ pub struct FieldAttrs {
     pub secret: Option<Ident>,
     pub status: Option<LitStr>,
     pub serde: Option<Ident>,
+    pub from_str: Option<Ident>,
     pub group: Option<LitStr>,
     pub expires: Option<LitStr>,
     pub rollout_group: Option<LitStr>,
@@ -131,6 +132,9 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     SECRET => set_once(cx, &mut parsed.secret, key, no_value(meta, FLAG, key)?),
                     STATUS => set_once(cx, &mut parsed.status, key, text(meta, key)?),
                     SERDE => set_once(cx, &mut parsed.serde, key, no_value(meta, FLAG, key)?),
+                    FROM_STR => {
+                        set_once(cx, &mut parsed.from_str, key, no_value(meta, FLAG, key)?);
+                    }
                     GROUP => set_once(cx, &mut parsed.group, key, text(meta, key)?),
                     EXPIRES => set_once(cx, &mut parsed.expires, key, date(meta, key)?),
                     ROLLOUT_GROUP => set_once(cx, &mut parsed.rollout_group, key, text(meta, key)?),

@@ -167,7 +167,7 @@ fn requirement_check(
     let applies = match &requirement.when {
         None => {
             // The whole call at `requires`: a type that is not a switch is reported there.
-            let switch = if field.attrs.serde.is_some() {
+            let switch = if field.reads_without_flag_value() {
                 quote_spanned!(requirement.key.span()=> SerdeSwitch)
             } else {
                 quote_spanned!(requirement.key.span()=> Switch)
@@ -215,7 +215,7 @@ fn secret_type_hides_value(field: &Field) -> Option<TokenStream> {
 /// A `public` flag of a secret type (`SecretString`) fails to compile, at `public`.
 fn public_type_is_not_secret(field: &Field) -> Option<TokenStream> {
     let public = field.attrs.public.as_ref()?;
-    if field.attrs.serde.is_some() {
+    if field.reads_without_flag_value() {
         return None;
     }
     let secret = value_item(field, "SECRET");
@@ -281,6 +281,9 @@ fn public_entries<'a>(
         let ident = field.ident;
         let value = if field.attrs.serde.is_some() {
             quote!(::flags_core::__private::Some(::flags_core::__private::serde_public(&self.#ident)))
+        } else if field.attrs.from_str.is_some() {
+            let to_public = value_item(field, "to_public");
+            quote!(::flags_core::__private::Some(#to_public(&self.#ident)))
         } else {
             value(field)
         };
@@ -427,12 +430,20 @@ fn value_of(expr: &Expr) -> TokenStream {
 }
 
 /// `<T as FlagValue>::item`, or `<T as SerdeValue>::item` for a `serde` field (`SerdeSecret` for a
-/// secret one), at the type's span: if the type cannot be read, every use fails alike and rustc
+/// secret one), `<T as FromStrValue<Kind>>::item` for a `from_str` one, at the type's span: if the type cannot be read, every use fails alike and rustc
 /// reports it once, at the type.
 fn value_item(field: &Field, item: &str) -> TokenStream {
     let ty = field.ty;
     let item = Ident::new(item, ty.span());
     let adapter = match (&field.attrs.serde, &field.attrs.secret) {
+        _ if field.attrs.from_str.is_some() => {
+            let kind = if ast::is_option(ty) {
+                quote_spanned!(ty.span()=> Optional)
+            } else {
+                quote_spanned!(ty.span()=> Plain)
+            };
+            quote_spanned!(ty.span()=> FromStrValue<::flags_core::__private::#kind>)
+        }
         (Some(_), Some(_)) => quote_spanned!(ty.span()=> SerdeSecret),
         (Some(_), None) => quote_spanned!(ty.span()=> SerdeValue),
         (None, _) => quote_spanned!(ty.span()=> FlagValue),
@@ -447,7 +458,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     let type_name = ast::type_name(ty);
     let description = &field.description;
     let index = field_index(input, field);
-    let (values, aliases) = if field.attrs.serde.is_some() {
+    let (values, aliases) = if field.reads_without_flag_value() {
         (quote!(&[]), quote!(&[]))
     } else {
         (value_item(field, "VALUES"), value_item(field, "ALIASES"))
@@ -473,12 +484,12 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     let public = optional_str(valid::public_name(field));
     let secret = if field.attrs.secret.is_some() {
         quote!(true)
-    } else if field.attrs.serde.is_some() {
+    } else if field.reads_without_flag_value() {
         quote!(false)
     } else {
         value_item(field, "SECRET")
     };
-    let per_user = if field.attrs.serde.is_some() {
+    let per_user = if field.reads_without_flag_value() {
         quote!(false)
     } else {
         value_item(field, "PER_USER")

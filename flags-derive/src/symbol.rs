@@ -16,6 +16,7 @@ pub const PUBLIC: &str = "public";
 pub const SECRET: &str = "secret";
 pub const STATUS: &str = "status";
 pub const SERDE: &str = "serde";
+pub const FROM_STR: &str = "from_str";
 pub const GROUP: &str = "group";
 pub const EXPIRES: &str = "expires";
 pub const ROLLOUT_GROUP: &str = "rollout_group";
@@ -28,6 +29,7 @@ pub const FIELD_KEYS: &[&str] = &[
     SECRET,
     STATUS,
     SERDE,
+    FROM_STR,
     GROUP,
     EXPIRES,
     ROLLOUT_GROUP,

@@ -18,6 +18,7 @@ pub fn check(cx: &Ctxt, input: &Input) {
         check_variable_of_field_name(cx, field);
         check_requires_targets(cx, input, field);
         check_public_is_not_secret(cx, field);
+        check_one_way_to_read(cx, field);
         check_string_default_of_primitive(cx, field);
         check_option_without_default(cx, field);
     }
@@ -214,6 +215,27 @@ fn check_public_is_not_secret(cx: &Ctxt, field: &Field) {
     }
 }
 
+/// `serde` and `from_str` each say how to read the field; a `from_str` type's `Display` shows its
+/// value, so it cannot be secret.
+fn check_one_way_to_read(cx: &Ctxt, field: &Field) {
+    let Some(from_str) = &field.attrs.from_str else {
+        return;
+    };
+    if field.attrs.serde.is_some() {
+        cx.error_spanned_by(
+            from_str,
+            "`from_str` and `serde` each say how to read the field: keep one",
+        );
+    }
+    if let Some(secret) = &field.attrs.secret {
+        cx.error_spanned_by(
+            secret,
+            "a `secret` flag cannot be read with `from_str`, whose `Display` would show it: read \
+             it as `SecretString`, or `SecretBox<T>` of a type with `FlagValue`",
+        );
+    }
+}
+
 /// `default = "true"` on a `bool` would fail with a trait error inside the derive; say it plainly.
 fn check_string_default_of_primitive(cx: &Ctxt, field: &Field) {
     let Some(Expr::Lit(ExprLit {
@@ -282,15 +304,10 @@ fn rust_value(primitive: &str, text: &str) -> Option<String> {
 
 /// An `Option` with a default is never `None`: the declaration contradicts itself.
 fn check_option_without_default(cx: &Ctxt, field: &Field) {
-    let (Some(default), Type::Path(path)) = (&field.attrs.default, field.ty) else {
+    let Some(default) = &field.attrs.default else {
         return;
     };
-    if path
-        .path
-        .segments
-        .last()
-        .is_some_and(|last| last.ident == "Option")
-    {
+    if crate::ast::is_option(field.ty) {
         cx.error_spanned_by(
             default,
             "an `Option` flag with a `default` is never `None`: drop the `Option`, or drop the \
