@@ -74,10 +74,14 @@
 //!   or variable name) that must be set when this flag is on, or equals `EXPR`. A target with a
 //!   default always has a value, so the requirement holds for it: name targets without one.
 //! - `public` / `public = "name"`: the flag may be shown to a frontend under that name.
-//! - `secret`: the value is never shown.
+//! - `secret`: the value is never shown. The field's type must hide it too, so that `{:?}` of the
+//!   settings cannot print it: `SecretString`, `SecretBox<T>` (in an `Option` when it may be
+//!   unset), or a [`FlagValue`] with `SECRET = true`; any other type fails to compile.
 //! - `status = "…"`: free text such as `frozen` or `experimental`.
 //! - `serde`: the field's type is any type with serde's `Deserialize` and `Serialize`, read with
 //!   envy's rules instead of [`FlagValue`] (and written back through `Serialize` for docs and logs).
+//! - `from_str`: the field's type is any type with `FromStr` and `Display` (or an `Option` of one),
+//!   such as a type of another crate, which cannot implement [`FlagValue`] here.
 //! - `group = "…"`: the section the flag is documented under, e.g. `Core`.
 //! - `expires = "YYYY-MM-DD"`: when the flag should be gone; see [`lifecycle`].
 //! - `rollout_group = "…"`: the name a [`Rollout`] or [`Variants`] flag hashes users with
