@@ -329,7 +329,11 @@ fn a_secret_split_over_lines_is_reported_by_line_and_variable_never_by_its_text(
 #[test]
 fn a_variable_that_is_no_flag_and_not_an_upper_case_name_is_reported_by_line_only() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), ".env", "PORT=81\nabcCANARYdef==\n");
+    let file = write(
+        dir.path(),
+        ".env",
+        "PORT=81\nabcCANARYdef==\n\nabcCANARYdef==\n",
+    );
     let error = Loader::new()
         .file(&file)
         .strict()
@@ -338,7 +342,9 @@ fn a_variable_that_is_no_flag_and_not_an_upper_case_name_is_reported_by_line_onl
     assert_eq!(
         error.to_string(),
         format!(
-            "{}: line 2 sets a variable that is no flag, whose name is not shown: it is not in \
+            "{0}: line 2 sets a variable that is no flag, whose name is not shown: it is not in \
+             upper case, and may be a piece of a value split over lines\n\
+             {0}: line 4 sets a variable that is no flag, whose name is not shown: it is not in \
              upper case, and may be a piece of a value split over lines",
             file.display()
         )

@@ -443,12 +443,13 @@ impl Vars {
                     if !unresolved.is_empty() {
                         self.note_unresolved(path, line, &name, known, &unresolved);
                     }
-                    if known.is_none() && !self.may_show(&name, None) {
-                        self.note_hidden_unknown(path, line, &name);
-                    } else {
+                    let shown = known.is_some() || self.may_show(&name, None);
+                    if shown {
                         self.set(&name, &value, source);
+                    } else {
+                        self.note_hidden_unknown(path, line, &name);
                     }
-                    if !names.insert(name.clone()) {
+                    if !names.insert(name.clone()) && shown {
                         self.note_repeated(path, &name);
                     }
                     previous = Some(name);
