@@ -214,7 +214,8 @@ proptest! {
 
     #[test]
     fn variants_text_round_trips(
-        variants in weighted_variants(u32::MAX),
+        // At most 5 variants, whose weights' sum must be a u32.
+        variants in weighted_variants(u32::MAX / 5),
         spaces in proptest::collection::vec(" {0,2}", 4),
     ) {
         let text = variants
