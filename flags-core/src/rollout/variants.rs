@@ -13,12 +13,9 @@ use crate::value::{FlagValue, ValueError};
 /// [`Variants::variant_for`] hashes the user into a [`variant_bucket`](super::variant_bucket)
 /// from 1 to the sum of the weights, and gives the first variant whose cumulative weight is at
 /// least the bucket, as every Unleash SDK does with the weights it is given. The same toggle
-/// always gives one user the same variant; a variant of weight 0 is never given.
-///
-/// The weights are Unleash's: whole numbers that its server keeps adding up to 1000, so `500`
-/// is half. Weights with another sum split users in proportion and bucket modulo that sum, as
-/// Unleash's SDKs do: `33, 33, 33` gives each variant a third of the users, and the variants
-/// that an Unleash SDK gives for those weights, not those it gives for `334, 333, 333`.
+/// always gives one user the same variant; a variant of weight 0 is never given. The weights are
+/// per mille in code and percent in a variable: see
+/// [below](#weights-per-mille-in-code-percent-in-a-variable).
 ///
 /// In a struct of flags the toggle is the flag's: its `rollout_group`, else its variable, for
 /// variants loaded from the variable and a default built in code alike. ([`FlagValue::parse_env`]
@@ -34,26 +31,60 @@ use crate::value::{FlagValue, ValueError};
 /// assert_eq!(button.variant_for("user-42"), variant);
 /// ```
 ///
-/// # In an environment variable
+/// # Weights: per mille in code, percent in a variable
 ///
-/// The text is `name:weight` pairs separated by `,`, such as `control:50,treatment:50`:
-/// - a name is any text without `,` or `:`, trimmed, not empty, and unique (compared exactly);
-/// - a weight is a whole number from 0 to 4294967295, written in decimal digits;
-/// - at least one weight is above 0, and they add up to at most 4294967295; empty items (a
-///   trailing `,`) are skipped.
+/// Unleash holds a variant's weight as a whole number in its API, its client specification and its
+/// SDKs, out of 1000 (per mille) as its server fills them in, and shows it as a percentage with
+/// one decimal in its UI. This crate takes each where Unleash has it:
 ///
-/// [`FlagValue::to_env`] writes the pairs in their order, with the weights as given:
+/// - in code, [`Variants::new`], [`Variants::try_new`] and [`Variants::weights`] use Unleash's
+///   per mille weights: `500` is half;
+/// - in a variable, the weights are percentages with at most one decimal, as the UI shows them:
+///   `control:50,treatment:50` is Unleash's 500 and 500, and `a:33.3,b:33.3,c:33.4` is 333, 333
+///   and 334. [`FlagValue::to_env`] writes percentages back, so text and value round-trip.
 ///
 /// ```
 /// use flags_core::{FlagValue, Variants};
 ///
-/// let variants = Variants::parse_env(" control : 1 , treatment:3 ").unwrap();
-/// assert_eq!(variants.to_env(), "control:1,treatment:3");
+/// let in_code = Variants::new("", &[("a", 333), ("b", 333), ("c", 334)]);
+/// let in_text = Variants::parse_env("a:33.3,b:33.3,c:33.4").unwrap();
+/// assert_eq!(in_text, in_code);
+/// assert_eq!(in_text.weights().collect::<Vec<_>>(), [("a", 333), ("b", 333), ("c", 334)]);
+/// assert_eq!(in_code.to_env(), "a:33.3,b:33.3,c:33.4");
+/// let halves = Variants::new("", &[("control", 500), ("treatment", 500)]);
+/// assert_eq!(halves.to_env(), "control:50,treatment:50");
+/// ```
+///
+/// Weights need not add up to 1000 (100%): they are used as they are, and users are bucketed
+/// modulo their sum, as an Unleash SDK buckets the weights it is given. `a:1,b:3` is 10 and 30
+/// per mille: a quarter of the users get `a`, bucketed modulo 40. Unleash's server itself only
+/// hands out weights that add up to 1000, so variants meant to match an Unleash toggle user for
+/// user should add up to 100%. With another sum the users are split in the same proportions, but
+/// not the same users as by weights scaled to 1000: `33, 33, 33` gives the variants an Unleash
+/// SDK gives for those weights, not those it gives for `334, 333, 333`.
+///
+/// # In an environment variable
+///
+/// The text is `name:weight` pairs separated by `,`, such as `control:50,treatment:50`:
+/// - a name is any text without `,` or `:`, trimmed, not empty, and unique (compared exactly);
+/// - a weight is a percentage with at most one decimal, written in decimal digits with `.` (no
+///   `%`): `50`, `33.3`, `0.1`, up to 429496729.5;
+/// - at least one weight is above 0, and they add up to at most 429496729.5; empty items (a
+///   trailing `,`) are skipped.
+///
+/// [`FlagValue::to_env`] writes the pairs in their order, with the weights in percent:
+///
+/// ```
+/// use flags_core::{FlagValue, Variants};
+///
+/// let variants = Variants::parse_env(" control : 10 , treatment:90.0 ").unwrap();
+/// assert_eq!(variants.to_env(), "control:10,treatment:90");
 /// assert_eq!(
 ///     Variants::parse_env("control:50,treatment").unwrap_err().to_string(),
-///     "expected name:weight pairs separated by `,` such as control:50,treatment:50, \
-///      with unique names and whole-number weights that are not all 0 (item 2 has no `:weight`)"
+///     "expected name:weight pairs separated by `,` such as control:50,treatment:50, with unique \
+///      names and weights in percent with at most one decimal, not all 0 (item 2 has no `:weight`)"
 /// );
+/// assert!(Variants::parse_env("a:33.33,b:66.67").is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Variants {
@@ -74,7 +105,8 @@ struct Variant {
 }
 
 impl Variants {
-    /// Variants of the flag `toggle`, from `(name, weight)` pairs with Unleash's weights.
+    /// Variants of the flag `toggle`, from `(name, weight)` pairs with Unleash's weights: per
+    /// mille, so `500` is half (a variable writes it `50`).
     ///
     /// # Panics
     ///
@@ -145,7 +177,8 @@ impl Variants {
         &self.toggle
     }
 
-    /// The variants' names and weights, in order, with the weights as given.
+    /// The variants' names and weights, in order, with the weights per mille as Unleash holds them
+    /// (`500` for a variable's `50`).
     pub fn weights(&self) -> impl ExactSizeIterator<Item = (&str, u32)> {
         self.variants
             .iter()
@@ -185,9 +218,27 @@ fn counters(toggle: &str, variants: &[Variant]) -> Counters {
 
 fn invalid(problem: &str) -> ValueError {
     ValueError::expected(format!(
-        "name:weight pairs separated by `,` such as control:50,treatment:50, \
-         with unique names and whole-number weights that are not all 0 ({problem})"
+        "name:weight pairs separated by `,` such as control:50,treatment:50, with unique names \
+         and weights in percent with at most one decimal, not all 0 ({problem})"
     ))
+}
+
+/// A weight written in percent with at most one decimal (`50`, `33.3`), per mille.
+fn per_mille(percent: &str) -> Option<u32> {
+    let (whole, tenths) = match percent.split_once('.') {
+        Some((whole, tenth)) if tenth.len() == 1 => (whole, decimal::<u32>(tenth)?),
+        Some(_) => return None,
+        None => (percent, 0),
+    };
+    decimal::<u32>(whole)?.checked_mul(10)?.checked_add(tenths)
+}
+
+/// A weight per mille, written in percent: `500` as `50`, `333` as `33.3`.
+fn percent(per_mille: u32) -> String {
+    match per_mille % 10 {
+        0 => format!("{}", per_mille / 10),
+        tenths => format!("{}.{tenths}", per_mille / 10),
+    }
 }
 
 fn check(variants: &[(&str, u32)]) -> Result<(), ValueError> {
@@ -220,7 +271,9 @@ fn check(variants: &[(&str, u32)]) -> Result<(), ValueError> {
         .iter()
         .try_fold(0u32, |total, &(_, weight)| total.checked_add(weight));
     if total.is_none() {
-        return Err(invalid("the weights add up to more than 4294967295"));
+        return Err(invalid(
+            "the weights add up to more than 429496729.5%, 4294967295 per mille",
+        ));
     }
     Ok(())
 }
@@ -238,9 +291,10 @@ impl FlagValue for Variants {
             let Some((name, weight)) = item.split_once(':') else {
                 return Err(invalid(&format!("item {item_number} has no `:weight`")));
             };
-            let weight = decimal(weight.trim()).ok_or_else(|| {
+            let weight = per_mille(weight.trim()).ok_or_else(|| {
                 invalid(&format!(
-                    "the weight of item {item_number} is not a whole number from 0 to 4294967295"
+                    "the weight of item {item_number} is not a percentage from 0 to 429496729.5 \
+                     with at most one decimal, such as 50 or 33.3"
                 ))
             })?;
             pairs.push((name.trim(), weight));
@@ -248,10 +302,10 @@ impl FlagValue for Variants {
         Self::try_new(String::new(), &pairs)
     }
 
-    /// `name:weight` pairs separated by `,`, in order, with the weights as given.
+    /// `name:weight` pairs separated by `,`, in order, with the weights in percent.
     fn to_env(&self) -> String {
         self.weights()
-            .map(|(name, weight)| format!("{name}:{weight}"))
+            .map(|(name, weight)| format!("{name}:{}", percent(weight)))
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -297,7 +351,7 @@ mod tests {
         assert!(
             error
                 .what_was_expected()
-                .ends_with("(the weights add up to more than 4294967295)"),
+                .ends_with("(the weights add up to more than 429496729.5%, 4294967295 per mille)"),
             "{error}"
         );
         assert!(Variants::try_new("t", &[("a", u32::MAX - 1), ("b", 1)]).is_ok());
@@ -356,20 +410,65 @@ mod tests {
 
     #[test]
     fn set_toggle_changes_the_buckets_like_new_variants() {
-        let mut variants = Variants::parse_env("a:1,b:1").unwrap();
+        let mut variants = Variants::parse_env("a:50,b:50").unwrap();
         assert_eq!(variants.toggle(), "");
         variants.set_toggle("FEATURE_BUTTON");
         assert_eq!(
             variants,
-            Variants::new("FEATURE_BUTTON", &[("a", 1), ("b", 1)])
+            Variants::new("FEATURE_BUTTON", &[("a", 500), ("b", 500)])
         );
     }
 
     #[test]
+    fn percent_in_text_is_unleash_per_mille_in_code() {
+        let cases: [(&str, &[u32]); 6] = [
+            ("control:50,treatment:50", &[500, 500]),
+            ("a:33.3,b:33.3,c:33.4", &[333, 333, 334]),
+            ("a:0.1,b:99.9", &[1, 999]),
+            ("a:0,b:100", &[0, 1000]),
+            ("a:050.0,b:0.0,c:7", &[500, 0, 70]),
+            ("a:429496729.5", &[u32::MAX]),
+        ];
+        for (text, per_mille) in cases {
+            let weights: Vec<u32> = Variants::parse_env(text)
+                .unwrap()
+                .weights()
+                .map(|(_, weight)| weight)
+                .collect();
+            assert_eq!(weights, per_mille, "{text:?}");
+        }
+        assert_eq!(
+            Variants::new(
+                "",
+                &[("a", 1), ("b", 999), ("c", 0), ("d", u32::MAX - 1000)]
+            )
+            .to_env(),
+            "a:0.1,b:99.9,c:0,d:429496629.5"
+        );
+    }
+
+    /// A variable's percents are Unleash's weights whatever they add up to: users are split in
+    /// proportion, bucketed modulo the sum, as an Unleash SDK buckets those weights.
+    #[test]
+    fn percents_that_do_not_add_up_to_100_bucket_modulo_their_sum() {
+        let mut quarter = Variants::parse_env("a:1,b:3").unwrap();
+        quarter.set_toggle("toggle");
+        assert_eq!(quarter, Variants::new("toggle", &[("a", 10), ("b", 30)]));
+        for user in (0..200).map(|index| format!("user-{index}")) {
+            let bucket = crate::rollout::variant_bucket("toggle", &user, 40);
+            let expected = if bucket <= 10 { "a" } else { "b" };
+            assert_eq!(quarter.variant_for(&user), expected, "{user}");
+        }
+    }
+
+    #[test]
     fn text_is_trimmed_and_written_back_in_order() {
-        let variants = Variants::parse_env(" b : 2 ,a:1,, ").unwrap();
-        assert_eq!(variants.weights().collect::<Vec<_>>(), [("b", 2), ("a", 1)]);
-        assert_eq!(variants.to_env(), "b:2,a:1");
+        let variants = Variants::parse_env(" b : 2 ,a:1.5,, ").unwrap();
+        assert_eq!(
+            variants.weights().collect::<Vec<_>>(),
+            [("b", 20), ("a", 15)]
+        );
+        assert_eq!(variants.to_env(), "b:2,a:1.5");
         assert_eq!(
             Variants::parse_env("big button:1").unwrap().to_env(),
             "big button:1"
@@ -378,39 +477,43 @@ mod tests {
 
     #[test]
     fn malformed_text_says_what_is_accepted_and_which_item_is_wrong() {
+        let not_a_percentage = |item: usize| {
+            format!(
+                "the weight of item {item} is not a percentage from 0 to 429496729.5 \
+                 with at most one decimal, such as 50 or 33.3"
+            )
+        };
         let cases = [
-            (",", "there are none"),
-            ("a", "item 1 has no `:weight`"),
+            (",", String::from("there are none")),
+            ("a", String::from("item 1 has no `:weight`")),
+            ("a:1,b:", not_a_percentage(2)),
+            ("a:-1", not_a_percentage(1)),
+            ("a:+1", not_a_percentage(1)),
+            ("a:33.33", not_a_percentage(1)),
+            ("a:50.", not_a_percentage(1)),
+            ("a:.5", not_a_percentage(1)),
+            ("a:5.+", not_a_percentage(1)),
+            ("a:1.2.3", not_a_percentage(1)),
+            ("a:50%", not_a_percentage(1)),
+            ("a:1e2", not_a_percentage(1)),
+            ("a:429496729.6", not_a_percentage(1)),
+            ("a:429496730", not_a_percentage(1)),
+            ("a:1:2", not_a_percentage(1)),
+            (":1", String::from("item 1 has no name")),
+            ("a:1,b:1,a:2", String::from("item 3 has the name of item 1")),
+            ("a:0,b:0.0", String::from("every weight is 0")),
             (
-                "a:1,b:",
-                "the weight of item 2 is not a whole number from 0 to 4294967295",
+                "a:429496729.5,b:0.1",
+                String::from("the weights add up to more than 429496729.5%, 4294967295 per mille"),
             ),
-            (
-                "a:-1",
-                "the weight of item 1 is not a whole number from 0 to 4294967295",
-            ),
-            (
-                "a:+1",
-                "the weight of item 1 is not a whole number from 0 to 4294967295",
-            ),
-            (
-                "a:4294967296",
-                "the weight of item 1 is not a whole number from 0 to 4294967295",
-            ),
-            (
-                "a:1:2",
-                "the weight of item 1 is not a whole number from 0 to 4294967295",
-            ),
-            (":1", "item 1 has no name"),
-            ("a:1,b:1,a:2", "item 3 has the name of item 1"),
-            ("a:0,b:0", "every weight is 0"),
         ];
         for (text, problem) in cases {
             assert_eq!(
                 error(text),
                 format!(
-                    "name:weight pairs separated by `,` such as control:50,treatment:50, \
-                     with unique names and whole-number weights that are not all 0 ({problem})"
+                    "name:weight pairs separated by `,` such as control:50,treatment:50, with \
+                     unique names and weights in percent with at most one decimal, not all 0 \
+                     ({problem})"
                 ),
                 "{text:?}"
             );
