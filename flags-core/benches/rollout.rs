@@ -80,7 +80,10 @@ fn rollout(c: &mut Criterion) {
 fn variants(c: &mut Criterion) {
     let (users, joined) = users();
     let two = Variants::new(GROUP, &[("control", 500), ("treatment", 500)]);
-    let five = Variants::new(GROUP, &[("a", 1), ("b", 1), ("c", 1), ("d", 1), ("e", 1)]);
+    let five = Variants::new(
+        GROUP,
+        &[("a", 200), ("b", 200), ("c", 200), ("d", 200), ("e", 200)],
+    );
 
     let mut group = c.benchmark_group("variants, 64 users");
     group.bench_function("floor: murmur3 of toggle:user", |b| {
@@ -96,7 +99,7 @@ fn variants(c: &mut Criterion) {
     group.bench_function("variant_bucket", |b| {
         b.iter(|| {
             for user in &users {
-                black_box(variant_bucket(black_box(GROUP), black_box(user)));
+                black_box(variant_bucket(black_box(GROUP), black_box(user), 1000));
             }
         })
     });

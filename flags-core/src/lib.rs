@@ -96,8 +96,9 @@
 //! # Rollouts
 //!
 //! A [`Rollout`] flag (`FEATURE_NEW_UI=25%; allow=alice; deny=mallory`) decides per user with
-//! [`Rollout::is_enabled_for`], and a [`Variants`] flag (`control:50,treatment:50`) picks a variant
-//! with [`Variants::variant_for`], bucketed exactly as Unleash does (see [`rollout`]). Their public
+//! [`Rollout::is_enabled_for`], and a [`Variants`] flag (`control:50,treatment:50`, weights in
+//! percent; [`Variants::new`] takes Unleash's per mille weights, `500`) picks a variant with
+//! [`Variants::variant_for`], bucketed exactly as Unleash does (see [`rollout`]). Their public
 //! value exists only per user: [`FeatureFlags::public_flags_for`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -51,19 +51,33 @@ pub fn bucket(group: &str, user: &str) -> u32 {
     percent_bucket(Murmur3::keyed(0, group), user)
 }
 
-/// The bucket, from 1 to 1000, that `user` falls in for the variants of `toggle`.
+/// The bucket, from 1 to `total_weight`, that `user` falls in for the variants of `toggle`
+/// whose weights add up to `total_weight`.
 ///
 /// It is Unleash's variant bucket: MurmurHash3 x86_32 with seed 86028157 of the UTF-8 bytes of
-/// `"{toggle}:{user}"`, modulo 1000, plus 1. The user gets the first variant whose cumulative
-/// weight (out of 1000) is at least the bucket.
+/// `"{toggle}:{user}"`, modulo the sum of the variants' weights, plus 1. The user gets the first
+/// variant whose cumulative weight is at least the bucket, as [`Variants::variant_for`] gives it.
+/// Unleash's server keeps weights that add up to 1000, but its SDKs divide by the sum whatever it
+/// is, and so does this.
 ///
 /// ```
+/// use flags_core::Variants;
 /// use flags_core::rollout::variant_bucket;
 ///
-/// assert!((1..=1000).contains(&variant_bucket("checkout-button", "user-42")));
+/// let bucket = variant_bucket("checkout-button", "user-42", 1000);
+/// assert!((1..=1000).contains(&bucket));
+///
+/// let button = Variants::new("checkout-button", &[("control", 500), ("treatment", 500)]);
+/// let expected = if bucket <= 500 { "control" } else { "treatment" };
+/// assert_eq!(button.variant_for("user-42"), expected);
 /// ```
-pub fn variant_bucket(toggle: &str, user: &str) -> u32 {
-    per_mille_bucket(Murmur3::keyed(VARIANT_SEED, toggle), user)
+///
+/// # Panics
+///
+/// When `total_weight` is 0: no variant could be given.
+pub fn variant_bucket(toggle: &str, user: &str, total_weight: u32) -> u32 {
+    assert!(total_weight > 0, "variants' weights add up to 0");
+    weighted_bucket(Murmur3::keyed(VARIANT_SEED, toggle), user, total_weight)
 }
 
 /// [`bucket`], from the state after `"{group}:"`.
@@ -76,9 +90,10 @@ fn percent_of(hash: u32) -> u32 {
     hash % 100 + 1
 }
 
-/// [`variant_bucket`], from the state after `"{toggle}:"`.
-fn per_mille_bucket(toggle: Murmur3, user: &str) -> u32 {
-    toggle.hash_with(user.as_bytes()) % 1000 + 1
+/// [`variant_bucket`], from the state after `"{toggle}:"`, for weights that add up to `total`
+/// (above 0).
+fn weighted_bucket(toggle: Murmur3, user: &str, total: u32) -> u32 {
+    toggle.hash_with(user.as_bytes()) % total + 1
 }
 
 /// A number written in decimal digits only, as `to_env` writes it: no sign, no spaces.
@@ -99,8 +114,12 @@ mod tests {
         let one_text = |text: &str, seed| mur3::murmurhash3_x86_32(text.as_bytes(), seed);
         assert_eq!(bucket("a:b", "c"), one_text("a:b:c", 0) % 100 + 1);
         assert_eq!(
-            variant_bucket("toggle", "jürgen"),
+            variant_bucket("toggle", "jürgen", 1000),
             one_text("toggle:jürgen", VARIANT_SEED) % 1000 + 1
+        );
+        assert_eq!(
+            variant_bucket("toggle", "jürgen", 99),
+            one_text("toggle:jürgen", VARIANT_SEED) % 99 + 1
         );
     }
 }

@@ -66,7 +66,7 @@ fn decisions_allocate_nothing() {
             enabled += usize::from(parsed.is_enabled_for(user));
             given += variants.variant_for(user).len();
             enabled += bucket("FEATURE_NEW_UI", user) as usize;
-            given += variant_bucket("FEATURE_BUTTON", user) as usize;
+            given += variant_bucket("FEATURE_BUTTON", user, 6) as usize;
         }
     });
     assert_eq!(counted, 0);

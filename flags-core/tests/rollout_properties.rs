@@ -212,14 +212,23 @@ proptest! {
         prop_assert_eq!(round_trips::<Rollout>(&rollout.to_env())?, rollout);
     }
 
+    /// Weights per mille written in percent, with a decimal (`33.3`, `50.0`) or without (`50`).
     #[test]
     fn variants_text_round_trips(
-        variants in weighted_variants(u32::MAX),
+        // At most 5 variants, whose weights' sum must be a u32.
+        variants in weighted_variants(u32::MAX / 5),
         spaces in proptest::collection::vec(" {0,2}", 4),
+        with_tenths in any::<bool>(),
     ) {
+        let percent = |per_mille: u32| match per_mille % 10 {
+            0 if !with_tenths => format!("{}", per_mille / 10),
+            tenths => format!("{}.{tenths}", per_mille / 10),
+        };
         let text = variants
             .iter()
-            .map(|(name, weight)| format!("{}{name}{}:{}{weight}", spaces[0], spaces[1], spaces[2]))
+            .map(|(name, weight)| {
+                format!("{}{name}{}:{}{}", spaces[0], spaces[1], spaces[2], percent(*weight))
+            })
             .collect::<Vec<_>>()
             .join(&format!(",{}", spaces[3]));
         let parsed: Variants = round_trips(&text)?;
@@ -241,7 +250,7 @@ proptest! {
 
     #[test]
     fn no_text_that_looks_like_variants_makes_the_parser_panic(
-        text in "([a-z ]{0,3}(:[ 0-9+-]{0,11})?,?){0,5}",
+        text in "([a-z ]{0,3}(:[ 0-9.+-]{0,11})?,?){0,5}",
     ) {
         let _ = Variants::parse_env(&text);
     }

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::exposure::{self, Counters};
-use super::{Murmur3, VARIANT_SEED, decimal, per_mille_bucket};
+use super::{Murmur3, VARIANT_SEED, decimal, weighted_bucket};
 use crate::meta::FlagMeta;
 use crate::public::PublicValue;
 use crate::value::{Bound, FlagValue, ValueError};
@@ -11,14 +11,11 @@ use crate::value::{Bound, FlagValue, ValueError};
 /// Users split between named variants by weight, bucketed as Unleash's variants.
 ///
 /// [`Variants::variant_for`] hashes the user into a [`variant_bucket`](super::variant_bucket)
-/// from 1 to 1000 and gives the first variant whose cumulative weight, out of 1000, is at least
-/// the bucket. The same toggle always gives one user the same variant; a variant of weight 0 is
-/// never given.
-///
-/// Weights are relative. Weights that sum to 1000 are used as they are, as Unleash does; others
-/// are scaled to 1000 the way Unleash's server fills in its variants' weights: each rounded down,
-/// then the units lost to rounding added one each to the first variants that have a weight. So
-/// `a:1,b:1,c:1` splits 334/333/333, exactly like three variable-weight variants in Unleash.
+/// from 1 to the sum of the weights, and gives the first variant whose cumulative weight is at
+/// least the bucket, as every Unleash SDK does with the weights it is given. The same toggle
+/// always gives one user the same variant; a variant of weight 0 is never given. The weights are
+/// per mille in code and percent in a variable: see
+/// [below](#weights-per-mille-in-code-percent-in-a-variable).
 ///
 /// In a struct of flags the toggle is the flag's: its `rollout_group`, else its variable, for
 /// variants loaded from the variable and a default built in code alike. ([`FlagValue::parse_env`]
@@ -34,25 +31,60 @@ use crate::value::{Bound, FlagValue, ValueError};
 /// assert_eq!(button.variant_for("user-42"), variant);
 /// ```
 ///
-/// # In an environment variable
+/// # Weights: per mille in code, percent in a variable
 ///
-/// The text is `name:weight` pairs separated by `,`, such as `control:50,treatment:50`:
-/// - a name is any text without `,` or `:`, trimmed, not empty, and unique (compared exactly);
-/// - a weight is a whole number from 0 to 4294967295, written in decimal digits;
-/// - at least one weight is above 0; empty items (a trailing `,`) are skipped.
+/// Unleash holds a variant's weight as a whole number in its API, its client specification and its
+/// SDKs, out of 1000 (per mille) as its server fills them in, and shows it as a percentage with
+/// one decimal in its UI. This crate takes each where Unleash has it:
 ///
-/// [`FlagValue::to_env`] writes the pairs in their order, with the weights as given:
+/// - in code, [`Variants::new`], [`Variants::try_new`] and [`Variants::weights`] use Unleash's
+///   per mille weights: `500` is half;
+/// - in a variable, the weights are percentages with at most one decimal, as the UI shows them:
+///   `control:50,treatment:50` is Unleash's 500 and 500, and `a:33.3,b:33.3,c:33.4` is 333, 333
+///   and 334. [`FlagValue::to_env`] writes percentages back, so text and value round-trip.
 ///
 /// ```
 /// use flags_core::{FlagValue, Variants};
 ///
-/// let variants = Variants::parse_env(" control : 1 , treatment:3 ").unwrap();
-/// assert_eq!(variants.to_env(), "control:1,treatment:3");
+/// let in_code = Variants::new("", &[("a", 333), ("b", 333), ("c", 334)]);
+/// let in_text = Variants::parse_env("a:33.3,b:33.3,c:33.4").unwrap();
+/// assert_eq!(in_text, in_code);
+/// assert_eq!(in_text.weights().collect::<Vec<_>>(), [("a", 333), ("b", 333), ("c", 334)]);
+/// assert_eq!(in_code.to_env(), "a:33.3,b:33.3,c:33.4");
+/// let halves = Variants::new("", &[("control", 500), ("treatment", 500)]);
+/// assert_eq!(halves.to_env(), "control:50,treatment:50");
+/// ```
+///
+/// Weights need not add up to 1000 (100%): they are used as they are, and users are bucketed
+/// modulo their sum, as an Unleash SDK buckets the weights it is given. `a:1,b:3` is 10 and 30
+/// per mille: a quarter of the users get `a`, bucketed modulo 40. Unleash's server itself only
+/// hands out weights that add up to 1000, so variants meant to match an Unleash toggle user for
+/// user should add up to 100%. With another sum the users are split in the same proportions, but
+/// not the same users as by weights scaled to 1000: `33, 33, 33` gives the variants an Unleash
+/// SDK gives for those weights, not those it gives for `334, 333, 333`.
+///
+/// # In an environment variable
+///
+/// The text is `name:weight` pairs separated by `,`, such as `control:50,treatment:50`:
+/// - a name is any text without `,` or `:`, trimmed, not empty, and unique (compared exactly);
+/// - a weight is a percentage with at most one decimal, written in decimal digits with `.` (no
+///   `%`): `50`, `33.3`, `0.1`, up to 429496729.5;
+/// - at least one weight is above 0, and they add up to at most 429496729.5; empty items (a
+///   trailing `,`) are skipped.
+///
+/// [`FlagValue::to_env`] writes the pairs in their order, with the weights in percent:
+///
+/// ```
+/// use flags_core::{FlagValue, Variants};
+///
+/// let variants = Variants::parse_env(" control : 10 , treatment:90.0 ").unwrap();
+/// assert_eq!(variants.to_env(), "control:10,treatment:90");
 /// assert_eq!(
 ///     Variants::parse_env("control:50,treatment").unwrap_err().to_string(),
-///     "expected name:weight pairs separated by `,` such as control:50,treatment:50, \
-///      with unique names and whole-number weights that are not all 0 (item 2 has no `:weight`)"
+///     "expected name:weight pairs separated by `,` such as control:50,treatment:50, with unique \
+///      names and weights in percent with at most one decimal, not all 0 (item 2 has no `:weight`)"
 /// );
+/// assert!(Variants::parse_env("a:33.33,b:66.67").is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Variants {
@@ -67,14 +99,14 @@ pub struct Variants {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Variant {
     name: String,
-    /// As given, for `to_env`.
     weight: u32,
-    /// The cumulative weight out of 1000 of this variant and those before it, once normalised.
+    /// The sum of the weights of this variant and those before it: the last bucket it is given.
     up_to: u32,
 }
 
 impl Variants {
-    /// Variants of the flag `toggle`, from `(name, weight)` pairs.
+    /// Variants of the flag `toggle`, from `(name, weight)` pairs with Unleash's weights: per
+    /// mille, so `500` is half (a variable writes it `50`).
     ///
     /// # Panics
     ///
@@ -83,15 +115,17 @@ impl Variants {
         Self::try_new(toggle, variants).unwrap_or_else(|error| panic!("invalid variants: {error}"))
     }
 
-    /// Variants of the flag `toggle`, from `(name, weight)` pairs; an error when there are no
-    /// variants, every weight is 0, or a name is empty, has surrounding spaces, contains `,` or
-    /// `:`, or repeats another (the names must be writable in a variable).
+    /// Variants of the flag `toggle`, from `(name, weight)` pairs with Unleash's weights; an error
+    /// when there are no variants, every weight is 0, the weights add up to more than
+    /// 4294967295 (`u32::MAX`), or a name is empty, has surrounding spaces, contains `,` or `:`,
+    /// or repeats another (the names must be writable in a variable).
     ///
     /// ```
     /// use flags_core::Variants;
     ///
     /// assert!(Variants::try_new("t", &[("a", 1), ("b", 2)]).is_ok());
     /// assert!(Variants::try_new("t", &[("a", 0)]).is_err());
+    /// assert!(Variants::try_new("t", &[("a", u32::MAX), ("b", 1)]).is_err());
     /// assert!(Variants::try_new("t", &[("a", 1), ("a", 2)]).is_err());
     /// ```
     pub fn try_new(
@@ -100,14 +134,17 @@ impl Variants {
     ) -> Result<Self, ValueError> {
         check(variants)?;
         let toggle = toggle.into();
-        let weights: Vec<u32> = variants.iter().map(|&(_, weight)| weight).collect();
+        let mut up_to = 0;
         let variants: Vec<Variant> = variants
             .iter()
-            .zip(cumulative_per_mille(&weights))
-            .map(|(&(name, weight), up_to)| Variant {
-                name: name.to_owned(),
-                weight,
-                up_to,
+            .map(|&(name, weight)| {
+                // `check` saw that the weights' sum fits.
+                up_to += weight;
+                Variant {
+                    name: name.to_owned(),
+                    weight,
+                    up_to,
+                }
             })
             .collect();
         Ok(Self {
@@ -123,13 +160,13 @@ impl Variants {
     /// The decision is an [exposure](super#exposure): a DEBUG event, and a counter with the
     /// `metrics` feature.
     pub fn variant_for(&self, user: &str) -> &str {
-        let bucket = per_mille_bucket(self.toggle_state, user);
+        let bucket = weighted_bucket(self.toggle_state, user, self.total_weight());
         let (index, variant) = self
             .variants
             .iter()
             .enumerate()
             .find(|(_, variant)| variant.up_to >= bucket)
-            .expect("the last variant with a weight reaches 1000");
+            .expect("the last variant reaches the total weight, the last bucket");
         exposure::variant(&self.toggle, &self.counters, index, &variant.name);
         &variant.name
     }
@@ -140,11 +177,17 @@ impl Variants {
         &self.toggle
     }
 
-    /// The variants' names and weights, in order, with the weights as given.
+    /// The variants' names and weights, in order, with the weights per mille as Unleash holds them
+    /// (`500` for a variable's `50`).
     pub fn weights(&self) -> impl ExactSizeIterator<Item = (&str, u32)> {
         self.variants
             .iter()
             .map(|variant| (variant.name.as_str(), variant.weight))
+    }
+
+    /// The sum of the weights, above 0 (a check of `try_new`): the number of buckets.
+    fn total_weight(&self) -> u32 {
+        self.variants.last().map_or(0, |variant| variant.up_to)
     }
 
     /// Hashes users with `toggle`: the flag's, once it is known.
@@ -175,9 +218,27 @@ fn counters(toggle: &str, variants: &[Variant]) -> Counters {
 
 fn invalid(problem: &str) -> ValueError {
     ValueError::expected(format!(
-        "name:weight pairs separated by `,` such as control:50,treatment:50, \
-         with unique names and whole-number weights that are not all 0 ({problem})"
+        "name:weight pairs separated by `,` such as control:50,treatment:50, with unique names \
+         and weights in percent with at most one decimal, not all 0 ({problem})"
     ))
+}
+
+/// A weight written in percent with at most one decimal (`50`, `33.3`), per mille.
+fn per_mille(percent: &str) -> Option<u32> {
+    let (whole, tenths) = match percent.split_once('.') {
+        Some((whole, tenth)) if tenth.len() == 1 => (whole, decimal::<u32>(tenth)?),
+        Some(_) => return None,
+        None => (percent, 0),
+    };
+    decimal::<u32>(whole)?.checked_mul(10)?.checked_add(tenths)
+}
+
+/// A weight per mille, written in percent: `500` as `50`, `333` as `33.3`.
+fn percent(per_mille: u32) -> String {
+    match per_mille % 10 {
+        0 => format!("{}", per_mille / 10),
+        tenths => format!("{}.{tenths}", per_mille / 10),
+    }
 }
 
 fn check(variants: &[(&str, u32)]) -> Result<(), ValueError> {
@@ -204,41 +265,17 @@ fn check(variants: &[(&str, u32)]) -> Result<(), ValueError> {
     if variants.iter().all(|&(_, weight)| weight == 0) {
         return Err(invalid("every weight is 0"));
     }
-    // A bucket is one of 1000: past 1000 variants with a weight, some would never be given.
-    let weighted = variants.iter().filter(|&&(_, weight)| weight > 0).count();
-    if weighted > 1000 {
-        return Err(invalid(&format!(
-            "{weighted} variants have a weight, and at most 1000 can"
-        )));
+    // A user's bucket is their 32-bit hash modulo the sum, so the sum must be a 32-bit number
+    // too (as Unleash's weights are): past it, the first variants would take every user.
+    let total = variants
+        .iter()
+        .try_fold(0u32, |total, &(_, weight)| total.checked_add(weight));
+    if total.is_none() {
+        return Err(invalid(
+            "the weights add up to more than 429496729.5%, 4294967295 per mille",
+        ));
     }
     Ok(())
-}
-
-/// The cumulative weights out of 1000.
-///
-/// Weights that sum to 1000 stay as they are. Others are scaled to 1000 rounding down, and the
-/// units lost go one each to the first variants with a weight, in order. That is how Unleash's
-/// server spreads what is left over its variable-weight variants (`fixVariantWeights` in
-/// `feature-toggle-service.ts` of the Unleash repository: `Math.floor((1000 - fixedWeights) /
-/// variableVariants.length)` each, then `remainder = (1000 - fixedWeights) %
-/// variableVariants.length` variants get one more, first ones first).
-fn cumulative_per_mille(weights: &[u32]) -> Vec<u32> {
-    let total: u64 = weights.iter().copied().map(u64::from).sum();
-    let scale = |weight: u32| (u64::from(weight) * 1000 / total) as u32;
-    // Each weight above 0 loses less than one unit to rounding, so the loss is below their count.
-    let mut lost = 1000 - weights.iter().map(|&weight| scale(weight)).sum::<u32>();
-    let mut up_to = 0;
-    weights
-        .iter()
-        .map(|&weight| {
-            up_to += scale(weight);
-            if weight > 0 && lost > 0 {
-                up_to += 1;
-                lost -= 1;
-            }
-            up_to
-        })
-        .collect()
 }
 
 impl FlagValue for Variants {
@@ -254,9 +291,10 @@ impl FlagValue for Variants {
             let Some((name, weight)) = item.split_once(':') else {
                 return Err(invalid(&format!("item {item_number} has no `:weight`")));
             };
-            let weight = decimal(weight.trim()).ok_or_else(|| {
+            let weight = per_mille(weight.trim()).ok_or_else(|| {
                 invalid(&format!(
-                    "the weight of item {item_number} is not a whole number from 0 to 4294967295"
+                    "the weight of item {item_number} is not a percentage from 0 to 429496729.5 \
+                     with at most one decimal, such as 50 or 33.3"
                 ))
             })?;
             pairs.push((name.trim(), weight));
@@ -264,10 +302,10 @@ impl FlagValue for Variants {
         Self::try_new(String::new(), &pairs)
     }
 
-    /// `name:weight` pairs separated by `,`, in order, with the weights as given.
+    /// `name:weight` pairs separated by `,`, in order, with the weights in percent.
     fn to_env(&self) -> String {
         self.weights()
-            .map(|(name, weight)| format!("{name}:{weight}"))
+            .map(|(name, weight)| format!("{name}:{}", percent(weight)))
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -291,18 +329,6 @@ impl FlagValue for Variants {
 mod tests {
     use super::*;
 
-    fn per_mille(weights: &[u32]) -> Vec<u32> {
-        let mut previous = 0;
-        cumulative_per_mille(weights)
-            .into_iter()
-            .map(|up_to| {
-                let share = up_to - previous;
-                previous = up_to;
-                share
-            })
-            .collect()
-    }
-
     fn error(text: &str) -> String {
         Variants::parse_env(text)
             .unwrap_err()
@@ -311,33 +337,25 @@ mod tests {
     }
 
     #[test]
-    fn more_than_1000_weighted_variants_are_an_error_not_variants_never_given() {
-        let text: Vec<String> = (0..1001).map(|index| format!("v{index}:1")).collect();
+    fn each_variant_with_a_weight_has_buckets_however_many_there_are() {
+        let names: Vec<String> = (0..1001).map(|index| format!("v{index}")).collect();
+        let pairs: Vec<(&str, u32)> = names.iter().map(|name| (name.as_str(), 1)).collect();
+        let variants = Variants::new("t", &pairs);
+        assert_eq!(variants.total_weight(), 1001);
+        let last = variants.variants.last().unwrap();
+        assert_eq!((last.name.as_str(), last.up_to), ("v1000", 1001));
+    }
+
+    #[test]
+    fn weights_adding_up_past_a_32_bit_number_are_an_error_not_a_lopsided_split() {
+        let error = Variants::try_new("t", &[("a", u32::MAX), ("b", 1)]).unwrap_err();
         assert!(
-            error(&text.join(",")).ends_with("(1001 variants have a weight, and at most 1000 can)")
+            error
+                .what_was_expected()
+                .ends_with("(the weights add up to more than 429496729.5%, 4294967295 per mille)"),
+            "{error}"
         );
-        let mut text = text;
-        text[1000] = String::from("v1000:0");
-        assert!(Variants::parse_env(&text.join(",")).is_ok());
-    }
-
-    #[test]
-    fn weights_summing_to_1000_are_used_as_given() {
-        assert_eq!(per_mille(&[300, 700]), [300, 700]);
-        assert_eq!(per_mille(&[1, 999]), [1, 999]);
-        assert_eq!(per_mille(&[334, 333, 333]), [334, 333, 333]);
-        assert_eq!(per_mille(&[0, 1000, 0]), [0, 1000, 0]);
-    }
-
-    #[test]
-    fn other_weights_scale_to_1000_with_the_remainder_first() {
-        assert_eq!(per_mille(&[1, 1, 1]), [334, 333, 333]);
-        assert_eq!(per_mille(&[50, 50]), [500, 500]);
-        assert_eq!(per_mille(&[1, 2]), [334, 666]);
-        assert_eq!(per_mille(&[1; 7]), [143, 143, 143, 143, 143, 143, 142]);
-        assert_eq!(per_mille(&[0, 1, 1, 1]), [0, 334, 333, 333]);
-        assert_eq!(per_mille(&[u32::MAX, u32::MAX]), [500, 500]);
-        assert_eq!(per_mille(&[1, 100_000]), [1, 999]);
+        assert!(Variants::try_new("t", &[("a", u32::MAX - 1), ("b", 1)]).is_ok());
     }
 
     #[test]
@@ -352,7 +370,7 @@ mod tests {
     fn variant_is_the_first_whose_cumulative_weight_reaches_the_bucket() {
         let variants = Variants::new("toggle", &[("a", 200), ("b", 300), ("c", 500)]);
         for user in (0..200).map(|index| format!("user-{index}")) {
-            let expected = match crate::rollout::variant_bucket("toggle", &user) {
+            let expected = match crate::rollout::variant_bucket("toggle", &user, 1000) {
                 1..=200 => "a",
                 201..=500 => "b",
                 _ => "c",
@@ -361,22 +379,97 @@ mod tests {
         }
     }
 
+    /// Unleash's SDKs divide by the sum of the weights they are given, whatever it is, where this
+    /// crate used to scale the weights to 1000 first: 33, 33, 33 were 334, 333, 333.
+    #[test]
+    fn weights_with_another_sum_bucket_modulo_that_sum() {
+        let thirds = Variants::new("toggle", &[("a", 33), ("b", 33), ("c", 33)]);
+        let scaled = Variants::new("toggle", &[("a", 334), ("b", 333), ("c", 333)]);
+        let mut differ = 0;
+        for user in (0..200).map(|index| format!("user-{index}")) {
+            let expected = match crate::rollout::variant_bucket("toggle", &user, 99) {
+                1..=33 => "a",
+                34..=66 => "b",
+                _ => "c",
+            };
+            assert_eq!(thirds.variant_for(&user), expected, "{user}");
+            differ += usize::from(scaled.variant_for(&user) != expected);
+        }
+        assert!(differ > 0, "no user tells the two rules apart");
+    }
+
+    #[test]
+    fn one_variant_with_a_weight_is_given_to_everyone() {
+        for weights in [[1, 0], [0, 1000], [0, u32::MAX]] {
+            let variants = Variants::new("t", &[("a", weights[0]), ("b", weights[1])]);
+            let only = if weights[0] > 0 { "a" } else { "b" };
+            for user in ["a", "b", "c", "user-42", ""] {
+                assert_eq!(variants.variant_for(user), only, "{weights:?}");
+            }
+        }
+    }
+
     #[test]
     fn set_toggle_changes_the_buckets_like_new_variants() {
-        let mut variants = Variants::parse_env("a:1,b:1").unwrap();
+        let mut variants = Variants::parse_env("a:50,b:50").unwrap();
         assert_eq!(variants.toggle(), "");
         variants.set_toggle("FEATURE_BUTTON");
         assert_eq!(
             variants,
-            Variants::new("FEATURE_BUTTON", &[("a", 1), ("b", 1)])
+            Variants::new("FEATURE_BUTTON", &[("a", 500), ("b", 500)])
         );
     }
 
     #[test]
+    fn percent_in_text_is_unleash_per_mille_in_code() {
+        let cases: [(&str, &[u32]); 6] = [
+            ("control:50,treatment:50", &[500, 500]),
+            ("a:33.3,b:33.3,c:33.4", &[333, 333, 334]),
+            ("a:0.1,b:99.9", &[1, 999]),
+            ("a:0,b:100", &[0, 1000]),
+            ("a:050.0,b:0.0,c:7", &[500, 0, 70]),
+            ("a:429496729.5", &[u32::MAX]),
+        ];
+        for (text, per_mille) in cases {
+            let weights: Vec<u32> = Variants::parse_env(text)
+                .unwrap()
+                .weights()
+                .map(|(_, weight)| weight)
+                .collect();
+            assert_eq!(weights, per_mille, "{text:?}");
+        }
+        assert_eq!(
+            Variants::new(
+                "",
+                &[("a", 1), ("b", 999), ("c", 0), ("d", u32::MAX - 1000)]
+            )
+            .to_env(),
+            "a:0.1,b:99.9,c:0,d:429496629.5"
+        );
+    }
+
+    /// A variable's percents are Unleash's weights whatever they add up to: users are split in
+    /// proportion, bucketed modulo the sum, as an Unleash SDK buckets those weights.
+    #[test]
+    fn percents_that_do_not_add_up_to_100_bucket_modulo_their_sum() {
+        let mut quarter = Variants::parse_env("a:1,b:3").unwrap();
+        quarter.set_toggle("toggle");
+        assert_eq!(quarter, Variants::new("toggle", &[("a", 10), ("b", 30)]));
+        for user in (0..200).map(|index| format!("user-{index}")) {
+            let bucket = crate::rollout::variant_bucket("toggle", &user, 40);
+            let expected = if bucket <= 10 { "a" } else { "b" };
+            assert_eq!(quarter.variant_for(&user), expected, "{user}");
+        }
+    }
+
+    #[test]
     fn text_is_trimmed_and_written_back_in_order() {
-        let variants = Variants::parse_env(" b : 2 ,a:1,, ").unwrap();
-        assert_eq!(variants.weights().collect::<Vec<_>>(), [("b", 2), ("a", 1)]);
-        assert_eq!(variants.to_env(), "b:2,a:1");
+        let variants = Variants::parse_env(" b : 2 ,a:1.5,, ").unwrap();
+        assert_eq!(
+            variants.weights().collect::<Vec<_>>(),
+            [("b", 20), ("a", 15)]
+        );
+        assert_eq!(variants.to_env(), "b:2,a:1.5");
         assert_eq!(
             Variants::parse_env("big button:1").unwrap().to_env(),
             "big button:1"
@@ -385,39 +478,43 @@ mod tests {
 
     #[test]
     fn malformed_text_says_what_is_accepted_and_which_item_is_wrong() {
+        let not_a_percentage = |item: usize| {
+            format!(
+                "the weight of item {item} is not a percentage from 0 to 429496729.5 \
+                 with at most one decimal, such as 50 or 33.3"
+            )
+        };
         let cases = [
-            (",", "there are none"),
-            ("a", "item 1 has no `:weight`"),
+            (",", String::from("there are none")),
+            ("a", String::from("item 1 has no `:weight`")),
+            ("a:1,b:", not_a_percentage(2)),
+            ("a:-1", not_a_percentage(1)),
+            ("a:+1", not_a_percentage(1)),
+            ("a:33.33", not_a_percentage(1)),
+            ("a:50.", not_a_percentage(1)),
+            ("a:.5", not_a_percentage(1)),
+            ("a:5.+", not_a_percentage(1)),
+            ("a:1.2.3", not_a_percentage(1)),
+            ("a:50%", not_a_percentage(1)),
+            ("a:1e2", not_a_percentage(1)),
+            ("a:429496729.6", not_a_percentage(1)),
+            ("a:429496730", not_a_percentage(1)),
+            ("a:1:2", not_a_percentage(1)),
+            (":1", String::from("item 1 has no name")),
+            ("a:1,b:1,a:2", String::from("item 3 has the name of item 1")),
+            ("a:0,b:0.0", String::from("every weight is 0")),
             (
-                "a:1,b:",
-                "the weight of item 2 is not a whole number from 0 to 4294967295",
+                "a:429496729.5,b:0.1",
+                String::from("the weights add up to more than 429496729.5%, 4294967295 per mille"),
             ),
-            (
-                "a:-1",
-                "the weight of item 1 is not a whole number from 0 to 4294967295",
-            ),
-            (
-                "a:+1",
-                "the weight of item 1 is not a whole number from 0 to 4294967295",
-            ),
-            (
-                "a:4294967296",
-                "the weight of item 1 is not a whole number from 0 to 4294967295",
-            ),
-            (
-                "a:1:2",
-                "the weight of item 1 is not a whole number from 0 to 4294967295",
-            ),
-            (":1", "item 1 has no name"),
-            ("a:1,b:1,a:2", "item 3 has the name of item 1"),
-            ("a:0,b:0", "every weight is 0"),
         ];
         for (text, problem) in cases {
             assert_eq!(
                 error(text),
                 format!(
-                    "name:weight pairs separated by `,` such as control:50,treatment:50, \
-                     with unique names and whole-number weights that are not all 0 ({problem})"
+                    "name:weight pairs separated by `,` such as control:50,treatment:50, with \
+                     unique names and weights in percent with at most one decimal, not all 0 \
+                     ({problem})"
                 ),
                 "{text:?}"
             );
