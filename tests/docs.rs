@@ -69,7 +69,7 @@ struct Everything {
     #[flag(default = Rollout::new("", 25).allow(["qa-canary-3b"]), rollout_group = "checkout")]
     new_checkout: Rollout,
     /// The checkout button's colour.
-    #[flag(default = Variants::new("", &[("blue", 50), ("green", 50)]), public)]
+    #[flag(default = Variants::new("", &[("blue", 500), ("green", 500)]), public)]
     button_color: Variants,
 }
 

@@ -57,7 +57,7 @@ fn a_default_and_the_same_text_in_the_variable_decide_alike() {
     let by_default = Settings::from_iter([("FEATURE_BETA_ENABLED", "1")]).unwrap();
     let by_variable = Settings::from_iter([
         ("FEATURE_NEW_SEARCH", "10%; allow=qa-1"),
-        ("FEATURE_BUTTON_COLOR", "control:500,treatment:500"),
+        ("FEATURE_BUTTON_COLOR", "control:50,treatment:50"),
     ])
     .unwrap();
     assert_eq!(by_default.new_search, by_variable.new_search);
@@ -80,7 +80,7 @@ fn defaults_take_the_flags_group_even_when_built_with_another() {
     assert_eq!(settings.new_search.group(), "FEATURE_NEW_SEARCH");
     assert_eq!(settings.button_color.toggle(), "FEATURE_BUTTON_COLOR");
     for user in USERS {
-        let expected = if variant_bucket("FEATURE_BUTTON_COLOR", user) <= 500 {
+        let expected = if variant_bucket("FEATURE_BUTTON_COLOR", user, 1000) <= 500 {
             "control"
         } else {
             "treatment"
@@ -219,5 +219,23 @@ fn a_user_both_allowed_and_denied_is_a_warning_at_load() {
         logs,
         "WARN flags: FEATURE_NEW_UI: 1 user is on both the allow and the deny list, and is off: \
          the deny list decides first (from map) env=\"FEATURE_NEW_UI\"\n"
+    );
+}
+
+#[derive(Debug, FeatureFlags)]
+#[flags(prefix = "FEATURE_")]
+struct BadVariants {
+    #[flag(default = Variants::new("", &[]))]
+    button_color: Variants,
+}
+
+#[test]
+fn invalid_variants_in_a_default_are_a_load_problem_not_a_panic() {
+    let error = BadVariants::from_iter([("UNRELATED", "1")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "FEATURE_BUTTON_COLOR: the default, set in the code, is invalid: expected name:weight \
+         pairs separated by `,` such as control:50,treatment:50, with unique names and weights in \
+         percent with at most one decimal, not all 0 (there are none)"
     );
 }

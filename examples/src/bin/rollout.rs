@@ -17,7 +17,7 @@ struct Settings {
     new_checkout: Rollout,
 
     /// The checkout button's colour, an A/B test.
-    #[flag(default = Variants::new("", &[("blue", 50), ("green", 50)]), public)]
+    #[flag(default = Variants::new("", &[("blue", 500), ("green", 500)]), public)]
     button_color: Variants,
 }
 

@@ -94,6 +94,8 @@ pub struct Variants {
     variants: Vec<Variant>,
     /// One exposure counter per variant, in order.
     counters: Counters,
+    /// Why the pairs given to [`Variants::new`] are not valid variants (then there are none).
+    invalid: Option<ValueError>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,12 +110,26 @@ impl Variants {
     /// Variants of the flag `toggle`, from `(name, weight)` pairs with Unleash's weights: per
     /// mille, so `500` is half (a variable writes it `50`).
     ///
-    /// # Panics
-    ///
-    /// When the pairs are not valid variants; [`Variants::try_new`] returns the error instead.
+    /// Pairs that are not valid variants (see [`Variants::try_new`], which returns the error)
+    /// give no variants: as a flag's default they fail the load, which says why, and never panic;
+    /// elsewhere [`Variants::variant_for`] gives every user [`Variants::DISABLED`].
     pub fn new(toggle: impl Into<String>, variants: &[(&str, u32)]) -> Self {
-        Self::try_new(toggle, variants).unwrap_or_else(|error| panic!("invalid variants: {error}"))
+        let toggle = toggle.into();
+        match check(variants) {
+            Ok(()) => Self::valid(toggle, variants),
+            Err(error) => Self {
+                toggle_state: Murmur3::keyed(VARIANT_SEED, &toggle),
+                counters: counters(&toggle, &[]),
+                toggle,
+                variants: Vec::new(),
+                invalid: Some(error),
+            },
+        }
     }
+
+    /// What [`Variants::variant_for`] gives when there are no valid variants, as Unleash names
+    /// the variant of a toggle without any.
+    pub const DISABLED: &'static str = "disabled";
 
     /// Variants of the flag `toggle`, from `(name, weight)` pairs with Unleash's weights; an error
     /// when there are no variants, every weight is 0, the weights add up to more than
@@ -133,7 +149,11 @@ impl Variants {
         variants: &[(&str, u32)],
     ) -> Result<Self, ValueError> {
         check(variants)?;
-        let toggle = toggle.into();
+        Ok(Self::valid(toggle.into(), variants))
+    }
+
+    /// Variants from pairs that `check` accepted.
+    fn valid(toggle: String, variants: &[(&str, u32)]) -> Self {
         let mut up_to = 0;
         let variants: Vec<Variant> = variants
             .iter()
@@ -147,12 +167,13 @@ impl Variants {
                 }
             })
             .collect();
-        Ok(Self {
+        Self {
             toggle_state: Murmur3::keyed(VARIANT_SEED, &toggle),
             counters: counters(&toggle, &variants),
             toggle,
             variants,
-        })
+            invalid: None,
+        }
     }
 
     /// The name of the variant that `user` gets; always the same for one user.
@@ -160,6 +181,9 @@ impl Variants {
     /// The decision is an [exposure](super#exposure): a DEBUG event, and a counter with the
     /// `metrics` feature.
     pub fn variant_for(&self, user: &str) -> &str {
+        if self.variants.is_empty() {
+            return Self::DISABLED;
+        }
         let bucket = weighted_bucket(self.toggle_state, user, self.total_weight());
         let (index, variant) = self
             .variants
@@ -217,7 +241,7 @@ fn counters(toggle: &str, variants: &[Variant]) -> Counters {
 }
 
 fn invalid(problem: &str) -> ValueError {
-    ValueError::expected(format!(
+    ValueError::known(format!(
         "name:weight pairs separated by `,` such as control:50,treatment:50, with unique names \
          and weights in percent with at most one decimal, not all 0 ({problem})"
     ))
@@ -318,10 +342,11 @@ impl FlagValue for Variants {
     }
 
     /// Variants hash users with their flag's `rollout_group` (by default the variable), whether
-    /// parsed from the variable or a default built in code with another toggle.
+    /// parsed from the variable or a default built in code with another toggle. Invalid pairs
+    /// given to `Variants::new` in a default fail the load.
     const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = Some(|value, flag| {
         value.set_toggle(flag.rollout_group());
-        Ok(None)
+        value.invalid.clone().map_or(Ok(None), Err)
     });
 }
 
@@ -529,8 +554,18 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "invalid variants: expected name:weight pairs")]
-    fn new_panics_on_invalid_variants() {
-        let _ = Variants::new("t", &[]);
+    fn invalid_pairs_give_no_variants_and_an_error_when_bound_never_a_panic() {
+        let mut variants = Variants::new("t", &[]);
+        assert_eq!(variants.variant_for("user-42"), Variants::DISABLED);
+        let flag = crate::meta::FlagMeta::for_tests("FEATURE_BUTTON");
+        let bind = <Variants as FlagValue>::BIND.unwrap();
+        assert!(
+            bind(&mut variants, &flag)
+                .unwrap_err()
+                .to_string()
+                .ends_with("(there are none)")
+        );
+        let mut valid = Variants::new("t", &[("a", 1)]);
+        assert_eq!(bind(&mut valid, &flag), Ok(None));
     }
 }
