@@ -134,18 +134,31 @@ impl<'a> Fields<'a> {
 
     /// Tells a loaded value its flag ([`FlagValue::BIND`]), and records what it finds wrong with
     /// itself: a value no variable could hold (a default built in code) fails the load.
+    #[inline]
     fn bind<T>(
         &mut self,
         index: usize,
-        mut value: Option<T>,
+        value: Option<T>,
         bind: Option<fn(&mut T, &FlagMeta) -> Bound>,
     ) -> Option<T> {
-        let (Some(loaded), Some(bind)) = (&mut value, bind) else {
-            return value;
-        };
+        match (value, bind) {
+            (Some(value), Some(bind)) => self.bind_with(index, value, bind),
+            (value, _) => value,
+        }
+    }
+
+    /// [`Fields::bind`] for a value that has a `BIND` (a rollout): out of the common path.
+    #[cold]
+    fn bind_with<T>(
+        &mut self,
+        index: usize,
+        mut value: T,
+        bind: fn(&mut T, &FlagMeta) -> Bound,
+    ) -> Option<T> {
+        let loaded = &mut value;
         let flag = &self.vars.schema().flags()[index];
         match bind(loaded, flag) {
-            Ok(None) => value,
+            Ok(None) => Some(value),
             Ok(Some(note)) => {
                 self.vars.warn(Problem::Doubtful {
                     flag: flag.field(),
@@ -153,7 +166,7 @@ impl<'a> Fields<'a> {
                     note,
                     source: self.vars.source_of(index),
                 });
-                value
+                Some(value)
             }
             Err(error) => {
                 match self.vars.get(index) {
