@@ -198,10 +198,11 @@ fn warnings_can_be_taken_as_data_instead_of_logs() {
         .map([("FEATURE_WHATSAP_ENABLED", "true")]);
     let mut loaded = None;
     let logs = flags_tests::capture_logs(|| {
-        loaded = Some(loader.load_with_warnings::<Settings>().unwrap());
+        loaded = Some(loader.snapshot::<Settings>().unwrap());
     });
     assert_eq!(logs, "");
-    let (settings, warnings) = loaded.unwrap();
+    let settings = loaded.unwrap();
+    let warnings = settings.warnings();
     assert_eq!(settings.port, 2000);
     let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
@@ -232,10 +233,8 @@ fn a_dollar_reference_the_file_does_not_set_stays_as_written_and_is_reported() {
         "prod.env",
         "GREETING=\"hello $HOME and pa$word\"\nPORT=81\n",
     );
-    let (settings, warnings) = Loader::new()
-        .file(&file)
-        .load_with_warnings::<Settings>()
-        .unwrap();
+    let settings = Loader::new().file(&file).snapshot::<Settings>().unwrap();
+    let warnings = settings.warnings();
     assert_eq!(
         settings.greeting.as_deref(),
         Some("hello $HOME and pa$word")
@@ -355,10 +354,8 @@ fn a_variable_that_is_no_flag_and_not_an_upper_case_name_is_reported_by_line_onl
 fn a_flags_variable_in_another_case_is_a_warning_and_an_error_when_strict() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), ".env", "feature_whatsapp_enabled=true\n");
-    let (settings, warnings) = Loader::new()
-        .file(&file)
-        .load_with_warnings::<Settings>()
-        .unwrap();
+    let settings = Loader::new().file(&file).snapshot::<Settings>().unwrap();
+    let warnings = settings.warnings();
     assert!(!settings.whatsapp_enabled);
     let expected = format!(
         "feature_whatsapp_enabled: not read, as variable names are case-sensitive; did you mean \

@@ -60,11 +60,11 @@ fn warnings_and_start_up_logging_reach_a_log_logger_without_a_tracing_subscriber
         "{records:#?}"
     );
     assert!(
-        flags[1].starts_with("INFO flags: flag FEATURE_WHATSAPP_ENABLED=false (default)"),
+        flags[1].starts_with("INFO flags: flag FEATURE_WHATSAPP_ENABLED=false (unknown)"),
         "{records:#?}"
     );
     assert!(
-        flags[2].starts_with("INFO flags: flag WHATSAPP_TOKEN=<redacted> (map)"),
+        flags[2].starts_with("INFO flags: flag WHATSAPP_TOKEN=<redacted> (unknown)"),
         "{records:#?}"
     );
     assert!(!records.concat().contains("canary"), "{records:#?}");

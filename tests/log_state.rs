@@ -5,8 +5,7 @@ use flags_core::secrecy::SecretString;
 use flags_core::{FeatureFlags, Loader};
 use flags_tests::capture_logs;
 
-// Each test loads its own struct: log_state reports the sources of the last load of a struct,
-// and tests run in parallel.
+// The same struct in every test, declared in each: its derive is what is under test.
 macro_rules! settings {
     ($name:ident) => {
         #[derive(Debug, FeatureFlags)]
@@ -35,10 +34,10 @@ fn each_flag_is_one_info_event_with_its_source() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("prod.env");
     std::fs::write(&file, "FEATURE_TTS_CACHE_ENABLED=false\n").unwrap();
-    let settings: Settings = Loader::new()
+    let settings = Loader::new()
         .file(&file)
         .map([("LOG_LEVEL", "debug"), ("WHATSAPP_TOKEN", "t0ken")])
-        .load()
+        .snapshot::<Settings>()
         .unwrap();
     let logs = capture_logs(|| settings.log_state());
     let file = file.display();
@@ -56,11 +55,13 @@ fn each_flag_is_one_info_event_with_its_source() {
 #[test]
 fn a_flag_that_is_on_before_its_release_gets_a_warning() {
     settings!(Settings);
-    let settings = Settings::from_iter([
-        ("FEATURE_WHATSAPP_ENABLED", "true"),
-        ("FEATURE_IMAGE_GENERATION_ENABLED", "true"),
-    ])
-    .unwrap();
+    let settings = Loader::new()
+        .map([
+            ("FEATURE_WHATSAPP_ENABLED", "true"),
+            ("FEATURE_IMAGE_GENERATION_ENABLED", "true"),
+        ])
+        .snapshot::<Settings>()
+        .unwrap();
     let logs = capture_logs(|| settings.log_state());
     let warnings: Vec<&str> = logs
         .lines()
@@ -97,37 +98,63 @@ fn a_struct_that_was_never_loaded_logs_its_sources_as_unknown() {
     );
 }
 
-/// The record of sources belongs to the last load of the struct: a value that is not what that
-/// load gave its flag (changed in code, or from an earlier load) is not credited to its source.
+/// Where a value came from travels with the load that gave it: two loads of one struct from
+/// different sources each log their own, whatever order they were made in.
 #[test]
-fn a_value_that_is_not_the_last_loads_is_not_credited_to_its_source() {
+fn two_loads_of_one_struct_each_log_their_own_sources() {
     settings!(Settings);
-    let mut first = Settings::from_iter([
-        ("LOG_LEVEL", "warn"),
-        ("FEATURE_TTS_CACHE_ENABLED", "no"),
-        ("FEATURE_WHATSAPP_ENABLED", "off"),
-    ])
-    .unwrap();
-    let _second =
-        Settings::from_iter([("LOG_LEVEL", "error"), ("FEATURE_TTS_CACHE_ENABLED", "0")]).unwrap();
-    first.image_generation_enabled = true;
-    let logs = capture_logs(|| first.log_state());
-    let sources: Vec<&str> = logs
-        .lines()
-        .filter(|line| line.starts_with("INFO"))
-        .map(|line| line.split(" source=").nth(1).unwrap())
-        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prod.env");
+    std::fs::write(&file, "LOG_LEVEL=warn\nFEATURE_TTS_CACHE_ENABLED=no\n").unwrap();
+    let first = Loader::new().file(&file).snapshot::<Settings>().unwrap();
+    let second = Loader::new()
+        .map([("LOG_LEVEL", "error"), ("FEATURE_TTS_CACHE_ENABLED", "0")])
+        .snapshot::<Settings>()
+        .unwrap();
+    let sources = |settings: &flags_core::Snapshot<Settings>| -> Vec<String> {
+        let logs = capture_logs(|| settings.log_state());
+        logs.lines()
+            .filter(|line| line.starts_with("INFO"))
+            .map(|line| line.split(" source=").nth(1).unwrap().to_owned())
+            .collect()
+    };
+    let file = file.display();
     assert_eq!(
-        sources,
+        sources(&first),
         [
-            // "off" in the first load, unset in the last: the same value as the default.
+            "default status=\"frozen\"".to_owned(),
+            "default status=\"experimental\"".to_owned(),
+            format!(".env file {file} status=\"stable\""),
+            "default".to_owned(),
+            "default".to_owned(),
+            format!(".env file {file}"),
+        ]
+    );
+    assert_eq!(
+        sources(&second),
+        [
             "default status=\"frozen\"",
-            "changed since the last load status=\"experimental\"",
-            // "no" and "0" load the same value.
+            "default status=\"experimental\"",
             "map status=\"stable\"",
             "default",
             "default",
-            "changed since the last load",
+            "map",
         ]
+    );
+    assert_eq!(first.log_level, "warn");
+    assert_eq!(second.log_level, "error");
+}
+
+/// A struct on its own (loaded with `from_iter`, or built in code) does not know where its values
+/// came from.
+#[test]
+fn a_struct_without_its_snapshot_logs_its_sources_as_unknown() {
+    settings!(Settings);
+    let settings = Settings::from_iter([("LOG_LEVEL", "warn")]).unwrap();
+    let logs = capture_logs(|| settings.log_state());
+    assert_eq!(logs.lines().count(), 6, "{logs}");
+    assert!(
+        logs.lines().all(|line| line.contains("source=unknown")),
+        "{logs}"
     );
 }

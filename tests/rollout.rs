@@ -2,7 +2,7 @@
 //! bucketing group, decisions reach the public projection only per user, logs show no users.
 
 use flags_core::rollout::{bucket, variant_bucket};
-use flags_core::{FeatureFlags, PublicValue, Rollout, Variants};
+use flags_core::{FeatureFlags, Loader, PublicValue, Rollout, Variants};
 use flags_tests::capture_logs;
 
 #[derive(Debug, FeatureFlags)]
@@ -138,8 +138,6 @@ fn rollouts_reach_the_public_projection_only_as_one_users_decision() {
 
 #[test]
 fn logs_show_a_rollouts_percentage_and_list_sizes_but_no_user() {
-    // Its own struct: log_state reports the sources of the last load of a struct, and the other
-    // tests load `Settings` in parallel.
     #[derive(Debug, FeatureFlags)]
     #[flags(prefix = "FEATURE_")]
     struct Logged {
@@ -149,14 +147,16 @@ fn logs_show_a_rollouts_percentage_and_list_sizes_but_no_user() {
         button_color: Variants,
     }
 
-    let settings = Logged::from_iter([
-        (
-            "FEATURE_NEW_UI",
-            "25%; allow=alice-7f3e,carol-7f3e; deny=bob-7f3e",
-        ),
-        ("FEATURE_BUTTON_COLOR", "control:90,treatment:10"),
-    ])
-    .unwrap();
+    let settings = Loader::new()
+        .map([
+            (
+                "FEATURE_NEW_UI",
+                "25%; allow=alice-7f3e,carol-7f3e; deny=bob-7f3e",
+            ),
+            ("FEATURE_BUTTON_COLOR", "control:90,treatment:10"),
+        ])
+        .snapshot::<Logged>()
+        .unwrap();
     let logs = capture_logs(|| settings.log_state());
     assert!(
         logs.contains("FEATURE_NEW_UI=25% (allow: 2 users, deny: 1 user) (map)"),

@@ -82,9 +82,9 @@ fn show() -> ExitCode {
     let loaded = Loader::new()
         .file_if_exists(".env")
         .env()
-        .load_with_warnings::<Settings>();
-    let (settings, warnings) = match loaded {
-        Ok(loaded) => loaded,
+        .snapshot::<Settings>();
+    let settings = match loaded {
+        Ok(settings) => settings,
         Err(error) => {
             eprintln!("{error}");
             return ExitCode::FAILURE;
@@ -96,7 +96,7 @@ fn show() -> ExitCode {
         .without_time()
         .with_max_level(max_level(settings.log_level))
         .init();
-    for warning in &warnings {
+    for warning in settings.warnings() {
         tracing::warn!(target: "flags", "{warning}");
     }
     settings.log_state();

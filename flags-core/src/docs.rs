@@ -37,7 +37,7 @@ pub fn markdown(flags: &[FlagMeta]) -> String {
          counts as unset: the default applies. A **public** flag is sent to frontends in the \
          public flags JSON; a **secret** one is never logged, shown in an error or documented. A \
          flag whose status is {statuses} logs a warning when it is switched on.\n\n",
-        statuses = or_list(crate::state::NOT_RELEASED),
+        statuses = or_list(crate::log_state::NOT_RELEASED),
     );
     out.push_str("| Variable | Type | Default | Public | Secret | Status |\n");
     out.push_str("| --- | --- | --- | --- | --- | --- |\n");
@@ -83,7 +83,7 @@ fn flag_markdown(out: &mut String, flags: &[FlagMeta], flag: &FlagMeta) {
         out.push('\n');
     }
     if let Some(status) = flag.status() {
-        if crate::state::is_not_released(status) {
+        if crate::log_state::is_not_released(status) {
             let _ = writeln!(
                 out,
                 "- **Status**: {status} (not released: switching it on logs a warning)"

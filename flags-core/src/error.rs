@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::source::Source;
+use crate::provenance::Source;
 
 /// Every problem found while loading or validating flags, in one pass.
 ///

@@ -1,11 +1,21 @@
-//! The [`FeatureFlags`] trait, implemented by `#[derive(FeatureFlags)]`.
+//! The [`FeatureFlags`] trait, implemented by `#[derive(FeatureFlags)]`, and loading a struct of
+//! flags from a [`Loader`].
+//!
+//! The derive writes what only it knows: the flags' metadata, how to read each field, and how to
+//! visit each field. Everything a struct of flags does with those (load, validate, project for a
+//! frontend, log) is written once, here, for every struct.
 
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
-
-use crate::error::FlagsError;
+use crate::error::{FlagsError, Problem};
+use crate::load::Load;
+use crate::log_state::StateLog;
 use crate::meta::FlagMeta;
-use crate::public::PublicFlags;
-use crate::source::{Loader, Source, SourceRecord, Vars};
+use crate::provenance::Source;
+use crate::public::{PublicFlags, PublicValue};
+use crate::requires::Facts;
+use crate::schema::Schema;
+use crate::source::{Loader, Vars};
+use crate::value::Kind;
+use crate::visit::Visitor;
 
 /// A struct of flags, each loaded from one environment variable.
 ///
@@ -35,224 +45,115 @@ pub trait FeatureFlags: Sized {
         for (name, value) in vars {
             collected.set(name.as_ref(), value.as_ref(), source);
         }
-        collected.load_logging_warnings()
+        load_logging_warnings(&collected)
     }
 
-    /// Checks what loading checks beyond parsing, on a struct that may have changed since: every
-    /// `requires` of a flag that is on (or holds its `when` value) is met.
-    ///
-    /// The loaders call it; call it again after changing a loaded struct.
-    fn validate(&self) -> Result<(), FlagsError>;
+    /// Checks what loading checks beyond parsing, on a struct that may have changed since it was
+    /// loaded: every `requires` of a flag that is on (or holds its `when` value) is met.
+    fn validate(&self) -> Result<(), FlagsError> {
+        let mut facts = Facts::new(Self::__schema());
+        self.__visit(&mut facts);
+        let unmet = facts.unmet(None);
+        if unmet.is_empty() {
+            Ok(())
+        } else {
+            Err(FlagsError::new(unmet))
+        }
+    }
 
     /// The `public` flags under their public names, for a frontend; nothing else. Flags whose
     /// value depends on the user (rollouts, variants) are left out: see `public_flags_for`.
-    fn public_flags(&self) -> PublicFlags;
+    fn public_flags(&self) -> PublicFlags {
+        let mut collect = Collect::new(Self::FLAGS, None);
+        self.__visit(&mut collect);
+        collect.public
+    }
 
     /// The `public` flags as one user sees them: rollouts decided and variants chosen for `user`
     /// (each decision is an exposure), other flags as in `public_flags`. The frontend gets the
     /// decisions, never the rules to compute them.
-    fn public_flags_for(&self, user: &str) -> PublicFlags;
+    fn public_flags_for(&self, user: &str) -> PublicFlags {
+        let mut collect = Collect::new(Self::FLAGS, Some(user));
+        self.__visit(&mut collect);
+        collect.public
+    }
 
-    /// Logs every flag at start-up: one INFO event per flag (target `flags`) with the fields
-    /// `flag`, `env`, `value`, `source` and, where set, `status`; a secret's value is `<redacted>`
-    /// (or `<unset>`). A flag that is on while its `status` says it is not released yet
-    /// (`frozen`, `experimental`, `unreleased`, `planned`) also gets a WARN.
+    /// Logs every flag: one INFO event per flag (target `flags`) with the fields `flag`, `env`,
+    /// `value`, `source` and, where set, `status`; a secret's value is `<redacted>` (or
+    /// `<unset>`). A flag that is on while its `status` says it is not released yet (`frozen`,
+    /// `experimental`, `unreleased`, `planned`) also gets a WARN, and so does an expired flag.
     ///
-    /// `source` is where the value came from in the last load of this struct in the process
-    /// (`default`, a `.env` file, the process environment, a map), `unknown` before any load, and
-    /// `changed since the last load` for a value that is not the one that load gave the flag (the
-    /// struct was changed, or comes from an earlier load). A secret's loaded text is not kept to
-    /// compare with: its source is the last load's.
-    fn log_state(&self);
+    /// A struct does not know where its values came from, so `source` is `unknown` here: log a
+    /// [`Snapshot`](crate::Snapshot) of the load ([`Loader::snapshot`]) to see each value's source.
+    fn log_state(&self) {
+        self.__visit(&mut StateLog::new(Self::FLAGS, None));
+    }
 
+    /// What loading needs to know of the struct, built once.
     #[doc(hidden)]
     fn __schema() -> &'static Schema;
 
+    /// Reads every field in `load`; `None` when one did not load (the load knows why).
     #[doc(hidden)]
-    fn __from_vars(vars: &Vars) -> Result<Self, FlagsError>;
+    fn __load(load: &mut Load<'_>) -> Option<Self>;
+
+    /// Visits every field, in declaration order.
+    #[doc(hidden)]
+    fn __visit<V: Visitor>(&self, visitor: &mut V);
 }
 
-/// What loading needs to know about a struct of flags, built once per struct.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct Schema {
-    prefix: &'static str,
-    deny_unknown: bool,
+impl Loader {
+    /// Reads every source in order and loads `T` from the result. What is wrong but does not stop
+    /// the load (a variable under the prefix that names no flag; a `.env` file that sets one
+    /// twice) is logged as a WARN, target `flags`; a load that fails lists it in its error.
+    pub fn load<T: FeatureFlags>(&self) -> Result<T, FlagsError> {
+        load_logging_warnings(&self.read(T::__schema()))
+    }
+}
+
+/// Loads `T` from `vars`: the struct and the load's warnings, or every problem of the load.
+pub(crate) fn load_from<T: FeatureFlags>(vars: &Vars) -> Result<(T, Vec<Problem>), FlagsError> {
+    let mut load = Load::new(vars);
+    let loaded = T::__load(&mut load);
+    load.finish(loaded)
+}
+
+/// Loads `T` from `vars`, logging the warnings of a load that succeeds.
+fn load_logging_warnings<T: FeatureFlags>(vars: &Vars) -> Result<T, FlagsError> {
+    let (loaded, warnings) = load_from(vars)?;
+    warnings.iter().for_each(Problem::log);
+    Ok(loaded)
+}
+
+/// Collects the public flags of a struct from its fields: the shared values, or one user's.
+struct Collect<'a> {
     flags: &'static [FlagMeta],
-    index: OnceLock<NameIndex>,
-    /// The positions of the secret flags.
-    secrets: OnceLock<Box<[usize]>>,
-    /// Where each flag's value came from in the last successful load.
-    sources: RwLock<Option<Arc<SourceRecord>>>,
+    /// The user to decide for; without one, per-user flags are left out.
+    user: Option<&'a str>,
+    public: PublicFlags,
 }
 
-impl Schema {
-    pub const fn new(prefix: &'static str, deny_unknown: bool, flags: &'static [FlagMeta]) -> Self {
+impl<'a> Collect<'a> {
+    fn new(flags: &'static [FlagMeta], user: Option<&'a str>) -> Self {
         Self {
-            prefix,
-            deny_unknown,
             flags,
-            index: OnceLock::new(),
-            secrets: OnceLock::new(),
-            sources: RwLock::new(None),
-        }
-    }
-
-    pub fn prefix(&self) -> &'static str {
-        self.prefix
-    }
-
-    pub fn deny_unknown(&self) -> bool {
-        self.deny_unknown
-    }
-
-    pub fn flags(&self) -> &'static [FlagMeta] {
-        self.flags
-    }
-
-    /// The positions of the secret flags, in order.
-    pub(crate) fn secrets(&self) -> &[usize] {
-        self.secrets.get_or_init(|| {
-            let secret = |(index, flag): (usize, &FlagMeta)| flag.is_secret().then_some(index);
-            self.flags.iter().enumerate().filter_map(secret).collect()
-        })
-    }
-
-    /// The position of the flag whose variable is `name`.
-    #[inline]
-    pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.index
-            .get_or_init(|| NameIndex::new(self.flags))
-            .find(name)
-    }
-
-    /// The position of the flag whose variable is `name` but for the case of its letters
-    /// (`feature_beta` for `FEATURE_BETA`), for a name that is no flag's exactly. Only names that
-    /// name no flag come here, once per load each, so a scan does.
-    #[cold]
-    pub fn index_of_ignoring_case(&self, name: &str) -> Option<usize> {
-        self.flags
-            .iter()
-            .position(|flag| flag.env().eq_ignore_ascii_case(name))
-    }
-
-    /// Remembers where each flag's value came from, for `log_state`.
-    pub(crate) fn record_sources(&self, record: SourceRecord) {
-        let record = Some(Arc::new(record));
-        let mut sources = self.sources.write().unwrap_or_else(PoisonError::into_inner);
-        let previous = std::mem::replace(&mut *sources, record);
-        drop(sources);
-        // The previous record is freed after the lock is released.
-        drop(previous);
-    }
-
-    /// Where each flag's value came from in the last successful load, if there was one.
-    pub(crate) fn recorded_sources(&self) -> Option<Arc<SourceRecord>> {
-        self.sources
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
-/// The flags' variables in an open-addressing table, built once per struct: a load looks up every
-/// variable of every source here, so this is the hot path of loading (a general-purpose map costs
-/// twice as much per look-up).
-#[derive(Debug)]
-struct NameIndex {
-    /// A quarter full: each slot is empty (`None`) or a flag's variable and position.
-    slots: Box<[Option<(&'static str, usize)>]>,
-    /// The hash's top bits that pick a slot.
-    shift: u32,
-}
-
-impl NameIndex {
-    fn new(flags: &[FlagMeta]) -> Self {
-        let bits = (flags.len().max(1) * 4)
-            .next_power_of_two()
-            .trailing_zeros()
-            .max(1);
-        let mut slots = vec![None; 1 << bits].into_boxed_slice();
-        let shift = 64 - bits;
-        for (position, flag) in flags.iter().enumerate() {
-            let mut slot = (name_hash(flag.env()) >> shift) as usize;
-            while slots[slot].is_some() {
-                slot = (slot + 1) & (slots.len() - 1);
-            }
-            slots[slot] = Some((flag.env(), position));
-        }
-        Self { slots, shift }
-    }
-
-    #[inline]
-    fn find(&self, name: &str) -> Option<usize> {
-        let mask = self.slots.len() - 1;
-        let mut slot = (name_hash(name) >> self.shift) as usize;
-        loop {
-            let (env, position) = (*self.slots.get(slot)?)?;
-            if env == name {
-                return Some(position);
-            }
-            slot = (slot + 1) & mask;
+            user,
+            public: PublicFlags::default(),
         }
     }
 }
 
-/// A fast hash of a variable name (FxHash's multiply-rotate over 8-byte words); the table uses its
-/// high bits. Names are not chosen by an adversary: whoever sets the environment runs the process.
-#[inline]
-fn name_hash(name: &str) -> u64 {
-    const K: u64 = 0xf135_7aea_2e62_a9c5;
-    let mix = |hash: u64, word: u64| (hash.rotate_left(26) ^ word).wrapping_mul(K);
-    let bytes = name.as_bytes();
-    let mut hash = bytes.len() as u64;
-    match bytes.last_chunk::<8>() {
-        Some(last) => {
-            for word in bytes.as_chunks::<8>().0 {
-                hash = mix(hash, u64::from_le_bytes(*word));
-            }
-            // The last 8 bytes, overlapping the last whole word when the length is not a multiple
-            // of 8: every byte counts, with no copy.
-            hash = mix(hash, u64::from_le_bytes(*last));
-        }
-        None => {
-            let word = bytes
-                .iter()
-                .fold(0, |word, byte| word << 8 | u64::from(*byte));
-            hash = mix(hash, word);
-        }
-    }
-    hash ^ (hash >> 29)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_name_is_found_and_no_other() {
-        let names: Vec<&'static str> = (0..300)
-            .map(|n| &*Box::leak(format!("FEATURE_{n}_ENABLED").into_boxed_str()))
-            .chain([
-                "",
-                "A",
-                "FEATURE_WHATSAPP_X_ENABLED",
-                "FEATURE_WHATSAPP_Y_ENABLED",
-            ])
-            .collect();
-        let flags: Vec<FlagMeta> = names.iter().map(|name| FlagMeta::for_tests(name)).collect();
-        let index = NameIndex::new(&flags);
-        for (position, name) in names.iter().enumerate() {
-            assert_eq!(index.find(name), Some(position), "{name}");
-        }
-        for stranger in [
-            "FEATURE_300_ENABLED",
-            "B",
-            "FEATURE_WHATSAPP_Z_ENABLED",
-            "feature_1_enabled",
-        ] {
-            assert_eq!(index.find(stranger), None, "{stranger}");
-        }
-        assert_eq!(NameIndex::new(&[]).find("A"), None);
+impl Visitor for Collect<'_> {
+    fn field<T>(&mut self, index: usize, kind: &Kind<T>, value: &T) {
+        let Some(name) = self.flags[index].public_name() else {
+            return;
+        };
+        let value: PublicValue = match self.user {
+            Some(user) => kind.to_public_for(value, user),
+            // A rollout's shared value would be its rule: only a user's decision is public.
+            None if kind.is_per_user() => return,
+            None => kind.to_public(value),
+        };
+        self.public.push(name, value);
     }
 }

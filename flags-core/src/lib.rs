@@ -107,17 +107,24 @@
 #[cfg(all(test, feature = "derive"))]
 extern crate self as flags_core;
 
+mod checks;
 pub mod docs;
 mod error;
 mod flags;
 pub mod lifecycle;
+mod load;
+mod log_state;
 mod meta;
+mod provenance;
 mod public;
+mod requires;
 pub mod rollout;
+mod schema;
+mod snapshot;
 mod source;
-mod state;
 mod suggest;
 mod value;
+mod visit;
 
 #[doc(hidden)]
 pub mod __private;
@@ -130,10 +137,12 @@ pub struct ReadmeDoctests;
 pub use error::{FlagsError, Problem, ShownValue};
 pub use flags::FeatureFlags;
 pub use meta::{FlagMeta, Requirement};
+pub use provenance::{Provenance, Source};
 pub use public::{PublicFlags, PublicValue};
 pub use rollout::{Rollout, Variants};
-pub use source::{Loader, Source};
-pub use value::{Bound, FlagValue, ValueError};
+pub use snapshot::Snapshot;
+pub use source::Loader;
+pub use value::{FlagValue, ValueError};
 
 /// The `secrecy` crate, for [`secrecy::SecretString`] flags.
 pub use secrecy;

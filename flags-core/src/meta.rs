@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::value::Kind;
+
 /// Everything the derive knows about one flag, available as `Settings::FLAGS` without loading.
 ///
 /// ```
@@ -26,7 +28,8 @@ pub struct FlagMeta {
     parts: FlagMetaParts,
 }
 
-/// The parts of a [`FlagMeta`], as generated code writes them.
+/// The parts of a [`FlagMeta`], as generated code writes them: the ones that follow from the
+/// field's type come from [`FlagMetaParts::of`], the rest are listed where they are set.
 #[doc(hidden)]
 #[derive(Clone, Copy)]
 pub struct FlagMetaParts {
@@ -34,10 +37,8 @@ pub struct FlagMetaParts {
     pub env: &'static str,
     pub type_name: &'static str,
     pub description: &'static str,
-    /// The flag's position in its struct.
-    pub index: usize,
-    /// The struct's texts of defaults and `when` values.
-    pub text: TextFn,
+    /// The text of the value the flag has when its variable is unset.
+    pub default: DefaultFn,
     pub values: &'static [&'static str],
     pub aliases: &'static [(&'static str, &'static str)],
     pub requires: &'static [Requirement],
@@ -50,33 +51,46 @@ pub struct FlagMetaParts {
     pub rollout_group: Option<&'static str>,
 }
 
+impl FlagMetaParts {
+    /// The parts of a flag of `kind`'s type named `field` with variable `env`: what the type
+    /// says (values, secrecy, the value for unset as the default), and nothing set for the rest.
+    pub const fn of<T>(
+        kind: &Kind<T>,
+        field: &'static str,
+        env: &'static str,
+        type_name: &'static str,
+    ) -> Self {
+        Self {
+            field,
+            env,
+            type_name,
+            description: "",
+            default: kind.unset_text,
+            values: kind.values,
+            aliases: kind.aliases,
+            requires: &[],
+            public: None,
+            secret: kind.secret,
+            per_user: kind.is_per_user(),
+            status: None,
+            group: None,
+            expires: None,
+            rollout_group: None,
+        }
+    }
+}
+
 impl FlagMeta {
     #[doc(hidden)]
     pub const fn from_parts(parts: FlagMetaParts) -> Self {
         Self { parts }
     }
 
-    /// A `bool` flag with only a variable, for unit tests.
+    /// A required `bool` flag with only a variable, for unit tests.
     #[cfg(test)]
     pub(crate) const fn for_tests(env: &'static str) -> Self {
-        Self::from_parts(FlagMetaParts {
-            field: "",
-            env,
-            type_name: "bool",
-            description: "",
-            index: 0,
-            text: |_| None,
-            values: &[],
-            aliases: &[],
-            requires: &[],
-            public: None,
-            secret: false,
-            per_user: false,
-            status: None,
-            group: None,
-            expires: None,
-            rollout_group: None,
-        })
+        let kind = &<bool as crate::FlagValue>::__KIND;
+        Self::from_parts(FlagMetaParts::of(kind, "", env, "bool"))
     }
 
     /// The field's name.
@@ -104,13 +118,13 @@ impl FlagMeta {
     ///
     /// For a secret flag this is the real default: renderers show it as `<redacted>`.
     pub fn default(&self) -> Option<String> {
-        (self.parts.text)(Text::Default(self.parts.index))
+        (self.parts.default)(TextForm::Env)
     }
 
     /// The default as docs and logs show it: the same text as [`FlagMeta::default`], except for
     /// values that keep something out of logs (a rollout shows its list sizes, not its users).
     pub fn default_summary(&self) -> Option<String> {
-        (self.parts.text)(Text::DefaultSummary(self.parts.index)).or_else(|| self.default())
+        (self.parts.default)(TextForm::Summary)
     }
 
     /// Whether the flag must be set: it has no default and is not an `Option`.
@@ -193,43 +207,59 @@ impl fmt::Debug for FlagMeta {
     }
 }
 
-/// A struct's generated `__text` function.
+/// A flag's default as text, in one of two forms; `None` for a required flag.
 #[doc(hidden)]
-pub type TextFn = fn(Text) -> Option<String>;
+pub type DefaultFn = fn(TextForm) -> Option<String>;
 
-/// Which text of a struct's generated `__text` function: a flag's default, or the `when` value
-/// of one of its requirements.
+/// Which text of a value: the variable's, or the summary logs and docs show.
 #[doc(hidden)]
-#[derive(Debug, Clone, Copy)]
-pub enum Text {
-    /// The default of the flag at this position.
-    Default(usize),
-    /// The default of the flag at this position as logs and docs show it (`FlagValue::summary`).
-    DefaultSummary(usize),
-    /// The `when` value of the flag at this position, requirement at this position.
-    When(usize, usize),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextForm {
+    /// The text a variable would hold ([`FlagValue::to_env`](crate::FlagValue::to_env)).
+    Env,
+    /// The text logs show ([`FlagValue::summary`](crate::FlagValue::summary)).
+    Summary,
+}
+
+/// The text of `value` in `form`, for a default of metadata.
+#[doc(hidden)]
+pub fn text_of<T>(kind: &Kind<T>, form: TextForm, value: &T) -> Option<String> {
+    Some(match form {
+        TextForm::Env => kind.to_env(value),
+        TextForm::Summary => kind.summary(value),
+    })
+}
+
+/// The text of a `when` value, for metadata.
+#[doc(hidden)]
+pub fn when_text<T>(kind: &Kind<T>, value: T) -> String {
+    kind.to_env(&value)
 }
 
 /// One `requires` of a flag: the variables that must be set when the flag is on, or, with
 /// `when`, when it holds a given value.
 #[derive(Clone, Copy)]
 pub struct Requirement {
-    /// The text function, the flag's position and the requirement's.
-    when: Option<(TextFn, usize, usize)>,
+    /// The text of the `when` value.
+    when: Option<fn() -> String>,
     vars: &'static [&'static str],
 }
 
 impl Requirement {
     #[doc(hidden)]
-    pub const fn new(when: Option<(TextFn, usize, usize)>, vars: &'static [&'static str]) -> Self {
+    pub const fn new(when: Option<fn() -> String>, vars: &'static [&'static str]) -> Self {
         Self { when, vars }
     }
 
     /// The value (as a variable's text) that switches the requirement on; `None` means "when on"
     /// (a `bool` that is `true`, an `Option` that is `Some`).
     pub fn when(&self) -> Option<String> {
-        let (text, flag, position) = self.when?;
-        text(Text::When(flag, position))
+        self.when.map(|when| when())
+    }
+
+    /// Whether the requirement holds only when the flag has one value (`when`).
+    pub(crate) fn has_when(&self) -> bool {
+        self.when.is_some()
     }
 
     /// The variables that must then be set and non-empty.

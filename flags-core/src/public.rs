@@ -34,15 +34,9 @@ pub struct PublicFlags {
 }
 
 impl PublicFlags {
-    /// The entries that have a value.
-    #[doc(hidden)]
-    pub fn from_entries<const N: usize>(entries: [(&'static str, Option<PublicValue>); N]) -> Self {
-        let entries = entries.into_iter();
-        Self {
-            entries: entries
-                .filter_map(|(name, value)| Some((name, value?)))
-                .collect(),
-        }
+    /// Adds the flag whose public name is `name`.
+    pub(crate) fn push(&mut self, name: &'static str, value: PublicValue) {
+        self.entries.push((name, value));
     }
 
     /// The value of the flag whose public name is `name`.

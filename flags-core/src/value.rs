@@ -8,10 +8,17 @@ use std::time::Duration;
 use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-use crate::meta::FlagMeta;
 use crate::public::PublicValue;
 
+mod from_str;
+mod kind;
+mod serde;
 mod std_types;
+
+pub use from_str::{FromStrValue, Optional, Plain};
+pub use kind::Kind;
+pub(crate) use kind::{Bound, PerUser};
+pub use serde::{SerdeSecret, SerdeValue};
 
 /// A type that one environment variable can hold.
 ///
@@ -45,16 +52,6 @@ pub trait FlagValue: Sized {
     /// Whether every value of this type is secret, whatever the field says ([`SecretString`]).
     const SECRET: bool = false;
 
-    /// Called once a flag's value is loaded (or defaulted), with the flag's metadata, for a value
-    /// that needs its flag's name (a rollout hashes users with it), and that can tell what is
-    /// wrong with itself: see [`Bound`]. `None`, the default, costs a load nothing.
-    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = None;
-
-    /// Whether the public value depends on the user ([`Rollout`](crate::Rollout),
-    /// [`Variants`](crate::Variants)): such a flag appears only in
-    /// [`FeatureFlags::public_flags_for`](crate::FeatureFlags::public_flags_for).
-    const PER_USER: bool = false;
-
     /// Parses the text of one variable; `text` is never empty or only whitespace.
     fn parse_env(text: &str) -> Result<Self, ValueError>;
 
@@ -73,22 +70,9 @@ pub trait FlagValue: Sized {
         self.to_env().trim().is_empty()
     }
 
-    /// Whether the value switches its flag on: `Some` for a `bool` and an `Option` (`Some(_)` is
-    /// on), `None` for types with no notion of on.
-    fn switched_on(&self) -> Option<bool> {
-        None
-    }
-
     /// The value as the public projection shows it: typed JSON (`true`, `42`, `"sqlite"`).
     fn to_public(&self) -> PublicValue {
         PublicValue::String(self.to_env())
-    }
-
-    /// The public value for one user: a rollout's decision, a variant's name. Other values are
-    /// the same for everyone.
-    fn to_public_for(&self, user: &str) -> PublicValue {
-        let _ = user;
-        self.to_public()
     }
 
     /// The value as logs show it: its text, or a summary that leaves out what must not be
@@ -96,13 +80,12 @@ pub trait FlagValue: Sized {
     fn summary(&self) -> String {
         self.to_env()
     }
-}
 
-/// What a value found once it knew its flag ([`FlagValue::BIND`]): `Err` for a value no variable
-/// could hold (a default built in code, such as a rollout of 150%), which fails the load as a bad
-/// value does; `Ok(Some(note))` for one that loads but deserves a warning (a user on a rollout's
-/// allow and deny lists both).
-pub type Bound = Result<Option<String>, ValueError>;
+    /// How the runtime reads and shows the type: these methods, and what this crate's own types
+    /// do beside (a `bool` is on or off; a rollout decides per user). Not for other types to set.
+    #[doc(hidden)]
+    const __KIND: Kind<Self> = Kind::plain();
+}
 
 /// Why a variable's text is not a valid value: what was expected instead.
 ///
@@ -195,6 +178,8 @@ const BOOL_EXPECTED: &str = "a boolean: true/false, 1/0, yes/no or on/off";
 /// service that writes them loads with the same meaning here. The message lists only the usual
 /// spellings.
 impl FlagValue for bool {
+    const __KIND: Kind<Self> = Kind::plain().switch(|on| *on);
+
     fn parse_env(text: &str) -> Result<Self, ValueError> {
         let text = trim(text);
         // The spellings as usually written first, then in any case.
@@ -219,10 +204,6 @@ impl FlagValue for bool {
 
     fn is_unset(&self) -> bool {
         false
-    }
-
-    fn switched_on(&self) -> Option<bool> {
-        Some(*self)
     }
 
     fn to_public(&self) -> PublicValue {
@@ -377,10 +358,6 @@ impl<T: FlagValue + Zeroize> FlagValue for SecretBox<T> {
         self.expose_secret().is_unset()
     }
 
-    fn switched_on(&self) -> Option<bool> {
-        self.expose_secret().switched_on()
-    }
-
     /// Never the secret, as for [`SecretString`].
     fn to_public(&self) -> PublicValue {
         PublicValue::String(String::from("<redacted>"))
@@ -475,7 +452,7 @@ impl<T: FlagValue> FlagValue for Option<T> {
     const VALUES: &'static [&'static str] = T::VALUES;
     const ALIASES: &'static [(&'static str, &'static str)] = T::ALIASES;
     const SECRET: bool = T::SECRET;
-    const PER_USER: bool = T::PER_USER;
+    const __KIND: Kind<Self> = Kind::option();
 
     fn parse_env(text: &str) -> Result<Self, ValueError> {
         T::parse_env(text).map(Some)
@@ -494,37 +471,19 @@ impl<T: FlagValue> FlagValue for Option<T> {
         self.as_ref().is_none_or(T::is_unset)
     }
 
-    fn switched_on(&self) -> Option<bool> {
-        Some(self.is_some())
-    }
-
     fn to_public(&self) -> PublicValue {
         self.as_ref().map_or(PublicValue::Null, T::to_public)
-    }
-
-    fn to_public_for(&self, user: &str) -> PublicValue {
-        self.as_ref()
-            .map_or(PublicValue::Null, |value| value.to_public_for(user))
     }
 
     fn summary(&self) -> String {
         self.as_ref().map(T::summary).unwrap_or_default()
     }
-
-    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = match T::BIND {
-        Some(_) => Some(|value, flag| match (value, T::BIND) {
-            (Some(value), Some(bind)) => bind(value, flag),
-            _ => Ok(None),
-        }),
-        None => None,
-    };
 }
 
 impl<T: FlagValue> FlagValue for Vec<T> {
     const VALUES: &'static [&'static str] = T::VALUES;
     const ALIASES: &'static [(&'static str, &'static str)] = T::ALIASES;
     const SECRET: bool = T::SECRET;
-    const PER_USER: bool = T::PER_USER;
 
     /// Comma-separated items, each trimmed; empty items (`a,,b`, a trailing comma) are skipped.
     /// Text with commas and no item is an error: only an empty variable unsets a list.
@@ -565,30 +524,9 @@ impl<T: FlagValue> FlagValue for Vec<T> {
         PublicValue::List(self.iter().map(T::to_public).collect())
     }
 
-    fn to_public_for(&self, user: &str) -> PublicValue {
-        let items = self.iter().map(|item| item.to_public_for(user));
-        PublicValue::List(items.collect())
-    }
-
     fn summary(&self) -> String {
         self.iter().map(T::summary).collect::<Vec<_>>().join(",")
     }
-
-    /// Binds every item; the first that is invalid makes the list invalid, and the notes of all
-    /// are joined.
-    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = match T::BIND {
-        Some(_) => Some(|items, flag| {
-            let Some(bind) = T::BIND else {
-                return Ok(None);
-            };
-            let mut notes = Vec::new();
-            for item in items.iter_mut() {
-                notes.extend(bind(item, flag)?);
-            }
-            Ok((!notes.is_empty()).then(|| notes.join("; ")))
-        }),
-        None => None,
-    };
 }
 
 #[cfg(test)]

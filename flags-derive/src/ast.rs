@@ -11,11 +11,16 @@ pub struct Input<'a> {
     pub ident: &'a Ident,
     pub generics: &'a Generics,
     pub attrs: StructAttrs,
+    /// The prefix of the fields' variables; empty without one.
+    pub prefix: String,
     pub fields: Vec<Field<'a>>,
 }
 
-/// One field: one flag.
+/// One field: one flag. Every `requires` target in its attributes is resolved to the position
+/// of the field it names.
 pub struct Field<'a> {
+    /// Its position in the struct.
+    pub index: usize,
     pub ident: &'a Ident,
     pub ty: &'a Type,
     pub attrs: FieldAttrs,
@@ -23,6 +28,8 @@ pub struct Field<'a> {
     pub description: String,
     /// The variable: `env`, or the prefix and the field name in upper case.
     pub env: String,
+    /// The name in the public projection, for a `public` flag: `public = "…"` or the field name.
+    pub public_name: Option<String>,
 }
 
 impl<'a> Input<'a> {
@@ -69,30 +76,65 @@ impl<'a> Input<'a> {
             .as_ref()
             .map(|prefix| prefix.value())
             .unwrap_or_default();
-        let fields = fields
+        let mut fields: Vec<Field> = fields
             .iter()
-            .filter_map(|field| {
-                let ident = field.ident.as_ref()?;
+            .filter_map(|field| field.ident.as_ref().map(|ident| (ident, field)))
+            .enumerate()
+            .map(|(index, (ident, field))| {
                 let attrs = attr::field_attrs(cx, &field.attrs);
                 let env = match &attrs.env {
                     Some(env) => env.value(),
                     None => format!("{prefix}{}", unraw(ident).to_uppercase()),
                 };
-                Some(Field {
+                let public_name = attrs.public.as_ref().map(|public| match &public.name {
+                    Some(name) => name.value(),
+                    None => unraw(ident),
+                });
+                Field {
+                    index,
                     ident,
                     ty: &field.ty,
                     attrs,
                     description: doc_comment(&field.attrs),
                     env,
-                })
+                    public_name,
+                }
             })
             .collect();
+        resolve_requires_targets(&mut fields);
         Some(Input {
             ident: &node.ident,
             generics: &node.generics,
             attrs,
+            prefix,
             fields,
         })
+    }
+
+    /// The field at position `index`, as a resolved `requires` target names it.
+    pub fn field(&self, index: usize) -> &Field<'a> {
+        &self.fields[index]
+    }
+}
+
+/// Resolves each `requires` name to the field it names: by field name first, then by variable.
+fn resolve_requires_targets(fields: &mut [Field]) {
+    let positions: Vec<Option<usize>> = fields
+        .iter()
+        .flat_map(|field| field.attrs.requires.iter())
+        .flat_map(|requirement| requirement.targets.iter())
+        .map(|target| {
+            let name = target.name.value();
+            let by_field = fields.iter().position(|field| field.name() == name);
+            by_field.or_else(|| fields.iter().position(|field| field.env == name))
+        })
+        .collect();
+    let targets = fields
+        .iter_mut()
+        .flat_map(|field| field.attrs.requires.iter_mut())
+        .flat_map(|requirement| requirement.targets.iter_mut());
+    for (target, position) in targets.zip(positions) {
+        target.field = position;
     }
 }
 

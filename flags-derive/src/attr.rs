@@ -42,7 +42,15 @@ pub struct Requirement {
     /// The `requires` key, where a diagnostic about the requirement points.
     pub key: Ident,
     pub when: Option<Expr>,
-    pub targets: Vec<LitStr>,
+    pub targets: Vec<Target>,
+}
+
+/// A flag a `requires` names, by field or variable name.
+pub struct Target {
+    pub name: LitStr,
+    /// The position of the field it names; resolved once every field is known
+    /// ([`crate::ast::Input::from_syn`]), `None` for a name that is no flag's.
+    pub field: Option<usize>,
 }
 
 /// `public` or `public = "name"`.
@@ -99,7 +107,7 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
     for attr in attrs.iter().filter(|attr| attr.path().is_ident(FLAG)) {
         // `when` and `requires` pair up within one #[flag(...)].
         let mut when: Option<(Ident, Expr)> = None;
-        let mut requires: Option<(Ident, Vec<LitStr>)> = None;
+        let mut requires: Option<(Ident, Vec<Target>)> = None;
         for_each_key(
             cx,
             std::slice::from_ref(attr),
@@ -322,41 +330,10 @@ fn text(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
     Ok(text)
 }
 
-/// A name a shell can set: `[A-Za-z_][A-Za-z0-9_]*`.
+/// A variable's name: a string, which validation checks a shell can set
+/// ([`crate::valid`] holds every rule of variable names).
 fn env_name(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<LitStr> {
-    let name = string(meta, key)?;
-    match variable_name_problem(&name.value()) {
-        None => Ok(name),
-        Some(problem) => Err(syn::Error::new_spanned(&name, problem)),
-    }
-}
-
-/// Why no shell can set a variable named `name`, if it cannot.
-pub fn variable_name_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some(String::from("`env` needs a variable name: env = \"NAME\""));
-    }
-    if name.starts_with(|c: char| c.is_ascii_digit()) {
-        return Some(format!(
-            "`{name}` starts with a digit, so no shell can set it: a variable name starts with a \
-             letter or `_`"
-        ));
-    }
-    let wrong = name.chars().find(|c| !is_variable_char(*c))?;
-    let fixed: String = name
-        .chars()
-        .map(|c| if is_variable_char(c) { c } else { '_' })
-        .collect();
-    Some(format!(
-        "{} in `{}` makes a variable no shell can set: a variable name has only ASCII letters, \
-         digits and `_`; write `{fixed}`",
-        describe_char(wrong),
-        name.escape_debug()
-    ))
-}
-
-pub fn is_variable_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
+    string(meta, key)
 }
 
 /// A character as a message names it: `-`, a space, a line break (`\n`).
@@ -403,8 +380,14 @@ fn no_value(meta: &ParseNestedMeta, attribute: &str, key: &Ident) -> syn::Result
     }
 }
 
-/// `"X"` or `["X", "Y"]`.
-fn targets(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<Vec<LitStr>> {
+/// `"X"` or `["X", "Y"]`, not yet resolved to fields.
+fn targets(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<Vec<Target>> {
+    let names = target_names(meta, key)?;
+    let target = |name| Target { name, field: None };
+    Ok(names.into_iter().map(target).collect())
+}
+
+fn target_names(meta: &ParseNestedMeta, key: &Ident) -> syn::Result<Vec<LitStr>> {
     let example = "requires = \"VAR\" or requires = [\"VAR\", \"field\"]";
     let input = value(meta, key, example)?;
     let message =

@@ -1,11 +1,12 @@
-//! Checks that need the whole struct. What passes here, expansion can rely on.
+//! Checks that need the whole struct, and every rule of variable names. What passes here,
+//! expansion can rely on.
 
 use std::collections::HashMap;
 
-use syn::{Expr, ExprLit, Lit, Type};
+use syn::{Expr, ExprLit, Lit, LitStr, Type};
 
 use crate::ast::{Field, Input};
-use crate::attr::{describe_char, is_variable_char};
+use crate::attr::describe_char;
 use crate::ctxt::Ctxt;
 use crate::suggest::nearest;
 
@@ -15,7 +16,7 @@ pub fn check(cx: &Ctxt, input: &Input) {
     check_unique_vars(cx, input);
     check_unique_public_names(cx, input);
     for field in &input.fields {
-        check_variable_of_field_name(cx, field);
+        check_variable(cx, field);
         check_requires_targets(cx, input, field);
         check_public_is_not_secret(cx, field);
         check_one_way_to_read(cx, field);
@@ -33,22 +34,30 @@ fn check_generics(cx: &Ctxt, input: &Input) {
     }
 }
 
+// Variable names: what a shell can set (`[A-Za-z_][A-Za-z0-9_]*`), for a prefix, an `env`, and
+// the variable a field's name makes.
+
+fn is_variable_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// `name` with every character a variable cannot hold replaced by `_`, upper-cased if asked.
+fn fixed_name(name: &str, upper_case: bool) -> String {
+    let fix = |c: char| match (is_variable_char(c), upper_case) {
+        (false, _) => '_',
+        (true, true) => c.to_ascii_uppercase(),
+        (true, false) => c,
+    };
+    name.chars().map(fix).collect()
+}
+
 /// The prefix starts variables whose rest is the field's name in upper case.
 fn check_prefix(cx: &Ctxt, input: &Input) {
     let Some(prefix) = &input.attrs.prefix else {
         return;
     };
-    let text = prefix.value();
-    let upper_case: String = text
-        .chars()
-        .map(|c| {
-            if is_variable_char(c) {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let text = &input.prefix;
+    let upper_case = fixed_name(text, true);
     let problem = if text.starts_with(|c: char| c.is_ascii_digit()) {
         String::from(
             "a variable name cannot start with a digit, and the prefix starts every flag's \
@@ -60,7 +69,7 @@ fn check_prefix(cx: &Ctxt, input: &Input) {
              `_`; write `{upper_case}`",
             describe_char(c)
         )
-    } else if text != upper_case {
+    } else if *text != upper_case {
         let example = input
             .fields
             .iter()
@@ -79,10 +88,15 @@ fn check_prefix(cx: &Ctxt, input: &Input) {
     cx.error_spanned_by(prefix, problem);
 }
 
-/// A field named in letters beyond ASCII (`größe`) gives a variable no shell can set.
-fn check_variable_of_field_name(cx: &Ctxt, field: &Field) {
-    if field.attrs.env.is_none() && !field.name().chars().all(is_variable_char) {
-        cx.error_spanned_by(
+/// A field's variable: its `env`, or the one its name makes (`größe` makes none a shell can set).
+fn check_variable(cx: &Ctxt, field: &Field) {
+    match &field.attrs.env {
+        Some(env) => {
+            if let Some(problem) = env_problem(&env.value()) {
+                cx.error_spanned_by(env, problem);
+            }
+        }
+        None if !field.name().chars().all(is_variable_char) => cx.error_spanned_by(
             field.ident,
             format!(
                 "the variable of `{}` would be `{}`, which no shell can set: a variable name has \
@@ -90,8 +104,30 @@ fn check_variable_of_field_name(cx: &Ctxt, field: &Field) {
                 field.name(),
                 field.env
             ),
-        );
+        ),
+        None => {}
     }
+}
+
+/// Why no shell can set a variable named `name` (given with `env`), if it cannot.
+fn env_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some(String::from("`env` needs a variable name: env = \"NAME\""));
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(format!(
+            "`{name}` starts with a digit, so no shell can set it: a variable name starts with a \
+             letter or `_`"
+        ));
+    }
+    let wrong = name.chars().find(|c| !is_variable_char(*c))?;
+    Some(format!(
+        "{} in `{}` makes a variable no shell can set: a variable name has only ASCII letters, \
+         digits and `_`; write `{}`",
+        describe_char(wrong),
+        name.escape_debug(),
+        fixed_name(name, false)
+    ))
 }
 
 fn check_unique_vars(cx: &Ctxt, input: &Input) {
@@ -113,13 +149,12 @@ fn check_unique_vars(cx: &Ctxt, input: &Input) {
 }
 
 fn check_unique_public_names(cx: &Ctxt, input: &Input) {
-    let mut seen: HashMap<String, &Field> = HashMap::new();
+    let mut seen: HashMap<&str, &Field> = HashMap::new();
     for field in &input.fields {
-        let Some(public) = &field.attrs.public else {
+        let (Some(public), Some(name)) = (&field.attrs.public, &field.public_name) else {
             continue;
         };
-        let name = public_name(field).unwrap_or_default();
-        if let Some(first) = seen.get(&name) {
+        if let Some(first) = seen.get(name.as_str()) {
             let message = format!(
                 "`{}` and `{}` are both public as \"{name}\"; give one `public = \"other_name\"`",
                 first.name(),
@@ -135,75 +170,51 @@ fn check_unique_public_names(cx: &Ctxt, input: &Input) {
     }
 }
 
-/// The name a `public` flag has in the public projection.
-pub fn public_name(field: &Field) -> Option<String> {
-    let public = field.attrs.public.as_ref()?;
-    Some(match &public.name {
-        Some(name) => name.value(),
-        None => field.name(),
-    })
-}
-
-/// The field a `requires` name refers to: by field name or by variable.
-pub fn requires_target<'i, 'a>(input: &'i Input<'a>, name: &str) -> Option<&'i Field<'a>> {
-    input
-        .fields
-        .iter()
-        .find(|field| field.name() == name)
-        .or_else(|| input.fields.iter().find(|field| field.env == name))
-}
-
 fn check_requires_targets(cx: &Ctxt, input: &Input, field: &Field) {
     for requirement in &field.attrs.requires {
-        let mut named: Vec<(&Field, String)> = Vec::new();
+        let mut named: Vec<(usize, &LitStr)> = Vec::new();
         for target in &requirement.targets {
-            let name = target.value();
-            match requires_target(input, &name) {
-                Some(found) if std::ptr::eq(found, field) => {
-                    cx.error_spanned_by(target, "a flag cannot require itself");
+            let name = target.name.value();
+            match target.field {
+                Some(found) if found == field.index => {
+                    cx.error_spanned_by(&target.name, "a flag cannot require itself");
                 }
-                Some(found) => match named.iter().find(|(other, _)| std::ptr::eq(*other, found)) {
-                    Some((_, first)) if *first == name => cx.error_spanned_by(
-                        target,
+                Some(found) => match named.iter().find(|(other, _)| *other == found) {
+                    Some((_, first)) if first.value() == name => cx.error_spanned_by(
+                        &target.name,
                         format!("`{name}` is named twice; name each flag once"),
                     ),
                     Some((_, first)) => cx.error_spanned_by(
-                        target,
+                        &target.name,
                         format!(
-                            "`{name}` names the same flag as `{first}` before it; name each \
-                                 flag once"
+                            "`{name}` names the same flag as `{}` before it; name each flag once",
+                            first.value()
                         ),
                     ),
-                    None => named.push((found, name)),
+                    None => named.push((found, &target.name)),
                 },
-                None => {
-                    // Suggest in the form the user wrote: a field name for `whatsap_token`, a
-                    // variable for `WHATSAP_TOKEN`.
-                    let field_names: Vec<String> = input.fields.iter().map(Field::name).collect();
-                    let candidates = input.fields.iter().map(|other| other.env.as_str());
-                    let candidates = candidates
-                        .chain(field_names.iter().map(String::as_str))
-                        .filter(|candidate| has_lower_case(candidate) == has_lower_case(&name));
-                    let suggestion = nearest(&name, candidates);
-                    let hint = match suggestion {
-                        Some(suggestion) => format!("; did you mean `{suggestion}`?"),
-                        None => String::from(
-                            "; name one of its fields, or its variable, and declare it if it is \
-                             not there yet",
-                        ),
-                    };
-                    cx.error_spanned_by(
-                        target,
-                        format!("`requires` names no flag of this struct: `{name}`{hint}"),
-                    );
-                }
+                None => cx.error_spanned_by(&target.name, unknown_target(input, &name)),
             }
         }
     }
 }
 
-fn has_lower_case(name: &str) -> bool {
-    name.chars().any(char::is_lowercase)
+/// What to say of a `requires` name that is no flag: a suggestion in the form the user wrote it
+/// (a field name for `whatsap_token`, a variable for `WHATSAP_TOKEN`), or what to name instead.
+fn unknown_target(input: &Input, name: &str) -> String {
+    let has_lower_case = |name: &str| name.chars().any(char::is_lowercase);
+    let field_names: Vec<String> = input.fields.iter().map(Field::name).collect();
+    let candidates = input.fields.iter().map(|other| other.env.as_str());
+    let candidates = candidates
+        .chain(field_names.iter().map(String::as_str))
+        .filter(|candidate| has_lower_case(candidate) == has_lower_case(name));
+    let hint = match nearest(name, candidates) {
+        Some(suggestion) => format!("; did you mean `{suggestion}`?"),
+        None => String::from(
+            "; name one of its fields, or its variable, and declare it if it is not there yet",
+        ),
+    };
+    format!("`requires` names no flag of this struct: `{name}`{hint}")
 }
 
 fn check_public_is_not_secret(cx: &Ctxt, field: &Field) {

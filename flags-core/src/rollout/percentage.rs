@@ -7,7 +7,7 @@ use super::exposure::{self, Counters, ROLLOUT_OUTCOMES, Reason};
 use super::{Murmur3, decimal, percent_bucket, percent_of};
 use crate::meta::FlagMeta;
 use crate::public::PublicValue;
-use crate::value::{Bound, FlagValue, ValueError};
+use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 
 /// A flag that is on for a stable percentage of users, bucketed as Unleash's gradual rollout.
 ///
@@ -406,11 +406,15 @@ impl FlagValue for Rollout {
         text
     }
 
-    /// Only the public decision for one user: a frontend gets `true`/`false`, never the rule.
-    const PER_USER: bool = true;
+    /// Decides per user, and is on when it is on for anyone: 100%, or any share, or an allow
+    /// list.
+    const __KIND: Kind<Self> = Kind::plain()
+        .switch(|rollout: &Self| rollout.percentage > 0 || rollout.allow_list_len() > 0)
+        .per_user();
 
-    fn to_public_for(&self, user: &str) -> PublicValue {
-        PublicValue::Bool(self.is_enabled_for(user))
+    /// Nothing: a rollout's value is its rule, and a frontend gets only a user's decision.
+    fn to_public(&self) -> PublicValue {
+        PublicValue::Null
     }
 
     /// The percentage and the lists' sizes, never their users: `25% (allow: 2 users, deny: 1 user)`.
@@ -436,16 +440,18 @@ impl FlagValue for Rollout {
         }
         text
     }
+}
 
+impl PerUser for Rollout {
     /// A rollout hashes users with its flag's `rollout_group` (by default the variable), whether
     /// it was parsed from the variable or is a default built in code with another group.
     ///
     /// A percentage above 100 (from `Rollout::new` in a default) fails the load; users put on
     /// both lists, whom the deny list keeps off, are a warning.
-    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = Some(|value, flag| {
-        value.set_group(flag.rollout_group());
-        value.check()?;
-        Ok(match value.on_both_lists {
+    fn bind(&mut self, flag: &FlagMeta) -> Bound {
+        self.set_group(flag.rollout_group());
+        self.check()?;
+        Ok(match self.on_both_lists {
             0 => None,
             1 => Some(String::from(
                 "1 user is on both the allow and the deny list, and is off: the deny list decides \
@@ -456,11 +462,11 @@ impl FlagValue for Rollout {
                  list decides first"
             )),
         })
-    });
+    }
 
-    /// On when it is on for anyone: 100%, or any share, or an allow list.
-    fn switched_on(&self) -> Option<bool> {
-        Some(self.percentage > 0 || self.allow_list_len() > 0)
+    /// Only the public decision for one user: a frontend gets `true`/`false`, never the rule.
+    fn decide_for(&self, user: &str) -> PublicValue {
+        PublicValue::Bool(self.is_enabled_for(user))
     }
 }
 
@@ -619,9 +625,8 @@ mod tests {
         let mut rollout = Rollout::new("g", 101);
         assert!(Rollout::try_new("g", 101).is_err());
         let flag = crate::meta::FlagMeta::for_tests("FEATURE_NEW_UI");
-        let bind = <Rollout as FlagValue>::BIND.unwrap();
         assert_eq!(
-            bind(&mut rollout, &flag).unwrap_err().to_string(),
+            rollout.bind(&flag).unwrap_err().to_string(),
             "expected a percentage from 0 to 100, not 101"
         );
     }
@@ -629,24 +634,18 @@ mod tests {
     #[test]
     fn users_on_both_lists_are_counted_for_a_warning_however_the_lists_were_built() {
         let flag = crate::meta::FlagMeta::for_tests("FEATURE_NEW_UI");
-        let bind = <Rollout as FlagValue>::BIND.unwrap();
         let mut parsed = parsed("on; allow=a,b,c; deny=b,c,d");
         assert_eq!(
-            bind(&mut parsed, &flag).unwrap().as_deref(),
+            parsed.bind(&flag).unwrap().as_deref(),
             Some(
                 "2 users are on both the allow and the deny list, and are off: the deny list \
                  decides first"
             )
         );
         let mut built = Rollout::new("g", 5).allow(["a"]).deny(["a", "x"]);
-        assert!(
-            bind(&mut built, &flag)
-                .unwrap()
-                .unwrap()
-                .starts_with("1 user is")
-        );
+        assert!(built.bind(&flag).unwrap().unwrap().starts_with("1 user is"));
         let mut clean = parsed.clone();
         clean = Rollout::parse_env(&clean.to_env()).unwrap();
-        assert_eq!(bind(&mut clean, &flag).unwrap(), None);
+        assert_eq!(clean.bind(&flag).unwrap(), None);
     }
 }

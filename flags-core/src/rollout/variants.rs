@@ -6,7 +6,7 @@ use super::exposure::{self, Counters};
 use super::{Murmur3, VARIANT_SEED, decimal, weighted_bucket};
 use crate::meta::FlagMeta;
 use crate::public::PublicValue;
-use crate::value::{Bound, FlagValue, ValueError};
+use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 
 /// Users split between named variants by weight, bucketed as Unleash's variants.
 ///
@@ -334,20 +334,28 @@ impl FlagValue for Variants {
             .join(",")
     }
 
-    /// Only the public variant for one user: a frontend gets the name, never the weights.
-    const PER_USER: bool = true;
+    /// Decides per user; variants are neither on nor off.
+    const __KIND: Kind<Self> = Kind::plain().per_user();
 
-    fn to_public_for(&self, user: &str) -> PublicValue {
-        PublicValue::String(self.variant_for(user).to_owned())
+    /// Nothing: variants' value is their weights, and a frontend gets only a user's variant.
+    fn to_public(&self) -> PublicValue {
+        PublicValue::Null
     }
+}
 
+impl PerUser for Variants {
     /// Variants hash users with their flag's `rollout_group` (by default the variable), whether
     /// parsed from the variable or a default built in code with another toggle. Invalid pairs
     /// given to `Variants::new` in a default fail the load.
-    const BIND: Option<fn(&mut Self, &FlagMeta) -> Bound> = Some(|value, flag| {
-        value.set_toggle(flag.rollout_group());
-        value.invalid.clone().map_or(Ok(None), Err)
-    });
+    fn bind(&mut self, flag: &FlagMeta) -> Bound {
+        self.set_toggle(flag.rollout_group());
+        self.invalid.clone().map_or(Ok(None), Err)
+    }
+
+    /// Only the public variant for one user: a frontend gets the name, never the weights.
+    fn decide_for(&self, user: &str) -> PublicValue {
+        PublicValue::String(self.variant_for(user).to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -558,14 +566,14 @@ mod tests {
         let mut variants = Variants::new("t", &[]);
         assert_eq!(variants.variant_for("user-42"), Variants::DISABLED);
         let flag = crate::meta::FlagMeta::for_tests("FEATURE_BUTTON");
-        let bind = <Variants as FlagValue>::BIND.unwrap();
         assert!(
-            bind(&mut variants, &flag)
+            variants
+                .bind(&flag)
                 .unwrap_err()
                 .to_string()
                 .ends_with("(there are none)")
         );
         let mut valid = Variants::new("t", &[("a", 1)]);
-        assert_eq!(bind(&mut valid, &flag), Ok(None));
+        assert_eq!(valid.bind(&flag), Ok(None));
     }
 }

@@ -1,0 +1,89 @@
+//! Start-up logging of every flag's state, with secrets redacted: what
+//! [`FeatureFlags::log_state`](crate::FeatureFlags::log_state) and
+//! [`Snapshot::log_state`](crate::Snapshot::log_state) emit.
+
+use crate::lifecycle;
+use crate::meta::FlagMeta;
+use crate::provenance::Provenance;
+use crate::value::Kind;
+use crate::visit::Visitor;
+
+/// Statuses that say a flag is not released yet: such a flag that is on gets a WARN.
+pub const NOT_RELEASED: &[&str] = &["frozen", "experimental", "unreleased", "planned"];
+
+/// Whether `status` is one of [`NOT_RELEASED`], ignoring case.
+pub(crate) fn is_not_released(status: &str) -> bool {
+    NOT_RELEASED
+        .iter()
+        .any(|not| status.eq_ignore_ascii_case(not))
+}
+
+/// Logs each field it visits: one INFO event, and WARNs for a flag on before its release or past
+/// its expiry.
+pub(crate) struct StateLog<'a> {
+    flags: &'static [FlagMeta],
+    /// Where each value came from, when the struct came with it.
+    provenance: Option<&'a Provenance>,
+    today: String,
+}
+
+impl<'a> StateLog<'a> {
+    pub(crate) fn new(flags: &'static [FlagMeta], provenance: Option<&'a Provenance>) -> Self {
+        Self {
+            flags,
+            provenance,
+            today: lifecycle::today(),
+        }
+    }
+}
+
+impl Visitor for StateLog<'_> {
+    fn field<T>(&mut self, index: usize, kind: &Kind<T>, value: &T) {
+        let flag = &self.flags[index];
+        let shown = if kind.is_unset(value) {
+            String::from("<unset>")
+        } else if flag.is_secret() {
+            String::from("<redacted>")
+        } else {
+            kind.summary(value)
+        };
+        // A struct on its own does not know where its values came from; a snapshot does.
+        let source = self.provenance.map_or_else(
+            || String::from("unknown"),
+            |sources| sources.of(index).to_string(),
+        );
+        tracing::info!(
+            target: "flags",
+            flag = flag.field(),
+            env = flag.env(),
+            value = %shown,
+            source = %source,
+            status = flag.status(),
+            "flag {}={shown} ({source})",
+            flag.env(),
+        );
+        let unreleased = flag.status().filter(|status| is_not_released(status));
+        if let (Some(status), Some(true)) = (unreleased, kind.switched_on(value)) {
+            tracing::warn!(
+                target: "flags",
+                flag = flag.field(),
+                env = flag.env(),
+                value = %shown,
+                source = %source,
+                status,
+                "flag {} is on, but its status is {status}: it is not released yet",
+                flag.env(),
+            );
+        }
+        if let Some(expires) = flag.expires().filter(|expires| **expires < *self.today) {
+            tracing::warn!(
+                target: "flags",
+                flag = flag.field(),
+                env = flag.env(),
+                expires,
+                "flag {} expired on {expires}: remove it from the code",
+                flag.env(),
+            );
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Where a flag's value came from: a [`Source`] per value, and the [`Provenance`] of a whole load,
+//! which travels with the loaded value in a [`Snapshot`](crate::Snapshot).
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::meta::FlagMeta;
+
+/// Where a flag's value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// The variable was unset or empty, so the flag's default applies.
+    Default,
+    /// The process environment.
+    Environment,
+    /// A `.env` file.
+    File(Arc<Path>),
+    /// A map given to [`Loader::map`](crate::Loader::map) or
+    /// [`FeatureFlags::from_iter`](crate::FeatureFlags::from_iter).
+    Map,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Default => f.write_str("default"),
+            Self::Environment => f.write_str("process environment"),
+            Self::File(path) => write!(f, ".env file {}", path.display()),
+            Self::Map => f.write_str("map"),
+        }
+    }
+}
+
+/// Where each flag's value came from in one load, in the flags' declaration order.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    flags: &'static [FlagMeta],
+    sources: Box<[Source]>,
+}
+
+impl Provenance {
+    /// The provenance of a load of `flags` whose values came from `sources`, one per flag.
+    pub(crate) fn new(flags: &'static [FlagMeta], sources: Box<[Source]>) -> Self {
+        Self { flags, sources }
+    }
+
+    /// Where the flag at `index` (its position in the struct) got its value.
+    pub(crate) fn of(&self, index: usize) -> &Source {
+        &self.sources[index]
+    }
+
+    /// Where the flag whose variable is `env` got its value; `None` for a variable of no flag.
+    pub fn source(&self, env: &str) -> Option<&Source> {
+        let index = self.flags.iter().position(|flag| flag.env() == env)?;
+        Some(&self.sources[index])
+    }
+
+    /// Each flag's variable with the source of its value, in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Source)> {
+        self.flags
+            .iter()
+            .map(FlagMeta::env)
+            .zip(self.sources.iter())
+    }
+}

@@ -1,0 +1,101 @@
+//! [`Snapshot`]: a loaded struct of flags with what its load knew of it, where each value came
+//! from and what was doubtful, which a bare struct cannot carry.
+
+use std::ops::Deref;
+
+use crate::error::{FlagsError, Problem};
+use crate::flags::{FeatureFlags, load_from};
+use crate::log_state::StateLog;
+use crate::provenance::{Provenance, Source};
+use crate::source::Loader;
+
+/// A struct of flags as one load gave it, with where each value came from and the load's
+/// warnings. It derefs to the struct, and never changes: what it says of a value's source is
+/// true of the value it holds.
+///
+/// ```
+/// use flags_core::{FeatureFlags, Loader, Source};
+///
+/// #[derive(Debug, FeatureFlags)]
+/// #[flags(prefix = "APP_")]
+/// struct Settings {
+///     #[flag(default = 8080)]
+///     port: u16,
+///     #[flag(default = false)]
+///     beta_enabled: bool,
+/// }
+///
+/// let settings = Loader::new()
+///     .map([("APP_PORT", "9000"), ("APP_BETA_ENABLD", "true")])
+///     .snapshot::<Settings>()?;
+/// assert_eq!(settings.port, 9000);
+/// assert_eq!(settings.source("APP_PORT"), Some(&Source::Map));
+/// assert_eq!(settings.source("APP_BETA_ENABLED"), Some(&Source::Default));
+/// assert_eq!(
+///     settings.warnings()[0].to_string(),
+///     "APP_BETA_ENABLD: no such flag; did you mean APP_BETA_ENABLED? (from map)"
+/// );
+/// settings.log_state(); // each flag with its value and its source
+/// # Ok::<(), flags_core::FlagsError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Snapshot<T> {
+    value: T,
+    provenance: Provenance,
+    warnings: Vec<Problem>,
+}
+
+impl<T> Snapshot<T> {
+    /// Where the flag whose variable is `env` got its value; `None` for a variable of no flag.
+    pub fn source(&self, env: &str) -> Option<&Source> {
+        self.provenance.source(env)
+    }
+
+    /// Where each flag got its value, in declaration order.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
+    }
+
+    /// What was wrong but did not stop the load (a variable that names no flag, a `.env` file
+    /// that sets one twice): returned, not logged, for an application whose logging is set up
+    /// from its flags (a log level), after they load.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    /// The struct, without what the load knew of it.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T: FeatureFlags> Snapshot<T> {
+    /// Logs every flag as [`FeatureFlags::log_state`] does, with the source of each value.
+    pub fn log_state(&self) {
+        self.value
+            .__visit(&mut StateLog::new(T::FLAGS, Some(&self.provenance)));
+    }
+}
+
+impl<T> Deref for Snapshot<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl Loader {
+    /// Loads `T` as [`Loader::load`] does, into a [`Snapshot`] that keeps where each value came
+    /// from and the load's warnings (returned, not logged). A load that fails lists its warnings
+    /// in its error.
+    pub fn snapshot<T: FeatureFlags>(&self) -> Result<Snapshot<T>, FlagsError> {
+        let vars = self.read(T::__schema());
+        let (value, warnings) = load_from(&vars)?;
+        Ok(Snapshot {
+            value,
+            provenance: vars.provenance(),
+            warnings,
+        })
+    }
+}

@@ -1,0 +1,334 @@
+//! `#[flag(serde)]`: a field of any type with serde's `Deserialize` and `Serialize`, read with
+//! envy's rules and written back through `Serialize`; and `#[flag(serde, secret)]`, the same inside
+//! a `SecretBox`.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use secrecy::zeroize::Zeroize;
+use secrecy::{ExposeSecret, SecretBox};
+use serde::Serialize;
+use serde::de::{self, DeserializeOwned, IntoDeserializer};
+
+use super::{Kind, ValueError};
+use crate::meta::TextForm;
+use crate::public::PublicValue;
+
+/// A type a `#[flag(serde)]` field may have: one with serde's `Deserialize` and `Serialize`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read with #[flag(serde)]",
+    label = "this field's type must implement serde's `Deserialize` and `Serialize`",
+    note = "flags reads the value with `Deserialize` and writes it back with `Serialize` (docs, logs, \
+            the public projection): derive both, or turn on the `serde` feature of the type's crate"
+)]
+#[doc(hidden)]
+pub trait SerdeValue: Sized {
+    /// How the field's type is read and written back.
+    const __KIND: Kind<Self>;
+}
+
+// Without this, rustc reports serde's bound that fails (with serde's list of every type that
+// implements it) rather than `SerdeValue`'s message.
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned + Serialize> SerdeValue for T {
+    const __KIND: Kind<T> = Kind::of(
+        parse::<T>,
+        unset::<T>,
+        unset_text::<T>,
+        to_env::<T>,
+        is_unset::<T>,
+        to_env::<T>,
+        to_public::<T>,
+    )
+    .switch(switched_on::<T>);
+}
+
+/// Reads the text with envy's rules (numbers, bools, comma-separated sequences, unit variants).
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ValueError> {
+    // envy names the key in its errors: "... provided by the variable".
+    let pairs = std::iter::once((String::from("the variable"), text.to_owned()));
+    envy::from_iter::<_, Single<T>>(pairs)
+        .map(|single| single.0)
+        .map_err(|error| {
+            ValueError::expected(format!(
+                "a value of type `{}` ({error})",
+                short_type_name(std::any::type_name::<T>())
+            ))
+        })
+}
+
+/// `None` for an `Option`; any other type is required.
+fn unset<T: DeserializeOwned>() -> Option<T> {
+    let missing: de::value::UnitDeserializer<de::value::Error> = ().into_deserializer();
+    T::deserialize(missing).ok()
+}
+
+fn unset_text<T: DeserializeOwned>(_: TextForm) -> Option<String> {
+    unset::<T>().map(|_| String::new())
+}
+
+/// The text envy reads back: scalars as text, sequences comma-separated, `None` empty.
+fn to_env<T: Serialize>(value: &T) -> String {
+    PublicValue::from_serialize(value)
+        .map(|value| value.to_env_text())
+        .unwrap_or_default()
+}
+
+fn is_unset<T: Serialize>(value: &T) -> bool {
+    to_env(value).trim().is_empty()
+}
+
+/// Typed as JSON types it (`Null` for what one variable cannot hold).
+fn to_public<T: Serialize>(value: &T) -> PublicValue {
+    PublicValue::from_serialize(value).unwrap_or(PublicValue::Null)
+}
+
+/// A `bool` is on when `true`, an `Option` when `Some` (whatever it holds); other types are
+/// never on. The derive lets `requires` without `when` on the first two only.
+fn switched_on<T: Serialize>(value: &T) -> bool {
+    value.serialize(SwitchProbe).ok().flatten() == Some(true)
+}
+
+/// A type a `#[flag(serde, secret)]` field may have: a `SecretBox` of a serde type, or an `Option`
+/// of one, which `Debug` cannot print.
+#[diagnostic::on_unimplemented(
+    message = "a `secret` flag read with serde needs a type that hides its value, and `{Self}` shows it",
+    label = "`{{:?}}` of the settings would print this secret",
+    note = "wrap the type in `SecretBox` (`flags_core::secrecy`): `SecretBox<T>`, or \
+            `Option<SecretBox<T>>` when the flag may be unset; `expose_secret()` reads the value"
+)]
+#[doc(hidden)]
+pub trait SerdeSecret: Sized {
+    /// How the field's type is read: the type inside as [`SerdeValue`] reads it.
+    const __KIND: Kind<Self>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned + Serialize + Zeroize> SerdeSecret for SecretBox<T> {
+    const __KIND: Kind<Self> = Kind::of(
+        |text| parse::<T>(text).map(|value| SecretBox::new(Box::new(value))),
+        || unset::<T>().map(|value| SecretBox::new(Box::new(value))),
+        unset_text::<T>,
+        |value| to_env(value.expose_secret()),
+        |value| is_unset(value.expose_secret()),
+        |_| String::from("<redacted>"),
+        |_| PublicValue::String(String::from("<redacted>")),
+    )
+    .secret();
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned + Serialize + Zeroize> SerdeSecret for Option<SecretBox<T>> {
+    const __KIND: Kind<Self> = Kind::of(
+        |text| parse::<T>(text).map(|value| Some(SecretBox::new(Box::new(value)))),
+        || Some(None),
+        |_| Some(String::new()),
+        |value| {
+            value
+                .as_ref()
+                .map(|value| to_env(value.expose_secret()))
+                .unwrap_or_default()
+        },
+        |value| {
+            value
+                .as_ref()
+                .is_none_or(|value| is_unset(value.expose_secret()))
+        },
+        |_| String::from("<redacted>"),
+        |_| PublicValue::String(String::from("<redacted>")),
+    )
+    .secret()
+    .switch(Option::is_some);
+}
+
+/// A type's name as its user writes it: `Option<Vec<u16>>`, not
+/// `core::option::Option<alloc::vec::Vec<u16>>`.
+pub(crate) fn short_type_name(name: &str) -> String {
+    let mut short = String::with_capacity(name.len());
+    let mut path = String::new();
+    for c in name.chars().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            path.push(c);
+            continue;
+        }
+        short.push_str(path.rsplit("::").next().unwrap_or_default());
+        path.clear();
+        short.push(c);
+    }
+    short.pop();
+    short
+}
+
+/// Serializes a value into whether it switches its flag on: `Some(on)` for a `bool`, `Some(is
+/// some)` for an `Option` (serde tells `Some(false)` apart from `false` only here, in
+/// `serialize_some`), `None` for anything else.
+struct SwitchProbe;
+
+macro_rules! not_a_switch {
+    ($($method:ident($ty:ty)),*) => {$(
+        fn $method(self, _: $ty) -> Result<Option<bool>, de::value::Error> {
+            Ok(None)
+        }
+    )*};
+}
+
+impl serde::Serializer for SwitchProbe {
+    type Ok = Option<bool>;
+    type Error = de::value::Error;
+    type SerializeSeq = serde::ser::Impossible<Option<bool>, de::value::Error>;
+    type SerializeTuple = serde::ser::Impossible<Option<bool>, de::value::Error>;
+    type SerializeTupleStruct = serde::ser::Impossible<Option<bool>, de::value::Error>;
+    type SerializeTupleVariant = serde::ser::Impossible<Option<bool>, de::value::Error>;
+    type SerializeMap = serde::ser::Impossible<Option<bool>, de::value::Error>;
+    type SerializeStruct = serde::ser::Impossible<Option<bool>, de::value::Error>;
+    type SerializeStructVariant = serde::ser::Impossible<Option<bool>, de::value::Error>;
+
+    fn serialize_bool(self, on: bool) -> Result<Option<bool>, Self::Error> {
+        Ok(Some(on))
+    }
+
+    fn serialize_none(self) -> Result<Option<bool>, Self::Error> {
+        Ok(Some(false))
+    }
+
+    fn serialize_some<V: Serialize + ?Sized>(self, _: &V) -> Result<Option<bool>, Self::Error> {
+        Ok(Some(true))
+    }
+
+    not_a_switch!(
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_unit_struct(&'static str)
+    );
+
+    fn serialize_unit(self) -> Result<Option<bool>, Self::Error> {
+        Ok(None)
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+    ) -> Result<Option<bool>, Self::Error> {
+        Ok(None)
+    }
+
+    fn serialize_newtype_struct<V: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &V,
+    ) -> Result<Option<bool>, Self::Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<V: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &V,
+    ) -> Result<Option<bool>, Self::Error> {
+        Ok(None)
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
+        Err(serde::ser::Error::custom("not a switch"))
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
+        Err(serde::ser::Error::custom("not a switch"))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Self::Error> {
+        Err(serde::ser::Error::custom("not a switch"))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Self::Error> {
+        Err(serde::ser::Error::custom("not a switch"))
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
+        Err(serde::ser::Error::custom("not a switch"))
+    }
+
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, Self::Error> {
+        Err(serde::ser::Error::custom("not a switch"))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Self::Error> {
+        Err(serde::ser::Error::custom("not a switch"))
+    }
+}
+
+/// The one value in envy's map of one variable.
+struct Single<T>(T);
+
+impl<'de, T: DeserializeOwned> de::Deserialize<'de> for Single<T> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(PhantomData<T>);
+
+        impl<'de, T: DeserializeOwned> de::Visitor<'de> for Visitor<T> {
+            type Value = Single<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("one variable")
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                match map.next_key::<de::IgnoredAny>()? {
+                    Some(_) => map.next_value().map(Single),
+                    None => Err(de::Error::custom("no value")),
+                }
+            }
+        }
+
+        deserializer.deserialize_map(Visitor(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        assert_eq!(
+            super::short_type_name("core::option::Option<alloc::vec::Vec<u16>>"),
+            "Option<Vec<u16>>"
+        );
+        assert_eq!(
+            super::short_type_name("(my_app::Pair, [&str; 2])"),
+            "(Pair, [&str; 2])"
+        );
+    }
+}
