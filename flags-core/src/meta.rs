@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+mod serialize;
+
 /// Everything the derive knows about one flag, available as `Settings::FLAGS` without loading.
 ///
 /// ```
