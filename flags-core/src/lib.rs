@@ -131,7 +131,7 @@ pub use error::{FlagsError, Problem, ShownValue};
 pub use flags::FeatureFlags;
 pub use meta::{FlagMeta, Requirement};
 pub use public::{PublicFlags, PublicValue};
-pub use rollout::{Rollout, Variants};
+pub use rollout::{percentage::Rollout, variants::Variants};
 pub use source::{Loader, Source};
 pub use value::{Bound, FlagValue, ValueError};
 

@@ -1,13 +1,18 @@
 //! Percentage rollouts and A/B variants, bucketed exactly as Unleash buckets them.
 //!
+//! The flag types are [`Rollout`](crate::Rollout) and [`Variants`](crate::Variants), at the crate
+//! root; this module has the buckets they decide with, [`bucket`] and [`variant_bucket`], and
+//! describes their exposure events.
+//!
 //! A decision depends only on the flag's name and the user's key, hashed with MurmurHash3 x86_32:
 //! one user gets the same answer in every process and every version of this crate, and the same
 //! answer an Unleash SDK gives for a gradual rollout (or variant) of the same name.
 //!
 //! # Exposure
 //!
-//! Every decision, [`Rollout::is_enabled_for`] or [`Variants::variant_for`], can be observed, so
-//! an experiment's analysis knows who saw what without the application logging it:
+//! Every decision, [`Rollout::is_enabled_for`](crate::Rollout::is_enabled_for) or
+//! [`Variants::variant_for`](crate::Variants::variant_for), can be observed, so an experiment's
+//! analysis knows who saw what without the application logging it:
 //!
 //! - a DEBUG `tracing` event with target `flags::exposure`, and fields `flag` (the group or
 //!   toggle), then `enabled` and `reason` (`deny_list`, `allow_list` or `percentage`) for a
@@ -23,12 +28,10 @@
 
 mod exposure;
 mod murmur3;
-mod percentage;
-mod variants;
+pub(crate) mod percentage;
+pub(crate) mod variants;
 
 use murmur3::Murmur3;
-pub use percentage::Rollout;
-pub use variants::Variants;
 
 /// Unleash's seed for variant buckets, so that a user's variant does not follow their rollout
 /// bucket.
@@ -56,9 +59,9 @@ pub fn bucket(group: &str, user: &str) -> u32 {
 ///
 /// It is Unleash's variant bucket: MurmurHash3 x86_32 with seed 86028157 of the UTF-8 bytes of
 /// `"{toggle}:{user}"`, modulo the sum of the variants' weights, plus 1. The user gets the first
-/// variant whose cumulative weight is at least the bucket, as [`Variants::variant_for`] gives it.
-/// Unleash's server keeps weights that add up to 1000, but its SDKs divide by the sum whatever it
-/// is, and so does this.
+/// variant whose cumulative weight is at least the bucket, as
+/// [`Variants::variant_for`](crate::Variants::variant_for) gives it. Unleash's server keeps weights
+/// that add up to 1000, but its SDKs divide by the sum whatever it is, and so does this.
 ///
 /// ```
 /// use flags_core::Variants;
