@@ -28,7 +28,7 @@ pub struct FlagsError {
 
 impl FlagsError {
     /// An error holding `problems`; `None` when there are none.
-    pub fn from_problems(problems: Vec<Problem>) -> Option<Self> {
+    pub(crate) fn from_problems(problems: Vec<Problem>) -> Option<Self> {
         (!problems.is_empty()).then(|| Self::new(problems))
     }
 
@@ -98,7 +98,7 @@ pub enum ShownValue {
 
 impl ShownValue {
     /// `Text(text)`, or `Redacted` when `secret`.
-    pub fn new(text: &str, secret: bool) -> Self {
+    pub(crate) fn new(text: &str, secret: bool) -> Self {
         if secret {
             Self::Redacted
         } else {
