@@ -153,5 +153,5 @@ fn the_env_example_loads_back_to_every_default_once_required_values_are_filled_i
     assert_eq!(loaded.database_type, DatabaseType::Sqlite);
     assert_eq!(loaded.mode, Mode::Safe);
     assert!(loaded.new_checkout.is_enabled_for("qa-canary-3b"));
-    assert_eq!(loaded.new_checkout.group(), "checkout");
+    assert_eq!(loaded.new_checkout.rollout_group(), "checkout");
 }

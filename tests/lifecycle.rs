@@ -16,30 +16,28 @@ struct Settings {
 
 #[test]
 fn a_flag_past_its_date_is_expired_and_one_before_it_is_not() {
-    let expired: Vec<&str> = lifecycle::expired_on(Settings::FLAGS, "2026-11-25")
+    let expired: Vec<&str> = lifecycle::expired(Settings::FLAGS, "2026-11-25")
         .iter()
         .map(|flag| flag.env())
         .collect();
     assert_eq!(expired, ["FEATURE_NEW_CHECKOUT_ENABLED"]);
-    assert!(lifecycle::expired_on(Settings::FLAGS, "2026-01-31").is_empty());
-    assert_eq!(
-        lifecycle::expired_on(Settings::FLAGS, "2099-07-01").len(),
-        2
-    );
+    assert!(lifecycle::expired(Settings::FLAGS, "2026-01-31").is_empty());
+    assert_eq!(lifecycle::expired(Settings::FLAGS, "2099-07-01").len(), 2);
 }
 
+// The check's message as of a fixed date is tested beside it, in flags-core's lifecycle module.
+
+/// Reads today's date: the flag that expired in January 2026 is past it, and the one that expires
+/// in 2099 is not, whenever the test runs.
 #[test]
-fn the_check_fails_naming_every_expired_flag_and_what_to_do() {
-    let error = lifecycle::check_on(Settings::FLAGS, "2099-07-01").unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "2 flags expired before 2099-07-01: remove them from the code, keeping the behaviour \
-         production runs, and regenerate the docs\n  \
-         FEATURE_NEW_CHECKOUT_ENABLED expired on 2026-01-31 (status: rolled out)\n  \
-         FEATURE_NEW_SEARCH_ENABLED expired on 2099-06-30"
+fn the_check_fails_today_naming_the_flags_expired_by_now() {
+    let error = lifecycle::check(Settings::FLAGS).unwrap_err();
+    let expired: Vec<&str> = error.flags().iter().map(|flag| flag.env).collect();
+    assert_eq!(expired, ["FEATURE_NEW_CHECKOUT_ENABLED"]);
+    assert!(
+        error.to_string().starts_with("1 flag expired before 20"),
+        "{error}"
     );
-    assert_eq!(format!("{error:?}"), error.to_string());
-    assert!(lifecycle::check_on(Settings::FLAGS, "2025-01-01").is_ok());
 }
 
 /// Reads today's date: the flag that expired in January 2026 is past it, and the one that expires

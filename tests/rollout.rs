@@ -1,5 +1,5 @@
 //! Rollout and Variants flags in a derived struct: the variable (or `rollout_group`) is the
-//! bucketing group, decisions reach the public projection only per user, logs show no users.
+//! rollout group, decisions reach the public projection only per user, logs show no users.
 
 use flags_core::rollout::{bucket, variant_bucket};
 use flags_core::{FeatureFlags, Loader, PublicValue, Rollout, Variants};
@@ -14,7 +14,7 @@ struct Settings {
     /// Kept in step with an existing Unleash toggle.
     #[flag(default = Rollout::new("", 0), rollout_group = "checkout-v2")]
     new_checkout: Rollout,
-    /// Built in code with a group of its own, which the flag's group replaces.
+    /// Built in code with a rollout group of its own, which the flag's replaces.
     #[flag(default = Rollout::new("search-2026", 10).allow(["qa-1"]))]
     new_search: Rollout,
     #[flag(default = Variants::new("", &[("control", 500), ("treatment", 500)]), public)]
@@ -28,7 +28,7 @@ const USERS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
 #[test]
 fn a_rollout_from_a_variable_is_bucketed_with_that_variable() {
     let settings = Settings::from_iter([("FEATURE_NEW_UI", "30%")]).unwrap();
-    assert_eq!(settings.new_ui.group(), "FEATURE_NEW_UI");
+    assert_eq!(settings.new_ui.rollout_group(), "FEATURE_NEW_UI");
     for user in USERS {
         assert_eq!(
             settings.new_ui.is_enabled_for(user),
@@ -41,7 +41,7 @@ fn a_rollout_from_a_variable_is_bucketed_with_that_variable() {
 #[test]
 fn rollout_group_names_the_unleash_group_instead() {
     let settings = Settings::from_iter([("FEATURE_NEW_CHECKOUT", "50%")]).unwrap();
-    assert_eq!(settings.new_checkout.group(), "checkout-v2");
+    assert_eq!(settings.new_checkout.rollout_group(), "checkout-v2");
     assert_eq!(Settings::FLAGS[1].rollout_group(), "checkout-v2");
     for user in USERS {
         assert_eq!(
@@ -74,11 +74,14 @@ fn a_default_and_the_same_text_in_the_variable_decide_alike() {
 }
 
 #[test]
-fn defaults_take_the_flags_group_even_when_built_with_another() {
+fn defaults_take_the_flags_rollout_group_even_when_built_with_another() {
     let settings = Settings::from_iter([("FEATURE_BETA_ENABLED", "1")]).unwrap();
-    assert_eq!(settings.new_ui.group(), "FEATURE_NEW_UI");
-    assert_eq!(settings.new_search.group(), "FEATURE_NEW_SEARCH");
-    assert_eq!(settings.button_color.toggle(), "FEATURE_BUTTON_COLOR");
+    assert_eq!(settings.new_ui.rollout_group(), "FEATURE_NEW_UI");
+    assert_eq!(settings.new_search.rollout_group(), "FEATURE_NEW_SEARCH");
+    assert_eq!(
+        settings.button_color.rollout_group(),
+        "FEATURE_BUTTON_COLOR"
+    );
     for user in USERS {
         let expected = if variant_bucket("FEATURE_BUTTON_COLOR", user, 1000) <= 500 {
             "control"

@@ -318,125 +318,14 @@ fn quote_env_value(text: &str) -> String {
 }
 
 /// The metadata as pretty-printed JSON: an array of objects, one per flag, for tooling and
-/// frontends. A secret flag's default and `when` values are `null`; `aliases` maps each other
-/// name a value accepts to the value.
+/// frontends, as [`FlagMeta`]'s `Serialize` writes them (keys in alphabetical order). A secret
+/// flag's default and `when` values are `null`; `aliases` maps each other name a value accepts to
+/// the value.
 pub fn json(flags: &[FlagMeta]) -> String {
-    let text = |text: Option<String>| text.map_or(Json::Null, Json::String);
-    let names = |names: &[&str]| Json::List(names.iter().map(|name| Json::from(*name)).collect());
-    let flags = flags.iter().map(|flag| {
-        let requires = flag.requires().iter().map(|requirement| {
-            let when = requirement.when().filter(|_| !flag.is_secret());
-            // Keys in alphabetical order, as tools that sort keys would write them.
-            Json::Object(vec![
-                ("vars", names(requirement.vars())),
-                ("when", text(when)),
-            ])
-        });
-        let aliases = flag.aliases().iter();
-        let aliases = aliases.map(|(alias, value)| (*alias, Json::from(*value)));
-        Json::Object(vec![
-            ("aliases", Json::Object(aliases.collect())),
-            (
-                "default",
-                text(flag.default_summary().filter(|_| !flag.is_secret())),
-            ),
-            ("description", Json::from(flag.description())),
-            ("env", Json::from(flag.env())),
-            ("expires", flag.expires().map_or(Json::Null, Json::from)),
-            ("field", Json::from(flag.field())),
-            ("group", flag.group().map_or(Json::Null, Json::from)),
-            ("public", flag.public_name().map_or(Json::Null, Json::from)),
-            ("required", Json::Bool(flag.is_required())),
-            ("requires", Json::List(requires.collect())),
-            ("secret", Json::Bool(flag.is_secret())),
-            ("status", flag.status().map_or(Json::Null, Json::from)),
-            ("type", Json::from(flag.type_name())),
-            ("values", names(flag.values())),
-        ])
-    });
-    let mut out = String::new();
-    Json::List(flags.collect()).write(&mut out, 0);
+    let mut out = serde_json::to_string_pretty(flags)
+        .expect("metadata has string keys and no fallible values, so it always serializes");
     out.push('\n');
     out
-}
-
-/// Just enough JSON for the metadata, written with two-space indentation.
-enum Json {
-    Null,
-    Bool(bool),
-    String(String),
-    List(Vec<Json>),
-    Object(Vec<(&'static str, Json)>),
-}
-
-impl From<&str> for Json {
-    fn from(text: &str) -> Self {
-        Self::String(text.to_owned())
-    }
-}
-
-impl Json {
-    fn write(&self, out: &mut String, depth: usize) {
-        let indent = |out: &mut String, depth: usize| out.push_str(&"  ".repeat(depth));
-        match self {
-            Self::Null => out.push_str("null"),
-            Self::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
-            Self::String(text) => write_json_string(out, text),
-            Self::List(items) if items.is_empty() => out.push_str("[]"),
-            Self::List(items) => {
-                out.push_str("[\n");
-                for (position, item) in items.iter().enumerate() {
-                    indent(out, depth + 1);
-                    item.write(out, depth + 1);
-                    out.push_str(if position + 1 < items.len() {
-                        ",\n"
-                    } else {
-                        "\n"
-                    });
-                }
-                indent(out, depth);
-                out.push(']');
-            }
-            Self::Object(members) if members.is_empty() => out.push_str("{}"),
-            Self::Object(members) => {
-                out.push_str("{\n");
-                for (position, (key, value)) in members.iter().enumerate() {
-                    indent(out, depth + 1);
-                    write_json_string(out, key);
-                    out.push_str(": ");
-                    value.write(out, depth + 1);
-                    out.push_str(if position + 1 < members.len() {
-                        ",\n"
-                    } else {
-                        "\n"
-                    });
-                }
-                indent(out, depth);
-                out.push('}');
-            }
-        }
-    }
-}
-
-/// `text` as a JSON string: quoted, with `"`, `\` and control characters escaped.
-fn write_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c < ' ' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
@@ -454,11 +343,21 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "derive")]
     #[test]
     fn json_strings_escape_quotes_backslashes_and_control_characters() {
-        let mut out = String::new();
-        write_json_string(&mut out, "a \"b\" \\ c\nd\u{1}é");
-        assert_eq!(out, r#""a \"b\" \\ c\nd\u0001é""#);
+        #[derive(crate::FeatureFlags)]
+        struct Settings {
+            #[doc = "a \"b\" \\ c\nd\u{1}é"]
+            #[flag(env = "QUOTED", default = false)]
+            quoted: bool,
+        }
+
+        let out = json(<Settings as crate::FeatureFlags>::FLAGS);
+        assert!(
+            out.contains(r#""description": "a \"b\" \\ c\nd\u0001é","#),
+            "{out}"
+        );
     }
 
     #[test]

@@ -27,11 +27,7 @@ pub struct FlagsError {
 }
 
 impl FlagsError {
-    /// An error holding `problems`; `None` when there are none.
-    pub fn from_problems(problems: Vec<Problem>) -> Option<Self> {
-        (!problems.is_empty()).then(|| Self::new(problems))
-    }
-
+    /// An error holding `problems`, which are not empty.
     pub(crate) fn new(problems: Vec<Problem>) -> Self {
         Self {
             problems,
@@ -98,7 +94,7 @@ pub enum ShownValue {
 
 impl ShownValue {
     /// `Text(text)`, or `Redacted` when `secret`.
-    pub fn new(text: &str, secret: bool) -> Self {
+    pub(crate) fn new(text: &str, secret: bool) -> Self {
         if secret {
             Self::Redacted
         } else {
@@ -359,7 +355,7 @@ mod tests {
 
     #[test]
     fn display_is_one_line_per_problem_and_never_shows_a_redacted_value() {
-        let error = FlagsError::from_problems(vec![
+        let error = FlagsError::new(vec![
             Problem::Invalid {
                 flag: "port",
                 env: "PORT",
@@ -386,8 +382,7 @@ mod tests {
                 values: &["us_east", "eu_west"],
                 source: Some(Source::File(std::path::Path::new("prod.env").into())),
             },
-        ])
-        .unwrap();
+        ]);
         assert_eq!(
             error.to_string(),
             "PORT: invalid value \"80800\", expected an integer from 0 to 65535 (from map)\n\
@@ -398,10 +393,5 @@ mod tests {
         );
         assert_eq!(format!("{error:?}"), error.to_string());
         assert!(!format!("{:?}", error.problems()).contains("hunter2"));
-    }
-
-    #[test]
-    fn no_problems_is_no_error() {
-        assert!(FlagsError::from_problems(Vec::new()).is_none());
     }
 }

@@ -139,7 +139,7 @@ pub use flags::FeatureFlags;
 pub use meta::{FlagMeta, Requirement};
 pub use provenance::{Provenance, Source};
 pub use public::{PublicFlags, PublicValue};
-pub use rollout::{Rollout, Variants};
+pub use rollout::{percentage::Rollout, variants::Variants};
 pub use snapshot::Snapshot;
 pub use source::Loader;
 pub use value::{FlagValue, ValueError};

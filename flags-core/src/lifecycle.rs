@@ -3,7 +3,7 @@
 //! Once a flag has rolled out everywhere, the code it guards should become the only code and the
 //! flag should go (the seed's "Phase 5: Cleanup"). An expired flag is a WARN in
 //! [`FeatureFlags::log_state`](crate::FeatureFlags::log_state), and [`check`] fails a test, so CI
-//! says when it is time:
+//! says when it is time; [`expired`] lists the flags expired by a given date, for tooling:
 //!
 //! ```
 //! use flags_core::{FeatureFlags, lifecycle};
@@ -24,7 +24,7 @@ use std::time::SystemTime;
 use crate::meta::FlagMeta;
 
 /// Today's date in UTC, as `YYYY-MM-DD`.
-pub fn today() -> String {
+pub(crate) fn today() -> String {
     let seconds = match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
         Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
         Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX),
@@ -54,28 +54,55 @@ fn civil_date(days: i64) -> (i64, u32, u32) {
     (year, month as u32, day as u32)
 }
 
-/// The flags whose expiry date is before `date` (`YYYY-MM-DD`).
-pub fn expired_on<'a>(flags: &'a [FlagMeta], date: &str) -> Vec<&'a FlagMeta> {
+/// The flags whose expiry date is before `on` (`YYYY-MM-DD`), in declaration order: the flags
+/// that have expired by that day.
+///
+/// ```
+/// use flags_core::{FeatureFlags, lifecycle};
+///
+/// #[derive(FeatureFlags)]
+/// struct Settings {
+///     #[flag(default = false, expires = "2026-03-31")]
+///     new_checkout_enabled: bool,
+///     #[flag(default = false)]
+///     dark_mode_enabled: bool,
+/// }
+///
+/// assert!(lifecycle::expired(Settings::FLAGS, "2026-03-31").is_empty());
+/// let expired = lifecycle::expired(Settings::FLAGS, "2026-04-01");
+/// assert_eq!(expired[0].env(), "NEW_CHECKOUT_ENABLED");
+/// ```
+pub fn expired<'a>(flags: &'a [FlagMeta], on: &str) -> Vec<&'a FlagMeta> {
     // ISO dates compare as text.
     flags
         .iter()
-        .filter(|flag| flag.expires().is_some_and(|expires| expires < date))
+        .filter(|flag| flag.expires().is_some_and(|expires| expires < on))
         .collect()
 }
 
-/// The flags that have expired: their expiry date is before today (UTC).
-pub fn expired(flags: &[FlagMeta]) -> Vec<&FlagMeta> {
-    expired_on(flags, &today())
-}
-
-/// `Err` naming every expired flag, for a test that fails CI until they are removed.
+/// `Err` naming every flag that has expired (its expiry date is before today, in UTC), for a test
+/// that fails CI until they are removed.
+///
+/// ```
+/// use flags_core::{FeatureFlags, lifecycle};
+///
+/// #[derive(FeatureFlags)]
+/// struct Settings {
+///     #[flag(default = false, expires = "2000-01-31")]
+///     new_checkout_enabled: bool,
+/// }
+///
+/// let error = lifecycle::check(Settings::FLAGS).unwrap_err();
+/// assert_eq!(error.flags()[0].env, "NEW_CHECKOUT_ENABLED");
+/// assert!(error.to_string().contains("NEW_CHECKOUT_ENABLED expired on 2000-01-31"));
+/// ```
 pub fn check(flags: &[FlagMeta]) -> Result<(), ExpiredFlags> {
     check_on(flags, &today())
 }
 
 /// [`check`] as of `date` (`YYYY-MM-DD`).
-pub fn check_on(flags: &[FlagMeta], date: &str) -> Result<(), ExpiredFlags> {
-    let expired: Vec<ExpiredFlag> = expired_on(flags, date)
+fn check_on(flags: &[FlagMeta], date: &str) -> Result<(), ExpiredFlags> {
+    let expired: Vec<ExpiredFlag> = expired(flags, date)
         .into_iter()
         .map(|flag| ExpiredFlag {
             env: flag.env(),
@@ -159,6 +186,33 @@ mod tests {
         assert_eq!(civil_date(11_016), (2000, 2, 29));
         assert_eq!(civil_date(20_782), (2026, 11, 25));
         assert_eq!(civil_date(47_541), (2100, 3, 1));
+    }
+
+    #[cfg(feature = "derive")]
+    #[test]
+    fn the_check_fails_naming_every_expired_flag_and_what_to_do() {
+        #[derive(crate::FeatureFlags)]
+        #[flags(prefix = "FEATURE_")]
+        struct Settings {
+            #[flag(default = true, expires = "2026-01-31", status = "rolled out")]
+            new_checkout_enabled: bool,
+            #[flag(default = false, expires = "2099-06-30")]
+            new_search_enabled: bool,
+            #[flag(default = false)]
+            dark_mode_enabled: bool,
+        }
+
+        let flags = <Settings as crate::FeatureFlags>::FLAGS;
+        let error = check_on(flags, "2099-07-01").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "2 flags expired before 2099-07-01: remove them from the code, keeping the behaviour \
+             production runs, and regenerate the docs\n  \
+             FEATURE_NEW_CHECKOUT_ENABLED expired on 2026-01-31 (status: rolled out)\n  \
+             FEATURE_NEW_SEARCH_ENABLED expired on 2099-06-30"
+        );
+        assert_eq!(format!("{error:?}"), error.to_string());
+        assert!(check_on(flags, "2025-01-01").is_ok());
     }
 
     #[test]

@@ -4,6 +4,8 @@ use std::fmt;
 
 use crate::value::Kind;
 
+mod serialize;
+
 /// Everything the derive knows about one flag, available as `Settings::FLAGS` without loading.
 ///
 /// ```

@@ -1,4 +1,4 @@
-//! Properties of rollouts and variants over random groups, users, percentages and weights, and
+//! Properties of rollouts and variants over random rollout groups, users, percentages and weights, and
 //! of their parsers over random text.
 
 use std::collections::BTreeSet;
@@ -54,7 +54,7 @@ fn user_key() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9@._:=-]([a-zA-Z0-9@._:= -]{0,10}[a-zA-Z0-9@._:=-])?"
 }
 
-fn group() -> impl Strategy<Value = String> {
+fn rollout_group() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9_:.-]{0,24}"
 }
 
@@ -108,13 +108,13 @@ proptest! {
     /// The lists' hash table answers as plain sets would, for listed and unlisted users alike.
     #[test]
     fn lists_decide_as_sets_would(
-        group in group(),
+        rollout_group in rollout_group(),
         percentage in 0u8..=100,
         allow in proptest::collection::vec(user_key(), 0..40),
         deny in proptest::collection::vec(user_key(), 0..40),
         others in proptest::collection::vec(user_key(), 0..20),
     ) {
-        let rollout = Rollout::new(group.clone(), percentage)
+        let rollout = Rollout::new(rollout_group.clone(), percentage)
             .allow(allow.iter().cloned())
             .deny(deny.iter().cloned());
         let (allowed, denied): (BTreeSet<&String>, BTreeSet<&String>) =
@@ -125,7 +125,7 @@ proptest! {
             } else if allowed.contains(user) {
                 true
             } else {
-                bucket(&group, user) <= u32::from(percentage)
+                bucket(&rollout_group, user) <= u32::from(percentage)
             };
             prop_assert_eq!(rollout.is_enabled_for(user), expected, "{}", user);
         }
@@ -134,21 +134,21 @@ proptest! {
     }
     #[test]
     fn a_decision_is_the_same_on_every_call_and_every_copy(
-        group in group(),
+        rollout_group in rollout_group(),
         user in user_key(),
         percentage in 0u8..=100,
         allow in proptest::collection::vec(user_key(), 0..3),
         deny in proptest::collection::vec(user_key(), 0..3),
         variants in weighted_variants(1000),
     ) {
-        let rollout = Rollout::new(group.as_str(), percentage).allow(allow).deny(deny);
+        let rollout = Rollout::new(rollout_group.as_str(), percentage).allow(allow).deny(deny);
         let enabled = rollout.is_enabled_for(&user);
         prop_assert_eq!(rollout.is_enabled_for(&user), enabled);
         prop_assert_eq!(rollout.clone().is_enabled_for(&user), enabled);
-        prop_assert_eq!(Rollout::new(group.as_str(), percentage).is_enabled_for(&user),
-            percentage > 0 && bucket(&group, &user) <= u32::from(percentage));
+        prop_assert_eq!(Rollout::new(rollout_group.as_str(), percentage).is_enabled_for(&user),
+            percentage > 0 && bucket(&rollout_group, &user) <= u32::from(percentage));
 
-        let variants = Variants::new(group.as_str(), &as_pairs(&variants));
+        let variants = Variants::new(rollout_group.as_str(), &as_pairs(&variants));
         let variant = variants.variant_for(&user).to_owned();
         prop_assert_eq!(variants.variant_for(&user), variant.as_str());
         let copy = variants.clone();
@@ -157,7 +157,7 @@ proptest! {
 
     #[test]
     fn raising_the_percentage_never_turns_a_user_off(
-        group in group(),
+        rollout_group in rollout_group(),
         user in user_key(),
         low in 0u8..=100,
         raise in 0u8..=100,
@@ -166,7 +166,7 @@ proptest! {
     ) {
         let high = low.saturating_add(raise).min(100);
         let rollout = |percentage| {
-            let rollout = Rollout::new(group.as_str(), percentage);
+            let rollout = Rollout::new(rollout_group.as_str(), percentage);
             let rollout = if allowed { rollout.allow([user.as_str()]) } else { rollout };
             if denied { rollout.deny([user.as_str()]) } else { rollout }
         };
@@ -262,11 +262,11 @@ proptest! {
 
     #[test]
     fn the_share_of_users_on_is_within_a_point_of_the_percentage(
-        group in group(),
+        rollout_group in rollout_group(),
         percentage in 0u8..=100,
         seed in any::<u64>(),
     ) {
-        let rollout = Rollout::new(group, percentage);
+        let rollout = Rollout::new(rollout_group, percentage);
         let mut users = Users::new(seed);
         let on = (0..USERS).filter(|_| rollout.is_enabled_for(users.next_key())).count();
         let share = on as f64 / f64::from(USERS) * 100.0;
@@ -275,11 +275,11 @@ proptest! {
 
     #[test]
     fn each_variants_share_of_users_is_within_a_point_of_its_weight(
-        toggle in group(),
+        rollout_group in rollout_group(),
         variants in weighted_variants(1000),
         seed in any::<u64>(),
     ) {
-        let split = Variants::new(toggle, &as_pairs(&variants));
+        let split = Variants::new(rollout_group, &as_pairs(&variants));
         let mut users = Users::new(seed);
         let mut counts = vec![0u32; variants.len()];
         for _ in 0..USERS {

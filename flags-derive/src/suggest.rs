@@ -1,7 +1,10 @@
 //! "Did you mean" for names a user can misspell.
 //!
-//! flags-core has the same few lines for variable names: a proc-macro crate cannot share code
-//! with the runtime it expands to, and a third crate for twenty lines is not worth its build.
+//! Nearness is strsim's optimal string alignment distance, as in flags-core's suggestions for
+//! variables: an insertion, deletion, substitution or swap of two neighbouring characters each
+//! counts one.
+
+use strsim::osa_distance;
 
 /// The candidate nearest to `name`, if it is near enough to be a typo of it.
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -10,7 +13,7 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .map(|candidate| {
             (
-                edit_distance(&name, &candidate.to_ascii_lowercase()),
+                osa_distance(&name, &candidate.to_ascii_lowercase()),
                 candidate,
             )
         })
@@ -25,28 +28,6 @@ pub fn did_you_mean(name: &str, candidates: &[&str]) -> String {
         Some(candidate) => format!("; did you mean `{candidate}`?"),
         None => format!("; expected one of: {}", candidates.join(", ")),
     }
-}
-
-/// The optimal string alignment distance: insertions, deletions, substitutions and swaps of two
-/// neighbouring characters, each counting one.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        current[0] = i;
-        for j in 1..=b.len() {
-            let substitution = previous[j - 1] + usize::from(a[i - 1] != b[j - 1]);
-            current[j] = (previous[j] + 1).min(current[j - 1] + 1).min(substitution);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                current[j] = current[j].min(before[j - 2] + 1);
-            }
-        }
-        std::mem::swap(&mut before, &mut previous);
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
 }
 
 /// `UsEast` as `us_east`, `HTTPServer` as `http_server`, `Http2` as `http2`.
@@ -89,8 +70,8 @@ mod tests {
 
     #[test]
     fn edit_distance_counts_each_kind_of_typo_as_one() {
-        assert_eq!(edit_distance("defualt", "default"), 1);
-        assert_eq!(edit_distance("deflt", "default"), 2);
-        assert_eq!(edit_distance("colour", "status"), 5);
+        assert_eq!(osa_distance("defualt", "default"), 1);
+        assert_eq!(osa_distance("deflt", "default"), 2);
+        assert_eq!(osa_distance("colour", "status"), 5);
     }
 }

@@ -1,11 +1,12 @@
 //! One rollout and one variant decision by flags and by `unleash-api-client` 0.17.1, the Unleash SDK
-//! for Rust, in one run with the floor: one MurmurHash3 x86_32 of `"{group}:{user}"`. The user key
-//! (36 bytes) and the group are those of `flags-core/benches/rollout.rs`.
+//! for Rust, in one run with the floor: one MurmurHash3 x86_32 of `"{rollout_group}:{user}"`. The
+//! user key (36 bytes) and the rollout group are those of `flags-core/benches/rollout.rs`.
 //!
-//! - rollout: flags' `Rollout::new(GROUP, 50).is_enabled_for`; Unleash's `is_enabled_str` on a
-//!   toggle with one `gradualRolloutUserId` strategy, 50% with `groupId` GROUP.
+//! - rollout: flags' `Rollout::new(ROLLOUT_GROUP, 50).is_enabled_for`; Unleash's `is_enabled_str`
+//!   on a toggle with one `gradualRolloutUserId` strategy, 50% with `groupId` ROLLOUT_GROUP.
 //! - variants: flags' `Variants::variant_for` with two variants of weight 500; Unleash's
-//!   `get_variant_str` on a toggle named GROUP, the `default` strategy and the same two variants.
+//!   `get_variant_str` on a toggle named ROLLOUT_GROUP, the `default` strategy and the same two
+//!   variants.
 //!
 //! Each Unleash toggle is alone in a client of its own, as each flags value is. Before measuring,
 //! the benchmark asserts that both decide the same for 2000 users.
@@ -27,7 +28,7 @@ use unleash_types::client_features::{
     ClientFeature, ClientFeatures, Strategy, Variant, WeightType,
 };
 
-const GROUP: &str = "FEATURE_NEW_CHECKOUT";
+const ROLLOUT_GROUP: &str = "FEATURE_NEW_CHECKOUT";
 const USER: &str = "9f1c2b3a-4d5e-4f60-8a7b-0c1d2e3f4a5b";
 const VARIANTS: [(&str, u32); 2] = [("control", 500), ("treatment", 500)];
 const USERS_CHECKED: usize = 2000;
@@ -88,21 +89,23 @@ fn strategy(name: &str, parameters: Option<HashMap<String, String>>) -> Strategy
     }
 }
 
-/// The toggle `Rollout::new(GROUP, 50)` stands for: on for 50% of user ids, bucketed by GROUP.
+/// The toggle `Rollout::new(ROLLOUT_GROUP, 50)` stands for: on for 50% of user ids, bucketed by
+/// ROLLOUT_GROUP.
 fn unleash_rollout() -> Client<ByName> {
     let parameters = HashMap::from([
         ("percentage".to_owned(), "50".to_owned()),
-        ("groupId".to_owned(), GROUP.to_owned()),
+        ("groupId".to_owned(), ROLLOUT_GROUP.to_owned()),
     ]);
     unleash_client(ClientFeature {
-        name: GROUP.to_owned(),
+        name: ROLLOUT_GROUP.to_owned(),
         enabled: true,
         strategies: Some(vec![strategy("gradualRolloutUserId", Some(parameters))]),
         ..ClientFeature::default()
     })
 }
 
-/// The toggle `Variants::new(GROUP, &VARIANTS)` stands for: on for everyone, split by weight.
+/// The toggle `Variants::new(ROLLOUT_GROUP, &VARIANTS)` stands for: on for everyone, split by
+/// weight.
 fn unleash_variants() -> Client<ByName> {
     let variants = VARIANTS
         .iter()
@@ -116,7 +119,7 @@ fn unleash_variants() -> Client<ByName> {
         })
         .collect();
     unleash_client(ClientFeature {
-        name: GROUP.to_owned(),
+        name: ROLLOUT_GROUP.to_owned(),
         enabled: true,
         strategies: Some(vec![strategy("default", None)]),
         variants: Some(variants),
@@ -133,9 +136,9 @@ fn user_context(user: &str) -> Context {
 
 fn rollout_and_variants(c: &mut Criterion) {
     assert_eq!(USER.len(), 36);
-    let joined = format!("{GROUP}:{USER}");
-    let rollout = Rollout::new(GROUP, 50);
-    let variants = Variants::new(GROUP, &VARIANTS);
+    let joined = format!("{ROLLOUT_GROUP}:{USER}");
+    let rollout = Rollout::new(ROLLOUT_GROUP, 50);
+    let variants = Variants::new(ROLLOUT_GROUP, &VARIANTS);
     let peer_rollout = unleash_rollout();
     let peer_variants = unleash_variants();
 
@@ -147,19 +150,19 @@ fn rollout_and_variants(c: &mut Criterion) {
         let context = user_context(&user);
         assert_eq!(
             rollout.is_enabled_for(&user),
-            peer_rollout.is_enabled_str(GROUP, Some(&context), false),
+            peer_rollout.is_enabled_str(ROLLOUT_GROUP, Some(&context), false),
             "rollout for {user}"
         );
         assert_eq!(
             variants.variant_for(&user),
-            peer_variants.get_variant_str(GROUP, &context).name,
+            peer_variants.get_variant_str(ROLLOUT_GROUP, &context).name,
             "variant for {user}"
         );
     }
 
     let context = user_context(USER);
     let mut group = c.benchmark_group("peer");
-    group.bench_function("floor: murmur3 of group:user", |b| {
+    group.bench_function("floor: murmur3 of rollout_group:user", |b| {
         b.iter(|| mur3::murmurhash3_x86_32(black_box(joined.as_bytes()), 0))
     });
     group.bench_function("flags is_enabled_for", |b| {
@@ -169,10 +172,12 @@ fn rollout_and_variants(c: &mut Criterion) {
         b.iter(|| variants.variant_for(black_box(USER)))
     });
     group.bench_function("unleash is_enabled_str", |b| {
-        b.iter(|| peer_rollout.is_enabled_str(black_box(GROUP), Some(black_box(&context)), false))
+        b.iter(|| {
+            peer_rollout.is_enabled_str(black_box(ROLLOUT_GROUP), Some(black_box(&context)), false)
+        })
     });
     group.bench_function("unleash get_variant_str, 2 variants", |b| {
-        b.iter(|| peer_variants.get_variant_str(black_box(GROUP), black_box(&context)))
+        b.iter(|| peer_variants.get_variant_str(black_box(ROLLOUT_GROUP), black_box(&context)))
     });
     group.finish();
 }

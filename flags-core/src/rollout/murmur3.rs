@@ -1,4 +1,4 @@
-//! MurmurHash3 x86_32, fed in pieces so `"{group}:{user}"` is hashed without building it.
+//! MurmurHash3 x86_32, fed in pieces so `"{rollout_group}:{user}"` is hashed without building it.
 
 /// The state of one MurmurHash3 x86_32 computation after some pieces of input.
 ///

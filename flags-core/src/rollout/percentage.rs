@@ -15,15 +15,16 @@ use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 /// 1. a user on the deny list is off;
 /// 2. otherwise a user on the allow list is on;
 /// 3. otherwise the user is on when the rollout's percentage is above 0 and the user's
-///    [`bucket`](super::bucket) for the rollout's group is at most the percentage.
+///    [`bucket`](super::bucket) in the rollout group is at most the percentage.
 ///
 /// A user's bucket does not depend on the percentage, so raising the percentage only ever turns
 /// more users on.
 ///
-/// In a struct of flags the group is the flag's: its `rollout_group`, else its variable. A value
-/// loaded from the variable and a default built in code with another group both take it, so a
-/// user's answer never depends on where the value came from. ([`FlagValue::parse_env`] cannot
-/// know the flag: a rollout parsed from text has an empty group until its flag names it.)
+/// The rollout group is the name users are hashed with. In a struct of flags it is the flag's:
+/// its `rollout_group`, else its variable. A value loaded from the variable and a default built in
+/// code with another rollout group both take it, so a user's answer never depends on where the
+/// value came from. ([`FlagValue::parse_env`] cannot know the flag: a rollout parsed from text has
+/// an empty rollout group until its flag names it.)
 ///
 /// ```
 /// use flags_core::Rollout;
@@ -72,13 +73,13 @@ use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 /// ```
 #[derive(Clone)]
 pub struct Rollout {
-    group: String,
-    /// The hash state after `"{group}:"`, so that a decision hashes only the user's key.
-    group_state: Murmur3,
+    rollout_group: String,
+    /// The hash state after `"{rollout_group}:"`, so that a decision hashes only the user's key.
+    rollout_group_hash: Murmur3,
     percentage: u8,
-    /// Every listed user once, with the hash of `"{group}:{user}"`: a user on both lists is on
-    /// the deny list, which decides first. Sorted by hash and key, so that equal rollouts hold
-    /// equal lists. A decision hashes the user's key once, to look it up through `slots` and to
+    /// Every listed user once, with the hash of `"{rollout_group}:{user}"`: a user on both lists
+    /// is on the deny list, which decides first. Sorted by hash and key, so that equal rollouts
+    /// hold equal lists. A decision hashes the user's key once, to look it up through `slots` and to
     /// find its bucket.
     listed: Vec<Listed>,
     /// An open-addressing table of `listed`, indexed by hash: each slot is empty (0) or holds a
@@ -92,11 +93,11 @@ pub struct Rollout {
     on_both_lists: usize,
 }
 
-/// Two rollouts are equal when they decide alike: the same group, percentage and lists.
+/// Two rollouts are equal when they decide alike: the same rollout group, percentage and lists.
 impl PartialEq for Rollout {
     fn eq(&self, other: &Self) -> bool {
-        (&self.group, self.percentage, &self.listed)
-            == (&other.group, other.percentage, &other.listed)
+        (&self.rollout_group, self.percentage, &self.listed)
+            == (&other.rollout_group, other.percentage, &other.listed)
     }
 }
 
@@ -104,7 +105,7 @@ impl Eq for Rollout {}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Listed {
-    /// The user's hash in the rollout's group.
+    /// The user's hash in the rollout group.
     hash: u32,
     user: String,
     list: List,
@@ -118,17 +119,18 @@ enum List {
 }
 
 impl Rollout {
-    /// A rollout of the flag `group` to `percentage` percent of users, with empty lists.
+    /// A rollout to `percentage` percent of users, who are hashed with `rollout_group` (in a
+    /// struct of flags, the flag's replaces it), with empty lists.
     ///
     /// A percentage above 100 is invalid: as a flag's default it fails the load, which says so
     /// (it never panics); elsewhere it turns every user on. [`Rollout::try_new`] returns the
     /// error instead.
-    pub fn new(group: impl Into<String>, percentage: u8) -> Self {
-        let group = group.into();
+    pub fn new(rollout_group: impl Into<String>, percentage: u8) -> Self {
+        let rollout_group = rollout_group.into();
         Self {
-            group_state: Murmur3::keyed(0, &group),
-            counters: Counters::new(&group, ROLLOUT_OUTCOMES),
-            group,
+            rollout_group_hash: Murmur3::keyed(0, &rollout_group),
+            counters: Counters::new(&rollout_group, ROLLOUT_OUTCOMES),
+            rollout_group,
             percentage,
             listed: Vec::new(),
             slots: Vec::new(),
@@ -136,8 +138,8 @@ impl Rollout {
         }
     }
 
-    /// A rollout of the flag `group` to `percentage` percent of users, or an error when the
-    /// percentage is above 100.
+    /// A rollout to `percentage` percent of users, hashed with `rollout_group`, or an error when
+    /// the percentage is above 100.
     ///
     /// ```
     /// use flags_core::Rollout;
@@ -148,8 +150,8 @@ impl Rollout {
     ///     "expected a percentage from 0 to 100, not 150"
     /// );
     /// ```
-    pub fn try_new(group: impl Into<String>, percentage: u8) -> Result<Self, ValueError> {
-        let rollout = Self::new(group, percentage);
+    pub fn try_new(rollout_group: impl Into<String>, percentage: u8) -> Result<Self, ValueError> {
+        let rollout = Self::new(rollout_group, percentage);
         rollout.check().map(|_| rollout)
     }
 
@@ -171,11 +173,11 @@ impl Rollout {
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        let group = self.group_state;
+        let rollout_group = self.rollout_group_hash;
         self.listed.extend(users.into_iter().map(|user| {
             let user = user.into();
             Listed {
-                hash: group.hash_with(user.as_bytes()),
+                hash: rollout_group.hash_with(user.as_bytes()),
                 user,
                 list,
             }
@@ -212,7 +214,7 @@ impl Rollout {
         }
     }
 
-    /// The list `user`, whose hash in the group is `hash`, is on.
+    /// The list `user`, whose hash in the rollout group is `hash`, is on.
     fn list_of(&self, hash: u32, user: &str) -> Option<List> {
         let mask = self.slots.len().checked_sub(1)?;
         let mut slot = hash as usize & mask;
@@ -264,11 +266,13 @@ impl Rollout {
                 0 => false,
                 // Every bucket is at most 100: no need to hash.
                 100 => true,
-                percentage => percent_bucket(self.group_state, user) <= u32::from(percentage),
+                percentage => {
+                    percent_bucket(self.rollout_group_hash, user) <= u32::from(percentage)
+                }
             };
             (enabled, Reason::Percentage)
         } else {
-            let hash = self.group_state.hash_with(user.as_bytes());
+            let hash = self.rollout_group_hash.hash_with(user.as_bytes());
             match self.list_of(hash, user) {
                 Some(List::Deny) => (false, Reason::DenyList),
                 Some(List::Allow) => (true, Reason::AllowList),
@@ -278,14 +282,21 @@ impl Rollout {
                 ),
             }
         };
-        exposure::rollout(&self.group, &self.counters, enabled, reason);
+        exposure::rollout(&self.rollout_group, &self.counters, enabled, reason);
         enabled
     }
 
-    /// The flag's name, hashed with each user key; empty for a rollout parsed from text until its
-    /// flag names it.
-    pub fn group(&self) -> &str {
-        &self.group
+    /// The rollout group, the name hashed with each user key: in a struct of flags, the flag's
+    /// `rollout_group`, else its variable; empty for a rollout parsed from text until its flag
+    /// names it.
+    ///
+    /// ```
+    /// use flags_core::Rollout;
+    ///
+    /// assert_eq!(Rollout::new("new-checkout", 25).rollout_group(), "new-checkout");
+    /// ```
+    pub fn rollout_group(&self) -> &str {
+        &self.rollout_group
     }
 
     /// The share of users (from 0 to 100) that are on, apart from the lists.
@@ -318,26 +329,26 @@ impl Rollout {
         users
     }
 
-    /// Hashes users with `group`: the flag's, once it is known.
-    pub(crate) fn set_group(&mut self, group: &str) {
-        if self.group == group {
+    /// Hashes users with `rollout_group`: the flag's, once it is known.
+    pub(crate) fn set_rollout_group(&mut self, rollout_group: &str) {
+        if self.rollout_group == rollout_group {
             return;
         }
-        group.clone_into(&mut self.group);
-        self.group_state = Murmur3::keyed(0, group);
-        self.counters = Counters::new(group, ROLLOUT_OUTCOMES);
+        rollout_group.clone_into(&mut self.rollout_group);
+        self.rollout_group_hash = Murmur3::keyed(0, rollout_group);
+        self.counters = Counters::new(rollout_group, ROLLOUT_OUTCOMES);
         for listed in &mut self.listed {
-            listed.hash = self.group_state.hash_with(listed.user.as_bytes());
+            listed.hash = self.rollout_group_hash.hash_with(listed.user.as_bytes());
         }
         self.sort_listed();
     }
 }
 
-/// The group state is left out: it follows from the group.
+/// The rollout group's hash state is left out: it follows from the rollout group.
 impl fmt::Debug for Rollout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Rollout")
-            .field("group", &self.group)
+            .field("rollout_group", &self.rollout_group)
             .field("percentage", &self.percentage)
             .field("allow", &self.sorted_users_on(List::Allow))
             .field("deny", &self.sorted_users_on(List::Deny))
@@ -444,12 +455,12 @@ impl FlagValue for Rollout {
 
 impl PerUser for Rollout {
     /// A rollout hashes users with its flag's `rollout_group` (by default the variable), whether
-    /// it was parsed from the variable or is a default built in code with another group.
+    /// it was parsed from the variable or is a default built in code with another rollout group.
     ///
     /// A percentage above 100 (from `Rollout::new` in a default) fails the load; users put on
     /// both lists, whom the deny list keeps off, are a warning.
     fn bind(&mut self, flag: &FlagMeta) -> Bound {
-        self.set_group(flag.rollout_group());
+        self.set_rollout_group(flag.rollout_group());
         self.check()?;
         Ok(match self.on_both_lists {
             0 => None,
@@ -516,7 +527,7 @@ mod tests {
     }
 
     #[test]
-    fn percentage_compares_the_users_bucket_in_the_group() {
+    fn percentage_compares_the_users_bucket_in_the_rollout_group() {
         for user in ["a", "b", "c", "user-42", "jürgen", ""] {
             let bucket = crate::rollout::bucket("new-ui", user);
             assert!(Rollout::new("new-ui", bucket as u8).is_enabled_for(user));
@@ -525,19 +536,19 @@ mod tests {
     }
 
     #[test]
-    fn set_group_changes_the_buckets_like_a_new_rollout() {
+    fn set_rollout_group_changes_the_buckets_like_a_new_rollout() {
         let mut rollout = Rollout::parse_env("50%").unwrap();
-        assert_eq!(rollout.group(), "");
-        rollout.set_group("FEATURE_NEW_UI");
+        assert_eq!(rollout.rollout_group(), "");
+        rollout.set_rollout_group("FEATURE_NEW_UI");
         assert_eq!(rollout, Rollout::new("FEATURE_NEW_UI", 50));
     }
 
     #[test]
-    fn lists_follow_a_new_group_and_unlisted_users_keep_their_bucket() {
+    fn lists_follow_a_new_rollout_group_and_unlisted_users_keep_their_bucket() {
         let mut rollout = Rollout::new("old", 50)
             .allow(["u1", "u2"])
             .deny(["u3", "u2"]);
-        rollout.set_group("new");
+        rollout.set_rollout_group("new");
         assert_eq!(
             rollout,
             Rollout::new("new", 50).deny(["u2", "u3"]).allow(["u1"])

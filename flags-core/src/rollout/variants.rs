@@ -12,15 +12,15 @@ use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 ///
 /// [`Variants::variant_for`] hashes the user into a [`variant_bucket`](super::variant_bucket)
 /// from 1 to the sum of the weights, and gives the first variant whose cumulative weight is at
-/// least the bucket, as every Unleash SDK does with the weights it is given. The same toggle
-/// always gives one user the same variant; a variant of weight 0 is never given. The weights are
-/// per mille in code and percent in a variable: see
+/// least the bucket, as every Unleash SDK does with the weights it is given. The same rollout
+/// group always gives one user the same variant; a variant of weight 0 is never given. The
+/// weights are per mille in code and percent in a variable: see
 /// [below](#weights-per-mille-in-code-percent-in-a-variable).
 ///
-/// In a struct of flags the toggle is the flag's: its `rollout_group`, else its variable, for
-/// variants loaded from the variable and a default built in code alike. ([`FlagValue::parse_env`]
-/// cannot know the flag: variants parsed from text have an empty toggle until their flag names
-/// them.)
+/// The rollout group is the name users are hashed with (Unleash's toggle name). In a struct of
+/// flags it is the flag's: its `rollout_group`, else its variable, for variants loaded from the
+/// variable and a default built in code alike. ([`FlagValue::parse_env`] cannot know the flag:
+/// variants parsed from text have an empty rollout group until their flag names them.)
 ///
 /// ```
 /// use flags_core::Variants;
@@ -88,9 +88,9 @@ use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Variants {
-    toggle: String,
-    /// The hash state after `"{toggle}:"`, so that a decision hashes only the user's key.
-    toggle_state: Murmur3,
+    rollout_group: String,
+    /// The hash state after `"{rollout_group}:"`, so that a decision hashes only the user's key.
+    rollout_group_hash: Murmur3,
     variants: Vec<Variant>,
     /// One exposure counter per variant, in order.
     counters: Counters,
@@ -107,20 +107,21 @@ struct Variant {
 }
 
 impl Variants {
-    /// Variants of the flag `toggle`, from `(name, weight)` pairs with Unleash's weights: per
-    /// mille, so `500` is half (a variable writes it `50`).
+    /// Variants whose users are hashed with `rollout_group` (in a struct of flags, the flag's
+    /// replaces it), from `(name, weight)` pairs with Unleash's weights: per mille, so `500` is
+    /// half (a variable writes it `50`).
     ///
     /// Pairs that are not valid variants (see [`Variants::try_new`], which returns the error)
     /// give no variants: as a flag's default they fail the load, which says why, and never panic;
     /// elsewhere [`Variants::variant_for`] gives every user [`Variants::DISABLED`].
-    pub fn new(toggle: impl Into<String>, variants: &[(&str, u32)]) -> Self {
-        let toggle = toggle.into();
+    pub fn new(rollout_group: impl Into<String>, variants: &[(&str, u32)]) -> Self {
+        let rollout_group = rollout_group.into();
         match check(variants) {
-            Ok(()) => Self::valid(toggle, variants),
+            Ok(()) => Self::valid(rollout_group, variants),
             Err(error) => Self {
-                toggle_state: Murmur3::keyed(VARIANT_SEED, &toggle),
-                counters: counters(&toggle, &[]),
-                toggle,
+                rollout_group_hash: Murmur3::keyed(VARIANT_SEED, &rollout_group),
+                counters: counters(&rollout_group, &[]),
+                rollout_group,
                 variants: Vec::new(),
                 invalid: Some(error),
             },
@@ -131,8 +132,8 @@ impl Variants {
     /// the variant of a toggle without any.
     pub const DISABLED: &'static str = "disabled";
 
-    /// Variants of the flag `toggle`, from `(name, weight)` pairs with Unleash's weights; an error
-    /// when there are no variants, every weight is 0, the weights add up to more than
+    /// Variants hashed with `rollout_group`, from `(name, weight)` pairs with Unleash's weights;
+    /// an error when there are no variants, every weight is 0, the weights add up to more than
     /// 4294967295 (`u32::MAX`), or a name is empty, has surrounding spaces, contains `,` or `:`,
     /// or repeats another (the names must be writable in a variable).
     ///
@@ -145,15 +146,15 @@ impl Variants {
     /// assert!(Variants::try_new("t", &[("a", 1), ("a", 2)]).is_err());
     /// ```
     pub fn try_new(
-        toggle: impl Into<String>,
+        rollout_group: impl Into<String>,
         variants: &[(&str, u32)],
     ) -> Result<Self, ValueError> {
         check(variants)?;
-        Ok(Self::valid(toggle.into(), variants))
+        Ok(Self::valid(rollout_group.into(), variants))
     }
 
     /// Variants from pairs that `check` accepted.
-    fn valid(toggle: String, variants: &[(&str, u32)]) -> Self {
+    fn valid(rollout_group: String, variants: &[(&str, u32)]) -> Self {
         let mut up_to = 0;
         let variants: Vec<Variant> = variants
             .iter()
@@ -168,9 +169,9 @@ impl Variants {
             })
             .collect();
         Self {
-            toggle_state: Murmur3::keyed(VARIANT_SEED, &toggle),
-            counters: counters(&toggle, &variants),
-            toggle,
+            rollout_group_hash: Murmur3::keyed(VARIANT_SEED, &rollout_group),
+            counters: counters(&rollout_group, &variants),
+            rollout_group,
             variants,
             invalid: None,
         }
@@ -184,21 +185,29 @@ impl Variants {
         if self.variants.is_empty() {
             return Self::DISABLED;
         }
-        let bucket = weighted_bucket(self.toggle_state, user, self.total_weight());
+        let bucket = weighted_bucket(self.rollout_group_hash, user, self.total_weight());
         let (index, variant) = self
             .variants
             .iter()
             .enumerate()
             .find(|(_, variant)| variant.up_to >= bucket)
             .expect("the last variant reaches the total weight, the last bucket");
-        exposure::variant(&self.toggle, &self.counters, index, &variant.name);
+        exposure::variant(&self.rollout_group, &self.counters, index, &variant.name);
         &variant.name
     }
 
-    /// The flag's name, hashed with each user key; empty for variants parsed from text until
-    /// their flag names them.
-    pub fn toggle(&self) -> &str {
-        &self.toggle
+    /// The rollout group, the name hashed with each user key: in a struct of flags, the flag's
+    /// `rollout_group`, else its variable; empty for variants parsed from text until their flag
+    /// names them.
+    ///
+    /// ```
+    /// use flags_core::Variants;
+    ///
+    /// let button = Variants::new("checkout-button", &[("control", 500), ("treatment", 500)]);
+    /// assert_eq!(button.rollout_group(), "checkout-button");
+    /// ```
+    pub fn rollout_group(&self) -> &str {
+        &self.rollout_group
     }
 
     /// The variants' names and weights, in order, with the weights per mille as Unleash holds them
@@ -214,30 +223,33 @@ impl Variants {
         self.variants.last().map_or(0, |variant| variant.up_to)
     }
 
-    /// Hashes users with `toggle`: the flag's, once it is known.
-    pub(crate) fn set_toggle(&mut self, toggle: &str) {
-        if self.toggle == toggle {
+    /// Hashes users with `rollout_group`: the flag's, once it is known.
+    pub(crate) fn set_rollout_group(&mut self, rollout_group: &str) {
+        if self.rollout_group == rollout_group {
             return;
         }
-        toggle.clone_into(&mut self.toggle);
-        self.toggle_state = Murmur3::keyed(VARIANT_SEED, toggle);
-        self.counters = counters(toggle, &self.variants);
+        rollout_group.clone_into(&mut self.rollout_group);
+        self.rollout_group_hash = Murmur3::keyed(VARIANT_SEED, rollout_group);
+        self.counters = counters(rollout_group, &self.variants);
     }
 }
 
-/// The toggle state is left out: it follows from the toggle.
+/// The rollout group's hash state is left out: it follows from the rollout group.
 impl fmt::Debug for Variants {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Variants")
-            .field("toggle", &self.toggle)
+            .field("rollout_group", &self.rollout_group)
             .field("weights", &self.weights().collect::<Vec<_>>())
             .finish()
     }
 }
 
-/// The exposure counters of `toggle`'s variants, one per variant.
-fn counters(toggle: &str, variants: &[Variant]) -> Counters {
-    Counters::new(toggle, variants.iter().map(|variant| variant.name.as_str()))
+/// The exposure counters of the variants of `rollout_group`, one per variant.
+fn counters(rollout_group: &str, variants: &[Variant]) -> Counters {
+    Counters::new(
+        rollout_group,
+        variants.iter().map(|variant| variant.name.as_str()),
+    )
 }
 
 fn invalid(problem: &str) -> ValueError {
@@ -345,10 +357,10 @@ impl FlagValue for Variants {
 
 impl PerUser for Variants {
     /// Variants hash users with their flag's `rollout_group` (by default the variable), whether
-    /// parsed from the variable or a default built in code with another toggle. Invalid pairs
+    /// parsed from the variable or a default built in code with another rollout group. Invalid pairs
     /// given to `Variants::new` in a default fail the load.
     fn bind(&mut self, flag: &FlagMeta) -> Bound {
-        self.set_toggle(flag.rollout_group());
+        self.set_rollout_group(flag.rollout_group());
         self.invalid.clone().map_or(Ok(None), Err)
     }
 
@@ -443,10 +455,10 @@ mod tests {
     }
 
     #[test]
-    fn set_toggle_changes_the_buckets_like_new_variants() {
+    fn set_rollout_group_changes_the_buckets_like_new_variants() {
         let mut variants = Variants::parse_env("a:50,b:50").unwrap();
-        assert_eq!(variants.toggle(), "");
-        variants.set_toggle("FEATURE_BUTTON");
+        assert_eq!(variants.rollout_group(), "");
+        variants.set_rollout_group("FEATURE_BUTTON");
         assert_eq!(
             variants,
             Variants::new("FEATURE_BUTTON", &[("a", 500), ("b", 500)])
@@ -486,7 +498,7 @@ mod tests {
     #[test]
     fn percents_that_do_not_add_up_to_100_bucket_modulo_their_sum() {
         let mut quarter = Variants::parse_env("a:1,b:3").unwrap();
-        quarter.set_toggle("toggle");
+        quarter.set_rollout_group("toggle");
         assert_eq!(quarter, Variants::new("toggle", &[("a", 10), ("b", 30)]));
         for user in (0..200).map(|index| format!("user-{index}")) {
             let bucket = crate::rollout::variant_bucket("toggle", &user, 40);
