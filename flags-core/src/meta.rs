@@ -199,13 +199,27 @@ impl fmt::Debug for FlagMeta {
             .field("required", &self.is_required())
             .field("values", &self.values())
             .field("aliases", &self.aliases())
-            .field("requires", &self.requires())
+            .field("requires", &RequiresShown(self))
             .field("public", &self.public_name())
             .field("secret", &self.is_secret())
             .field("status", &self.status())
             .field("group", &self.group())
             .field("expires", &self.expires())
             .finish_non_exhaustive()
+    }
+}
+
+/// A flag's requirements as `Debug` shows them: a secret flag's `when` values are left out, as
+/// docs leave them out.
+struct RequiresShown<'a>(&'a FlagMeta);
+
+impl fmt::Debug for RequiresShown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.0.is_secret() {
+            return fmt::Debug::fmt(self.0.requires(), f);
+        }
+        let vars = self.0.requires().iter().map(Requirement::vars);
+        f.debug_list().entries(vars).finish()
     }
 }
 
