@@ -13,7 +13,7 @@ pub use crate::checks::{AnySwitch, HidesValue, PublicType, SecretType, StringDef
 pub use crate::error::FlagsError;
 pub use crate::flags::FeatureFlags;
 pub use crate::load::Load;
-pub use crate::meta::{FlagMeta, FlagMetaParts, Requirement, text_of, when_text};
+pub use crate::meta::{FlagMeta, FlagMetaParts, Requirement};
 pub use crate::schema::Schema;
 pub use crate::value::{
     FlagValue, FromStrValue, Kind, Optional, Plain, SerdeSecret, SerdeValue, ValueError, trim,

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use crate::value::Kind;
-
 mod serialize;
 
 /// Everything the derive knows about one flag, available as `Settings::FLAGS` without loading.
@@ -31,7 +29,7 @@ pub struct FlagMeta {
 }
 
 /// The parts of a [`FlagMeta`], as generated code writes them: the ones that follow from the
-/// field's type come from [`FlagMetaParts::of`], the rest are listed where they are set.
+/// field's type come from its kind (`Kind::flag_parts`), the rest are listed where they are set.
 #[doc(hidden)]
 #[derive(Clone, Copy)]
 pub struct FlagMetaParts {
@@ -53,35 +51,6 @@ pub struct FlagMetaParts {
     pub rollout_group: Option<&'static str>,
 }
 
-impl FlagMetaParts {
-    /// The parts of a flag of `kind`'s type named `field` with variable `env`: what the type
-    /// says (values, secrecy, the value for unset as the default), and nothing set for the rest.
-    pub const fn of<T>(
-        kind: &Kind<T>,
-        field: &'static str,
-        env: &'static str,
-        type_name: &'static str,
-    ) -> Self {
-        Self {
-            field,
-            env,
-            type_name,
-            description: "",
-            default: kind.unset_text,
-            values: kind.values,
-            aliases: kind.aliases,
-            requires: &[],
-            public: None,
-            secret: kind.secret,
-            per_user: kind.is_per_user(),
-            status: None,
-            group: None,
-            expires: None,
-            rollout_group: None,
-        }
-    }
-}
-
 impl FlagMeta {
     #[doc(hidden)]
     pub const fn from_parts(parts: FlagMetaParts) -> Self {
@@ -92,7 +61,7 @@ impl FlagMeta {
     #[cfg(test)]
     pub(crate) const fn for_tests(env: &'static str) -> Self {
         let kind = &<bool as crate::FlagValue>::__KIND;
-        Self::from_parts(FlagMetaParts::of(kind, "", env, "bool"))
+        Self::from_parts(kind.flag_parts("", env, "bool"))
     }
 
     /// The field's name.
@@ -235,21 +204,6 @@ pub enum TextForm {
     Env,
     /// The text logs show ([`FlagValue::summary`](crate::FlagValue::summary)).
     Summary,
-}
-
-/// The text of `value` in `form`, for a default of metadata.
-#[doc(hidden)]
-pub fn text_of<T>(kind: &Kind<T>, form: TextForm, value: &T) -> Option<String> {
-    Some(match form {
-        TextForm::Env => kind.to_env(value),
-        TextForm::Summary => kind.summary(value),
-    })
-}
-
-/// The text of a `when` value, for metadata.
-#[doc(hidden)]
-pub fn when_text<T>(kind: &Kind<T>, value: T) -> String {
-    kind.to_env(&value)
 }
 
 /// One `requires` of a flag: the variables that must be set when the flag is on, or, with

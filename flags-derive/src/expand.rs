@@ -267,7 +267,7 @@ fn value_of(expr: &Expr) -> TokenStream {
     }
 }
 
-/// The field's [`FlagMeta`]: what the type says comes from `FlagMetaParts::of`, and only what
+/// The field's [`FlagMeta`]: what the type says comes from its kind's `flag_parts`, and only what
 /// the attributes set is written out.
 fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     let kind = kind(field);
@@ -277,7 +277,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     // Without one, the type's value for unset is the default, which `of` knows from the kind.
     let default = field.attrs.default.as_ref().map(|_| {
         let default = default_fn(field);
-        quote!(default: |form| __flags::text_of(#kind, form, &#default()),)
+        quote!(default: |form| #kind.default_text(form, &#default()),)
     });
     let description = (!field.description.is_empty()).then(|| {
         let description = &field.description;
@@ -293,7 +293,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
                 let when = match &requirement.when {
                     Some(_) => {
                         let when = when_fn(field, position);
-                        quote!(__flags::Some(|| __flags::when_text(#kind, #when())))
+                        quote!(__flags::Some(|| #kind.when_text(#when())))
                     }
                     None => quote!(__flags::None),
                 };
@@ -331,7 +331,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             #group
             #expires
             #rollout_group
-            ..__flags::FlagMetaParts::of(#kind, #name, #env, #type_name)
+            ..#kind.flag_parts(#name, #env, #type_name)
         })
     }
 }

@@ -6,7 +6,7 @@
 //! one generic call per field, no bound on the type anywhere else, so a type that cannot be read
 //! fails once, at the field's type, naming the trait it lacks.
 
-use crate::meta::{FlagMeta, TextForm};
+use crate::meta::{FlagMeta, FlagMetaParts, TextForm};
 use crate::public::PublicValue;
 use crate::value::{FlagValue, ValueError};
 
@@ -134,6 +134,47 @@ impl<T> Kind<T> {
             decide_for: T::decide_for,
         });
         self
+    }
+
+    /// The parts of the metadata of a flag of this kind's type named `field` with variable `env`:
+    /// what the type says (values, secrecy, its value for unset as the default), and nothing set
+    /// for the rest, which generated code writes where an attribute sets it.
+    pub const fn flag_parts(
+        &self,
+        field: &'static str,
+        env: &'static str,
+        type_name: &'static str,
+    ) -> FlagMetaParts {
+        FlagMetaParts {
+            field,
+            env,
+            type_name,
+            description: "",
+            default: self.unset_text,
+            values: self.values,
+            aliases: self.aliases,
+            requires: &[],
+            public: None,
+            secret: self.secret,
+            per_user: self.is_per_user(),
+            status: None,
+            group: None,
+            expires: None,
+            rollout_group: None,
+        }
+    }
+
+    /// The text of a default `value` in `form`, for metadata.
+    pub fn default_text(&self, form: TextForm, value: &T) -> Option<String> {
+        Some(match form {
+            TextForm::Env => self.to_env(value),
+            TextForm::Summary => self.summary(value),
+        })
+    }
+
+    /// The text of a `when` value, for metadata.
+    pub fn when_text(&self, value: T) -> String {
+        self.to_env(&value)
     }
 
     /// Whether every value of the type is secret: what the derive checks `secret` and `public`
