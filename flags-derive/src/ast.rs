@@ -145,7 +145,7 @@ impl Field<'_> {
     }
 
     /// Whether the field is read through serde or `FromStr` rather than `FlagValue`, so that the
-    /// items only `FlagValue` has (`VALUES`, `SECRET`, `PER_USER`) do not apply.
+    /// items only `FlagValue` has (`VALUES`, `SECRET`) do not apply.
     pub fn reads_without_flag_value(&self) -> bool {
         self.attrs.serde.is_some() || self.attrs.from_str.is_some()
     }
