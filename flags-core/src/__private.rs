@@ -16,7 +16,8 @@ pub use crate::load::Load;
 pub use crate::meta::{FlagMeta, FlagMetaParts, Requirement};
 pub use crate::schema::Schema;
 pub use crate::value::{
-    FlagValue, FromStrValue, Kind, Optional, Plain, SerdeSecret, SerdeValue, ValueError, trim,
+    FlagValue, FromStrValue, Kind, Optional, Plain, SerdeSecret, SerdeValue, ValueError,
+    WrittenValue, trim,
 };
 pub use crate::visit::Visitor;
 

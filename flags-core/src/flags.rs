@@ -14,8 +14,7 @@ use crate::public::{PublicFlags, PublicValue};
 use crate::requires::Facts;
 use crate::schema::Schema;
 use crate::source::{Loader, Vars};
-use crate::value::Kind;
-use crate::visit::Visitor;
+use crate::visit::{FieldValue, Visitor};
 
 /// A struct of flags, each loaded from one environment variable.
 ///
@@ -99,7 +98,7 @@ pub trait FeatureFlags: Sized {
 
     /// Visits every field, in declaration order.
     #[doc(hidden)]
-    fn __visit<V: Visitor>(&self, visitor: &mut V);
+    fn __visit(&self, visitor: &mut dyn Visitor);
 }
 
 impl Loader {
@@ -144,15 +143,15 @@ impl<'a> Collect<'a> {
 }
 
 impl Visitor for Collect<'_> {
-    fn field<T>(&mut self, index: usize, kind: &Kind<T>, value: &T) {
+    fn field(&mut self, index: usize, value: &dyn FieldValue) {
         let Some(name) = self.flags[index].public_name() else {
             return;
         };
         let value: PublicValue = match self.user {
-            Some(user) => kind.to_public_for(value, user),
+            Some(user) => value.to_public_for(user),
             // A rollout's shared value would be its rule: only a user's decision is public.
-            None if kind.is_per_user() => return,
-            None => kind.to_public(value),
+            None if value.is_per_user() => return,
+            None => value.to_public(),
         };
         self.public.push(name, value);
     }

@@ -28,9 +28,18 @@ impl<'a> Load<'a> {
     }
 
     /// Reads the field at `index`, of `kind`'s type: its variable's text parsed; else, when the
-    /// variable is unset or blank, the field's `default`, or the type's value for unset (`None`
-    /// for an `Option`). `None` once the field's problem is recorded.
-    pub fn read<T>(
+    /// variable is unset or blank, the type's value for unset (`None` for an `Option`), or it is
+    /// missing. `None` once the field's problem is recorded.
+    pub fn read<T>(&mut self, index: usize, kind: &Kind<T>) -> Option<T> {
+        self.read_with(index, kind, None)
+    }
+
+    /// Reads the field at `index` as [`Load::read`] does, with `default` for an unset variable.
+    pub fn read_or<T>(&mut self, index: usize, kind: &Kind<T>, default: fn() -> T) -> Option<T> {
+        self.read_with(index, kind, Some(default))
+    }
+
+    fn read_with<T>(
         &mut self,
         index: usize,
         kind: &Kind<T>,
@@ -64,7 +73,7 @@ impl<'a> Load<'a> {
         } else {
             value
         };
-        self.facts.note(index, kind, &value);
+        self.facts.note(index, &kind.field(&value));
         Some(value)
     }
 

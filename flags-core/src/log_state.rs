@@ -5,8 +5,7 @@
 use crate::lifecycle;
 use crate::meta::FlagMeta;
 use crate::provenance::Provenance;
-use crate::value::Kind;
-use crate::visit::Visitor;
+use crate::visit::{FieldValue, Visitor};
 
 /// Statuses that say a flag is not released yet: such a flag that is on gets a WARN.
 pub const NOT_RELEASED: &[&str] = &["frozen", "experimental", "unreleased", "planned"];
@@ -38,14 +37,14 @@ impl<'a> StateLog<'a> {
 }
 
 impl Visitor for StateLog<'_> {
-    fn field<T>(&mut self, index: usize, kind: &Kind<T>, value: &T) {
+    fn field(&mut self, index: usize, value: &dyn FieldValue) {
         let flag = &self.flags[index];
-        let shown = if kind.is_unset(value) {
+        let shown = if value.is_unset() {
             String::from("<unset>")
         } else if flag.is_secret() {
             String::from("<redacted>")
         } else {
-            kind.summary(value)
+            value.summary()
         };
         // A struct on its own does not know where its values came from; a snapshot does.
         let source = self.provenance.map_or_else(
@@ -63,7 +62,7 @@ impl Visitor for StateLog<'_> {
             flag.env(),
         );
         let unreleased = flag.status().filter(|status| is_not_released(status));
-        if let (Some(status), Some(true)) = (unreleased, kind.switched_on(value)) {
+        if let (Some(status), Some(true)) = (unreleased, value.switched_on()) {
             tracing::warn!(
                 target: "flags",
                 flag = flag.field(),

@@ -29,7 +29,7 @@ pub struct FlagMeta {
 }
 
 /// The parts of a [`FlagMeta`], as generated code writes them: the ones that follow from the
-/// field's type come from its kind (`Kind::flag_parts`), the rest are listed where they are set.
+/// field's type come from its kind (`Kind::parts`), the rest are listed where they are set.
 #[doc(hidden)]
 #[derive(Clone, Copy)]
 pub struct FlagMetaParts {
@@ -37,8 +37,10 @@ pub struct FlagMetaParts {
     pub env: &'static str,
     pub type_name: &'static str,
     pub description: &'static str,
-    /// The text of the value the flag has when its variable is unset.
+    /// The text of the value for unset, when there is no default: the type's.
     pub default: DefaultFn,
+    /// The default the attributes write, if they write one.
+    pub written: Option<&'static dyn Written>,
     pub values: &'static [&'static str],
     pub aliases: &'static [(&'static str, &'static str)],
     pub requires: &'static [Requirement],
@@ -60,8 +62,8 @@ impl FlagMeta {
     /// A required `bool` flag with only a variable, for unit tests.
     #[cfg(test)]
     pub(crate) const fn for_tests(env: &'static str) -> Self {
-        let kind = &<bool as crate::FlagValue>::__KIND;
-        Self::from_parts(kind.flag_parts("", env, "bool"))
+        let kind = <bool as crate::FlagValue>::__KIND;
+        Self::from_parts(FlagMetaParts { env, ..kind.parts })
     }
 
     /// The field's name.
@@ -89,13 +91,20 @@ impl FlagMeta {
     ///
     /// For a secret flag this is the real default: renderers show it as `<redacted>`.
     pub fn default(&self) -> Option<String> {
-        (self.parts.default)(TextForm::Env)
+        self.default_in(TextForm::Env)
+    }
+
+    fn default_in(&self, form: TextForm) -> Option<String> {
+        match self.parts.written {
+            Some(written) => Some(written.text(form)),
+            None => (self.parts.default)(form),
+        }
     }
 
     /// The default as docs and logs show it: the same text as [`FlagMeta::default`], except for
     /// values that keep something out of logs (a rollout shows its list sizes, not its users).
     pub fn default_summary(&self) -> Option<String> {
-        (self.parts.default)(TextForm::Summary)
+        self.default_in(TextForm::Summary)
     }
 
     /// Whether the flag must be set: it has no default and is not an `Option`.
@@ -192,9 +201,17 @@ impl fmt::Debug for RequiresShown<'_> {
     }
 }
 
-/// A flag's default as text, in one of two forms; `None` for a required flag.
+/// The text of a type's value for unset, in one of two forms; `None` for a required flag.
 #[doc(hidden)]
 pub type DefaultFn = fn(TextForm) -> Option<String>;
+
+/// A value the attributes write (a default, a `when` value), which the derive keeps as the
+/// function that makes it: its text is made when docs or checks ask for it.
+#[doc(hidden)]
+pub trait Written: Sync {
+    /// The value's text in `form`.
+    fn text(&self, form: TextForm) -> String;
+}
 
 /// Which text of a value: the variable's, or the summary logs and docs show.
 #[doc(hidden)]
@@ -210,21 +227,21 @@ pub enum TextForm {
 /// `when`, when it holds a given value.
 #[derive(Clone, Copy)]
 pub struct Requirement {
-    /// The text of the `when` value.
-    when: Option<fn() -> String>,
+    /// The `when` value.
+    when: Option<&'static dyn Written>,
     vars: &'static [&'static str],
 }
 
 impl Requirement {
     #[doc(hidden)]
-    pub const fn new(when: Option<fn() -> String>, vars: &'static [&'static str]) -> Self {
+    pub const fn new(when: Option<&'static dyn Written>, vars: &'static [&'static str]) -> Self {
         Self { when, vars }
     }
 
     /// The value (as a variable's text) that switches the requirement on; `None` means "when on"
     /// (a `bool` that is `true`, an `Option` that is `Some`).
     pub fn when(&self) -> Option<String> {
-        self.when.map(|when| when())
+        self.when.map(|when| when.text(TextForm::Env))
     }
 
     /// Whether the requirement holds only when the flag has one value (`when`).

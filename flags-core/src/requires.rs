@@ -4,8 +4,7 @@
 use crate::error::{Problem, ShownValue};
 use crate::schema::Schema;
 use crate::source::{Raw, Vars};
-use crate::value::Kind;
-use crate::visit::Visitor;
+use crate::visit::{FieldValue, Visitor};
 
 /// What the requirements of one struct need to know of its values.
 pub(crate) struct Facts {
@@ -39,27 +38,27 @@ impl Facts {
 
     /// Notes what the requirements need of the value of the flag at `index`.
     #[inline]
-    pub(crate) fn note<T>(&mut self, index: usize, kind: &Kind<T>, value: &T) {
+    pub(crate) fn note(&mut self, index: usize, value: &dyn FieldValue) {
         if self.noted.is_empty() {
             return;
         }
-        self.note_for_requirements(index, kind, value);
+        self.note_for_requirements(index, value);
     }
 
     #[cold]
-    fn note_for_requirements<T>(&mut self, index: usize, kind: &Kind<T>, value: &T) {
+    fn note_for_requirements(&mut self, index: usize, value: &dyn FieldValue) {
         let role = self.schema.roles()[index];
         if !role.requires && !role.required {
             return;
         }
         self.noted[index] = Some(Noted {
-            unset: kind.is_unset(value),
+            unset: value.is_unset(),
             on: if role.requires {
-                kind.switched_on(value)
+                value.switched_on()
             } else {
                 None
             },
-            text: role.requires.then(|| kind.to_env(value)),
+            text: role.requires.then(|| value.to_env()),
         });
     }
 
@@ -125,7 +124,7 @@ impl Facts {
 
 /// `validate` visits a struct's fields to note them.
 impl Visitor for Facts {
-    fn field<T>(&mut self, index: usize, kind: &Kind<T>, value: &T) {
-        self.note(index, kind, value);
+    fn field(&mut self, index: usize, value: &dyn FieldValue) {
+        self.note(index, value);
     }
 }

@@ -72,8 +72,8 @@ impl<T> Snapshot<T> {
 impl<T: FeatureFlags> Snapshot<T> {
     /// Logs every flag as [`FeatureFlags::log_state`] does, with the source of each value.
     pub fn log_state(&self) {
-        self.value
-            .__visit(&mut StateLog::new(T::FLAGS, Some(&self.provenance)));
+        let mut log = StateLog::new(T::FLAGS, Some(&self.provenance));
+        self.value.__visit(&mut log);
     }
 }
 

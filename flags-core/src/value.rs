@@ -16,8 +16,8 @@ mod serde;
 mod std_types;
 
 pub use from_str::{FromStrValue, Optional, Plain};
-pub use kind::Kind;
 pub(crate) use kind::{Bound, PerUser};
+pub use kind::{Kind, WrittenValue};
 pub use serde::{SerdeSecret, SerdeValue};
 
 /// A type that one environment variable can hold.
@@ -41,7 +41,7 @@ pub use serde::{SerdeSecret, SerdeValue};
     label = "this field's type does not implement `FlagValue`",
     note = "derive `FlagValue` for a fieldless enum or implement it for your type; a type with `FromStr` and `Display` (such as one of another crate) is read with #[flag(from_str)], and one with serde's `Deserialize` and `Serialize` with #[flag(serde)]"
 )]
-pub trait FlagValue: Sized {
+pub trait FlagValue: Sized + 'static {
     /// The values a fieldless enum accepts, as written in variables; empty for other types.
     const VALUES: &'static [&'static str] = &[];
 
@@ -84,7 +84,7 @@ pub trait FlagValue: Sized {
     /// How the runtime reads and shows the type: these methods, and what this crate's own types
     /// do beside (a `bool` is on or off; a rollout decides per user). Not for other types to set.
     #[doc(hidden)]
-    const __KIND: Kind<Self> = Kind::plain();
+    const __KIND: &'static Kind<Self> = &Kind::plain();
 }
 
 /// Why a variable's text is not a valid value: what was expected instead.
@@ -178,7 +178,7 @@ const BOOL_EXPECTED: &str = "a boolean: true/false, 1/0, yes/no or on/off";
 /// service that writes them loads with the same meaning here. The message lists only the usual
 /// spellings.
 impl FlagValue for bool {
-    const __KIND: Kind<Self> = Kind::plain().switch(|on| *on);
+    const __KIND: &'static Kind<Self> = &Kind::plain().switch(|on| *on);
 
     fn parse_env(text: &str) -> Result<Self, ValueError> {
         let text = trim(text);
@@ -452,7 +452,7 @@ impl<T: FlagValue> FlagValue for Option<T> {
     const VALUES: &'static [&'static str] = T::VALUES;
     const ALIASES: &'static [(&'static str, &'static str)] = T::ALIASES;
     const SECRET: bool = T::SECRET;
-    const __KIND: Kind<Self> = Kind::option();
+    const __KIND: &'static Kind<Self> = &Kind::option();
 
     fn parse_env(text: &str) -> Result<Self, ValueError> {
         T::parse_env(text).map(Some)

@@ -1,12 +1,33 @@
-//! [`Visitor`]: what the runtime does with every field of a loaded struct, one generic call per
-//! field: logging it, projecting it for a frontend, checking its requirements.
+//! [`Visitor`]: what the runtime does with every field of a loaded struct (log it, project it for
+//! a frontend, check its requirements), written once for every struct: generated code hands each
+//! field to the visitor as a [`FieldValue`], so neither the visit nor the visitors are compiled
+//! again for each type in each crate that derives.
 
-use crate::value::Kind;
+use crate::public::PublicValue;
+
+/// One field's value, with what its type's kind says of it.
+#[doc(hidden)]
+pub trait FieldValue {
+    /// The text that parses back to the value.
+    fn to_env(&self) -> String;
+    /// Whether the value counts as unset, as an empty variable does.
+    fn is_unset(&self) -> bool;
+    /// Whether the value switches its flag on, for types that are on or off.
+    fn switched_on(&self) -> Option<bool>;
+    /// The value as logs show it.
+    fn summary(&self) -> String;
+    /// The value as the public projection shows it.
+    fn to_public(&self) -> PublicValue;
+    /// The public value for one user.
+    fn to_public_for(&self, user: &str) -> PublicValue;
+    /// Whether the public value depends on the user.
+    fn is_per_user(&self) -> bool;
+}
 
 /// Visits the fields of a struct of flags, in declaration order (generated code calls
 /// [`Visitor::field`] once per field).
 #[doc(hidden)]
 pub trait Visitor {
-    /// The field at `index` holds `value`, of a type `kind` reads.
-    fn field<T>(&mut self, index: usize, kind: &Kind<T>, value: &T);
+    /// The field at `index` holds `value`.
+    fn field(&mut self, index: usize, value: &dyn FieldValue);
 }

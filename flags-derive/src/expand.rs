@@ -68,14 +68,14 @@ pub fn fallback(node: &syn::DeriveInput) -> Option<TokenStream> {
                 ::flags_core::__private::unreachable!()
             }
 
-            fn __visit<__V: ::flags_core::__private::Visitor>(&self, _: &mut __V) {
+            fn __visit(&self, _: &mut dyn ::flags_core::__private::Visitor) {
                 ::flags_core::__private::unreachable!()
             }
         }
     })
 }
 
-/// `const __KIND_0: &Kind<T> = &<T as FlagValue>::__KIND;`: the field's kind, named once for
+/// `const __KIND_0: &Kind<T> = <T as FlagValue>::__KIND;`: the field's kind, named once for
 /// every use, at the type's span. If the type cannot be read, this is the one place that fails,
 /// at the type, naming the trait it lacks.
 fn kind_const(field: &Field) -> TokenStream {
@@ -96,7 +96,7 @@ fn kind_const(field: &Field) -> TokenStream {
         quote_spanned!(ty.span()=> FlagValue)
     };
     quote_spanned! {ty.span()=>
-        const #name: &__flags::Kind<#ty> = &<#ty as __flags::#adapter>::__KIND;
+        const #name: &__flags::Kind<#ty> = <#ty as __flags::#adapter>::__KIND;
     }
 }
 
@@ -112,14 +112,13 @@ fn load(input: &Input) -> TokenStream {
         let ident = field.ident;
         let index = Literal::usize_unsuffixed(field.index);
         let kind = kind(field);
-        let default = match &field.attrs.default {
+        match &field.attrs.default {
             Some(_) => {
                 let default = default_fn(field);
-                quote!(__flags::Some(#default))
+                quote!(let #ident = __load.read_or(#index, #kind, #default);)
             }
-            None => quote!(__flags::None),
-        };
-        quote!(let #ident = __load.read(#index, #kind, #default);)
+            None => quote!(let #ident = __load.read(#index, #kind);),
+        }
     });
     let idents = input.fields.iter().map(|field| field.ident);
     quote! {
@@ -138,10 +137,10 @@ fn visit(input: &Input) -> TokenStream {
         let ident = field.ident;
         let index = Literal::usize_unsuffixed(field.index);
         let kind = kind(field);
-        quote!(__visitor.field(#index, #kind, &self.#ident);)
+        quote!(__visitor.field(#index, &#kind.field(&self.#ident));)
     });
     quote! {
-        fn __visit<__V: __flags::Visitor>(&self, __visitor: &mut __V) {
+        fn __visit(&self, __visitor: &mut dyn __flags::Visitor) {
             #(#fields)*
         }
     }
@@ -277,7 +276,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     // Without one, the type's value for unset is the default, which `of` knows from the kind.
     let default = field.attrs.default.as_ref().map(|_| {
         let default = default_fn(field);
-        quote!(default: |form| #kind.default_text(form, &#default()),)
+        quote!(written: __flags::Some(&__flags::WrittenValue::new(#kind, #default)),)
     });
     let description = (!field.description.is_empty()).then(|| {
         let description = &field.description;
@@ -293,7 +292,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
                 let when = match &requirement.when {
                     Some(_) => {
                         let when = when_fn(field, position);
-                        quote!(__flags::Some(|| #kind.when_text(#when())))
+                        quote!(__flags::Some(&__flags::WrittenValue::new(#kind, #when)))
                     }
                     None => quote!(__flags::None),
                 };
@@ -331,7 +330,10 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             #group
             #expires
             #rollout_group
-            ..#kind.flag_parts(#name, #env, #type_name)
+            field: #name,
+            env: #env,
+            type_name: #type_name,
+            ..#kind.parts
         })
     }
 }

@@ -419,7 +419,7 @@ impl FlagValue for Rollout {
 
     /// Decides per user, and is on when it is on for anyone: 100%, or any share, or an allow
     /// list.
-    const __KIND: Kind<Self> = Kind::plain()
+    const __KIND: &'static Kind<Self> = &Kind::plain()
         .switch(|rollout: &Self| rollout.percentage > 0 || rollout.allow_list_len() > 0)
         .per_user();
 

@@ -347,7 +347,7 @@ impl FlagValue for Variants {
     }
 
     /// Decides per user; variants are neither on nor off.
-    const __KIND: Kind<Self> = Kind::plain().per_user();
+    const __KIND: &'static Kind<Self> = &Kind::plain().per_user();
 
     /// Nothing: variants' value is their weights, and a frontend gets only a user's variant.
     fn to_public(&self) -> PublicValue {

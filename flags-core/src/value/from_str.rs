@@ -26,18 +26,18 @@ pub struct Optional;
             logs, the public projection), and shows the error of `FromStr` with `Display`"
 )]
 #[doc(hidden)]
-pub trait FromStrValue<Form>: Sized {
+pub trait FromStrValue<Form>: Sized + 'static {
     /// How the field's type is read and written back.
-    const __KIND: Kind<Self>;
+    const __KIND: &'static Kind<Self>;
 }
 
 #[diagnostic::do_not_recommend]
 impl<T> FromStrValue<Plain> for T
 where
-    T: FromStr + Display,
+    T: FromStr + Display + 'static,
     T::Err: Display,
 {
-    const __KIND: Kind<T> = Kind::of(
+    const __KIND: &'static Kind<T> = &Kind::of(
         parse::<T>,
         || None,
         |_| None,
@@ -51,10 +51,10 @@ where
 #[diagnostic::do_not_recommend]
 impl<T> FromStrValue<Optional> for Option<T>
 where
-    T: FromStr + Display,
+    T: FromStr + Display + 'static,
     T::Err: Display,
 {
-    const __KIND: Kind<Self> = Kind::of(
+    const __KIND: &'static Kind<Self> = &Kind::of(
         |text| parse::<T>(text).map(Some),
         || Some(None),
         |_| Some(String::new()),

@@ -6,23 +6,16 @@
 //! one generic call per field, no bound on the type anywhere else, so a type that cannot be read
 //! fails once, at the field's type, naming the trait it lacks.
 
-use crate::meta::{FlagMeta, FlagMetaParts, TextForm};
+use crate::meta::{FlagMeta, FlagMetaParts, TextForm, Written};
 use crate::public::PublicValue;
 use crate::value::{FlagValue, ValueError};
+use crate::visit::FieldValue;
 
 /// How one type is read, written back and shown: a table the type's trait fills in.
 #[doc(hidden)]
 pub struct Kind<T> {
-    /// The values a fieldless enum accepts.
-    pub(crate) values: &'static [&'static str],
-    /// Other names for some of the values, each with the value it names.
-    pub(crate) aliases: &'static [(&'static str, &'static str)],
-    /// Whether every value of the type is secret.
-    pub(crate) secret: bool,
     parse: fn(&str) -> Result<T, ValueError>,
     unset: fn() -> Option<T>,
-    /// The text of the value for unset, for the metadata of a flag without a default.
-    pub(crate) unset_text: fn(TextForm) -> Option<String>,
     to_env: fn(&T) -> String,
     is_unset: fn(&T) -> bool,
     summary: fn(&T) -> String,
@@ -31,6 +24,71 @@ pub struct Kind<T> {
     switched_on: Option<fn(&T) -> bool>,
     /// How a type that decides per user does it.
     per_user: Option<PerUserFns<T>>,
+    /// The parts of a flag's metadata that its type decides (values, secrecy, its value for
+    /// unset as the default), with nothing set for the rest: generated code writes the rest, and
+    /// takes these with `..`.
+    pub parts: FlagMetaParts,
+}
+
+/// A value with its kind: what a [`Visitor`](crate::visit::Visitor) is handed.
+#[doc(hidden)]
+pub struct Field<'a, T> {
+    kind: &'a Kind<T>,
+    value: &'a T,
+}
+
+impl<T> FieldValue for Field<'_, T> {
+    fn to_env(&self) -> String {
+        self.kind.to_env(self.value)
+    }
+
+    fn is_unset(&self) -> bool {
+        self.kind.is_unset(self.value)
+    }
+
+    fn switched_on(&self) -> Option<bool> {
+        self.kind.switched_on(self.value)
+    }
+
+    fn summary(&self) -> String {
+        self.kind.summary(self.value)
+    }
+
+    fn to_public(&self) -> PublicValue {
+        self.kind.to_public(self.value)
+    }
+
+    fn to_public_for(&self, user: &str) -> PublicValue {
+        self.kind.to_public_for(self.value, user)
+    }
+
+    fn is_per_user(&self) -> bool {
+        self.kind.is_per_user()
+    }
+}
+
+/// A value the attributes write (a default, a `when` value): the function the derive made of the
+/// expression, with the kind that shows its value.
+#[doc(hidden)]
+pub struct WrittenValue<T: 'static> {
+    kind: &'static Kind<T>,
+    value: fn() -> T,
+}
+
+impl<T> WrittenValue<T> {
+    pub const fn new(kind: &'static Kind<T>, value: fn() -> T) -> Self {
+        Self { kind, value }
+    }
+}
+
+impl<T> Written for WrittenValue<T> {
+    fn text(&self, form: TextForm) -> String {
+        let value = (self.value)();
+        match form {
+            TextForm::Env => self.kind.to_env(&value),
+            TextForm::Summary => self.kind.summary(&value),
+        }
+    }
 }
 
 /// What a value found once it knew its flag: `Err` for a value no variable could hold (a default
@@ -67,20 +125,19 @@ impl<T: FlagValue> Kind<T> {
     /// The kind of a type that only reads and shows values, through its [`FlagValue`] methods:
     /// what a user's type is.
     pub const fn plain() -> Self {
-        Self {
-            values: T::VALUES,
-            aliases: T::ALIASES,
-            secret: T::SECRET,
-            parse: T::parse_env,
-            unset: T::unset,
-            unset_text: unset_text::<T>,
-            to_env: T::to_env,
-            is_unset: T::is_unset,
-            summary: T::summary,
-            to_public: T::to_public,
-            switched_on: None,
-            per_user: None,
-        }
+        let mut kind = Self::of(
+            T::parse_env,
+            T::unset,
+            unset_text::<T>,
+            T::to_env,
+            T::is_unset,
+            T::summary,
+            T::to_public,
+        );
+        kind.parts.values = T::VALUES;
+        kind.parts.aliases = T::ALIASES;
+        kind.parts.secret = T::SECRET;
+        kind
     }
 }
 
@@ -97,24 +154,38 @@ impl<T> Kind<T> {
         to_public: fn(&T) -> PublicValue,
     ) -> Self {
         Self {
-            values: &[],
-            aliases: &[],
-            secret: false,
             parse,
             unset,
-            unset_text,
             to_env,
             is_unset,
             summary,
             to_public,
             switched_on: None,
             per_user: None,
+            parts: FlagMetaParts {
+                field: "",
+                env: "",
+                type_name: "",
+                description: "",
+                default: unset_text,
+                written: None,
+                values: &[],
+                aliases: &[],
+                requires: &[],
+                public: None,
+                secret: false,
+                per_user: false,
+                status: None,
+                group: None,
+                expires: None,
+                rollout_group: None,
+            },
         }
     }
 
     /// This kind, for a type whose every value is secret.
     pub(crate) const fn secret(mut self) -> Self {
-        self.secret = true;
+        self.parts.secret = true;
         self
     }
 
@@ -133,54 +204,19 @@ impl<T> Kind<T> {
             bind: T::bind,
             decide_for: T::decide_for,
         });
+        self.parts.per_user = true;
         self
     }
 
-    /// The parts of the metadata of a flag of this kind's type named `field` with variable `env`:
-    /// what the type says (values, secrecy, its value for unset as the default), and nothing set
-    /// for the rest, which generated code writes where an attribute sets it.
-    pub const fn flag_parts(
-        &self,
-        field: &'static str,
-        env: &'static str,
-        type_name: &'static str,
-    ) -> FlagMetaParts {
-        FlagMetaParts {
-            field,
-            env,
-            type_name,
-            description: "",
-            default: self.unset_text,
-            values: self.values,
-            aliases: self.aliases,
-            requires: &[],
-            public: None,
-            secret: self.secret,
-            per_user: self.is_per_user(),
-            status: None,
-            group: None,
-            expires: None,
-            rollout_group: None,
-        }
-    }
-
-    /// The text of a default `value` in `form`, for metadata.
-    pub fn default_text(&self, form: TextForm, value: &T) -> Option<String> {
-        Some(match form {
-            TextForm::Env => self.to_env(value),
-            TextForm::Summary => self.summary(value),
-        })
-    }
-
-    /// The text of a `when` value, for metadata.
-    pub fn when_text(&self, value: T) -> String {
-        self.to_env(&value)
+    /// `value` with this kind, to hand to a visitor.
+    pub fn field<'a>(&'a self, value: &'a T) -> Field<'a, T> {
+        Field { kind: self, value }
     }
 
     /// Whether every value of the type is secret: what the derive checks `secret` and `public`
     /// flags against.
     pub const fn is_secret(&self) -> bool {
-        self.secret
+        self.parts.secret
     }
 
     /// Whether the public value depends on the user, and a loaded value must be bound to its flag.
@@ -255,6 +291,7 @@ impl<T: FlagValue> Kind<Option<T>> {
                     _ => PublicValue::Null,
                 },
             });
+            kind.parts.per_user = true;
         }
         kind
     }

@@ -22,16 +22,16 @@ use crate::public::PublicValue;
             the public projection): derive both, or turn on the `serde` feature of the type's crate"
 )]
 #[doc(hidden)]
-pub trait SerdeValue: Sized {
+pub trait SerdeValue: Sized + 'static {
     /// How the field's type is read and written back.
-    const __KIND: Kind<Self>;
+    const __KIND: &'static Kind<Self>;
 }
 
 // Without this, rustc reports serde's bound that fails (with serde's list of every type that
 // implements it) rather than `SerdeValue`'s message.
 #[diagnostic::do_not_recommend]
-impl<T: DeserializeOwned + Serialize> SerdeValue for T {
-    const __KIND: Kind<T> = Kind::of(
+impl<T: DeserializeOwned + Serialize + 'static> SerdeValue for T {
+    const __KIND: &'static Kind<T> = &Kind::of(
         parse::<T>,
         unset::<T>,
         unset_text::<T>,
@@ -98,14 +98,14 @@ fn switched_on<T: Serialize>(value: &T) -> bool {
             `Option<SecretBox<T>>` when the flag may be unset; `expose_secret()` reads the value"
 )]
 #[doc(hidden)]
-pub trait SerdeSecret: Sized {
+pub trait SerdeSecret: Sized + 'static {
     /// How the field's type is read: the type inside as [`SerdeValue`] reads it.
-    const __KIND: Kind<Self>;
+    const __KIND: &'static Kind<Self>;
 }
 
 #[diagnostic::do_not_recommend]
-impl<T: DeserializeOwned + Serialize + Zeroize> SerdeSecret for SecretBox<T> {
-    const __KIND: Kind<Self> = Kind::of(
+impl<T: DeserializeOwned + Serialize + Zeroize + 'static> SerdeSecret for SecretBox<T> {
+    const __KIND: &'static Kind<Self> = &Kind::of(
         |text| parse::<T>(text).map(|value| SecretBox::new(Box::new(value))),
         || unset::<T>().map(|value| SecretBox::new(Box::new(value))),
         unset_text::<T>,
@@ -118,8 +118,8 @@ impl<T: DeserializeOwned + Serialize + Zeroize> SerdeSecret for SecretBox<T> {
 }
 
 #[diagnostic::do_not_recommend]
-impl<T: DeserializeOwned + Serialize + Zeroize> SerdeSecret for Option<SecretBox<T>> {
-    const __KIND: Kind<Self> = Kind::of(
+impl<T: DeserializeOwned + Serialize + Zeroize + 'static> SerdeSecret for Option<SecretBox<T>> {
+    const __KIND: &'static Kind<Self> = &Kind::of(
         |text| parse::<T>(text).map(|value| Some(SecretBox::new(Box::new(value)))),
         || Some(None),
         |_| Some(String::new()),
