@@ -17,7 +17,7 @@ pub(crate) use vars::{Raw, Vars};
 ///
 /// `.env` files are parsed with dotenvy without touching the process environment, and the process
 /// environment is read once, as a snapshot. Every problem of every source (an unreadable file, a
-/// bad value, a missing flag) is reported together in one [`FlagsError`].
+/// bad value, a missing flag) is reported together in one [`FlagsError`](crate::FlagsError).
 ///
 /// ```
 /// use flags_core::{FeatureFlags, Loader};
