@@ -227,6 +227,35 @@ pub enum Problem {
         /// validated.
         source: Option<Source>,
     },
+    /// A change made live names a flag marked `#[flag(restart)]`, which takes effect only when
+    /// the application starts.
+    #[non_exhaustive]
+    NeedsRestart {
+        /// The flag's field name.
+        flag: &'static str,
+        /// The flag's variable.
+        env: &'static str,
+    },
+    /// A change made live names a secret flag that does not opt in with `#[flag(live)]`.
+    #[non_exhaustive]
+    SecretNotLive {
+        /// The flag's field name.
+        flag: &'static str,
+        /// The flag's variable.
+        env: &'static str,
+    },
+    /// A rollback with no earlier version to go back to.
+    #[non_exhaustive]
+    NothingToRollBack {
+        /// The version the flags are at.
+        version: u64,
+    },
+    /// The store of live overrides could not read or keep them.
+    #[non_exhaustive]
+    Store {
+        /// What went wrong, never quoting a value.
+        reason: String,
+    },
     /// A `.env` file could not be read or has a line that does not parse.
     #[non_exhaustive]
     File {
@@ -246,9 +275,11 @@ impl Problem {
             | Self::Doubtful { env, .. }
             | Self::Missing { env, .. }
             | Self::NotUnicode { env, .. }
-            | Self::Unmet { env, .. } => Some(env),
+            | Self::Unmet { env, .. }
+            | Self::NeedsRestart { env, .. }
+            | Self::SecretNotLive { env, .. } => Some(env),
             Self::Unknown { env, .. } | Self::OtherCase { env, .. } => Some(env),
-            Self::File { .. } => None,
+            Self::File { .. } | Self::NothingToRollBack { .. } | Self::Store { .. } => None,
         }
     }
 
@@ -345,6 +376,19 @@ impl fmt::Display for Problem {
                 }
             }
             Self::File { path, reason } => write!(f, "{}: {reason}", path.display()),
+            Self::NeedsRestart { env, .. } => write!(
+                f,
+                "{env}: takes effect on restart (#[flag(restart)]), so it cannot change live"
+            ),
+            Self::SecretNotLive { env, .. } => write!(
+                f,
+                "{env}: a secret cannot change live unless its flag says #[flag(live)]"
+            ),
+            Self::NothingToRollBack { version } => write!(
+                f,
+                "nothing to roll back: version {version} has no earlier version in this process"
+            ),
+            Self::Store { reason } => f.write_str(reason),
         }
     }
 }

@@ -112,6 +112,7 @@ pub mod docs;
 mod error;
 mod flags;
 pub mod lifecycle;
+pub mod live;
 mod load;
 mod log_state;
 mod meta;

@@ -51,6 +51,10 @@ pub struct FlagMetaParts {
     pub group: Option<&'static str>,
     pub expires: Option<&'static str>,
     pub rollout_group: Option<&'static str>,
+    /// `#[flag(restart)]`: the flag cannot change live.
+    pub restart: bool,
+    /// `#[flag(live)]`: the flag may change live though it is secret.
+    pub live: bool,
 }
 
 impl FlagMeta {
@@ -159,6 +163,18 @@ impl FlagMeta {
     /// [`crate::lifecycle`].
     pub fn expires(&self) -> Option<&'static str> {
         self.parts.expires
+    }
+
+    /// Whether the flag takes effect only when the application starts (`#[flag(restart)]`): a
+    /// change made live ([`crate::live`]) cannot set it.
+    pub fn needs_restart(&self) -> bool {
+        self.parts.restart
+    }
+
+    /// Whether a change made live ([`crate::live`]) may set the flag: it does not need a restart,
+    /// and it is not secret, or its flag opts in with `#[flag(live)]`.
+    pub fn changes_live(&self) -> bool {
+        !self.parts.restart && (!self.parts.secret || self.parts.live)
     }
 
     /// The name a rollout hashes users with (Unleash's `groupId`, or a variants toggle's name):

@@ -20,6 +20,13 @@ pub enum Source {
     /// A map given to [`Loader::map`](crate::Loader::map) or
     /// [`FeatureFlags::from_iter`](crate::FeatureFlags::from_iter).
     Map,
+    /// A change made live ([`Live::apply`](crate::live::Live::apply)) by `actor` in `version`.
+    Override {
+        /// Who made it.
+        actor: Arc<str>,
+        /// The version it made.
+        version: u64,
+    },
 }
 
 impl fmt::Display for Source {
@@ -29,6 +36,9 @@ impl fmt::Display for Source {
             Self::Environment => f.write_str("process environment"),
             Self::File(path) => write!(f, ".env file {}", path.display()),
             Self::Map => f.write_str("map"),
+            Self::Override { actor, version } => {
+                write!(f, "override by {actor} (version {version})")
+            }
         }
     }
 }

@@ -42,10 +42,30 @@ use crate::source::Loader;
 pub struct Snapshot<T> {
     value: T,
     provenance: Provenance,
-    warnings: Vec<Problem>,
+    pub(crate) warnings: Vec<Problem>,
+    version: u64,
 }
 
 impl<T> Snapshot<T> {
+    pub(crate) fn new(
+        value: T,
+        provenance: Provenance,
+        warnings: Vec<Problem>,
+        version: u64,
+    ) -> Self {
+        Self {
+            value,
+            provenance,
+            warnings,
+            version,
+        }
+    }
+
+    /// The version of live flags this snapshot is ([`Live`](crate::live::Live)): 0 for a load.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Where the flag whose variable is `env` got its value; `None` for a variable of no flag.
     pub fn source(&self, env: &str) -> Option<&Source> {
         self.provenance.source(env)
@@ -92,10 +112,6 @@ impl Loader {
     pub fn snapshot<T: FeatureFlags>(&self) -> Result<Snapshot<T>, FlagsError> {
         let vars = self.read(T::__schema());
         let (value, warnings) = load_from(&vars)?;
-        Ok(Snapshot {
-            value,
-            provenance: vars.provenance(),
-            warnings,
-        })
+        Ok(Snapshot::new(value, vars.provenance(), warnings, 0))
     }
 }

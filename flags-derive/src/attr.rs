@@ -35,6 +35,8 @@ pub struct FieldAttrs {
     pub group: Option<LitStr>,
     pub expires: Option<LitStr>,
     pub rollout_group: Option<LitStr>,
+    pub restart: Option<Ident>,
+    pub live: Option<Ident>,
 }
 
 /// One `requires = …`, with the `when = …` of the same `#[flag(...)]` if there is one.
@@ -146,6 +148,8 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     GROUP => set_once(cx, &mut parsed.group, key, text(meta, key)?),
                     EXPIRES => set_once(cx, &mut parsed.expires, key, date(meta, key)?),
                     ROLLOUT_GROUP => set_once(cx, &mut parsed.rollout_group, key, text(meta, key)?),
+                    RESTART => set_once(cx, &mut parsed.restart, key, no_value(meta, FLAG, key)?),
+                    LIVE => set_once(cx, &mut parsed.live, key, no_value(meta, FLAG, key)?),
                     _ => unreachable_key(key)?,
                 }
                 Ok(())

@@ -306,6 +306,8 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
     });
     let public = optional(quote!(public), field.public_name.clone());
     let secret = field.attrs.secret.as_ref().map(|_| quote!(secret: true,));
+    let restart = field.attrs.restart.as_ref().map(|_| quote!(restart: true,));
+    let live = field.attrs.live.as_ref().map(|_| quote!(live: true,));
     let status = optional(
         quote!(status),
         field.attrs.status.as_ref().map(LitStr::value),
@@ -326,6 +328,8 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             #requires
             #public
             #secret
+            #restart
+            #live
             #status
             #group
             #expires

@@ -20,6 +20,8 @@ pub const FROM_STR: &str = "from_str";
 pub const GROUP: &str = "group";
 pub const EXPIRES: &str = "expires";
 pub const ROLLOUT_GROUP: &str = "rollout_group";
+pub const RESTART: &str = "restart";
+pub const LIVE: &str = "live";
 pub const FIELD_KEYS: &[&str] = &[
     DEFAULT,
     ENV,
@@ -33,6 +35,8 @@ pub const FIELD_KEYS: &[&str] = &[
     GROUP,
     EXPIRES,
     ROLLOUT_GROUP,
+    RESTART,
+    LIVE,
 ];
 
 pub const RENAME: &str = "rename";

@@ -20,6 +20,7 @@ pub fn check(cx: &Ctxt, input: &Input) {
         check_requires_targets(cx, input, field);
         check_public_is_not_secret(cx, field);
         check_one_way_to_read(cx, field);
+        check_live(cx, field);
         check_string_default_of_primitive(cx, field);
         check_option_without_default(cx, field);
     }
@@ -243,6 +244,27 @@ fn check_one_way_to_read(cx: &Ctxt, field: &Field) {
             secret,
             "a `secret` flag cannot be read with `from_str`, whose `Display` would show it: read \
              it as `SecretString`, or `SecretBox<T>` of a type with `FlagValue`",
+        );
+    }
+}
+
+/// `live` lets a secret change live: it means nothing on a flag that is not secret, and
+/// contradicts `restart`.
+fn check_live(cx: &Ctxt, field: &Field) {
+    let Some(live) = &field.attrs.live else {
+        return;
+    };
+    if field.attrs.restart.is_some() {
+        cx.error_spanned_by(
+            live,
+            "`live` and `restart` contradict each other: a flag that takes effect on restart \
+             cannot change live; keep one",
+        );
+    } else if field.attrs.secret.is_none() {
+        cx.error_spanned_by(
+            live,
+            "`live` lets a `secret` flag change live, and other flags already can: drop it, or \
+             mark the flag `secret`",
         );
     }
 }

@@ -15,7 +15,7 @@ use crate::schema::Schema;
 pub(crate) struct SourceId(u32);
 
 /// The raw text of every flag after all sources are stacked, and what was wrong on the way.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Vars {
     schema: &'static Schema,
     /// Every stored value's text, back to back: one allocation for the whole load.

@@ -179,6 +179,8 @@ impl<T> Kind<T> {
                 group: None,
                 expires: None,
                 rollout_group: None,
+                restart: false,
+                live: false,
             },
         }
     }

@@ -1,0 +1,850 @@
+//! Live flags: change flags while the application runs, validated as a load is, applied whole or
+//! not at all, audited, kept in a store across restarts, and rolled back.
+//!
+//! ```
+//! use flags_core::live::Live;
+//! use flags_core::{FeatureFlags, Loader};
+//!
+//! #[derive(Debug, FeatureFlags)]
+//! #[flags(prefix = "FEATURE_")]
+//! struct Settings {
+//!     #[flag(default = false, requires = "WHATSAPP_TOKEN")]
+//!     whatsapp_enabled: bool,
+//!     #[flag(env = "WHATSAPP_TOKEN", secret, live)]
+//!     whatsapp_token: Option<flags_core::secrecy::SecretString>,
+//! }
+//!
+//! let flags = Live::<Settings>::load(Loader::new().map([("WHATSAPP_TOKEN", "t0ken")]))?;
+//! assert!(!flags.get().whatsapp_enabled); // a snapshot: cheap, never blocks
+//!
+//! let version = flags.apply([("FEATURE_WHATSAPP_ENABLED", "true")], "alice")?;
+//! assert!(flags.get().whatsapp_enabled);
+//! assert_eq!(flags.version(), version);
+//!
+//! // Validated as a load is: a change that breaks a requirement changes nothing.
+//! let refused = flags.apply([("WHATSAPP_TOKEN", "")], "mallory").unwrap_err();
+//! assert_eq!(
+//!     refused.to_string(),
+//!     "FEATURE_WHATSAPP_ENABLED: \"true\" requires WHATSAPP_TOKEN, which is not set \
+//!      (from override by alice (version 1))"
+//! );
+//! assert_eq!(flags.version(), version);
+//!
+//! flags.rollback("alice")?; // the previous version's values, as a new version
+//! assert!(!flags.get().whatsapp_enabled);
+//! assert_eq!(flags.audit().len(), 3); // applied, rejected, applied
+//! # Ok::<(), flags_core::FlagsError>(())
+//! ```
+//!
+//! # The model
+//!
+//! A change is one more source on top of the loaded ones (`.env` files, maps, the process
+//! environment): an override per variable, with who set it and in which version. Each change
+//! parses its values with the same rules as a variable's, then rebuilds the whole struct and
+//! validates it (`requires`, `when`, unknown names) exactly as a load does; one bad value among
+//! ten changes nothing, and the error is the report a load gives. Readers see the old snapshot or
+//! the new one, never a mix. A flag marked `#[flag(restart)]` cannot change live, nor can a
+//! secret unless its flag says `#[flag(live)]`; a secret's value never enters an audit event, a
+//! log line or an error.
+
+mod audit;
+mod store;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+
+use arc_swap::{ArcSwap, Guard};
+
+pub use audit::{AuditChange, AuditEvent, AuditSink, JsonLinesAudit, Outcome, TracingAudit};
+pub use store::{FileStore, Store, StoreError, Stored, StoredOverride};
+
+use crate::error::{FlagsError, Problem};
+use crate::flags::{FeatureFlags, load_from};
+use crate::meta::FlagMeta;
+use crate::provenance::Source;
+use crate::snapshot::Snapshot;
+use crate::source::{Loader, Raw, Vars};
+use crate::visit::{FieldValue, Visitor};
+
+/// Flags that change while the application runs: see the [module documentation](self).
+///
+/// `Live<S>` is `Send + Sync`: share it (`Arc<Live<S>>`, or a `static`) between threads and
+/// tasks. Reads never block; changes are serialized.
+pub struct Live<S> {
+    current: ArcSwap<Snapshot<S>>,
+    state: Mutex<State>,
+    subscribers: Arc<Subscribers<S>>,
+}
+
+/// What changes hold while they are made, one at a time.
+struct State {
+    /// The loaded sources, under the overrides.
+    base: Vars,
+    overrides: Overrides,
+    version: u64,
+    /// Earlier versions and their overrides, newest last.
+    history: VecDeque<(u64, Overrides)>,
+    history_len: usize,
+    /// Recent audit events, newest last.
+    audit: VecDeque<AuditEvent>,
+    audit_len: usize,
+    store: Option<Box<dyn Store>>,
+    sinks: Vec<Box<dyn AuditSink>>,
+}
+
+/// The overrides of one version, by variable.
+type Overrides = BTreeMap<&'static str, Override>;
+
+#[derive(Clone, PartialEq, Eq)]
+struct Override {
+    value: String,
+    actor: Arc<str>,
+    version: u64,
+}
+
+type Subscribers<S> = Mutex<Vec<(u64, Arc<dyn Fn(&Snapshot<S>) + Send + Sync>)>>;
+
+/// How a [`Live`] is set up: its store, its audit sinks, how much history it keeps.
+pub struct Builder<S> {
+    store: Option<Box<dyn Store>>,
+    sinks: Vec<Box<dyn AuditSink>>,
+    tracing: bool,
+    history_len: usize,
+    audit_len: usize,
+    flags: PhantomData<fn() -> S>,
+}
+
+impl<S> Default for Builder<S> {
+    fn default() -> Self {
+        Self {
+            store: None,
+            sinks: Vec::new(),
+            tracing: true,
+            history_len: 100,
+            audit_len: 1000,
+            flags: PhantomData,
+        }
+    }
+}
+
+impl<S: FeatureFlags> Builder<S> {
+    /// Keeps the overrides in `store`, and starts from what it holds: a change survives a
+    /// restart. Without a store, overrides last as long as the process.
+    pub fn store(mut self, store: impl Store + 'static) -> Self {
+        self.store = Some(Box::new(store));
+        self
+    }
+
+    /// Also records every audit event in `sink` (a [`JsonLinesAudit`] file, say).
+    pub fn audit_sink(mut self, sink: impl AuditSink + 'static) -> Self {
+        self.sinks.push(Box::new(sink));
+        self
+    }
+
+    /// Does not log audit events with `tracing` (target `flags::audit`), which it does by default.
+    pub fn without_tracing_audit(mut self) -> Self {
+        self.tracing = false;
+        self
+    }
+
+    /// How many earlier versions to keep for [`Live::rollback`] (100 by default).
+    pub fn history(mut self, versions: usize) -> Self {
+        self.history_len = versions;
+        self
+    }
+
+    /// How many recent events [`Live::audit`] returns (1000 by default); sinks get them all.
+    pub fn audit_len(mut self, events: usize) -> Self {
+        self.audit_len = events;
+        self
+    }
+
+    /// Loads the flags from `loader`'s sources with the store's overrides on top, validated as a
+    /// load is. A store that cannot be read, or whose overrides no longer load (a flag gone, a
+    /// value this build does not accept), is an error naming it: never silently empty flags.
+    /// The load's warnings are logged (WARN, target `flags`), as [`Loader::load`] logs them, and
+    /// kept in the first snapshot's [`warnings`](Snapshot::warnings): among them, each override
+    /// from the store that replaces a value the loaded sources set.
+    pub fn load(self, loader: Loader) -> Result<Live<S>, FlagsError> {
+        let base = loader.read(S::__schema());
+        let (overrides, version) = match &self.store {
+            Some(store) => read_store::<S>(store.as_ref())?,
+            None => (Overrides::new(), 0),
+        };
+        let mut snapshot = build::<S>(&base, &overrides, version)?;
+        let replaced = replaced_by_store::<S>(&base, &overrides);
+        snapshot.warnings.extend(replaced);
+        // Logged as `Loader::load` logs a load's warnings, and kept in the snapshot.
+        snapshot.warnings.iter().for_each(Problem::log);
+        let mut sinks = self.sinks;
+        if self.tracing {
+            sinks.insert(0, Box::new(TracingAudit));
+        }
+        #[cfg(feature = "metrics")]
+        export_metrics(&snapshot, None);
+        Ok(Live {
+            current: ArcSwap::from_pointee(snapshot),
+            state: Mutex::new(State {
+                base,
+                overrides,
+                version,
+                history: VecDeque::new(),
+                history_len: self.history_len,
+                audit: VecDeque::new(),
+                audit_len: self.audit_len,
+                store: self.store,
+                sinks,
+            }),
+            subscribers: Arc::default(),
+        })
+    }
+}
+
+impl<S: FeatureFlags> Live<S> {
+    /// Loads the flags from `loader`'s sources, to change them live; overrides last as long as
+    /// the process. [`Live::builder`] adds a store, audit sinks and limits.
+    pub fn load(loader: Loader) -> Result<Self, FlagsError> {
+        Self::builder().load(loader)
+    }
+
+    /// How a `Live` is set up before it loads.
+    pub fn builder() -> Builder<S> {
+        Builder::default()
+    }
+
+    /// The flags now: a snapshot that derefs to `S` and says where each value came from. Cheap
+    /// (an atomic load), never blocks, never allocates; hold it briefly (a request's length),
+    /// and read it again for the next.
+    pub fn get(&self) -> Current<S> {
+        Current(self.current.load())
+    }
+
+    /// The flags now, as an `Arc` to keep as long as needed (across an `.await`).
+    pub fn snapshot(&self) -> Arc<Snapshot<S>> {
+        self.current.load_full()
+    }
+
+    /// A handle for one thread that reads the flags in a hot loop: after the first read, a read
+    /// costs a check that nothing changed.
+    pub fn reader(&self) -> Reader<'_, S> {
+        Reader {
+            cache: arc_swap::Cache::new(&self.current),
+        }
+    }
+
+    /// The version the flags are at: 0 as loaded (or the store's), one more for each change.
+    pub fn version(&self) -> u64 {
+        self.current.load().version()
+    }
+
+    /// Sets each variable to its text, as one change by `actor`: parsed as a variable's text,
+    /// then the whole struct validated as a load is. Applied whole, as a new version (returned),
+    /// or not at all, with every problem in the error; audited either way. An empty text unsets
+    /// the flag over what the environment says (the default applies); [`Live::reset`] goes back
+    /// to what it says.
+    pub fn apply<I, K, V>(&self, pairs: I, actor: &str) -> Result<u64, FlagsError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(name, value)| (name.as_ref().to_owned(), value.as_ref().to_owned()))
+            .collect();
+        let state = self.lock();
+        let version = state.version + 1;
+        let actor: Arc<str> = Arc::from(actor);
+        let mut next = state.overrides.clone();
+        let mut change = Change::new(version, &actor);
+        for (name, value) in &pairs {
+            let flag = change.known::<S>(name);
+            change.requested(name, flag, Some(value));
+            if let Some(flag) = flag.filter(|flag| change.changes_live(flag)) {
+                let value = value.clone();
+                let (actor, version) = (Arc::clone(&actor), version);
+                let entry = Override {
+                    value,
+                    actor,
+                    version,
+                };
+                next.insert(flag.env(), entry);
+            }
+        }
+        self.commit(state, next, change)
+    }
+
+    /// Removes the overrides of `variables`, as one change by `actor`: each goes back to what the
+    /// loaded sources say (`.env` files, the environment, its default). Validated, applied whole
+    /// and audited as [`Live::apply`] is.
+    pub fn reset<I, K>(&self, variables: I, actor: &str) -> Result<u64, FlagsError>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        let state = self.lock();
+        let actor: Arc<str> = Arc::from(actor);
+        let mut change = Change::new(state.version + 1, &actor);
+        let mut next = state.overrides.clone();
+        for name in variables {
+            let name = name.as_ref();
+            let flag = change.known::<S>(name);
+            change.requested(name, flag, None);
+            if let Some(flag) = flag {
+                next.remove(flag.env());
+            }
+        }
+        self.commit(state, next, change)
+    }
+
+    /// Goes back to the previous version's overrides, as a new version by `actor` (so rolling
+    /// back twice returns to where it began). Validated, applied whole and audited as
+    /// [`Live::apply`] is; an error when there is no earlier version in this process's history.
+    pub fn rollback(&self, actor: &str) -> Result<u64, FlagsError> {
+        let state = self.lock();
+        let actor: Arc<str> = Arc::from(actor);
+        let mut change = Change::new(state.version + 1, &actor);
+        let previous = state
+            .history
+            .back()
+            .filter(|(version, _)| *version + 1 == state.version)
+            .map(|(_, overrides)| overrides.clone());
+        let Some(next) = previous else {
+            change.problems.push(Problem::NothingToRollBack {
+                version: state.version,
+            });
+            return self.commit(state, Overrides::new(), change);
+        };
+        let flags = S::FLAGS;
+        for (index, flag) in flags.iter().enumerate() {
+            if state.overrides.get(flag.env()) != next.get(flag.env()) {
+                change.touched.push(index);
+            }
+        }
+        self.commit(state, next, change)
+    }
+
+    /// Sets flags for as long as the returned guard lives, then puts back the overrides they had:
+    /// for a test that needs some flags one way. Validated and audited as [`Live::apply`] is
+    /// (the actor is `test scope`).
+    pub fn scoped<I, K, V>(&self, pairs: I) -> Result<Scoped<'_, S>, FlagsError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(name, value)| (name.as_ref().to_owned(), value.as_ref().to_owned()))
+            .collect();
+        let saved: Vec<(&'static str, Option<Override>)> = {
+            let state = self.lock();
+            let schema = S::__schema();
+            let envs = pairs.iter().filter_map(|(name, _)| schema.index_of(name));
+            envs.map(|index| {
+                let env = schema.flags()[index].env();
+                (env, state.overrides.get(env).cloned())
+            })
+            .collect()
+        };
+        self.apply(pairs, "test scope")?;
+        Ok(Scoped { live: self, saved })
+    }
+
+    /// The recent audit events (see [`Builder::audit_len`]), oldest first, newest last.
+    pub fn audit(&self) -> Vec<AuditEvent> {
+        self.lock().audit.iter().cloned().collect()
+    }
+
+    /// Calls `on_change` with each new version's snapshot, on the thread that made the change,
+    /// after readers see it (a cache to clear, a pool to resize), until the returned
+    /// [`Subscription`] is dropped. It must not change the flags itself.
+    pub fn subscribe(
+        &self,
+        on_change: impl Fn(&Snapshot<S>) + Send + Sync + 'static,
+    ) -> Subscription
+    where
+        S: 'static,
+    {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        lock(&self.subscribers).push((id, Arc::new(on_change)));
+        let subscribers: Weak<Subscribers<S>> = Arc::downgrade(&self.subscribers);
+        Subscription {
+            remove: Some(Box::new(move || {
+                if let Some(subscribers) = subscribers.upgrade() {
+                    lock(&subscribers).retain(|(other, _)| *other != id);
+                }
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// Makes `next` the overrides as the change's new version, if the change found no problem
+    /// and the struct loads with them, and the store takes them; audits the change either way.
+    fn commit(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        next: Overrides,
+        mut change: Change,
+    ) -> Result<u64, FlagsError> {
+        let version = change.version;
+        let current = self.current.load_full();
+        let built = match change.problems.is_empty() {
+            true => match build::<S>(&state.base, &next, version) {
+                Ok(snapshot) => Some(snapshot),
+                Err(error) => {
+                    change.problems.extend(error.into_problems());
+                    None
+                }
+            },
+            false => None,
+        };
+        let snapshot = match (built, &state.store) {
+            (Some(snapshot), Some(store)) => {
+                match store.commit(state.version, &stored(&next, version)) {
+                    Ok(()) => Some(snapshot),
+                    Err(error) => {
+                        change.problems.push(Problem::Store {
+                            reason: error.to_string(),
+                        });
+                        None
+                    }
+                }
+            }
+            (built, _) => built,
+        };
+        let Some(snapshot) = snapshot else {
+            let event = change.rejected::<S>(&current, state.version);
+            record(&mut state, event);
+            #[cfg(feature = "metrics")]
+            metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+            return Err(FlagsError::new(change.problems));
+        };
+        let event = change.applied::<S>(&current, &snapshot);
+        let previous = std::mem::replace(&mut state.overrides, next);
+        let previous_version = std::mem::replace(&mut state.version, version);
+        state.history.push_back((previous_version, previous));
+        while state.history.len() > state.history_len {
+            state.history.pop_front();
+        }
+        let snapshot = Arc::new(snapshot);
+        self.current.store(Arc::clone(&snapshot));
+        record(&mut state, event);
+        drop(state);
+        #[cfg(feature = "metrics")]
+        export_metrics(&snapshot, Some("applied"));
+        let subscribers: Vec<_> = lock(&self.subscribers)
+            .iter()
+            .map(|(_, subscriber)| Arc::clone(subscriber))
+            .collect();
+        for subscriber in subscribers {
+            subscriber(&snapshot);
+        }
+        Ok(version)
+    }
+}
+
+/// One change being made: its version, its actor, the flags it touches, and its problems.
+struct Change {
+    version: u64,
+    actor: Arc<str>,
+    /// The positions of the flags it touches, in the order asked.
+    touched: Vec<usize>,
+    /// What was asked, for the audit of a rejected change: the variable as written, the flag it
+    /// names, and the text asked for (`None` for a reset).
+    requested: Vec<(String, Option<&'static FlagMeta>, Option<String>)>,
+    problems: Vec<Problem>,
+}
+
+impl Change {
+    fn new(version: u64, actor: &Arc<str>) -> Self {
+        Self {
+            version,
+            actor: Arc::clone(actor),
+            touched: Vec::new(),
+            requested: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn source(&self) -> Source {
+        Source::Override {
+            actor: Arc::clone(&self.actor),
+            version: self.version,
+        }
+    }
+
+    /// The flag whose variable is `name`, or its problem (recorded): a name that is no flag's,
+    /// as a load reports one.
+    fn known<S: FeatureFlags>(&mut self, name: &str) -> Option<&'static FlagMeta> {
+        let schema = S::__schema();
+        if let Some(index) = schema.index_of(name) {
+            self.touched.push(index);
+            return Some(&schema.flags()[index]);
+        }
+        let problem = match schema.index_of_ignoring_case(name) {
+            Some(index) => Problem::OtherCase {
+                env: name.to_owned(),
+                flag_env: schema.flags()[index].env(),
+                source: self.source(),
+            },
+            None => Problem::Unknown {
+                env: name.to_owned(),
+                suggestion: crate::suggest::nearest(name, schema.flags().iter().map(FlagMeta::env)),
+                source: self.source(),
+            },
+        };
+        self.problems.push(problem);
+        None
+    }
+
+    /// The flag whose variable is `name`, if it may change live; else its problem (recorded).
+    fn changeable<S: FeatureFlags>(&mut self, name: &str) -> Option<&'static FlagMeta> {
+        self.known::<S>(name).filter(|flag| self.changes_live(flag))
+    }
+
+    /// Whether `flag` may change live; else its problem is recorded.
+    fn changes_live(&mut self, flag: &'static FlagMeta) -> bool {
+        let problem = if flag.needs_restart() {
+            Problem::NeedsRestart {
+                flag: flag.field(),
+                env: flag.env(),
+            }
+        } else if !flag.changes_live() {
+            Problem::SecretNotLive {
+                flag: flag.field(),
+                env: flag.env(),
+            }
+        } else {
+            return true;
+        };
+        self.problems.push(problem);
+        false
+    }
+
+    fn requested(&mut self, name: &str, flag: Option<&'static FlagMeta>, value: Option<&String>) {
+        self.requested.push((name.to_owned(), flag, value.cloned()));
+    }
+
+    /// The audit event of this change, rejected: what was asked, against the flags as they are.
+    fn rejected<S: FeatureFlags>(&self, current: &Snapshot<S>, version: u64) -> AuditEvent {
+        let indices: Vec<usize> = self.touched.clone();
+        let old = shown::<S>(current, &indices);
+        let changes = self
+            .requested
+            .iter()
+            .map(|(name, flag, value)| {
+                let index = flag.and_then(|flag| S::__schema().index_of(flag.env()));
+                let old = index.and_then(|index| {
+                    old.iter()
+                        .find(|(shown, _)| *shown == index)
+                        .and_then(|(_, text)| text.clone())
+                });
+                let secret = flag.is_some_and(FlagMeta::is_secret);
+                let new = value.as_ref().map(|value| match secret {
+                    true => String::from("<redacted>"),
+                    false => value.clone(),
+                });
+                AuditChange {
+                    flag: name.clone(),
+                    old,
+                    new,
+                }
+            })
+            .collect();
+        AuditEvent {
+            version,
+            actor: self.actor.to_string(),
+            at: audit::now(),
+            outcome: Outcome::Rejected,
+            reason: Some(FlagsError::new(self.problems.clone()).to_string()),
+            changes,
+        }
+    }
+
+    /// The audit event of this change, applied: each flag it touched, before and after.
+    fn applied<S: FeatureFlags>(&self, before: &Snapshot<S>, after: &Snapshot<S>) -> AuditEvent {
+        let mut indices = self.touched.clone();
+        indices.sort_unstable();
+        indices.dedup();
+        let old = shown::<S>(before, &indices);
+        let new = shown::<S>(after, &indices);
+        let changes = old
+            .into_iter()
+            .zip(new)
+            .map(|((index, old), (_, new))| AuditChange {
+                flag: S::FLAGS[index].env().to_owned(),
+                old,
+                new,
+            })
+            .collect();
+        AuditEvent {
+            version: self.version,
+            actor: self.actor.to_string(),
+            at: audit::now(),
+            outcome: Outcome::Applied,
+            reason: None,
+            changes,
+        }
+    }
+}
+
+/// The values of the flags at `indices` as logs show them: `<redacted>` for a secret, `None` for
+/// a value that counts as unset.
+fn shown<S: FeatureFlags>(
+    snapshot: &Snapshot<S>,
+    indices: &[usize],
+) -> Vec<(usize, Option<String>)> {
+    struct Shown<'a> {
+        flags: &'static [FlagMeta],
+        indices: &'a [usize],
+        out: Vec<(usize, Option<String>)>,
+    }
+
+    impl Visitor for Shown<'_> {
+        fn field(&mut self, index: usize, value: &dyn FieldValue) {
+            if !self.indices.contains(&index) {
+                return;
+            }
+            let text = if value.is_unset() {
+                None
+            } else if self.flags[index].is_secret() {
+                Some(String::from("<redacted>"))
+            } else {
+                Some(value.summary())
+            };
+            self.out.push((index, text));
+        }
+    }
+
+    let mut visitor = Shown {
+        flags: S::FLAGS,
+        indices,
+        out: Vec::with_capacity(indices.len()),
+    };
+    snapshot.__visit(&mut visitor);
+    visitor.out
+}
+
+/// Adds `event` to the recent events and hands it to every sink.
+fn record(state: &mut State, event: AuditEvent) {
+    for sink in &state.sinks {
+        if let Err(error) = sink.record(&event) {
+            tracing::error!(target: "flags::audit", "cannot record an audit event: {error}");
+        }
+    }
+    state.audit.push_back(event);
+    while state.audit.len() > state.audit_len {
+        state.audit.pop_front();
+    }
+}
+
+/// The struct loaded from `base` with `overrides` on top, as version `version`.
+fn build<S: FeatureFlags>(
+    base: &Vars,
+    overrides: &Overrides,
+    version: u64,
+) -> Result<Snapshot<S>, FlagsError> {
+    let mut vars = base.clone();
+    for (env, entry) in overrides {
+        let source = vars.add_source(Source::Override {
+            actor: Arc::clone(&entry.actor),
+            version: entry.version,
+        });
+        vars.set(env, &entry.value, source);
+    }
+    let (value, warnings) = load_from::<S>(&vars)?;
+    Ok(Snapshot::new(value, vars.provenance(), warnings, version))
+}
+
+/// The overrides and version `store` holds; an error naming the store when it cannot be read, or
+/// when it names a flag that does not exist or cannot change live.
+fn read_store<S: FeatureFlags>(store: &dyn Store) -> Result<(Overrides, u64), FlagsError> {
+    let stored = match store.read() {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return Ok((Overrides::new(), 0)),
+        Err(error) => {
+            return Err(FlagsError::new(vec![Problem::Store {
+                reason: error.to_string(),
+            }]));
+        }
+    };
+    let mut overrides = Overrides::new();
+    let mut problems = Vec::new();
+    for entry in stored.overrides {
+        let actor: Arc<str> = Arc::from(entry.actor.as_str());
+        let mut change = Change::new(entry.version, &actor);
+        if let Some(flag) = change.changeable::<S>(&entry.env) {
+            overrides.insert(
+                flag.env(),
+                Override {
+                    value: entry.value,
+                    actor,
+                    version: entry.version,
+                },
+            );
+        }
+        problems.append(&mut change.problems);
+    }
+    if problems.is_empty() {
+        Ok((overrides, stored.version))
+    } else {
+        Err(FlagsError::new(problems))
+    }
+}
+
+/// The warnings for overrides from the store that replace a value the loaded sources set: an
+/// operator who sets the environment should know a change made live still wins over it.
+fn replaced_by_store<S: FeatureFlags>(base: &Vars, overrides: &Overrides) -> Vec<Problem> {
+    let schema = S::__schema();
+    overrides
+        .iter()
+        .filter_map(|(env, entry)| {
+            let index = schema.index_of(env)?;
+            let Raw::Text(text) = base.get(index) else {
+                return None;
+            };
+            if text == entry.value {
+                return None;
+            }
+            let flag = &schema.flags()[index];
+            Some(Problem::Doubtful {
+                flag: flag.field(),
+                env: flag.env(),
+                note: format!(
+                    "the store's override by {} (version {}) replaces the value {} sets",
+                    entry.actor,
+                    entry.version,
+                    base.source_of(index)
+                ),
+                source: Source::Override {
+                    actor: Arc::clone(&entry.actor),
+                    version: entry.version,
+                },
+            })
+        })
+        .collect()
+}
+
+/// `overrides` as a store keeps them, as version `version`.
+fn stored(overrides: &Overrides, version: u64) -> Stored {
+    let overrides = overrides.iter().map(|(env, entry)| StoredOverride {
+        env: (*env).to_owned(),
+        value: entry.value.clone(),
+        actor: entry.actor.to_string(),
+        version: entry.version,
+    });
+    Stored {
+        version,
+        overrides: overrides.collect(),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The flags now, as [`Live::get`] returns them: derefs to the [`Snapshot`], which derefs to
+/// `S`.
+pub struct Current<S>(Guard<Arc<Snapshot<S>>>);
+
+impl<S> Deref for Current<S> {
+    type Target = Snapshot<S>;
+
+    fn deref(&self) -> &Snapshot<S> {
+        &self.0
+    }
+}
+
+/// One thread's handle to read live flags in a hot loop ([`Live::reader`]).
+pub struct Reader<'a, S> {
+    cache: arc_swap::Cache<&'a ArcSwap<Snapshot<S>>, Arc<Snapshot<S>>>,
+}
+
+impl<S> Reader<'_, S> {
+    /// The flags now. After the first call, this costs one check that nothing changed.
+    pub fn get(&mut self) -> &Snapshot<S> {
+        self.cache.load()
+    }
+}
+
+/// Calls a [`Live::subscribe`] callback until dropped.
+pub struct Subscription {
+    remove: Option<Box<dyn FnOnce() + Send + Sync>>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(remove) = self.remove.take() {
+            remove();
+        }
+    }
+}
+
+/// Flags set for a scope ([`Live::scoped`]): dropping it puts back the overrides they had.
+pub struct Scoped<'a, S: FeatureFlags> {
+    live: &'a Live<S>,
+    saved: Vec<(&'static str, Option<Override>)>,
+}
+
+impl<S: FeatureFlags> Drop for Scoped<'_, S> {
+    fn drop(&mut self) {
+        let state = self.live.lock();
+        let actor: Arc<str> = Arc::from("test scope");
+        let mut change = Change::new(state.version + 1, &actor);
+        let mut next = state.overrides.clone();
+        for (env, saved) in self.saved.drain(..) {
+            if let Some(index) = S::__schema().index_of(env) {
+                change.touched.push(index);
+            }
+            match saved {
+                Some(entry) => next.insert(env, entry),
+                None => next.remove(env),
+            };
+        }
+        if let Err(error) = self.live.commit(state, next, change) {
+            tracing::error!(target: "flags::audit", "cannot put back flags set for a scope: {error}");
+        }
+    }
+}
+
+/// The current version, the count of changes, and each boolean or numeric flag's value as
+/// gauges, through the `metrics` facade.
+#[cfg(feature = "metrics")]
+fn export_metrics<S: FeatureFlags>(snapshot: &Snapshot<S>, outcome: Option<&'static str>) {
+    use crate::public::PublicValue;
+
+    struct Gauges {
+        flags: &'static [FlagMeta],
+    }
+
+    impl Visitor for Gauges {
+        fn field(&mut self, index: usize, value: &dyn FieldValue) {
+            let flag = &self.flags[index];
+            if flag.is_secret() || value.is_per_user() {
+                return;
+            }
+            let number = match value.to_public() {
+                PublicValue::Bool(on) => f64::from(u8::from(on)),
+                PublicValue::Int(number) => number as f64,
+                PublicValue::UInt(number) => number as f64,
+                PublicValue::Float(number) => number,
+                _ => return,
+            };
+            metrics::gauge!("flags_value", "flag" => flag.env()).set(number);
+        }
+    }
+
+    metrics::gauge!("flags_version").set(snapshot.version() as f64);
+    if let Some(outcome) = outcome {
+        metrics::counter!("flags_changes_total", "outcome" => outcome).increment(1);
+    }
+    snapshot.__visit(&mut Gauges { flags: S::FLAGS });
+}

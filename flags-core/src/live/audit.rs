@@ -1,0 +1,196 @@
+//! The audit of live changes: an [`AuditEvent`] for every attempt, applied or rejected, and the
+//! [`AuditSink`]s that record them (tracing by default; an append-only JSON-lines file).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+/// One attempt to change live flags, as the audit keeps it. It never holds a secret's value.
+///
+/// It serializes (serde) to JSON with exactly the keys `version`, `actor`, `at`, `outcome`,
+/// `reason` and `changes`:
+///
+/// ```json
+/// {"version": 7, "actor": "alice", "at": "2026-11-29T03:12:45Z", "outcome": "applied",
+///  "reason": null, "changes": [{"flag": "FEATURE_WHATSAPP_ENABLED", "old": "true", "new": "false"}]}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// The version the change made, or, for a rejected change, the version it was tried on.
+    pub version: u64,
+    /// Who asked for it.
+    pub actor: String,
+    /// When, in RFC 3339, UTC (`2026-11-29T03:12:45Z`).
+    pub at: String,
+    /// Whether it was applied.
+    pub outcome: Outcome,
+    /// Why it was rejected: the problems, one per line, as a load reports them.
+    pub reason: Option<String>,
+    /// Each flag the change touched, by variable.
+    pub changes: Vec<AuditChange>,
+}
+
+/// Whether a change was applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It is the new version.
+    Applied,
+    /// Nothing changed.
+    Rejected,
+}
+
+impl Outcome {
+    /// `applied` or `rejected`, as the JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// One flag's change: its variable, and its value before and after as logs show values
+/// (`<redacted>` for a secret; `None` when unset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditChange {
+    /// The flag's variable.
+    pub flag: String,
+    /// The value before.
+    pub old: Option<String>,
+    /// The value after (for a rejected change, the value asked for).
+    pub new: Option<String>,
+}
+
+impl Serialize for AuditEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut event = serializer.serialize_struct("AuditEvent", 6)?;
+        event.serialize_field("version", &self.version)?;
+        event.serialize_field("actor", &self.actor)?;
+        event.serialize_field("at", &self.at)?;
+        event.serialize_field("outcome", self.outcome.as_str())?;
+        event.serialize_field("reason", &self.reason)?;
+        event.serialize_field("changes", &self.changes)?;
+        event.end()
+    }
+}
+
+impl Serialize for AuditChange {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut change = serializer.serialize_struct("AuditChange", 3)?;
+        change.serialize_field("flag", &self.flag)?;
+        change.serialize_field("old", &self.old)?;
+        change.serialize_field("new", &self.new)?;
+        change.end()
+    }
+}
+
+/// The time now, in RFC 3339, UTC, to the second.
+pub(crate) fn now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// Where audit events go, beside the recent ones a [`Live`](super::Live) keeps.
+pub trait AuditSink: Send + Sync {
+    /// Records one event. An error is logged (target `flags::audit`): the change stands, as the
+    /// store already holds it.
+    fn record(&self, event: &AuditEvent) -> io::Result<()>;
+}
+
+/// Logs each event with `tracing`, target `flags::audit`: INFO for an applied change, WARN for a
+/// rejected one, with the event's fields and the changes as JSON. The default sink.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TracingAudit;
+
+impl AuditSink for TracingAudit {
+    fn record(&self, event: &AuditEvent) -> io::Result<()> {
+        let changes = serde_json::to_string(&event.changes).map_err(io::Error::other)?;
+        match event.outcome {
+            Outcome::Applied => tracing::info!(
+                target: "flags::audit",
+                version = event.version,
+                actor = %event.actor,
+                at = %event.at,
+                outcome = "applied",
+                changes = %changes,
+                "flags changed by {} (version {})",
+                event.actor,
+                event.version,
+            ),
+            Outcome::Rejected => tracing::warn!(
+                target: "flags::audit",
+                version = event.version,
+                actor = %event.actor,
+                at = %event.at,
+                outcome = "rejected",
+                reason = event.reason.as_deref().unwrap_or_default(),
+                changes = %changes,
+                "a change of flags by {} was rejected",
+                event.actor,
+            ),
+        }
+        Ok(())
+    }
+}
+
+/// Appends each event to a file as one line of JSON, and makes it durable before it returns.
+///
+/// A crash can cut the last line short; opening the file drops such a line, so the file holds
+/// whole events only.
+#[derive(Debug)]
+pub struct JsonLinesAudit {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl JsonLinesAudit {
+    /// Opens (or creates) the file at `path` for appending, dropping a last line a crash left
+    /// without its end.
+    pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref().to_owned();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)?;
+        let mut content = Vec::new();
+        file.read_to_end(&mut content)?;
+        if let Some(last) = content.last().filter(|last| **last != b'\n') {
+            let _ = last;
+            let whole = content
+                .iter()
+                .rposition(|byte| *byte == b'\n')
+                .map_or(0, |newline| newline + 1);
+            file.set_len(whole as u64)?;
+            file.sync_data()?;
+        }
+        file.seek(SeekFrom::End(0))?;
+        Ok(Self {
+            path,
+            file: Mutex::new(file),
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AuditSink for JsonLinesAudit {
+    fn record(&self, event: &AuditEvent) -> io::Result<()> {
+        let mut line = serde_json::to_vec(event).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // One write of the whole line: appended as a unit, or cut short by a crash and dropped
+        // when the file is next opened.
+        file.write_all(&line)?;
+        file.sync_data()
+    }
+}

@@ -1,0 +1,582 @@
+//! Live flags: changes validated as a load is, applied whole or not at all, audited, rolled back,
+//! kept in a store across restarts, and seen by readers old or new, never mixed.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use flags_core::live::{FileStore, JsonLinesAudit, Live, Outcome, Store};
+use flags_core::secrecy::{ExposeSecret, SecretString};
+use flags_core::{FeatureFlags, FlagValue, Loader, Problem, Source};
+use flags_tests::capture_logs;
+
+const CANARY: &str = "canary-live-4e1d";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FlagValue)]
+enum Region {
+    Us,
+    Eu,
+}
+
+#[derive(Debug, FeatureFlags)]
+#[flags(prefix = "APP_")]
+struct Settings {
+    /// On only with a token.
+    #[flag(default = false, requires = "APP_TOKEN")]
+    beta_enabled: bool,
+    #[flag(env = "APP_TOKEN")]
+    token: Option<String>,
+    #[flag(default = 3)]
+    workers: u8,
+    #[flag(default = Region::Us)]
+    region: Region,
+    /// Where the server listens: read once, at start.
+    #[flag(default = 8080, restart)]
+    port: u16,
+    /// A secret that cannot change live.
+    #[flag(env = "API_KEY", secret)]
+    api_key: Option<SecretString>,
+    /// A secret that may change live.
+    #[flag(env = "WEBHOOK_SECRET", secret, live)]
+    webhook_secret: Option<SecretString>,
+}
+
+fn loader() -> Loader {
+    Loader::new().map([("APP_WORKERS", "4"), ("API_KEY", CANARY)])
+}
+
+fn lines(error: &flags_core::FlagsError) -> Vec<String> {
+    error.problems().iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn a_change_is_a_new_version_seen_at_once_with_its_source() {
+    let flags = Live::<Settings>::load(loader()).unwrap();
+    assert_eq!(flags.version(), 0);
+    assert_eq!(flags.get().workers, 4);
+
+    let version = flags
+        .apply([("APP_WORKERS", "8"), ("APP_REGION", "eu")], "alice")
+        .unwrap();
+    assert_eq!(version, 1);
+    assert_eq!(flags.version(), 1);
+    let now = flags.get();
+    assert_eq!((now.workers, now.region), (8, Region::Eu));
+    assert_eq!(
+        now.source("APP_WORKERS").unwrap().to_string(),
+        "override by alice (version 1)"
+    );
+    assert_eq!(now.source("API_KEY"), Some(&Source::Map));
+
+    let logs = capture_logs(|| now.log_state());
+    assert!(
+        logs.contains("flag APP_WORKERS=8 (override by alice (version 1))"),
+        "{logs}"
+    );
+}
+
+/// One bad value among several changes nothing; so does an unmet requirement, an unknown name,
+/// a flag that needs a restart, and a secret that does not opt in. Each is audited.
+#[test]
+fn a_change_with_any_problem_is_rejected_whole_and_audited() {
+    let flags = Live::<Settings>::load(loader()).unwrap();
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case; 5] = [
+        (
+            &[("APP_WORKERS", "16"), ("APP_REGION", "mars")],
+            &[
+                "APP_REGION: invalid value \"mars\", expected one of: us, eu (from override by carol (version 1))",
+            ],
+        ),
+        (
+            &[("APP_BETA_ENABLED", "true")],
+            &[
+                "APP_BETA_ENABLED: \"true\" requires APP_TOKEN, which is not set (from override by carol (version 1))",
+            ],
+        ),
+        (
+            &[("APP_WORKRS", "16")],
+            &[
+                "APP_WORKRS: no such flag; did you mean APP_WORKERS? (from override by carol (version 1))",
+            ],
+        ),
+        (
+            &[("APP_PORT", "9090")],
+            &["APP_PORT: takes effect on restart (#[flag(restart)]), so it cannot change live"],
+        ),
+        (
+            &[("API_KEY", CANARY)],
+            &["API_KEY: a secret cannot change live unless its flag says #[flag(live)]"],
+        ),
+    ];
+    for (attempt, (pairs, expected)) in cases.iter().enumerate() {
+        let error = flags.apply(pairs.iter().copied(), "carol").unwrap_err();
+        assert_eq!(lines(&error), *expected, "{pairs:?}");
+        assert_eq!(flags.version(), 0, "{pairs:?}");
+        assert_eq!(flags.get().workers, 4, "{pairs:?}");
+        let audit = flags.audit();
+        assert_eq!(audit.len(), attempt + 1);
+        let event = audit.last().unwrap();
+        assert_eq!(event.outcome, Outcome::Rejected);
+        assert_eq!(event.version, 0);
+        assert_eq!(event.actor, "carol");
+        assert_eq!(event.reason.as_deref(), Some(expected.join("\n").as_str()));
+    }
+    let text = format!("{:?}", flags.audit());
+    assert!(!text.contains(CANARY), "{text}");
+}
+
+#[test]
+fn a_change_that_keeps_requirements_together_is_applied_and_reset_goes_back_to_the_sources() {
+    let flags = Live::<Settings>::load(loader()).unwrap();
+    flags
+        .apply(
+            [("APP_BETA_ENABLED", "yes"), ("APP_TOKEN", "t0ken")],
+            "alice",
+        )
+        .unwrap();
+    assert!(flags.get().beta_enabled);
+    // The token cannot go while the flag that requires it is on...
+    let error = flags.reset(["APP_TOKEN"], "bob").unwrap_err();
+    assert_eq!(
+        lines(&error),
+        [
+            "APP_BETA_ENABLED: \"yes\" requires APP_TOKEN, which is not set (from override by alice (version 1))"
+        ]
+    );
+    // ...but both can, together, back to what the loader's sources say.
+    let version = flags
+        .reset(["APP_BETA_ENABLED", "APP_TOKEN"], "bob")
+        .unwrap();
+    assert_eq!(version, 2);
+    assert!(!flags.get().beta_enabled);
+    assert_eq!(
+        flags.get().source("APP_BETA_ENABLED"),
+        Some(&Source::Default)
+    );
+}
+
+#[test]
+fn rollback_restores_the_previous_versions_values_as_a_new_audited_version() {
+    let flags = Live::<Settings>::load(loader()).unwrap();
+    assert_eq!(
+        lines(&flags.rollback("alice").unwrap_err()),
+        ["nothing to roll back: version 0 has no earlier version in this process"]
+    );
+    flags.apply([("APP_WORKERS", "5")], "alice").unwrap();
+    flags
+        .apply([("APP_WORKERS", "6"), ("APP_REGION", "eu")], "alice")
+        .unwrap();
+    flags.apply([("APP_WORKERS", "7")], "alice").unwrap();
+    let version = flags.rollback("bob").unwrap();
+    assert_eq!(version, 4);
+    assert_eq!((flags.get().workers, flags.get().region), (6, Region::Eu));
+    // Rolling back again returns to where the first rollback began.
+    flags.rollback("bob").unwrap();
+    assert_eq!(flags.get().workers, 7);
+
+    let audit = flags.audit();
+    let rollback = &audit[audit.len() - 2];
+    assert_eq!((rollback.version, rollback.actor.as_str()), (4, "bob"));
+    assert_eq!(rollback.outcome, Outcome::Applied);
+    let change = &rollback.changes[0];
+    assert_eq!(
+        (
+            change.flag.as_str(),
+            change.old.as_deref(),
+            change.new.as_deref()
+        ),
+        ("APP_WORKERS", Some("7"), Some("6"))
+    );
+}
+
+#[test]
+fn an_audit_event_serializes_with_exactly_the_keys_of_the_contract() {
+    let flags = Live::<Settings>::load(loader()).unwrap();
+    flags.apply([("WEBHOOK_SECRET", CANARY)], "alice").unwrap();
+    flags.apply([("APP_WORKERS", "x")], "alice").unwrap_err();
+    let events = serde_json::to_value(flags.audit()).unwrap();
+    let applied = &events[0];
+    let mut keys: Vec<&String> = applied.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["actor", "at", "changes", "outcome", "reason", "version"]
+    );
+    assert_eq!(applied["outcome"], "applied");
+    assert_eq!(applied["version"], 1);
+    assert_eq!(applied["reason"], serde_json::Value::Null);
+    assert_eq!(
+        applied["changes"],
+        serde_json::json!([{"flag": "WEBHOOK_SECRET", "old": null, "new": "<redacted>"}])
+    );
+    let at = applied["at"].as_str().unwrap();
+    assert!(
+        at.len() == 20 && at.ends_with('Z') && at.as_bytes()[10] == b'T',
+        "{at}"
+    );
+    assert_eq!(events[1]["outcome"], "rejected");
+    assert!(!events.to_string().contains(CANARY), "{events}");
+    // The secret changed live, as its flag allows.
+    assert_eq!(
+        flags.get().webhook_secret.as_ref().unwrap().expose_secret(),
+        CANARY
+    );
+}
+
+/// Readers see the old flags or the new, never a mix: `beta_enabled` requires `APP_TOKEN`, and
+/// the writer switches both together 10 000 times while eight threads read.
+#[test]
+fn readers_never_see_a_half_applied_change() {
+    let flags = Live::<Settings>::builder()
+        .without_tracing_audit()
+        .audit_len(16)
+        .load(loader())
+        .unwrap();
+    let done = AtomicBool::new(false);
+    let reads = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for reader in 0..8 {
+            let (flags, done, reads) = (&flags, &done, &reads);
+            scope.spawn(move || {
+                let mut handle = flags.reader();
+                let mut count = 0;
+                while !done.load(Ordering::Relaxed) {
+                    // Half the readers take a snapshot each time, half use a per-thread handle.
+                    let (beta, token) = if reader % 2 == 0 {
+                        let now = flags.get();
+                        (now.beta_enabled, now.token.is_some())
+                    } else {
+                        let now = handle.get();
+                        (now.beta_enabled, now.token.is_some())
+                    };
+                    assert!(!beta || token, "a reader saw the flag on without its token");
+                    count += 1;
+                }
+                reads.fetch_add(count, Ordering::Relaxed);
+            });
+        }
+        for round in 0..10_000 {
+            let on = round % 2 == 0;
+            let pairs = if on {
+                [("APP_BETA_ENABLED", "true"), ("APP_TOKEN", "t0ken")]
+            } else {
+                [("APP_BETA_ENABLED", "false"), ("APP_TOKEN", "")]
+            };
+            flags.apply(pairs, "writer").unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    assert_eq!(flags.version(), 10_000);
+    assert!(reads.load(Ordering::Relaxed) > 0);
+}
+
+#[test]
+fn the_audit_counts_every_attempt_and_keeps_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    let flags = Live::<Settings>::builder()
+        .audit_sink(JsonLinesAudit::open(&file).unwrap())
+        .load(loader())
+        .unwrap();
+    let mut attempts = 0;
+    let logs = capture_logs(|| {
+        for (value, secret) in [("1", CANARY), ("2", ""), ("x", CANARY)] {
+            let _ = flags.apply([("APP_WORKERS", value)], "alice");
+            let _ = flags.apply([("WEBHOOK_SECRET", secret)], "alice");
+            let _ = flags.apply([("API_KEY", secret)], "alice");
+            let _ = flags.reset(["WEBHOOK_SECRET"], "alice");
+            let _ = flags.rollback("alice");
+            attempts += 5;
+        }
+    });
+    assert_eq!(flags.audit().len(), attempts);
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(written.lines().count(), attempts);
+    for line in written.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+    for (what, text) in [
+        ("the audit", format!("{:?}", flags.audit())),
+        ("the audit file", written),
+        ("the logs", logs),
+    ] {
+        assert!(
+            !text.contains(CANARY),
+            "the canary leaked through {what}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_crash_that_cut_the_audit_files_last_line_leaves_only_whole_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    {
+        let flags = Live::<Settings>::builder()
+            .audit_sink(JsonLinesAudit::open(&file).unwrap())
+            .load(loader())
+            .unwrap();
+        flags.apply([("APP_WORKERS", "5")], "alice").unwrap();
+    }
+    // A write cut short by a crash.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("{\"version\": 2, \"act");
+    std::fs::write(&file, &text).unwrap();
+    let flags = Live::<Settings>::builder()
+        .audit_sink(JsonLinesAudit::open(&file).unwrap())
+        .load(loader())
+        .unwrap();
+    flags.apply([("APP_WORKERS", "6")], "bob").unwrap();
+    let written = std::fs::read_to_string(&file).unwrap();
+    let events: Vec<serde_json::Value> = written
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{written}");
+    assert_eq!(events[1]["actor"], "bob");
+}
+
+/// A change made at 3 am is still there after the process restarts.
+#[test]
+fn a_change_survives_a_restart_over_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flags.json");
+    {
+        let flags = Live::<Settings>::builder()
+            .store(FileStore::new(&path))
+            .load(loader())
+            .unwrap();
+        flags.apply([("APP_WORKERS", "9")], "alice").unwrap();
+        flags.apply([("WEBHOOK_SECRET", CANARY)], "alice").unwrap();
+    }
+    let restarted = Live::<Settings>::builder()
+        .store(FileStore::new(&path))
+        .load(loader())
+        .unwrap();
+    assert_eq!(restarted.version(), 2);
+    assert_eq!(restarted.get().workers, 9);
+    assert_eq!(
+        restarted.get().source("APP_WORKERS").unwrap().to_string(),
+        "override by alice (version 1)"
+    );
+    // The environment says 4: the store's override wins, and the snapshot says so.
+    let warnings: Vec<String> = restarted
+        .get()
+        .warnings()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "APP_WORKERS: the store's override by alice (version 1) replaces the value map sets (from override by alice (version 1))"
+        ]
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the store holds secrets: {mode:o}");
+    }
+}
+
+#[test]
+fn a_store_file_cut_mid_write_leaves_the_previous_state_and_a_corrupt_one_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flags.json");
+    let flags = Live::<Settings>::builder()
+        .store(FileStore::new(&path))
+        .load(loader())
+        .unwrap();
+    flags.apply([("APP_WORKERS", "9")], "alice").unwrap();
+    drop(flags);
+    // A crash while the next version was written: the temporary file is half there.
+    let complete = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(path.with_extension("tmp"), &complete[..complete.len() / 2]).unwrap();
+    let restarted = Live::<Settings>::builder()
+        .store(FileStore::new(&path))
+        .load(loader())
+        .unwrap();
+    assert_eq!(restarted.get().workers, 9);
+    drop(restarted);
+
+    // The store file itself cut short: a clear error, never an empty set of flags.
+    std::fs::write(&path, &complete[..complete.len() / 2]).unwrap();
+    let error = Live::<Settings>::builder()
+        .store(FileStore::new(&path))
+        .load(loader())
+        .err()
+        .unwrap();
+    let text = error.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "the store file {} is not a store of flags: it is not JSON (line",
+            path.display()
+        )),
+        "{text}"
+    );
+    assert!(text.ends_with("; fix or remove it"), "{text}");
+    assert!(matches!(error.problems()[0], Problem::Store { .. }));
+}
+
+#[test]
+fn subscribers_learn_each_new_version_until_they_unsubscribe() {
+    let flags = Live::<Settings>::load(loader()).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let subscription = {
+        let seen = Arc::clone(&seen);
+        flags.subscribe(move |snapshot| {
+            seen.lock()
+                .unwrap()
+                .push((snapshot.version(), snapshot.workers));
+        })
+    };
+    flags.apply([("APP_WORKERS", "5")], "alice").unwrap();
+    flags.apply([("APP_WORKERS", "bad")], "alice").unwrap_err();
+    flags.apply([("APP_WORKERS", "6")], "alice").unwrap();
+    drop(subscription);
+    flags.apply([("APP_WORKERS", "7")], "alice").unwrap();
+    assert_eq!(*seen.lock().unwrap(), [(1, 5), (2, 6)]);
+}
+
+/// The seed's tests patch a flag for one test: a scope sets it, validated, and puts it back.
+#[test]
+fn flags_set_for_a_scope_are_put_back_when_it_ends() {
+    let flags = Live::<Settings>::load(loader()).unwrap();
+    flags.apply([("APP_REGION", "eu")], "alice").unwrap();
+    {
+        let _scope = flags
+            .scoped([("APP_WORKERS", "1"), ("APP_REGION", "us")])
+            .unwrap();
+        assert_eq!((flags.get().workers, flags.get().region), (1, Region::Us));
+    }
+    assert_eq!((flags.get().workers, flags.get().region), (4, Region::Eu));
+    assert_eq!(
+        flags.get().source("APP_REGION").unwrap().to_string(),
+        "override by alice (version 1)"
+    );
+    assert!(flags.scoped([("APP_WORKERS", "many")]).is_err());
+    assert_eq!(flags.get().workers, 4);
+}
+
+#[test]
+fn a_store_that_refuses_a_commit_refuses_the_change() {
+    struct Refusing;
+
+    impl Store for Refusing {
+        fn read(&self) -> Result<Option<flags_core::live::Stored>, flags_core::live::StoreError> {
+            Ok(None)
+        }
+
+        fn commit(
+            &self,
+            previous: u64,
+            _: &flags_core::live::Stored,
+        ) -> Result<(), flags_core::live::StoreError> {
+            Err(flags_core::live::StoreError::Conflict {
+                expected: previous,
+                found: previous + 1,
+            })
+        }
+    }
+
+    let flags = Live::<Settings>::builder()
+        .store(Refusing)
+        .load(loader())
+        .unwrap();
+    let error = flags.apply([("APP_WORKERS", "5")], "alice").unwrap_err();
+    assert_eq!(
+        lines(&error),
+        ["the flags changed since version 0: the store is at version 1"]
+    );
+    assert_eq!((flags.version(), flags.get().workers), (0, 4));
+}
+
+mod model {
+    //! Any sequence of changes leaves the flags equal to a fresh load of the same sources with
+    //! the overrides that survive, whatever was rejected on the way.
+
+    use std::collections::BTreeMap;
+
+    use flags_core::live::Live;
+    use flags_core::{FeatureFlags, FlagValue, Loader};
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, FlagValue)]
+    enum Mode {
+        Slow,
+        Fast,
+    }
+
+    #[derive(Debug, PartialEq, FeatureFlags)]
+    #[flags(prefix = "M_")]
+    struct Model {
+        #[flag(default = false, requires = "M_NAME")]
+        on: bool,
+        #[flag(env = "M_NAME")]
+        name: Option<String>,
+        #[flag(default = 1)]
+        count: u8,
+        #[flag(default = Mode::Slow)]
+        mode: Mode,
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Apply(Vec<(&'static str, &'static str)>),
+        Reset(Vec<&'static str>),
+        Rollback,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let env = prop::sample::select(vec!["M_ON", "M_NAME", "M_COUNT", "M_MODE", "M_NOPE"]);
+        let value = prop::sample::select(vec!["", "true", "false", "7", "300", "fast", "rose"]);
+        prop_oneof![
+            4 => prop::collection::vec((env.clone(), value), 1..3).prop_map(Op::Apply),
+            2 => prop::collection::vec(env, 1..3).prop_map(Op::Reset),
+            1 => Just(Op::Rollback),
+        ]
+    }
+
+    fn base() -> Loader {
+        Loader::new().map([("M_COUNT", "2"), ("M_NAME", "base")])
+    }
+
+    proptest! {
+        #[test]
+        fn live_flags_equal_a_fresh_load_with_the_surviving_overrides(
+            ops in prop::collection::vec(op(), 1..25),
+        ) {
+            let flags = Live::<Model>::builder().without_tracing_audit().load(base()).unwrap();
+            let mut overrides: BTreeMap<&str, &str> = BTreeMap::new();
+            let mut history: Vec<BTreeMap<&str, &str>> = Vec::new();
+            for op in ops {
+                let before = flags.version();
+                let mut next = overrides.clone();
+                let result = match &op {
+                    Op::Apply(pairs) => {
+                        next.extend(pairs.iter().copied());
+                        flags.apply(pairs.iter().copied(), "model")
+                    }
+                    Op::Reset(envs) => {
+                        envs.iter().for_each(|env| { next.remove(env); });
+                        flags.reset(envs.iter().copied(), "model")
+                    }
+                    Op::Rollback => {
+                        next = history.last().cloned().unwrap_or_default();
+                        flags.rollback("model")
+                    }
+                };
+                match result {
+                    Ok(version) => {
+                        prop_assert_eq!(version, before + 1);
+                        history.push(std::mem::replace(&mut overrides, next));
+                    }
+                    Err(_) => prop_assert_eq!(flags.version(), before),
+                }
+                let fresh = base().map(overrides.iter().map(|(k, v)| (*k, *v))).load::<Model>();
+                prop_assert_eq!(Some(&**flags.get()), fresh.as_ref().ok(), "{:?}", op);
+            }
+        }
+    }
+}
