@@ -580,3 +580,48 @@ mod model {
         }
     }
 }
+
+/// A dashboard lines errors up with flag changes: the version, the changes by outcome, and each
+/// boolean or numeric flag's value are metrics.
+#[test]
+fn the_version_the_changes_and_the_flags_values_are_metrics() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let flags = Live::<Settings>::load(loader()).unwrap();
+        flags.apply([("APP_WORKERS", "5")], "alice").unwrap();
+        flags.apply([("APP_WORKERS", "x")], "alice").unwrap_err();
+    });
+    let mut seen: Vec<String> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, _, _, value)| {
+            let key = key.key();
+            let labels: Vec<String> = key
+                .labels()
+                .map(|label| format!("{}={}", label.key(), label.value()))
+                .collect();
+            let value = match value {
+                DebugValue::Gauge(value) => value.into_inner().to_string(),
+                DebugValue::Counter(value) => value.to_string(),
+                DebugValue::Histogram(_) => String::from("histogram"),
+            };
+            format!("{}{{{}}} {value}", key.name(), labels.join(","))
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "flags_changes_total{outcome=applied} 1",
+            "flags_changes_total{outcome=rejected} 1",
+            "flags_value{flag=APP_BETA_ENABLED} 0",
+            "flags_value{flag=APP_PORT} 8080",
+            "flags_value{flag=APP_WORKERS} 5",
+            "flags_version{} 1",
+        ]
+    );
+}

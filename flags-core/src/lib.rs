@@ -86,6 +86,9 @@
 //! - `expires = "YYYY-MM-DD"`: when the flag should be gone; see [`lifecycle`].
 //! - `rollout_group = "…"`: the name a [`Rollout`] or [`Variants`] flag hashes users with
 //!   (Unleash's `groupId`, or its toggle's name), instead of the flag's variable.
+//! - `restart`: the flag takes effect when the application starts; a change made [`live`] cannot
+//!   set it.
+//! - `live`: a `secret` flag may change [`live`] (other secrets cannot).
 //!
 //! Doc comments are the flags' descriptions, in [`FlagMeta`].
 //!
