@@ -107,6 +107,15 @@ pub struct TracingAudit;
 
 impl AuditSink for TracingAudit {
     fn record(&self, event: &AuditEvent) -> io::Result<()> {
+        // The changes are rendered only for a subscriber that wants the event (or, with no
+        // subscriber, for the `log` crate's logger, which tracing's `log` feature feeds).
+        let wanted = match event.outcome {
+            Outcome::Applied => tracing::enabled!(target: "flags::audit", tracing::Level::INFO),
+            Outcome::Rejected => tracing::enabled!(target: "flags::audit", tracing::Level::WARN),
+        };
+        if !wanted && tracing::dispatcher::has_been_set() {
+            return Ok(());
+        }
         let changes = serde_json::to_string(&event.changes).map_err(io::Error::other)?;
         match event.outcome {
             Outcome::Applied => tracing::info!(
