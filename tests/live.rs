@@ -487,9 +487,45 @@ fn a_store_that_refuses_a_commit_refuses_the_change() {
     let error = flags.apply([("APP_WORKERS", "5")], "alice").unwrap_err();
     assert_eq!(
         lines(&error),
-        ["the flags changed since version 0: the store is at version 1"]
+        [
+            "the flags changed since version 0: they are at version 1; read them again and redo the change"
+        ]
     );
+    assert!(matches!(
+        error.problems()[0],
+        Problem::Conflict {
+            expected: 0,
+            found: 1,
+            ..
+        }
+    ));
     assert_eq!((flags.version(), flags.get().workers), (0, 4));
+}
+
+/// An HTTP `If-Match`: a change made on a version that another change replaced is refused.
+#[test]
+fn a_change_conditional_on_a_version_is_refused_once_another_came_first() {
+    let flags = Live::<Settings>::load(loader()).unwrap();
+    let seen = flags.version();
+    flags.apply([("APP_WORKERS", "5")], "alice").unwrap();
+    let error = flags
+        .at(seen)
+        .apply([("APP_WORKERS", "6")], "bob")
+        .unwrap_err();
+    assert!(matches!(
+        error.problems()[0],
+        Problem::Conflict {
+            expected: 0,
+            found: 1,
+            ..
+        }
+    ));
+    assert_eq!(flags.get().workers, 5);
+    assert_eq!(flags.at(1).apply([("APP_WORKERS", "6")], "bob").unwrap(), 2);
+    assert!(flags.at(1).reset(["APP_WORKERS"], "bob").is_err());
+    assert!(flags.at(1).rollback("bob").is_err());
+    assert_eq!(flags.at(2).rollback("bob").unwrap(), 3);
+    assert_eq!(flags.get().workers, 5);
 }
 
 mod model {

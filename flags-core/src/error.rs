@@ -244,6 +244,15 @@ pub enum Problem {
         /// The flag's variable.
         env: &'static str,
     },
+    /// A change made on a version of live flags that another change has replaced since (an HTTP
+    /// `If-Match` that no longer holds, or another instance's change in a shared store).
+    #[non_exhaustive]
+    Conflict {
+        /// The version the change was made on.
+        expected: u64,
+        /// The version the flags are at.
+        found: u64,
+    },
     /// A rollback with no earlier version to go back to.
     #[non_exhaustive]
     NothingToRollBack {
@@ -279,7 +288,10 @@ impl Problem {
             | Self::NeedsRestart { env, .. }
             | Self::SecretNotLive { env, .. } => Some(env),
             Self::Unknown { env, .. } | Self::OtherCase { env, .. } => Some(env),
-            Self::File { .. } | Self::NothingToRollBack { .. } | Self::Store { .. } => None,
+            Self::File { .. }
+            | Self::Conflict { .. }
+            | Self::NothingToRollBack { .. }
+            | Self::Store { .. } => None,
         }
     }
 
@@ -383,6 +395,11 @@ impl fmt::Display for Problem {
             Self::SecretNotLive { env, .. } => write!(
                 f,
                 "{env}: a secret cannot change live unless its flag says #[flag(live)]"
+            ),
+            Self::Conflict { expected, found } => write!(
+                f,
+                "the flags changed since version {expected}: they are at version {found}; read \
+                 them again and redo the change"
             ),
             Self::NothingToRollBack { version } => write!(
                 f,

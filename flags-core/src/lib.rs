@@ -144,7 +144,7 @@ pub use meta::{FlagMeta, Requirement};
 pub use provenance::{Provenance, Source};
 pub use public::{PublicFlags, PublicValue};
 pub use rollout::{percentage::Rollout, variants::Variants};
-pub use snapshot::Snapshot;
+pub use snapshot::{FlagState, Snapshot};
 pub use source::Loader;
 pub use value::{FlagValue, ValueError};
 

@@ -251,6 +251,29 @@ impl<S: FeatureFlags> Live<S> {
         K: AsRef<str>,
         V: AsRef<str>,
     {
+        self.apply_at(None, pairs, actor)
+    }
+
+    /// Makes the next change conditional on the flags still being at `version` (an HTTP
+    /// `If-Match`): if another change came first, it is rejected with [`Problem::Conflict`].
+    pub fn at(&self, version: u64) -> At<'_, S> {
+        At {
+            live: self,
+            version,
+        }
+    }
+
+    fn apply_at<I, K, V>(
+        &self,
+        expected: Option<u64>,
+        pairs: I,
+        actor: &str,
+    ) -> Result<u64, FlagsError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
         let pairs: Vec<(String, String)> = pairs
             .into_iter()
             .map(|(name, value)| (name.as_ref().to_owned(), value.as_ref().to_owned()))
@@ -260,6 +283,7 @@ impl<S: FeatureFlags> Live<S> {
         let actor: Arc<str> = Arc::from(actor);
         let mut next = state.overrides.clone();
         let mut change = Change::new(version, &actor);
+        change.expect(expected, state.version);
         for (name, value) in &pairs {
             let flag = change.known::<S>(name);
             change.requested(name, flag, Some(value));
@@ -285,9 +309,23 @@ impl<S: FeatureFlags> Live<S> {
         I: IntoIterator<Item = K>,
         K: AsRef<str>,
     {
+        self.reset_at(None, variables, actor)
+    }
+
+    fn reset_at<I, K>(
+        &self,
+        expected: Option<u64>,
+        variables: I,
+        actor: &str,
+    ) -> Result<u64, FlagsError>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
         let state = self.lock();
         let actor: Arc<str> = Arc::from(actor);
         let mut change = Change::new(state.version + 1, &actor);
+        change.expect(expected, state.version);
         let mut next = state.overrides.clone();
         for name in variables {
             let name = name.as_ref();
@@ -304,18 +342,25 @@ impl<S: FeatureFlags> Live<S> {
     /// back twice returns to where it began). Validated, applied whole and audited as
     /// [`Live::apply`] is; an error when there is no earlier version in this process's history.
     pub fn rollback(&self, actor: &str) -> Result<u64, FlagsError> {
+        self.rollback_at(None, actor)
+    }
+
+    fn rollback_at(&self, expected: Option<u64>, actor: &str) -> Result<u64, FlagsError> {
         let state = self.lock();
         let actor: Arc<str> = Arc::from(actor);
         let mut change = Change::new(state.version + 1, &actor);
+        change.expect(expected, state.version);
         let previous = state
             .history
             .back()
             .filter(|(version, _)| *version + 1 == state.version)
             .map(|(_, overrides)| overrides.clone());
         let Some(next) = previous else {
-            change.problems.push(Problem::NothingToRollBack {
-                version: state.version,
-            });
+            if change.problems.is_empty() {
+                change.problems.push(Problem::NothingToRollBack {
+                    version: state.version,
+                });
+            }
             return self.commit(state, Overrides::new(), change);
         };
         let flags = S::FLAGS;
@@ -410,6 +455,10 @@ impl<S: FeatureFlags> Live<S> {
             (Some(snapshot), Some(store)) => {
                 match store.commit(state.version, &stored(&next, version)) {
                     Ok(()) => Some(snapshot),
+                    Err(StoreError::Conflict { expected, found }) => {
+                        change.problems.push(Problem::Conflict { expected, found });
+                        None
+                    }
                     Err(error) => {
                         change.problems.push(Problem::Store {
                             reason: error.to_string(),
@@ -471,6 +520,13 @@ impl Change {
             touched: Vec::new(),
             requested: Vec::new(),
             problems: Vec::new(),
+        }
+    }
+
+    /// Records a conflict when the change was made on `expected` and the flags are at `found`.
+    fn expect(&mut self, expected: Option<u64>, found: u64) {
+        if let Some(expected) = expected.filter(|expected| *expected != found) {
+            self.problems.push(Problem::Conflict { expected, found });
         }
     }
 
@@ -749,6 +805,38 @@ fn stored(overrides: &Overrides, version: u64) -> Stored {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A change conditional on the flags' version ([`Live::at`]).
+pub struct At<'a, S> {
+    live: &'a Live<S>,
+    version: u64,
+}
+
+impl<S: FeatureFlags> At<'_, S> {
+    /// [`Live::apply`], if the flags are still at the version.
+    pub fn apply<I, K, V>(&self, pairs: I, actor: &str) -> Result<u64, FlagsError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        self.live.apply_at(Some(self.version), pairs, actor)
+    }
+
+    /// [`Live::reset`], if the flags are still at the version.
+    pub fn reset<I, K>(&self, variables: I, actor: &str) -> Result<u64, FlagsError>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        self.live.reset_at(Some(self.version), variables, actor)
+    }
+
+    /// [`Live::rollback`], if the flags are still at the version.
+    pub fn rollback(&self, actor: &str) -> Result<u64, FlagsError> {
+        self.live.rollback_at(Some(self.version), actor)
+    }
 }
 
 /// The flags now, as [`Live::get`] returns them: derefs to the [`Snapshot`], which derefs to

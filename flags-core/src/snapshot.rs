@@ -6,8 +6,10 @@ use std::ops::Deref;
 use crate::error::{FlagsError, Problem};
 use crate::flags::{FeatureFlags, load_from};
 use crate::log_state::StateLog;
+use crate::meta::FlagMeta;
 use crate::provenance::{Provenance, Source};
 use crate::source::Loader;
+use crate::visit::{FieldValue, Visitor};
 
 /// A struct of flags as one load gave it, with where each value came from and the load's
 /// warnings. It derefs to the struct, and never changes: what it says of a value's source is
@@ -90,11 +92,80 @@ impl<T> Snapshot<T> {
 }
 
 impl<T: FeatureFlags> Snapshot<T> {
+    /// Each flag as an operator sees it, in declaration order: its metadata, its value as a
+    /// variable would hold it (`<redacted>` for a secret, `None` when unset) and where the value
+    /// came from. What an admin page lists.
+    ///
+    /// ```
+    /// use flags_core::{FeatureFlags, Loader};
+    ///
+    /// #[derive(FeatureFlags)]
+    /// struct Settings {
+    ///     #[flag(env = "PORT", default = 8080)]
+    ///     port: u16,
+    ///     #[flag(env = "TOKEN", secret)]
+    ///     token: Option<flags_core::secrecy::SecretString>,
+    /// }
+    ///
+    /// let settings = Loader::new().map([("TOKEN", "t0ken")]).snapshot::<Settings>()?;
+    /// let states = settings.flag_states();
+    /// assert_eq!(states[0].value.as_deref(), Some("8080"));
+    /// assert_eq!(states[0].source.to_string(), "default");
+    /// assert_eq!(states[1].value.as_deref(), Some("<redacted>"));
+    /// # Ok::<(), flags_core::FlagsError>(())
+    /// ```
+    pub fn flag_states(&self) -> Vec<FlagState<'_>> {
+        struct States<'a> {
+            flags: &'static [FlagMeta],
+            provenance: &'a Provenance,
+            states: Vec<FlagState<'a>>,
+        }
+
+        impl<'a> Visitor for States<'a> {
+            fn field(&mut self, index: usize, value: &dyn FieldValue) {
+                let meta = &self.flags[index];
+                let value = if value.is_unset() {
+                    None
+                } else if meta.is_secret() {
+                    Some(String::from("<redacted>"))
+                } else {
+                    Some(value.to_env())
+                };
+                let source = self.provenance.of(index);
+                self.states.push(FlagState {
+                    meta,
+                    value,
+                    source,
+                });
+            }
+        }
+
+        let mut states = States {
+            flags: T::FLAGS,
+            provenance: &self.provenance,
+            states: Vec::with_capacity(T::FLAGS.len()),
+        };
+        self.value.__visit(&mut states);
+        states.states
+    }
+
     /// Logs every flag as [`FeatureFlags::log_state`] does, with the source of each value.
     pub fn log_state(&self) {
         let mut log = StateLog::new(T::FLAGS, Some(&self.provenance));
         self.value.__visit(&mut log);
     }
+}
+
+/// One flag of a [`Snapshot`] as an operator sees it ([`Snapshot::flag_states`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FlagState<'a> {
+    /// What the derive knows of the flag.
+    pub meta: &'static FlagMeta,
+    /// Its value as a variable would hold it: `<redacted>` for a secret, `None` when unset.
+    pub value: Option<String>,
+    /// Where the value came from.
+    pub source: &'a Source,
 }
 
 impl<T> Deref for Snapshot<T> {
