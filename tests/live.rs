@@ -155,6 +155,54 @@ fn a_change_that_keeps_requirements_together_is_applied_and_reset_goes_back_to_t
     );
 }
 
+/// A patch sets some flags and resets others in one version; with one bad value it changes
+/// nothing, the resets included.
+#[test]
+fn a_patch_sets_and_resets_in_one_change_or_none() {
+    let flags = Live::<Settings>::load(loader()).unwrap();
+    flags
+        .apply([("APP_REGION", "eu"), ("APP_WORKERS", "9")], "alice")
+        .unwrap();
+
+    let error = flags
+        .patch([("APP_WORKERS", None), ("APP_REGION", Some("mars"))], "bob")
+        .unwrap_err();
+    assert_eq!(
+        lines(&error),
+        [
+            "APP_REGION: invalid value \"mars\", expected one of: us, eu (from override by bob (version 2))"
+        ]
+    );
+    assert_eq!((flags.get().workers, flags.version()), (9, 1));
+
+    let version = flags
+        .patch([("APP_WORKERS", None), ("APP_REGION", Some("us"))], "bob")
+        .unwrap();
+    assert_eq!(version, 2);
+    let now = flags.get();
+    assert_eq!((now.workers, now.region), (4, Region::Us));
+    assert_eq!(now.source("APP_WORKERS"), Some(&Source::Map));
+    let event = flags.audit().pop().unwrap();
+    let changes: Vec<_> = event
+        .changes
+        .iter()
+        .map(|change| {
+            (
+                change.flag.as_str(),
+                change.old.as_deref(),
+                change.new.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("APP_WORKERS", Some("9"), Some("4")),
+            ("APP_REGION", Some("eu"), Some("us"))
+        ]
+    );
+}
+
 #[test]
 fn rollback_restores_the_previous_versions_values_as_a_new_audited_version() {
     let flags = Live::<Settings>::load(loader()).unwrap();

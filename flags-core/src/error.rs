@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
 use crate::provenance::Source;
 
 /// Every problem found while loading or validating flags, in one pass.
@@ -276,6 +278,28 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// What kind of problem it is, in snake case (`invalid`, `missing`, `unmet`, `unknown`,
+    /// `needs_restart`, `conflict`, ...): the variant's name, for a program that reads the
+    /// problem as data (an HTTP client, a script reading JSON).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "invalid",
+            Self::Missing { .. } => "missing",
+            Self::InvalidDefault { .. } => "invalid_default",
+            Self::Doubtful { .. } => "doubtful",
+            Self::NotUnicode { .. } => "not_unicode",
+            Self::Unknown { .. } => "unknown",
+            Self::OtherCase { .. } => "other_case",
+            Self::Unmet { .. } => "unmet",
+            Self::NeedsRestart { .. } => "needs_restart",
+            Self::SecretNotLive { .. } => "secret_not_live",
+            Self::Conflict { .. } => "conflict",
+            Self::NothingToRollBack { .. } => "nothing_to_roll_back",
+            Self::Store { .. } => "store",
+            Self::File { .. } => "file",
+        }
+    }
+
     /// The variable the problem is about (`None` for a file that cannot be read).
     pub fn env(&self) -> Option<&str> {
         match self {
@@ -407,6 +431,36 @@ impl fmt::Display for Problem {
             ),
             Self::Store { reason } => f.write_str(reason),
         }
+    }
+}
+
+/// A problem as an object with its [`kind`](Problem::kind), its `variable` (`null` when it is
+/// about no variable) and its `message`, the line `Display` renders: a secret's value appears in
+/// none of them.
+///
+/// ```
+/// use flags_core::FeatureFlags;
+///
+/// #[derive(Debug, FeatureFlags)]
+/// struct Settings {
+///     #[flag(default = 8080)]
+///     port: u16,
+/// }
+///
+/// let error = Settings::from_iter([("PORT", "eighty")]).unwrap_err();
+/// let json = serde_json::to_string(&error.problems()[0]).unwrap();
+/// assert_eq!(
+///     json,
+///     r#"{"kind":"invalid","variable":"PORT","message":"PORT: invalid value \"eighty\", expected an integer from 0 to 65535 (from map)"}"#
+/// );
+/// ```
+impl Serialize for Problem {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut problem = serializer.serialize_struct("Problem", 3)?;
+        problem.serialize_field("kind", self.kind())?;
+        problem.serialize_field("variable", &self.env())?;
+        problem.serialize_field("message", &self.to_string())?;
+        problem.end()
     }
 }
 

@@ -274,28 +274,91 @@ impl<S: FeatureFlags> Live<S> {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let pairs: Vec<(String, String)> = pairs
+        let edits = pairs
             .into_iter()
-            .map(|(name, value)| (name.as_ref().to_owned(), value.as_ref().to_owned()))
-            .collect();
+            .map(|(name, value)| (name.as_ref().to_owned(), Some(value.as_ref().to_owned())));
+        self.edit(expected, edits.collect(), actor)
+    }
+
+    /// Sets some variables and resets others, as one change by `actor`: each variable with
+    /// `Some(text)` is set as [`Live::apply`] sets it, each with `None` goes back to what the
+    /// loaded sources say as [`Live::reset`] does. What an HTTP `PATCH` with a JSON object does,
+    /// `null` resetting (RFC 7396). Validated, applied whole and audited as [`Live::apply`] is.
+    ///
+    /// ```
+    /// # use flags_core::{FeatureFlags, Loader, live::Live};
+    /// #[derive(FeatureFlags)]
+    /// struct Settings {
+    ///     #[flag(default = false)]
+    ///     beta: bool,
+    ///     #[flag(default = 10)]
+    ///     limit: u32,
+    /// }
+    ///
+    /// let flags = Live::<Settings>::load(Loader::new())?;
+    /// flags.apply([("LIMIT", "20")], "alice")?;
+    /// flags.patch([("BETA", Some("true")), ("LIMIT", None)], "alice")?;
+    /// assert!(flags.get().beta);
+    /// assert_eq!(flags.get().limit, 10);
+    /// # Ok::<(), flags_core::FlagsError>(())
+    /// ```
+    pub fn patch<I, K, V>(&self, edits: I, actor: &str) -> Result<u64, FlagsError>
+    where
+        I: IntoIterator<Item = (K, Option<V>)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        self.patch_at(None, edits, actor)
+    }
+
+    fn patch_at<I, K, V>(
+        &self,
+        expected: Option<u64>,
+        edits: I,
+        actor: &str,
+    ) -> Result<u64, FlagsError>
+    where
+        I: IntoIterator<Item = (K, Option<V>)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let edits = edits.into_iter().map(|(name, value)| {
+            let value = value.map(|value| value.as_ref().to_owned());
+            (name.as_ref().to_owned(), value)
+        });
+        self.edit(expected, edits.collect(), actor)
+    }
+
+    /// One change: each variable set to its text, or reset where it has none.
+    fn edit(
+        &self,
+        expected: Option<u64>,
+        edits: Vec<(String, Option<String>)>,
+        actor: &str,
+    ) -> Result<u64, FlagsError> {
         let state = self.lock();
         let version = state.version + 1;
         let actor: Arc<str> = Arc::from(actor);
         let mut next = state.overrides.clone();
         let mut change = Change::new(version, &actor);
         change.expect(expected, state.version);
-        for (name, value) in &pairs {
-            let flag = change.known::<S>(name);
-            change.requested(name, flag, Some(value));
-            if let Some(flag) = flag.filter(|flag| change.changes_live(flag)) {
-                let value = value.clone();
-                let (actor, version) = (Arc::clone(&actor), version);
-                let entry = Override {
-                    value,
-                    actor,
-                    version,
-                };
-                next.insert(flag.env(), entry);
+        for (name, value) in edits {
+            let flag = change.known::<S>(&name);
+            change.requested(&name, flag, value.as_ref());
+            match (flag, value) {
+                (Some(flag), Some(value)) if change.changes_live(flag) => {
+                    let actor = Arc::clone(&actor);
+                    let entry = Override {
+                        value,
+                        actor,
+                        version,
+                    };
+                    next.insert(flag.env(), entry);
+                }
+                (Some(flag), None) => {
+                    next.remove(flag.env());
+                }
+                _ => {}
             }
         }
         self.commit(state, next, change)
@@ -322,20 +385,10 @@ impl<S: FeatureFlags> Live<S> {
         I: IntoIterator<Item = K>,
         K: AsRef<str>,
     {
-        let state = self.lock();
-        let actor: Arc<str> = Arc::from(actor);
-        let mut change = Change::new(state.version + 1, &actor);
-        change.expect(expected, state.version);
-        let mut next = state.overrides.clone();
-        for name in variables {
-            let name = name.as_ref();
-            let flag = change.known::<S>(name);
-            change.requested(name, flag, None);
-            if let Some(flag) = flag {
-                next.remove(flag.env());
-            }
-        }
-        self.commit(state, next, change)
+        let edits = variables
+            .into_iter()
+            .map(|name| (name.as_ref().to_owned(), None));
+        self.edit(expected, edits.collect(), actor)
     }
 
     /// Goes back to the previous version's overrides, as a new version by `actor` (so rolling
@@ -831,6 +884,16 @@ impl<S: FeatureFlags> At<'_, S> {
         K: AsRef<str>,
     {
         self.live.reset_at(Some(self.version), variables, actor)
+    }
+
+    /// [`Live::patch`], if the flags are still at the version.
+    pub fn patch<I, K, V>(&self, edits: I, actor: &str) -> Result<u64, FlagsError>
+    where
+        I: IntoIterator<Item = (K, Option<V>)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        self.live.patch_at(Some(self.version), edits, actor)
     }
 
     /// [`Live::rollback`], if the flags are still at the version.

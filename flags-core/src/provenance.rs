@@ -5,6 +5,8 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
 use crate::meta::FlagMeta;
 
 /// Where a flag's value came from.
@@ -40,6 +42,47 @@ impl fmt::Display for Source {
                 write!(f, "override by {actor} (version {version})")
             }
         }
+    }
+}
+
+/// A source as an object whose `kind` is `default`, `environment`, `file` (with its `path`),
+/// `map` or `override` (with its `actor` and `version`), and whose `text` is what `Display`
+/// renders.
+///
+/// ```
+/// use std::sync::Arc;
+/// use flags_core::Source;
+///
+/// let source = Source::Override { actor: Arc::from("alice"), version: 3 };
+/// assert_eq!(
+///     serde_json::to_string(&source).unwrap(),
+///     r#"{"kind":"override","actor":"alice","version":3,"text":"override by alice (version 3)"}"#
+/// );
+/// ```
+impl Serialize for Source {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = match self {
+            Self::File(_) => 3,
+            Self::Override { .. } => 4,
+            _ => 2,
+        };
+        let mut source = serializer.serialize_struct("Source", fields)?;
+        match self {
+            Self::Default => source.serialize_field("kind", "default")?,
+            Self::Environment => source.serialize_field("kind", "environment")?,
+            Self::File(path) => {
+                source.serialize_field("kind", "file")?;
+                source.serialize_field("path", &path.display().to_string())?;
+            }
+            Self::Map => source.serialize_field("kind", "map")?,
+            Self::Override { actor, version } => {
+                source.serialize_field("kind", "override")?;
+                source.serialize_field("actor", &**actor)?;
+                source.serialize_field("version", version)?;
+            }
+        }
+        source.serialize_field("text", &self.to_string())?;
+        source.end()
     }
 }
 
