@@ -1,0 +1,380 @@
+//! The admin routes: every flag as an operator sees it, changes, resets, rollback, and the audit.
+//! [`require`](crate::auth::require) has authorised each request before it gets here.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::header::{ETAG, IF_MATCH};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use flags_core::live::{AuditEvent, Live};
+use flags_core::{FeatureFlags, FlagsError, Source};
+use serde_derive::{Deserialize, Serialize};
+
+use crate::auth::Actor;
+use crate::error::{Error, ProblemBody};
+use crate::patch::Edits;
+use crate::{BODY_LIMIT, Shared, etag};
+
+/// The body of `GET /api/admin/feature-flags`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct AdminFlags<'a> {
+    /// The flags' version: what `If-Match` names to make a change conditional on it.
+    version: u64,
+    /// Every flag, in declaration order.
+    flags: Vec<AdminFlag<'a>>,
+}
+
+/// One flag as an operator sees it.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct AdminFlag<'a> {
+    /// Its environment variable: the name a change uses.
+    variable: &'static str,
+    /// Its field in the settings struct.
+    field: &'static str,
+    /// Its Rust type.
+    #[serde(rename = "type")]
+    type_name: &'static str,
+    /// Its value as a variable would hold it; `<redacted>` for a secret that is set, `null` when
+    /// unset.
+    value: Option<String>,
+    /// Where the value came from.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::SourceSchema))]
+    source: &'a Source,
+    /// Its default as a variable would hold it; `null` when it has none, or is secret.
+    default: Option<String>,
+    /// Its documentation.
+    description: &'static str,
+    /// Its lifecycle status (`stable`, `experimental`...), if set.
+    status: Option<&'static str>,
+    /// The group the docs list it under, if set.
+    group: Option<&'static str>,
+    /// Its name in the public projection, if it is public.
+    public: Option<&'static str>,
+    /// Whether its value is secret (never shown).
+    secret: bool,
+    /// Whether it has no default and must be set.
+    required: bool,
+    /// Whether it takes effect only on restart (`#[flag(restart)]`): a change is refused.
+    needs_restart: bool,
+    /// Whether a change may set it now (not `restart`, and not a secret that does not opt in).
+    changes_live: bool,
+    /// The values it accepts, when it takes one of a list.
+    values: &'static [&'static str],
+    /// The variables it requires, when it is on (or holds a `when` value).
+    requires: Vec<&'static str>,
+}
+
+/// Every flag
+///
+/// Each flag with its value (secrets redacted), where the value came from, and what the code
+/// declares of it; and the flags' version.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get,
+    path = "/api/admin/feature-flags",
+    operation_id = "admin_flags",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every flag and the flags' version", body = AdminFlags,
+            headers(("ETag" = String, description = "The flags' version, quoted"))),
+        crate::openapi::AuthResponses,
+    ),
+))]
+pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+) -> Response {
+    let snapshot = shared.flags.snapshot();
+    let flags = snapshot
+        .flag_states()
+        .into_iter()
+        .map(|state| {
+            let meta = state.meta;
+            let mut requires: Vec<&'static str> = Vec::new();
+            for requirement in meta.requires() {
+                for var in requirement.vars() {
+                    if !requires.contains(var) {
+                        requires.push(var);
+                    }
+                }
+            }
+            AdminFlag {
+                variable: meta.env(),
+                field: meta.field(),
+                type_name: meta.type_name(),
+                value: state.value,
+                source: state.source,
+                default: meta.default_summary().filter(|_| !meta.is_secret()),
+                description: meta.description(),
+                status: meta.status(),
+                group: meta.group(),
+                public: meta.public_name(),
+                secret: meta.is_secret(),
+                required: meta.is_required(),
+                needs_restart: meta.needs_restart(),
+                changes_live: meta.changes_live(),
+                values: meta.values(),
+                requires,
+            }
+        })
+        .collect();
+    let body = AdminFlags {
+        version: snapshot.version(),
+        flags,
+    };
+    admin_response(StatusCode::OK, Some(snapshot.version()), Json(body))
+}
+
+/// The body of a change that was applied.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct Changed {
+    /// The flags' new version.
+    version: u64,
+}
+
+/// Change flags
+///
+/// Sets each variable of a JSON object to its value (`null` resets it), as one change by the
+/// request's actor: validated as a load is, applied whole or not at all, audited either way.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    patch,
+    path = "/api/admin/feature-flags",
+    operation_id = "change_flags",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(crate::openapi::IfMatch),
+    request_body(
+        content = Object, content_type = "application/json",
+        description = "Variable to value: text as in an env file, a boolean, a number, or null \
+            to reset the variable to what the environment says",
+    ),
+    responses(
+        (status = 200, description = "Applied: the new version", body = Changed,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 400, description = "The body is not a JSON object", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is over 64 KiB", body = crate::error::ErrorBody),
+        crate::openapi::ChangeResponses,
+        crate::openapi::AuthResponses,
+    ),
+))]
+pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    Extension(Actor(actor)): Extension<Actor>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Error> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge { limit: BODY_LIMIT },
+        _ => Error::BadRequest(rejection.body_text()),
+    })?;
+    let edits: Edits = crate::patch::edits(&body)?;
+    let expected = if_match(&headers, shared.flags.version())?;
+    change(&shared.flags, move |flags| match expected {
+        Some(version) => flags.at(version).patch(edits, &actor),
+        None => flags.patch(edits, &actor),
+    })
+    .await
+}
+
+/// Reset a flag
+///
+/// The variable goes back to what the environment (or its default) says, as one change.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    delete,
+    path = "/api/admin/feature-flags/{variable}",
+    operation_id = "reset_flag",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(
+        ("variable" = String, Path, description = "The flag's environment variable"),
+        crate::openapi::IfMatch,
+    ),
+    responses(
+        (status = 200, description = "Reset: the new version", body = Changed,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        crate::openapi::ChangeResponses,
+        crate::openapi::AuthResponses,
+    ),
+))]
+pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    Extension(Actor(actor)): Extension<Actor>,
+    uri: Uri,
+    headers: HeaderMap,
+    variable: Result<Path<String>, PathRejection>,
+) -> Result<Response, Error> {
+    let variable = match variable {
+        Ok(Path(variable)) => variable,
+        Err(_) => {
+            // Percent-encoded bytes that are not UTF-8: named as far as they can be read.
+            let raw = uri.path().rsplit('/').next().unwrap_or_default();
+            let name = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+            let problem = ProblemBody {
+                kind: "not_unicode",
+                variable: Some(name.to_string()),
+                message: format!("{name}: the variable's name is not valid UTF-8"),
+            };
+            return Err(Error::Unprocessable {
+                message: problem.message.clone(),
+                problems: vec![problem],
+            });
+        }
+    };
+    let expected = if_match(&headers, shared.flags.version())?;
+    change(&shared.flags, move |flags| match expected {
+        Some(version) => flags.at(version).reset([variable], &actor),
+        None => flags.reset([variable], &actor),
+    })
+    .await
+}
+
+/// Roll back
+///
+/// Back to the previous version's values, as a new version.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    post,
+    path = "/api/admin/feature-flags/rollback",
+    operation_id = "rollback",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(crate::openapi::IfMatch),
+    responses(
+        (status = 200, description = "Rolled back: the new version", body = Changed,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 409, description = "No earlier version to go back to", body = crate::error::ErrorBody),
+        crate::openapi::ChangeResponses,
+        crate::openapi::AuthResponses,
+    ),
+))]
+pub(crate) async fn rollback<S: FeatureFlags + Send + Sync + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    Extension(Actor(actor)): Extension<Actor>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let expected = if_match(&headers, shared.flags.version())?;
+    change(&shared.flags, move |flags| match expected {
+        Some(version) => flags.at(version).rollback(&actor),
+        None => flags.rollback(&actor),
+    })
+    .await
+}
+
+/// Makes a change off the runtime's threads (it waits on the store: a file's fsync, a
+/// database), and answers with the new version or why there is none.
+async fn change<S: FeatureFlags + Send + Sync + 'static>(
+    flags: &Arc<Live<S>>,
+    make: impl FnOnce(&Live<S>) -> Result<u64, FlagsError> + Send + 'static,
+) -> Result<Response, Error> {
+    let live = Arc::clone(flags);
+    let result = tokio::task::spawn_blocking(move || make(&live))
+        .await
+        .map_err(|error| {
+            tracing::error!(target: "flags_http", "a change panicked: {error}");
+            Error::Internal
+        })?;
+    match result {
+        Ok(version) => Ok(admin_response(
+            StatusCode::OK,
+            Some(version),
+            Json(Changed { version }),
+        )),
+        Err(error) => Err(Error::refused(error, flags.version())),
+    }
+}
+
+/// The version an `If-Match` header makes a change conditional on: `None` without the header
+/// or with `*`; the current version when the header lists it, so that the change goes ahead
+/// unless another comes first; otherwise one it lists, which the change will find stale (412).
+fn if_match(headers: &HeaderMap, current: u64) -> Result<Option<u64>, Error> {
+    let mut listed = Vec::new();
+    for header in headers.get_all(IF_MATCH) {
+        let header = header.to_str().unwrap_or_default();
+        for tag in header.split(',').map(str::trim) {
+            if tag == "*" {
+                return Ok(None);
+            }
+            let version = tag.strip_prefix('"').and_then(|tag| tag.strip_suffix('"'));
+            if let Some(version) = version.and_then(|version| version.parse::<u64>().ok()) {
+                listed.push(version);
+            }
+        }
+    }
+    if headers.get(IF_MATCH).is_none() {
+        return Ok(None);
+    }
+    if listed.contains(&current) {
+        return Ok(Some(current));
+    }
+    match listed.first() {
+        Some(version) => Ok(Some(*version)),
+        None => Err(Error::PreconditionFailed {
+            message: format!(
+                "If-Match names no version of these flags: they are at version {current}, \
+                 `If-Match: \"{current}\"` names it"
+            ),
+            problems: Vec::new(),
+            version: current,
+        }),
+    }
+}
+
+/// The query of `GET /api/admin/audit`.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub(crate) struct AuditQuery {
+    /// At most this many events, the newest.
+    limit: Option<usize>,
+}
+
+/// The body of `GET /api/admin/audit`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct Audit {
+    /// The recent audit events, oldest first, newest last.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::AuditEventSchema>))]
+    events: Vec<AuditEvent>,
+}
+
+/// The audit
+///
+/// The recent attempts to change the flags, applied or rejected, newest last.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get,
+    path = "/api/admin/audit",
+    operation_id = "audit",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "The recent audit events, newest last", body = Audit),
+        (status = 400, description = "The query string cannot be read", body = crate::error::ErrorBody),
+        crate::openapi::AuthResponses,
+    ),
+))]
+pub(crate) async fn audit<S: FeatureFlags + Send + Sync + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Response, Error> {
+    let Query(query) = query.map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
+    let mut events = shared.flags.audit();
+    if let Some(limit) = query.limit {
+        events.drain(..events.len().saturating_sub(limit));
+    }
+    Ok(admin_response(StatusCode::OK, None, Json(Audit { events })))
+}
+
+/// An admin response, with the version as its `ETag` where it has one.
+fn admin_response(status: StatusCode, version: Option<u64>, body: impl IntoResponse) -> Response {
+    let mut response = (status, body).into_response();
+    if let Some(version) = version {
+        response.headers_mut().insert(ETAG, etag(version));
+    }
+    response
+}

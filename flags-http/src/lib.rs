@@ -1,0 +1,214 @@
+//! An [axum](https://docs.rs/axum) [`Router`] for [live flags](flags_core::live): the flags a
+//! frontend may see, health, and an admin API behind bearer tokens, to `merge` into an
+//! application's own router.
+//!
+//! ```no_run
+//! use std::net::SocketAddr;
+//! use std::sync::Arc;
+//!
+//! use flags_core::live::Live;
+//! use flags_core::secrecy::SecretString;
+//! use flags_core::{FeatureFlags, Loader};
+//! use flags_http::Tokens;
+//!
+//! #[derive(FeatureFlags)]
+//! #[flags(prefix = "FEATURE_")]
+//! struct Settings {
+//!     /// Enable WhatsApp integration.
+//!     #[flag(default = false, public = "whatsapp")]
+//!     whatsapp_enabled: bool,
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let flags = Arc::new(Live::<Settings>::load(Loader::new().env())?);
+//! let tokens = Tokens::new().token(SecretString::from("a-long-random-token"), "ops");
+//! let app = axum::Router::new()
+//!     // ...the application's own routes...
+//!     .merge(flags_http::router(Arc::clone(&flags), tokens));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+//! // The client's address lets the API limit failed authentications per client.
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Routes
+//!
+//! | Route | What it does |
+//! |---|---|
+//! | `GET /api/feature-flags` | The public flags, `{"whatsapp": false}`; `?user=ID` decides rollouts and variants for a user. `ETag` is the version; `If-None-Match` gets 304. |
+//! | `GET /api/health` | `{"status": "ok", "version": N}` |
+//! | `GET /api/admin/feature-flags` | Every flag: variable, type, value (secrets redacted), source, default, description, status, group, public name, whether it needs a restart; and the version. |
+//! | `PATCH /api/admin/feature-flags` | A JSON object of variable to value (text as in an env file, a boolean, a number; `null` resets), applied whole as one change by the token's actor: 200 `{"version": N}`, or 422 `{"message", "problems"}` and nothing changed. `If-Match: "N"` makes it conditional on the version (412 when stale). |
+//! | `DELETE /api/admin/feature-flags/{VARIABLE}` | The variable goes back to what the environment (or its default) says. |
+//! | `POST /api/admin/feature-flags/rollback` | Back to the previous version's values, as a new version. |
+//! | `GET /api/admin/audit` | The recent audit events, newest last; `?limit=N` keeps the newest `N`. |
+//!
+//! The admin routes answer only a request that the [`Authorize`] given to the router accepts:
+//! 401 with `WWW-Authenticate: Bearer` without a token, 403 with a wrong one, 403 always when no
+//! token is configured. An address that fails too often gets 429 with `Retry-After`, whatever it
+//! sends, until its window ends ([`Api::failure_limit`]). A body is at most 64 KiB (413). Every
+//! error is a JSON object with a `message`; a change is never half-applied.
+//!
+//! The router adds nothing the application did not ask for: no global state, no logging setup
+//! (it emits `tracing` events, target `flags_http`, when a change fails for a reason the client
+//! is not told), no fallback route.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod admin;
+mod auth;
+mod error;
+mod limit;
+#[cfg(feature = "openapi")]
+mod openapi;
+mod patch;
+mod public;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
+use axum::middleware;
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use flags_core::FeatureFlags;
+use flags_core::live::Live;
+
+pub use auth::{Authorize, Denied, Tokens};
+#[cfg(feature = "openapi")]
+pub use openapi::openapi;
+
+use error::Error;
+use limit::FailureLimit;
+
+/// The largest body a request may have.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The routes over `flags`, their admin side authorised by `authorize`, with the default limit
+/// on failed authentications: see the [crate documentation](crate).
+pub fn router<S>(flags: Arc<Live<S>>, authorize: impl Authorize) -> Router
+where
+    S: FeatureFlags + Send + Sync + 'static,
+{
+    Api::new(flags, authorize).router()
+}
+
+/// The routes, with their settings: [`router`] with the defaults, or this to change them.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// use flags_core::live::Live;
+/// use flags_core::{FeatureFlags, Loader};
+/// use flags_http::{Api, Tokens};
+///
+/// #[derive(FeatureFlags)]
+/// struct Settings {
+///     #[flag(default = false, public)]
+///     beta: bool,
+/// }
+///
+/// let flags = Arc::new(Live::<Settings>::load(Loader::new())?);
+/// let router: axum::Router = Api::new(flags, Tokens::new())
+///     .failure_limit(3, Duration::from_secs(600))
+///     .router();
+/// # Ok::<(), flags_core::FlagsError>(())
+/// ```
+pub struct Api<S> {
+    flags: Arc<Live<S>>,
+    authorize: Arc<dyn Authorize>,
+    max_failures: u32,
+    failure_window: Duration,
+}
+
+impl<S> Api<S>
+where
+    S: FeatureFlags + Send + Sync + 'static,
+{
+    /// The routes over `flags`, their admin side authorised by `authorize`.
+    pub fn new(flags: Arc<Live<S>>, authorize: impl Authorize) -> Self {
+        Self {
+            flags,
+            authorize: Arc::new(authorize),
+            max_failures: 10,
+            failure_window: Duration::from_secs(60),
+        }
+    }
+
+    /// After `max` failed authentications from one address within `window` of the first, the
+    /// address gets 429 on the admin routes until `window` has passed (default: 10 in 60 s).
+    pub fn failure_limit(mut self, max: u32, window: Duration) -> Self {
+        self.max_failures = max.max(1);
+        self.failure_window = window;
+        self
+    }
+
+    /// The router, to `merge` into the application's own (or to `nest` under a prefix).
+    pub fn router(self) -> Router {
+        let shared = Arc::new(Shared {
+            flags: self.flags,
+            authorize: self.authorize,
+            failures: FailureLimit::new(self.max_failures, self.failure_window),
+            public: ArcSwapOption::empty(),
+        });
+        let public = Router::new()
+            .route("/api/feature-flags", get(public::flags::<S>))
+            .route("/api/health", get(public::health::<S>));
+        let admin = Router::new()
+            .route(
+                "/api/admin/feature-flags",
+                get(admin::flags::<S>).patch(admin::patch::<S>),
+            )
+            .route(
+                "/api/admin/feature-flags/rollback",
+                post(admin::rollback::<S>),
+            )
+            .route(
+                "/api/admin/feature-flags/{variable}",
+                delete(admin::reset::<S>),
+            )
+            .route("/api/admin/audit", get(admin::audit::<S>))
+            .route_layer(middleware::from_fn_with_state(
+                Arc::clone(&shared),
+                auth::require::<S>,
+            ))
+            .route_layer(middleware::map_response(no_store))
+            .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        public
+            .merge(admin)
+            .method_not_allowed_fallback(method_not_allowed)
+            .with_state(shared)
+    }
+}
+
+/// What every route shares.
+struct Shared<S> {
+    flags: Arc<Live<S>>,
+    authorize: Arc<dyn Authorize>,
+    failures: FailureLimit,
+    /// The public projection of the latest version asked for.
+    public: ArcSwapOption<public::Rendered>,
+}
+
+/// A version as an entity tag: `"3"`.
+fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are a header value")
+}
+
+async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
+}
+
+/// An admin response, error or not, is never cached.
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,162 @@
+//! The public routes: the flags a frontend may see, and health.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use flags_core::FeatureFlags;
+use serde_derive::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::{Shared, etag};
+
+/// The public projection of one version, serialized once for every request that asks for it.
+pub(crate) struct Rendered {
+    version: u64,
+    etag: HeaderValue,
+    body: Bytes,
+}
+
+/// The query of `GET /api/feature-flags`.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub(crate) struct PublicQuery {
+    /// A user's id: rollouts are decided and variants chosen for this user.
+    user: Option<String>,
+}
+
+/// The public flags
+///
+/// A JSON object of public name to value; with `?user=ID`, as that user sees them. `ETag` is the
+/// version, and `If-None-Match` with it gets 304.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get,
+    path = "/api/feature-flags",
+    operation_id = "public_flags",
+    tag = "public",
+    params(PublicQuery),
+    responses(
+        (status = 200, description = "The public flags: public name to value. Rollouts and \
+            variants appear only with `user`, decided for that user.",
+            body = Object, headers(("ETag" = String, description = "The flags' version, quoted"))),
+        (status = 304, description = "The flags are still at the version `If-None-Match` names"),
+        (status = 400, description = "The query string cannot be read", body = crate::error::ErrorBody),
+    ),
+))]
+pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    query: Result<Query<PublicQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let Query(query) = query.map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
+    let snapshot = shared.flags.snapshot();
+    let version = snapshot.version();
+    if headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .any(|header| none_match(header, version))
+    {
+        let headers = [(ETAG, etag(version))];
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+    let (etag, body, cache) = match query.user {
+        Some(user) => {
+            let body = serde_json::to_vec(&snapshot.public_flags_for(&user))
+                .map_err(|_| Error::Internal)?;
+            (etag(version), Bytes::from(body), "private, no-cache")
+        }
+        None => {
+            let rendered = shared.public.load();
+            let rendered = match &*rendered {
+                Some(rendered) if rendered.version == version => Arc::clone(rendered),
+                _ => {
+                    let body = serde_json::to_vec(&snapshot.public_flags())
+                        .map_err(|_| Error::Internal)?;
+                    let rendered = Arc::new(Rendered {
+                        version,
+                        etag: etag(version),
+                        body: Bytes::from(body),
+                    });
+                    shared.public.store(Some(Arc::clone(&rendered)));
+                    rendered
+                }
+            };
+            (rendered.etag.clone(), rendered.body.clone(), "no-cache")
+        }
+    };
+    let headers = [
+        (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+        (ETAG, etag),
+        (CACHE_CONTROL, HeaderValue::from_static(cache)),
+    ];
+    Ok((headers, body).into_response())
+}
+
+/// Whether an `If-None-Match` header names `version` (weakly: `W/"3"` does) or is `*`.
+fn none_match(header: &HeaderValue, version: u64) -> bool {
+    let Ok(header) = header.to_str() else {
+        return false;
+    };
+    header.split(',').map(str::trim).any(|tag| {
+        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        tag == "*"
+            || tag.strip_prefix('"').and_then(|tag| tag.strip_suffix('"'))
+                == Some(&*version.to_string())
+    })
+}
+
+/// The body of `GET /api/health`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct Health {
+    /// Always `ok`: the server answers and its flags are loaded.
+    status: &'static str,
+    /// The flags' version.
+    version: u64,
+}
+
+/// Health
+///
+/// `{"status": "ok", "version": N}` while the server answers.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get,
+    path = "/api/health",
+    operation_id = "health",
+    tag = "public",
+    responses((status = 200, description = "The server is up", body = Health)),
+))]
+pub(crate) async fn health<S: FeatureFlags + Send + Sync + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+) -> impl IntoResponse {
+    let health = Health {
+        status: "ok",
+        version: shared.flags.version(),
+    };
+    (
+        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(health),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_names_the_version_strongly_weakly_in_a_list_or_as_any() {
+        let matches = |header: &'static str| none_match(&HeaderValue::from_static(header), 12);
+        assert!(matches("\"12\""));
+        assert!(matches("W/\"12\""));
+        assert!(matches("\"3\", \"12\""));
+        assert!(matches("*"));
+        assert!(!matches("\"1\""));
+        assert!(!matches("12"));
+        assert!(!matches("\"123\""));
+    }
+}
