@@ -80,7 +80,7 @@ fn a_change_is_a_new_version_seen_at_once_with_its_source() {
 fn a_change_with_any_problem_is_rejected_whole_and_audited() {
     let flags = Live::<Settings>::load(loader()).unwrap();
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
         (
             &[("APP_WORKERS", "16"), ("APP_REGION", "mars")],
             &[
@@ -106,6 +106,15 @@ fn a_change_with_any_problem_is_rejected_whole_and_audited() {
         (
             &[("API_KEY", CANARY)],
             &["API_KEY: a secret cannot change live unless its flag says #[flag(live)]"],
+        ),
+        // Every problem at once: the name that is no flag's does not hide the value that fails.
+        (
+            &[("APP_WORKRS", "16"), ("APP_REGION", "mars"), ("APP_PORT", "1")],
+            &[
+                "APP_WORKRS: no such flag; did you mean APP_WORKERS? (from override by carol (version 1))",
+                "APP_PORT: takes effect on restart (#[flag(restart)]), so it cannot change live",
+                "APP_REGION: invalid value \"mars\", expected one of: us, eu (from override by carol (version 1))",
+            ],
         ),
     ];
     for (attempt, (pairs, expected)) in cases.iter().enumerate() {

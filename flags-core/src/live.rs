@@ -494,15 +494,24 @@ impl<S: FeatureFlags> Live<S> {
     ) -> Result<u64, FlagsError> {
         let version = change.version;
         let current = self.current.load_full();
-        let built = match change.problems.is_empty() {
-            true => match build::<S>(&state.base, &next, version) {
-                Ok(snapshot) => Some(snapshot),
+        // A change with problems of its own (a name that is no flag's) is still built, so that
+        // its error lists every problem at once; one made on a stale version, or with nothing to
+        // go back to, is not: its values are beside the point.
+        let beside_the_point = change.problems.iter().any(|problem| {
+            matches!(
+                problem,
+                Problem::Conflict { .. } | Problem::NothingToRollBack { .. }
+            )
+        });
+        let built = match beside_the_point {
+            false => match build::<S>(&state.base, &next, version) {
+                Ok(snapshot) => Some(snapshot).filter(|_| change.problems.is_empty()),
                 Err(error) => {
                     change.problems.extend(error.into_problems());
                     None
                 }
             },
-            false => None,
+            true => None,
         };
         let snapshot = match (built, &state.store) {
             (Some(snapshot), Some(store)) => {
