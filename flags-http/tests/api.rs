@@ -1,0 +1,866 @@
+//! The routes over real loopback HTTP, a server on a random port per test: who may use the admin
+//! side, what a change does and refuses, conditional requests, bad input, and secrets.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flags_core::live::{Live, Store, StoreError, Stored};
+use flags_core::secrecy::SecretString;
+use flags_core::{FeatureFlags, Loader, Rollout};
+use flags_http::{Api, Tokens};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "admin-token-3f9c1b7e";
+const DEPLOY_TOKEN: &str = "deploy-token-81aa0c52";
+const CANARY: &str = "canary-http-7d2e";
+
+#[derive(FeatureFlags)]
+#[flags(prefix = "FEATURE_")]
+struct Settings {
+    /// The beta: on only with its token.
+    #[flag(default = false, public = "beta", requires = "BETA_TOKEN")]
+    beta_enabled: bool,
+    /// The beta's token: a secret that may change live.
+    #[flag(env = "BETA_TOKEN", secret, live)]
+    beta_token: Option<SecretString>,
+    /// A secret that cannot change live.
+    #[flag(env = "API_KEY", secret)]
+    api_key: Option<SecretString>,
+    /// Read once, at start.
+    #[flag(default = 8080, restart)]
+    port: u16,
+    /// The new checkout, for some users.
+    #[flag(default = Rollout::new("", 0), public = "new_checkout")]
+    new_checkout: Rollout,
+    #[flag(default = 3, public)]
+    max_images: u8,
+}
+
+fn live() -> Arc<Live<Settings>> {
+    let loader = Loader::new().map([("API_KEY", CANARY)]);
+    Arc::new(Live::load(loader).unwrap())
+}
+
+fn tokens() -> Tokens {
+    Tokens::new()
+        .token(SecretString::from(TOKEN), "alice")
+        .token(SecretString::from(DEPLOY_TOKEN), "deploy")
+}
+
+/// A server on a random loopback port, stopped with the test's runtime.
+struct Server {
+    address: SocketAddr,
+    client: reqwest::Client,
+}
+
+async fn serve(router: axum::Router) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()
+        .unwrap();
+    Server { address, client }
+}
+
+async fn server(flags: &Arc<Live<Settings>>) -> Server {
+    let api = Api::new(Arc::clone(flags), tokens()).failure_limit(1000, Duration::from_secs(60));
+    serve(api.router()).await
+}
+
+/// A response, read whole.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            let body = String::from_utf8_lossy(&self.body);
+            panic!("{} is not JSON ({error}): {body}", self.status)
+        })
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|value| value.to_str().unwrap())
+    }
+
+    /// The message of an error body, which every error has.
+    fn message(&self) -> String {
+        let json = self.json();
+        json["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no message in {json}"))
+            .to_owned()
+    }
+
+    /// Each problem of a refused change, as `kind variable`.
+    fn problems(&self) -> Vec<String> {
+        let json = self.json();
+        let problems = json["problems"].as_array().cloned().unwrap_or_default();
+        problems
+            .iter()
+            .map(|problem| format!("{} {}", problem["kind"], problem["variable"]))
+            .collect()
+    }
+}
+
+impl Server {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let url = format!("http://{}{path}", self.address);
+        let mut request = self.client.request(method, url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, HeaderValue::from_str(value).unwrap());
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.unwrap();
+        Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(Method::GET, path, token, &[], None).await
+    }
+
+    async fn patch(&self, body: Value, token: Option<&str>) -> Reply {
+        let body = serde_json::to_vec(&body).unwrap();
+        let path = "/api/admin/feature-flags";
+        self.send(Method::PATCH, path, token, &[], Some(body)).await
+    }
+
+    async fn public(&self) -> Value {
+        let reply = self.get("/api/feature-flags", None).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        reply.json()
+    }
+}
+
+/// Each admin route, as a request that succeeds with the right token (in this order).
+fn admin_requests() -> Vec<(Method, &'static str, Option<Vec<u8>>)> {
+    let change = br#"{"FEATURE_MAX_IMAGES": 5}"#.to_vec();
+    vec![
+        (Method::GET, "/api/admin/feature-flags", None),
+        (Method::PATCH, "/api/admin/feature-flags", Some(change)),
+        (
+            Method::DELETE,
+            "/api/admin/feature-flags/FEATURE_MAX_IMAGES",
+            None,
+        ),
+        (Method::POST, "/api/admin/feature-flags/rollback", None),
+        (Method::GET, "/api/admin/audit", None),
+    ]
+}
+
+#[tokio::test]
+async fn every_admin_route_answers_the_right_token_only() {
+    let flags = live();
+    let server = server(&flags).await;
+    for (method, path, body) in admin_requests() {
+        let none = server
+            .send(method.clone(), path, None, &[], body.clone())
+            .await;
+        assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        assert_eq!(
+            none.header("www-authenticate"),
+            Some("Bearer realm=\"flags admin\"")
+        );
+        assert_eq!(
+            none.message(),
+            "the admin API needs a token: send `Authorization: Bearer <token>`"
+        );
+
+        let wrong = Some("admin-token-3f9c1b7f");
+        let wrong = server
+            .send(method.clone(), path, wrong, &[], body.clone())
+            .await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert_eq!(wrong.message(), "the token is not valid for the admin API");
+
+        // Another scheme is no token.
+        let basic = [("authorization", "Basic YWxpY2U6c2VjcmV0")];
+        let basic = server
+            .send(method.clone(), path, None, &basic, body.clone())
+            .await;
+        assert_eq!(basic.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+
+        let right = server
+            .send(method.clone(), path, Some(TOKEN), &[], body)
+            .await;
+        assert_eq!(
+            right.status,
+            StatusCode::OK,
+            "{method} {path}: {}",
+            right.message()
+        );
+        assert_eq!(right.header("cache-control"), Some("no-store"));
+    }
+    // Nothing the refused requests asked for happened: one change, one reset, one rollback.
+    assert_eq!(flags.version(), 3);
+    let actors: Vec<String> = flags
+        .audit()
+        .iter()
+        .map(|event| event.actor.clone())
+        .collect();
+    assert_eq!(actors, ["alice", "alice", "alice"]);
+
+    // Each token is its actor, and the scheme's case does not matter.
+    let deploy = [("authorization", format!("bearer {DEPLOY_TOKEN}"))];
+    let deploy = [(deploy[0].0, deploy[0].1.as_str())];
+    let body = br#"{"FEATURE_MAX_IMAGES": 7}"#.to_vec();
+    let path = "/api/admin/feature-flags";
+    let reply = server
+        .send(Method::PATCH, path, None, &deploy, Some(body))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(flags.audit().last().unwrap().actor, "deploy");
+}
+
+#[tokio::test]
+async fn with_no_token_configured_the_admin_routes_never_answer_2xx() {
+    let flags = live();
+    let router = Api::new(
+        Arc::clone(&flags),
+        Tokens::new().token(SecretString::from(""), "x"),
+    )
+    .failure_limit(1000, Duration::from_secs(60))
+    .router();
+    let server = serve(router).await;
+    for (method, path, body) in admin_requests() {
+        for token in [None, Some(""), Some(TOKEN)] {
+            let reply = server
+                .send(method.clone(), path, token, &[], body.clone())
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} {token:?}"
+            );
+            assert_eq!(
+                reply.message(),
+                "the admin API is disabled: no token is configured for it"
+            );
+        }
+    }
+    assert_eq!(flags.version(), 0);
+    assert_eq!(server.get("/api/health", None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_address_get_429_until_the_window_ends_whatever_the_token() {
+    let flags = live();
+    let router = Api::new(Arc::clone(&flags), tokens())
+        .failure_limit(3, Duration::from_secs(600))
+        .router();
+    let server = serve(router).await;
+    let path = "/api/admin/feature-flags";
+    assert_eq!(
+        server.get(path, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            server.get(path, Some("guess")).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    // Blocked now: even the right token learns nothing until the window ends.
+    for token in [Some("guess"), Some(TOKEN), None] {
+        let reply = server.get(path, token).await;
+        assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+        let retry_after: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=600).contains(&retry_after), "{retry_after}");
+        assert!(
+            reply
+                .message()
+                .starts_with("too many failed attempts to authenticate from this address"),
+            "{}",
+            reply.message()
+        );
+    }
+    // The public routes are not the admin's to limit.
+    assert_eq!(
+        server.get("/api/feature-flags", None).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_valid_change_is_on_the_public_route_at_once() {
+    let flags = live();
+    let server = server(&flags).await;
+    assert_eq!(
+        server.public().await,
+        json!({"beta": false, "max_images": 3})
+    );
+
+    let reply = server
+        .patch(
+            json!({"FEATURE_BETA_ENABLED": true, "BETA_TOKEN": "t0ken", "FEATURE_MAX_IMAGES": "4"}),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json(), json!({"version": 1}));
+    assert_eq!(reply.header("etag"), Some("\"1\""));
+    assert_eq!(
+        server.public().await,
+        json!({"beta": true, "max_images": 4})
+    );
+
+    // null resets, in the same change as a set.
+    let reply = server
+        .patch(
+            json!({"FEATURE_MAX_IMAGES": null, "FEATURE_BETA_ENABLED": "false"}),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(reply.json(), json!({"version": 2}));
+    assert_eq!(
+        server.public().await,
+        json!({"beta": false, "max_images": 3})
+    );
+
+    let health = server.get("/api/health", None).await;
+    assert_eq!(health.json(), json!({"status": "ok", "version": 2}));
+}
+
+#[tokio::test]
+async fn an_invalid_change_is_422_with_every_problem_and_changes_nothing() {
+    let flags = live();
+    let server = server(&flags).await;
+    let reply = server
+        .patch(
+            json!({"FEATURE_MAX_IMAGES": "lots", "FEATURE_BETA_ENABLED": true, "FEATURE_BETA_ENABLD": 1}),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reply.problems(),
+        [
+            r#""unknown" "FEATURE_BETA_ENABLD""#,
+            r#""invalid" "FEATURE_MAX_IMAGES""#,
+            r#""unmet" "FEATURE_BETA_ENABLED""#,
+        ]
+    );
+    let message = reply.message();
+    assert!(
+        message.contains(
+            "FEATURE_MAX_IMAGES: invalid value \"lots\", expected an integer from 0 to 255"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("did you mean FEATURE_BETA_ENABLED?"),
+        "{message}"
+    );
+    assert_eq!(flags.version(), 0);
+    assert_eq!(
+        server.public().await,
+        json!({"beta": false, "max_images": 3})
+    );
+
+    // A requirement a change would break is a problem of the change too.
+    let reply = server
+        .patch(json!({"FEATURE_BETA_ENABLED": true}), Some(TOKEN))
+        .await;
+    assert_eq!(reply.problems(), [r#""unmet" "FEATURE_BETA_ENABLED""#]);
+
+    let audit = server.get("/api/admin/audit", Some(TOKEN)).await.json();
+    let outcomes: Vec<&Value> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| &event["outcome"])
+        .collect();
+    assert_eq!(outcomes, ["rejected", "rejected"]);
+}
+
+#[tokio::test]
+async fn a_restart_flag_and_a_secret_that_does_not_opt_in_are_refused() {
+    let flags = live();
+    let server = server(&flags).await;
+    let reply = server
+        .patch(
+            json!({"FEATURE_PORT": 9090, "API_KEY": "new-key-5a1f"}),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reply.problems(),
+        [
+            r#""secret_not_live" "API_KEY""#,
+            r#""needs_restart" "FEATURE_PORT""#,
+        ]
+    );
+    assert_eq!(
+        reply.message(),
+        "API_KEY: a secret cannot change live unless its flag says #[flag(live)]\n\
+         FEATURE_PORT: takes effect on restart (#[flag(restart)]), so it cannot change live"
+    );
+    assert!(!String::from_utf8_lossy(&reply.body).contains("new-key-5a1f"));
+    assert_eq!(flags.version(), 0);
+}
+
+#[tokio::test]
+async fn a_change_on_a_stale_version_gets_412_and_a_current_one_goes_ahead() {
+    let flags = live();
+    let server = server(&flags).await;
+    let path = "/api/admin/feature-flags";
+    let body = |images: u8| Some(format!(r#"{{"FEATURE_MAX_IMAGES": {images}}}"#).into_bytes());
+    let reply = server
+        .send(
+            Method::PATCH,
+            path,
+            Some(TOKEN),
+            &[("if-match", "\"0\"")],
+            body(4),
+        )
+        .await;
+    assert_eq!(reply.json(), json!({"version": 1}));
+
+    // Version 0 is stale now: refused, with the current version to redo the change on.
+    let reply = server
+        .send(
+            Method::PATCH,
+            path,
+            Some(TOKEN),
+            &[("if-match", "\"0\"")],
+            body(5),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(reply.header("etag"), Some("\"1\""));
+    assert_eq!(reply.problems(), [r#""conflict" null"#]);
+    assert_eq!(
+        reply.message(),
+        "the flags changed since version 0: they are at version 1; read them again and redo the \
+         change"
+    );
+    // A list that names the current version, or any version, goes ahead.
+    let reply = server
+        .send(
+            Method::PATCH,
+            path,
+            Some(TOKEN),
+            &[("if-match", "\"0\", \"1\"")],
+            body(6),
+        )
+        .await;
+    assert_eq!(reply.json(), json!({"version": 2}));
+    let reply = server
+        .send(
+            Method::PATCH,
+            path,
+            Some(TOKEN),
+            &[("if-match", "*")],
+            body(7),
+        )
+        .await;
+    assert_eq!(reply.json(), json!({"version": 3}));
+    // A weak or unreadable tag names no version.
+    let reply = server
+        .send(
+            Method::PATCH,
+            path,
+            Some(TOKEN),
+            &[("if-match", "W/\"3\"")],
+            body(8),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(
+        reply.message(),
+        "If-Match names no version of these flags: they are at version 3, `If-Match: \"3\"` \
+         names it"
+    );
+    // DELETE and rollback take it too.
+    let reset = "/api/admin/feature-flags/FEATURE_MAX_IMAGES";
+    let reply = server
+        .send(
+            Method::DELETE,
+            reset,
+            Some(TOKEN),
+            &[("if-match", "\"2\"")],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    let rollback = "/api/admin/feature-flags/rollback";
+    let reply = server
+        .send(
+            Method::POST,
+            rollback,
+            Some(TOKEN),
+            &[("if-match", "\"3\"")],
+            None,
+        )
+        .await;
+    assert_eq!(reply.json(), json!({"version": 4}));
+    assert_eq!(flags.get().max_images, 6);
+}
+
+#[tokio::test]
+async fn the_public_flags_etag_is_the_version_and_if_none_match_gets_304() {
+    let flags = live();
+    let server = server(&flags).await;
+    let first = server.get("/api/feature-flags", None).await;
+    assert_eq!(first.header("etag"), Some("\"0\""));
+    assert_eq!(first.header("content-type"), Some("application/json"));
+    assert_eq!(first.header("cache-control"), Some("no-cache"));
+
+    let path = "/api/feature-flags";
+    let again = server
+        .send(Method::GET, path, None, &[("if-none-match", "\"0\"")], None)
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(again.header("etag"), Some("\"0\""));
+    assert!(again.body.is_empty());
+
+    server
+        .patch(json!({"FEATURE_MAX_IMAGES": 9}), Some(TOKEN))
+        .await;
+    let changed = server
+        .send(Method::GET, path, None, &[("if-none-match", "\"0\"")], None)
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert_eq!(changed.header("etag"), Some("\"1\""));
+    assert_eq!(changed.json()["max_images"], 9);
+}
+
+#[tokio::test]
+async fn with_a_user_rollouts_are_decided_and_without_one_they_are_left_out() {
+    let flags = live();
+    let server = server(&flags).await;
+    let reply = server
+        .patch(json!({"FEATURE_NEW_CHECKOUT": "100%"}), Some(TOKEN))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let public = server.public().await;
+    assert_eq!(public.get("new_checkout"), None);
+
+    let reply = server.get("/api/feature-flags?user=alice", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("cache-control"), Some("private, no-cache"));
+    assert_eq!(
+        reply.json(),
+        json!({"beta": false, "new_checkout": true, "max_images": 3})
+    );
+    let reply = server.get("/api/feature-flags?user=a&user=b", None).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply
+            .message()
+            .contains("Failed to deserialize query string"),
+        "{}",
+        reply.message()
+    );
+}
+
+#[tokio::test]
+async fn bad_bodies_get_clear_json_errors_and_the_server_stays_up() {
+    let flags = live();
+    let server = server(&flags).await;
+    let path = "/api/admin/feature-flags";
+    let send = |body: Vec<u8>| server.send(Method::PATCH, path, Some(TOKEN), &[], Some(body));
+
+    let reply = send(b"{\"FEATURE_MAX_IMAGES\": 4".to_vec()).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.message(),
+        "the body is not valid JSON: EOF while parsing an object at line 1 column 24"
+    );
+
+    let reply = send(vec![b' '; 1024 * 1024]).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        reply.message(),
+        "the body is over 64 KiB: a change names a few variables"
+    );
+
+    let reply = send(b"{\"FEATURE_MAX_IMAGES\": \"\xff4\"}".to_vec()).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.problems(), [r#""not_unicode" "FEATURE_MAX_IMAGES""#]);
+    assert_eq!(
+        reply.message(),
+        "FEATURE_MAX_IMAGES: the value is not valid UTF-8"
+    );
+
+    let reply = send(b"{}".to_vec()).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reply.message(),
+        "the change names no variable: nothing to change"
+    );
+
+    let reply = send(b"[\"FEATURE_MAX_IMAGES\"]".to_vec()).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+
+    let reply = send(Vec::new()).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.message().starts_with("the body is empty"),
+        "{}",
+        reply.message()
+    );
+
+    // A variable in the path: unknown, or not UTF-8, named either way.
+    let unknown = "/api/admin/feature-flags/FEATURE_MAX_IMAGE";
+    let reply = server
+        .send(Method::DELETE, unknown, Some(TOKEN), &[], None)
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.problems(), [r#""unknown" "FEATURE_MAX_IMAGE""#]);
+    assert!(
+        reply.message().contains("did you mean FEATURE_MAX_IMAGES?"),
+        "{}",
+        reply.message()
+    );
+    let garbled = "/api/admin/feature-flags/FEATURE_%FFX";
+    let reply = server
+        .send(Method::DELETE, garbled, Some(TOKEN), &[], None)
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reply.message(),
+        "FEATURE_\u{fffd}X: the variable's name is not valid UTF-8"
+    );
+
+    // A method the path does not take.
+    let reply = server.send(Method::PUT, path, Some(TOKEN), &[], None).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.header("allow"), Some("GET,HEAD,PATCH"));
+    reply.message();
+
+    // A rollback with nothing to go back to.
+    let rollback = "/api/admin/feature-flags/rollback";
+    let reply = server
+        .send(Method::POST, rollback, Some(TOKEN), &[], None)
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_eq!(
+        reply.message(),
+        "nothing to roll back: version 0 has no earlier version in this process"
+    );
+
+    assert_eq!(flags.version(), 0);
+    assert_eq!(server.get("/api/health", None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_audit_lists_events_newest_last_and_limit_keeps_the_newest() {
+    let flags = live();
+    let server = server(&flags).await;
+    for images in [4, 5, 6] {
+        server
+            .patch(json!({"FEATURE_MAX_IMAGES": images}), Some(TOKEN))
+            .await;
+    }
+    let audit = server
+        .get("/api/admin/audit?limit=2", Some(TOKEN))
+        .await
+        .json();
+    let events = audit["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["version"], 2);
+    assert_eq!(events[1]["version"], 3);
+    assert_eq!(
+        events[1]["changes"],
+        json!([{"flag": "FEATURE_MAX_IMAGES", "old": "5", "new": "6"}])
+    );
+    let keys: Vec<&String> = events[1].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["actor", "at", "changes", "outcome", "reason", "version"]
+    );
+    let reply = server.get("/api/admin/audit?limit=many", Some(TOKEN)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_admin_list_shows_every_flag_as_an_operator_needs_it() {
+    let flags = live();
+    let server = server(&flags).await;
+    server
+        .patch(json!({"FEATURE_MAX_IMAGES": 4}), Some(TOKEN))
+        .await;
+    let reply = server.get("/api/admin/feature-flags", Some(TOKEN)).await;
+    assert_eq!(reply.header("etag"), Some("\"1\""));
+    let list = reply.json();
+    assert_eq!(list["version"], 1);
+    let flags = list["flags"].as_array().unwrap();
+    let variables: Vec<&Value> = flags.iter().map(|flag| &flag["variable"]).collect();
+    assert_eq!(
+        variables,
+        [
+            "FEATURE_BETA_ENABLED",
+            "BETA_TOKEN",
+            "API_KEY",
+            "FEATURE_PORT",
+            "FEATURE_NEW_CHECKOUT",
+            "FEATURE_MAX_IMAGES"
+        ]
+    );
+    assert_eq!(
+        flags[5],
+        json!({
+            "variable": "FEATURE_MAX_IMAGES", "field": "max_images", "type": "u8", "value": "4",
+            "source": {"kind": "override", "actor": "alice", "version": 1,
+                       "text": "override by alice (version 1)"},
+            "default": "3", "description": "", "status": null, "group": null,
+            "public": "max_images", "secret": false, "required": false, "needs_restart": false,
+            "changes_live": true, "values": [], "requires": []
+        })
+    );
+    assert_eq!(flags[0]["requires"], json!(["BETA_TOKEN"]));
+    assert_eq!(flags[0]["description"], "The beta: on only with its token.");
+    assert_eq!(flags[2]["value"], "<redacted>");
+    assert_eq!(flags[2]["source"]["kind"], "map");
+    assert_eq!(flags[1]["value"], Value::Null);
+    assert_eq!(flags[3]["needs_restart"], true);
+    assert_eq!(flags[3]["changes_live"], false);
+    assert_eq!(flags[2]["changes_live"], false);
+    assert_eq!(flags[1]["changes_live"], true);
+}
+
+/// The canary is in a secret loaded at start and in one set live; every route is asked, every
+/// way it can fail included, and none says it.
+#[tokio::test]
+async fn a_canary_secret_appears_in_no_response_of_any_route() {
+    let flags = live();
+    let server = server(&flags).await;
+    let mut replies = Vec::new();
+    replies.push(
+        server
+            .patch(json!({"BETA_TOKEN": CANARY}), Some(TOKEN))
+            .await,
+    );
+    assert_eq!(replies[0].status, StatusCode::OK);
+    let body = |value: Value| Some(serde_json::to_vec(&value).unwrap());
+    let requests = [
+        (Method::GET, "/api/feature-flags", None, None),
+        (Method::GET, "/api/feature-flags?user=alice", None, None),
+        (Method::GET, "/api/health", None, None),
+        (Method::GET, "/api/admin/feature-flags", Some(TOKEN), None),
+        (Method::GET, "/api/admin/audit", Some(TOKEN), None),
+        // Refused: a secret that does not change live, given the canary; one with a bad value.
+        (
+            Method::PATCH,
+            "/api/admin/feature-flags",
+            Some(TOKEN),
+            body(json!({"API_KEY": CANARY})),
+        ),
+        (
+            Method::PATCH,
+            "/api/admin/feature-flags",
+            Some(TOKEN),
+            body(json!({"FEATURE_MAX_IMAGES": "many", "BETA_TOKEN": CANARY})),
+        ),
+        // Unmet: the token goes while the flag that requires it is on.
+        (
+            Method::PATCH,
+            "/api/admin/feature-flags",
+            Some(TOKEN),
+            body(json!({"FEATURE_BETA_ENABLED": true})),
+        ),
+        (
+            Method::DELETE,
+            "/api/admin/feature-flags/BETA_TOKEN",
+            Some(TOKEN),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/admin/feature-flags/rollback",
+            Some(TOKEN),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/admin/feature-flags/rollback",
+            Some(TOKEN),
+            None,
+        ),
+        (Method::GET, "/api/admin/feature-flags", Some(TOKEN), None),
+        (Method::GET, "/api/admin/audit", Some(TOKEN), None),
+        (Method::GET, "/api/admin/audit", Some(CANARY), None),
+    ];
+    for (method, path, token, body) in requests {
+        replies.push(server.send(method, path, token, &[], body).await);
+    }
+    for reply in &replies {
+        let body = String::from_utf8_lossy(&reply.body);
+        assert!(!body.contains(CANARY), "{}: {body}", reply.status);
+        for (name, value) in &reply.headers {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            assert!(!value.contains(CANARY), "{name}: {value}");
+        }
+    }
+    // The requests did reach the secrets: the audit redacts what they did.
+    let audit = &replies[5].json()["events"];
+    assert_eq!(
+        audit[0]["changes"],
+        json!([{"flag": "BETA_TOKEN", "old": null, "new": "<redacted>"}])
+    );
+}
+
+/// A store that cannot commit: its reason names a path the client must not learn.
+struct BrokenStore;
+
+impl Store for BrokenStore {
+    fn read(&self) -> Result<Option<Stored>, StoreError> {
+        Ok(None)
+    }
+
+    fn commit(&self, _: u64, _: &Stored) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable(String::from(
+            "cannot write /srv/private/flags.json: disk full",
+        )))
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_fails_is_503_without_its_reason_and_nothing_changes() {
+    let flags = Live::<Settings>::builder()
+        .store(BrokenStore)
+        .load(Loader::new())
+        .unwrap();
+    let flags = Arc::new(flags);
+    let server = server(&flags).await;
+    let reply = server
+        .patch(json!({"FEATURE_MAX_IMAGES": 4}), Some(TOKEN))
+        .await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        reply.message(),
+        "the flags' store is unavailable: nothing changed, retry later"
+    );
+    assert_eq!(flags.version(), 0);
+    assert_eq!(server.public().await["max_images"], 3);
+}
