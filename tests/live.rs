@@ -109,7 +109,11 @@ fn a_change_with_any_problem_is_rejected_whole_and_audited() {
         ),
         // Every problem at once: the name that is no flag's does not hide the value that fails.
         (
-            &[("APP_WORKRS", "16"), ("APP_REGION", "mars"), ("APP_PORT", "1")],
+            &[
+                ("APP_WORKRS", "16"),
+                ("APP_REGION", "mars"),
+                ("APP_PORT", "1"),
+            ],
             &[
                 "APP_WORKRS: no such flag; did you mean APP_WORKERS? (from override by carol (version 1))",
                 "APP_PORT: takes effect on restart (#[flag(restart)]), so it cannot change live",
