@@ -2,6 +2,12 @@
 
 use std::sync::{Arc, Mutex};
 
+/// The README's examples, compiled and run as doctests so that they stay true. They are this
+/// package's, not flags-core's, since some mount flags-http on axum.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Runs `body` with a subscriber that records every event of this thread as text, one line per
 /// event (`LEVEL target: message fields`), without timestamps, colours or padding.
 pub fn capture_logs(body: impl FnOnce()) -> String {

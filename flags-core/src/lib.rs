@@ -133,11 +133,6 @@ mod visit;
 #[doc(hidden)]
 pub mod __private;
 
-/// The README's examples, compiled and run as doctests so that they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
-
 pub use error::{FlagsError, Problem, ShownValue};
 pub use flags::FeatureFlags;
 pub use meta::{FlagMeta, Requirement};
