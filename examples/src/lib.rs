@@ -82,7 +82,8 @@ pub struct Settings {
     /// Select database backend for checkpointer.
     ///
     /// Use case: horizontal scaling migration.
-    #[flag(default = DatabaseType::Sqlite, group = "Infrastructure")]
+    // Read at start only: it chooses the checkpointer, and where live flags are kept.
+    #[flag(default = DatabaseType::Sqlite, group = "Infrastructure", restart)]
     #[flag(when = DatabaseType::Postgresql, requires = "DATABASE_URL")]
     pub database_type: DatabaseType,
 
@@ -103,7 +104,8 @@ pub struct Settings {
     #[flag(
         default = false,
         requires = "DATABASE_READ_REPLICA_URL",
-        group = "Infrastructure"
+        group = "Infrastructure",
+        restart
     )]
     pub read_replica_enabled: bool,
 
@@ -114,7 +116,7 @@ pub struct Settings {
     /// Enable multi-region routing and data partitioning.
     ///
     /// Use case: global deployment with regional databases.
-    #[flag(default = false, group = "Infrastructure")]
+    #[flag(default = false, group = "Infrastructure", restart)]
     #[flag(requires = ["DATABASE_URL_US", "DATABASE_URL_EU", "DATABASE_URL_ASIA"])]
     pub multi_region_enabled: bool,
 

@@ -95,6 +95,9 @@ fn flag_markdown(out: &mut String, flags: &[FlagMeta], flag: &FlagMeta) {
     if let Some(expires) = flag.expires() {
         let _ = writeln!(out, "- **Expires**: {expires}");
     }
+    if flag.needs_restart() {
+        out.push_str("- **Restart**: read at start only; a live change to it is refused\n");
+    }
     for requirement in flag.requires() {
         let vars: Vec<String> = requirement
             .vars()

@@ -7,7 +7,7 @@ use super::{FlagMeta, Requirement};
 
 /// A flag as an object whose keys are in alphabetical order, as tools that sort keys write them:
 /// `aliases`, `default`, `description`, `env`, `expires`, `field`, `group`, `public`,
-/// `required`, `requires`, `secret`, `status`, `type`, `values`. A secret flag's `default` and
+/// `required`, `requires`, `restart`, `secret`, `status`, `type`, `values`. A secret flag's `default` and
 /// its requirements' `when` are `None` (JSON's `null`); `aliases` maps each other name a value
 /// accepts to the value.
 ///
@@ -29,7 +29,7 @@ use super::{FlagMeta, Requirement};
 impl Serialize for FlagMeta {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let shown = |text: Option<String>| text.filter(|_| !self.is_secret());
-        let mut flag = serializer.serialize_struct("FlagMeta", 14)?;
+        let mut flag = serializer.serialize_struct("FlagMeta", 15)?;
         flag.serialize_field("aliases", &Aliases(self.aliases()))?;
         flag.serialize_field("default", &shown(self.default_summary()))?;
         flag.serialize_field("description", self.description())?;
@@ -40,6 +40,7 @@ impl Serialize for FlagMeta {
         flag.serialize_field("public", &self.public_name())?;
         flag.serialize_field("required", &self.is_required())?;
         flag.serialize_field("requires", &Requirements(self))?;
+        flag.serialize_field("restart", &self.needs_restart())?;
         flag.serialize_field("secret", &self.is_secret())?;
         flag.serialize_field("status", &self.status())?;
         flag.serialize_field("type", self.type_name())?;
