@@ -44,7 +44,7 @@ pub(crate) struct AdminFlag<'a> {
     /// unset.
     value: Option<String>,
     /// Where the value came from.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::SourceSchema))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::SourceSchema))]
     source: &'a Source,
     /// Its default as a variable would hold it; `null` when it has none, or is secret.
     default: Option<String>,
@@ -83,7 +83,7 @@ pub(crate) struct AdminFlag<'a> {
     responses(
         (status = 200, description = "Every flag and the flags' version", body = AdminFlags,
             headers(("ETag" = String, description = "The flags' version, quoted"))),
-        crate::openapi::AuthResponses,
+        crate::schema::AuthResponses,
     ),
 ))]
 pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
@@ -148,7 +148,7 @@ pub(crate) struct Changed {
     operation_id = "change_flags",
     tag = "admin",
     security(("bearer" = [])),
-    params(crate::openapi::IfMatch),
+    params(crate::schema::IfMatch),
     request_body(
         content = Object, content_type = "application/json",
         description = "Variable to value: text as in an env file, a boolean, a number, or null \
@@ -159,8 +159,8 @@ pub(crate) struct Changed {
             headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 400, description = "The body is not a JSON object", body = crate::error::ErrorBody),
         (status = 413, description = "The body is over 64 KiB", body = crate::error::ErrorBody),
-        crate::openapi::ChangeResponses,
-        crate::openapi::AuthResponses,
+        crate::schema::ChangeResponses,
+        crate::schema::AuthResponses,
     ),
 ))]
 pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
@@ -193,13 +193,13 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
     security(("bearer" = [])),
     params(
         ("variable" = String, Path, description = "The flag's environment variable"),
-        crate::openapi::IfMatch,
+        crate::schema::IfMatch,
     ),
     responses(
         (status = 200, description = "Reset: the new version", body = Changed,
             headers(("ETag" = String, description = "The new version, quoted"))),
-        crate::openapi::ChangeResponses,
-        crate::openapi::AuthResponses,
+        crate::schema::ChangeResponses,
+        crate::schema::AuthResponses,
     ),
 ))]
 pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
@@ -243,13 +243,13 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
     operation_id = "rollback",
     tag = "admin",
     security(("bearer" = [])),
-    params(crate::openapi::IfMatch),
+    params(crate::schema::IfMatch),
     responses(
         (status = 200, description = "Rolled back: the new version", body = Changed,
             headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 409, description = "No earlier version to go back to", body = crate::error::ErrorBody),
-        crate::openapi::ChangeResponses,
-        crate::openapi::AuthResponses,
+        crate::schema::ChangeResponses,
+        crate::schema::AuthResponses,
     ),
 ))]
 pub(crate) async fn rollback<S: FeatureFlags + Send + Sync + 'static>(
@@ -338,7 +338,7 @@ pub(crate) struct AuditQuery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct Audit {
     /// The recent audit events, oldest first, newest last.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::AuditEventSchema>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::schema::AuditEventSchema>))]
     events: Vec<AuditEvent>,
 }
 
@@ -355,7 +355,7 @@ pub(crate) struct Audit {
     responses(
         (status = 200, description = "The recent audit events, newest last", body = Audit),
         (status = 400, description = "The query string cannot be read", body = crate::error::ErrorBody),
-        crate::openapi::AuthResponses,
+        crate::schema::AuthResponses,
     ),
 ))]
 pub(crate) async fn audit<S: FeatureFlags + Send + Sync + 'static>(

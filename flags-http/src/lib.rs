@@ -64,6 +64,8 @@ mod limit;
 mod openapi;
 mod patch;
 mod public;
+#[cfg(feature = "openapi")]
+mod schema;
 
 use std::sync::Arc;
 use std::time::Duration;
