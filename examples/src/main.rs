@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser, Subcommand};
-use flags_core::{FeatureFlags, Loader, docs};
+use flags_core::{FeatureFlags, Loader, Problem, docs};
 use flags_examples::{LogLevel, Settings};
 use tracing_subscriber::filter::LevelFilter;
 
@@ -78,27 +78,34 @@ fn arguments() -> Cli {
     })
 }
 
+/// Where `show` and `serve` load the flags from: a local .env if there is one, then the process
+/// environment, which wins.
+fn sources() -> Loader {
+    Loader::new().file_if_exists(".env").env()
+}
+
+/// Logs on stderr at `level`, starting with the load's `warnings`: logging is set up from the
+/// flags (LOG_LEVEL), so they waited until it was.
+fn start_logging(level: LogLevel, warnings: &[Problem]) {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_max_level(max_level(level))
+        .init();
+    for warning in warnings {
+        tracing::warn!(target: "flags", "{warning}");
+    }
+}
+
 fn show() -> ExitCode {
-    let loaded = Loader::new()
-        .file_if_exists(".env")
-        .env()
-        .snapshot::<Settings>();
-    let settings = match loaded {
+    let settings = match sources().snapshot::<Settings>() {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("{error}");
             return ExitCode::FAILURE;
         }
     };
-    // Logging is set up from the flags (LOG_LEVEL), so the load's warnings wait until it is.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .without_time()
-        .with_max_level(max_level(settings.log_level))
-        .init();
-    for warning in settings.warnings() {
-        tracing::warn!(target: "flags", "{warning}");
-    }
+    start_logging(settings.log_level, settings.warnings());
     settings.log_state();
     match serde_json::to_string_pretty(&settings.public_flags()) {
         Ok(json) => print(json + "\n"),
