@@ -3,6 +3,9 @@
 //! ```text
 //! rose [show]            load (a local .env, then the process environment), log every flag at
 //!                        LOG_LEVEL, print the public flags as JSON
+//! rose serve [--addr ADDR] [--store FILE]
+//!                        load as `show` does, into live flags, and serve them over HTTP: the
+//!                        public flags, health, the admin API, docs and metrics, until SIGTERM
 //! rose check FILE...     load each env file on its own, as a deployment would; print every
 //!                        problem; exit 1 if any file has one
 //! rose docs              print the Markdown reference of every flag
@@ -12,6 +15,8 @@
 //! ```
 //!
 //! A mistake in the arguments is clap's error on stderr, with exit status 2.
+
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +39,8 @@ struct Cli {
 enum Command {
     /// Load the flags, log every flag at LOG_LEVEL and print the public flags (the default)
     Show,
+    /// Load the flags as `show` does and serve them over HTTP until SIGTERM or Ctrl-C
+    Serve(serve::Options),
     /// Load each env file on its own and print every problem; exit 1 if any file has one
     Check {
         /// An env file: KEY=value lines, as a deployment's environment
@@ -51,6 +58,7 @@ enum Command {
 fn main() -> ExitCode {
     match arguments().command.unwrap_or(Command::Show) {
         Command::Show => show(),
+        Command::Serve(options) => serve::run(options),
         Command::Check { files } => check(&files),
         Command::Docs => print(docs::markdown(Settings::FLAGS)),
         Command::EnvExample => print(docs::env_example(Settings::FLAGS)),

@@ -138,7 +138,7 @@ fn help_lists_the_subcommands_on_stdout_and_succeeds() {
         assert!(output.stderr.is_empty(), "{help:?}: {output:?}");
         let stdout = String::from_utf8(output.stdout).unwrap();
         assert!(stdout.contains("Usage: rose [COMMAND]"), "{stdout}");
-        for subcommand in ["show", "check", "docs", "env-example", "json"] {
+        for subcommand in ["show", "serve", "check", "docs", "env-example", "json"] {
             assert!(
                 stdout
                     .lines()
@@ -152,7 +152,7 @@ fn help_lists_the_subcommands_on_stdout_and_succeeds() {
 #[test]
 fn an_unknown_subcommand_fails_naming_the_subcommands() {
     let output = Command::new(env!("CARGO_BIN_EXE_rose"))
-        .arg("serve")
+        .arg("deploy")
         .env_clear()
         .output()
         .unwrap();
@@ -160,11 +160,13 @@ fn an_unknown_subcommand_fails_naming_the_subcommands() {
     assert!(output.stdout.is_empty(), "{output:?}");
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.starts_with("error: unrecognized subcommand 'serve'"),
+        stderr.starts_with("error: unrecognized subcommand 'deploy'"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("the subcommands are 'show', 'check', 'docs', 'env-example', 'json'"),
+        stderr.contains(
+            "the subcommands are 'show', 'serve', 'check', 'docs', 'env-example', 'json'"
+        ),
         "{stderr}"
     );
 }
