@@ -26,6 +26,7 @@ use flags_examples::Settings;
 use flags_http::Tokens;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::task::JoinHandle;
 
 /// The live flags, which every part of the server reads.
@@ -67,10 +68,12 @@ pub(crate) fn run(options: Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let loaded = flags.snapshot();
-    crate::start_logging(loaded.log_level, loaded.warnings());
-    loaded.log_state();
-    let admin = admin_tokens(loaded.admin_token.as_ref());
+    let admin = {
+        let loaded = flags.get();
+        crate::start_logging(loaded.log_level, loaded.warnings());
+        loaded.log_state();
+        admin_tokens(loaded.admin_token.as_ref())
+    };
 
     let limit = Arc::new(limit::PublicLimit::new(
         Arc::clone(&flags),
@@ -158,6 +161,7 @@ async fn serve(
         io::Error::new(error.kind(), format!("cannot listen on {address}: {error}"))
     })?;
     let address = listener.local_addr()?;
+    let stop = StopSignals::listen()?;
     // On stdout, in this form, for whoever started the server on port 0 to find the port.
     println!("listening on http://{address}");
     io::stdout().flush()?;
@@ -167,42 +171,35 @@ async fn serve(
     // The client's address: the rate limit and flags-http's limit on failed logins count by it.
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service)
-        .with_graceful_shutdown(stop_signal())
+        .with_graceful_shutdown(stop.received())
         .await;
     housekeeping.stop().await;
     served
 }
 
-/// Resolves on SIGTERM or Ctrl-C (SIGINT), whichever comes first.
-async fn stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
+/// SIGTERM and SIGINT (Ctrl-C), listened for from before the server says where it listens: a
+/// signal from whoever read that line always stops it gracefully, never kills it.
+struct StopSignals {
+    terminate: Signal,
+    interrupt: Signal,
+}
 
-    let interrupt = async {
-        match tokio::signal::ctrl_c().await {
-            Ok(()) => "Ctrl-C",
-            Err(error) => {
-                tracing::error!("cannot listen for Ctrl-C: {error}");
-                std::future::pending().await
-            }
-        }
-    };
-    let terminate = async {
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-                "SIGTERM"
-            }
-            Err(error) => {
-                tracing::error!("cannot listen for SIGTERM: {error}");
-                std::future::pending().await
-            }
-        }
-    };
-    let signal = tokio::select! {
-        signal = interrupt => signal,
-        signal = terminate => signal,
-    };
-    tracing::info!("{signal}: stopping once the requests under way are answered");
+impl StopSignals {
+    fn listen() -> io::Result<Self> {
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Resolves on the first of them.
+    async fn received(mut self) {
+        let signal = tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        };
+        tracing::info!("{signal}: stopping once the requests under way are answered");
+    }
 }
 
 /// The server's periodic work, which it stops when it stops: forgetting the addresses whose quota
