@@ -149,6 +149,47 @@ fn help_lists_the_subcommands_on_stdout_and_succeeds() {
     }
 }
 
+/// The README's list of what `rose` does runs each subcommand that `rose help` lists, and no
+/// other: a subcommand added to one is added to the other.
+#[test]
+fn the_readme_shows_every_subcommand_of_the_help() {
+    let help = Command::new(env!("CARGO_BIN_EXE_rose"))
+        .arg("help")
+        .env_clear()
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let (_, commands) = help.split_once("Commands:\n").unwrap();
+    let listed: Vec<&str> = commands
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .collect();
+
+    const RUN: &str = "cargo run -p flags-examples --bin rose";
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let (_, binary) = readme
+        .split_once("## The example application")
+        .expect("README.md has lost its section on the example application");
+    let (sample, _) = fenced_block(binary.split_once("Its binary:").unwrap().1, "sh").unwrap();
+    let shown: Vec<&str> = sample
+        .lines()
+        .map(|line| {
+            let arguments = line.strip_prefix(RUN).expect("each line runs rose");
+            let arguments = arguments.split('#').next().unwrap();
+            match arguments.split_whitespace().collect::<Vec<_>>()[..] {
+                [] => "show",
+                ["--", subcommand, ..] => subcommand,
+                _ => panic!("not a subcommand: {line}"),
+            }
+        })
+        .collect();
+    assert_eq!(shown, listed);
+}
+
 #[test]
 fn an_unknown_subcommand_fails_naming_the_subcommands() {
     let output = Command::new(env!("CARGO_BIN_EXE_rose"))
