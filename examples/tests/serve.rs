@@ -1,7 +1,7 @@
 //! `rose serve` over real loopback HTTP: the binary started for each test on a free port, with
 //! only the variables the test gives it, in a directory of its own, and stopped by SIGTERM.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -759,4 +759,248 @@ async fn no_secret_reaches_a_response_or_the_servers_output() {
         assert!(!output.contains(CANARY), "{output}");
         assert!(!output.contains(TOKEN), "{output}");
     }
+}
+
+/// The README's rollback procedure: the command that starts the server, and the requests.
+struct Procedure {
+    /// The variables the command sets, and its arguments after `--`.
+    variables: Vec<(String, String)>,
+    arguments: Vec<String>,
+    /// Each `curl`, with the JSON the README says it answers, if it says.
+    requests: Vec<(Vec<String>, Option<Value>)>,
+}
+
+fn readme_procedure(variables: &HashMap<&str, &str>) -> Procedure {
+    const MARKER: &str = "<!-- examples/tests/serve.rs starts rose serve with this command, sends \
+                          these requests, and expects these answers. -->";
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let (_, procedure) = readme
+        .split_once(MARKER)
+        .expect("README.md has lost the marker before its rollback procedure");
+    let (start, rest) = fenced_block(procedure).expect("a ```sh block after the marker");
+    let (requests, _) = fenced_block(rest).expect("a ```sh block of requests after the command");
+
+    let start = commands(start, variables);
+    let [(start, _)] = &start[..] else {
+        panic!("one command starts the server: {start:?}")
+    };
+    let run = start.iter().position(|word| word == "cargo").unwrap();
+    let (assignments, command) = start.split_at(run);
+    let arguments = command.iter().skip_while(|word| *word != "--").skip(1);
+    let procedure = Procedure {
+        variables: assignments
+            .iter()
+            .map(|word| {
+                let (name, value) = word.split_once('=').unwrap();
+                (name.to_owned(), value.to_owned())
+            })
+            .collect(),
+        arguments: arguments.cloned().collect(),
+        requests: commands(requests, variables),
+    };
+    assert_eq!(
+        command[..command.len() - procedure.arguments.len()],
+        [
+            "cargo",
+            "run",
+            "-p",
+            "flags-examples",
+            "--bin",
+            "rose",
+            "--"
+        ]
+    );
+    procedure
+}
+
+/// The text of the fenced ```sh block at the start of `markdown`, and what follows it.
+fn fenced_block(markdown: &str) -> Option<(&str, &str)> {
+    let opened = markdown.trim_start().strip_prefix("```sh\n")?;
+    opened.split_once("```\n")
+}
+
+/// The commands of a shell script, each as its words with `$NAME` taken from `variables`, and
+/// the JSON of a comment line right after it (`# {"version":1}`): what the README says it
+/// answers.
+fn commands(script: &str, variables: &HashMap<&str, &str>) -> Vec<(Vec<String>, Option<Value>)> {
+    let script = script.replace("\\\n", " ");
+    let mut commands: Vec<(Vec<String>, Option<Value>)> = Vec::new();
+    let mut after_command = false;
+    for line in script.lines().map(str::trim) {
+        if let Some(comment) = line.strip_prefix('#') {
+            let comment = comment.trim();
+            if after_command && comment.starts_with(['{', '[']) {
+                let expected = serde_json::from_str(comment).unwrap();
+                commands.last_mut().unwrap().1 = Some(expected);
+            }
+            after_command = false;
+        } else if line.is_empty() {
+            after_command = false;
+        } else {
+            commands.push((words(line, variables), None));
+            after_command = true;
+        }
+    }
+    commands
+}
+
+/// The words of one line of shell, as a shell splits them: quotes, `\` escapes, `$NAME` and
+/// `${NAME}` outside single quotes, a `#` comment; anything else (`$(…)`, globs) is not used.
+fn words(line: &str, variables: &HashMap<&str, &str>) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut characters = line.chars().peekable();
+    let mut quote = None;
+    while let Some(character) = characters.next() {
+        match (quote, character) {
+            (None, ' ' | '\t') => words.extend(word.take()),
+            (None, '#') if word.is_none() => break,
+            (None, '\'' | '"') => {
+                quote = Some(character);
+                word.get_or_insert_default();
+            }
+            (Some(open), _) if character == open => quote = None,
+            (Some('\''), _) => word.get_or_insert_default().push(character),
+            (_, '\\') => {
+                let escaped = characters.next().expect("a `\\` ends the line");
+                word.get_or_insert_default().push(escaped);
+            }
+            (_, '$') => {
+                let braced = characters.next_if_eq(&'{').is_some();
+                let mut name = String::new();
+                while let Some(next) =
+                    characters.next_if(|next| next.is_ascii_alphanumeric() || *next == '_')
+                {
+                    name.push(next);
+                }
+                if braced {
+                    assert_eq!(characters.next(), Some('}'), "an unclosed ${{ in {line}");
+                }
+                let value = variables
+                    .get(name.as_str())
+                    .unwrap_or_else(|| panic!("${name} in {line}: the test does not set it"));
+                word.get_or_insert_default().push_str(value);
+            }
+            (_, character) => word.get_or_insert_default().push(character),
+        }
+    }
+    assert_eq!(quote, None, "an unclosed quote in {line}");
+    words.extend(word);
+    words
+}
+
+/// A `curl` command's request: its method, URL, headers and body, as curl sends them.
+struct Curl {
+    method: Method,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+}
+
+fn curl(words: &[String]) -> Curl {
+    assert_eq!(words[0], "curl", "not a curl: {words:?}");
+    let mut method = None;
+    let mut url = None;
+    let mut headers = Vec::new();
+    let mut body = None;
+    let mut words = words[1..].iter();
+    while let Some(word) = words.next() {
+        let mut value = || {
+            words
+                .next()
+                .unwrap_or_else(|| panic!("{word} without a value"))
+                .clone()
+        };
+        match word.as_str() {
+            "-X" | "--request" => method = Some(value()),
+            "-H" | "--header" => {
+                let header = value();
+                let (name, value) = header.split_once(':').unwrap();
+                headers.push((name.trim().to_owned(), value.trim().to_owned()));
+            }
+            "-d" | "--data" | "--data-raw" => body = Some(value()),
+            "-s" | "--silent" => {}
+            option if option.starts_with('-') => {
+                panic!("the test does not send {option} as curl does: use -X, -H or -d")
+            }
+            _ => url = Some(word.clone()),
+        }
+    }
+    // curl's defaults: POST for a body, sent as a form unless a header says otherwise.
+    let method = method.unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.to_owned());
+    let typed = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    if body.is_some() && !typed {
+        headers.push((
+            "Content-Type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        ));
+    }
+    Curl {
+        method: Method::from_bytes(method.as_bytes()).unwrap(),
+        url: url.expect("a curl without a URL"),
+        headers,
+        body,
+    }
+}
+
+#[tokio::test]
+async fn the_readmes_rollback_procedure_works_as_written() {
+    let procedure = readme_procedure(&HashMap::from([("ADMIN_TOKEN", TOKEN)]));
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars: Vec<(&str, &str)> = procedure
+        .variables
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    vars.push(("ADMIN_TOKEN", TOKEN));
+    let arguments: Vec<&str> = procedure.arguments.iter().map(String::as_str).collect();
+    let (serve, arguments) = arguments.split_first().unwrap();
+    assert_eq!(*serve, "serve");
+    let server = Server::start(dir.path(), &vars, arguments);
+
+    let client = client();
+    let (mut changed, mut audited, mut rolled_back) = (false, false, false);
+    for (words, expected) in &procedure.requests {
+        let curl = curl(words);
+        let path = curl
+            .url
+            .strip_prefix("http://127.0.0.1:8000")
+            .unwrap_or_else(|| {
+                panic!("the README's requests go to rose serve's default address: {words:?}")
+            });
+        let mut request = client.request(curl.method.clone(), server.url(path));
+        for (name, value) in &curl.headers {
+            request = request.header(name, value);
+        }
+        if let Some(body) = &curl.body {
+            request = request.body(body.clone());
+        }
+        let reply = send(request).await;
+        assert_eq!(reply.status, 200, "{words:?}: {reply:?}");
+        if let Some(expected) = expected {
+            assert_eq!(&reply.json(), expected, "{words:?}");
+        }
+        changed |= curl.method == Method::PATCH && path == "/api/admin/feature-flags";
+        rolled_back |= curl.method == Method::POST && path == "/api/admin/feature-flags/rollback";
+        if path == "/api/admin/audit" {
+            let event = &reply.json()["events"][0];
+            assert_eq!(event["actor"], "admin", "{event}");
+            assert_eq!(event["outcome"], "applied", "{event}");
+            let change =
+                json!({"flag": "FEATURE_IMAGE_GENERATION_ENABLED", "old": "true", "new": "false"});
+            assert_eq!(event["changes"], json!([change]), "{event}");
+            audited = true;
+        }
+    }
+    assert!(
+        changed && audited && rolled_back,
+        "a change, the audit, a rollback"
+    );
+    // The README's start command keeps the changes in its store.
+    assert!(dir.path().join("flags.json").exists());
+    assert!(server.stop().status.success());
 }
