@@ -67,6 +67,27 @@ impl Server {
     /// Starts `rose serve --addr 127.0.0.1:0 ARGS` in `dir` with only `vars` for environment, and
     /// waits for the line that says where it listens.
     fn start(dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Server {
+        let mut server = Server::spawn(dir, vars, args);
+        match server.stdout.recv_timeout(WAIT) {
+            Ok(line) => {
+                let address = line.strip_prefix("listening on http://");
+                let address = address.unwrap_or_else(|| panic!("not where it listens: {line}"));
+                server.base = format!("http://{address}");
+            }
+            Err(error) => {
+                let _ = server.child.kill();
+                let stopped = server.wait();
+                panic!(
+                    "rose serve did not say where it listens ({error}): {:?}\n{}",
+                    stopped.status, stopped.stderr
+                );
+            }
+        }
+        server
+    }
+
+    /// Runs `rose serve --addr 127.0.0.1:0 ARGS` in `dir` with only `vars` for environment.
+    fn spawn(dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rose"))
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(args)
@@ -94,28 +115,12 @@ impl Server {
             stderr.read_to_string(&mut text).unwrap();
             text
         });
-        let mut server = Server {
+        Server {
             child,
             base: String::new(),
             stdout,
             stderr: Some(stderr),
-        };
-        match server.stdout.recv_timeout(WAIT) {
-            Ok(line) => {
-                let address = line.strip_prefix("listening on http://");
-                let address = address.unwrap_or_else(|| panic!("not where it listens: {line}"));
-                server.base = format!("http://{address}");
-            }
-            Err(error) => {
-                let _ = server.child.kill();
-                let stopped = server.wait();
-                panic!(
-                    "rose serve did not say where it listens ({error}): {:?}\n{}",
-                    stopped.status, stopped.stderr
-                );
-            }
         }
-        server
     }
 
     fn url(&self, path: &str) -> String {
@@ -639,6 +644,22 @@ async fn sigterm_or_ctrl_c_stops_the_server_with_exit_status_0() {
         let disabled = "WARN rose::serve: ADMIN_TOKEN is not set: the admin API is disabled";
         assert!(stderr.contains(disabled), "{stderr}");
     }
+}
+
+#[test]
+fn flags_that_do_not_load_stop_the_server_before_it_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [("LOG_LEVEL", "loud"), ("ENABLE_API_DOCS", "maybe")];
+    let stopped = Server::spawn(dir.path(), &vars, &[]).wait();
+    assert_eq!(stopped.status.code(), Some(1), "{}", stopped.stderr);
+    assert_eq!(stopped.stdout, "");
+    assert_eq!(
+        stopped.stderr.lines().collect::<Vec<_>>(),
+        [
+            "ENABLE_API_DOCS: invalid value \"maybe\", expected a boolean: true/false, 1/0, yes/no or on/off (from process environment)",
+            "LOG_LEVEL: invalid value \"loud\", expected one of: trace, debug, info, warn, error (from process environment)",
+        ]
+    );
 }
 
 #[tokio::test]
