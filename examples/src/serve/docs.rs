@@ -190,9 +190,9 @@ fn page(document: &Value) -> String {
         .markup(" document: <a href=\"/openapi.json\"><code>/openapi.json</code></a></p>\n")
         .markup("</header>\n");
 
-    let operations = operations(document);
+    let groups = groups(document);
     html.markup("<nav>\n<h2>Operations</h2>\n<ul>\n");
-    for operation in &operations {
+    for operation in groups.iter().flat_map(|group| &group.operations) {
         html.markup("<li><a href=\"#")
             .text(&operation.anchor())
             .markup("\"><span class=\"method\">")
@@ -204,36 +204,17 @@ fn page(document: &Value) -> String {
             .markup("</li>\n");
     }
     html.markup("</ul>\n</nav>\n");
-
-    let tags = document["tags"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for tag in tags {
-        let name = tag["name"].as_str().unwrap_or_default();
-        let tagged = || {
-            operations
-                .iter()
-                .filter(|operation| operation.tag() == Some(name))
-        };
-        if tagged().next().is_none() {
-            continue;
-        }
-        html.markup("<section>\n<h2>").text(name).markup("</h2>\n");
-        if let Some(description) = tag["description"].as_str() {
+    for group in &groups {
+        html.markup("<section>\n<h2>")
+            .text(group.name)
+            .markup("</h2>\n");
+        if let Some(description) = group.description {
             html.prose(description);
         }
-        tagged().for_each(|operation| html.operation(operation));
-        html.markup("</section>\n");
-    }
-    let named = |tag: &str| tags.iter().any(|named| named["name"].as_str() == Some(tag));
-    let mut untagged = operations
-        .iter()
-        .filter(|operation| !operation.tag().is_some_and(named))
-        .peekable();
-    if untagged.peek().is_some() {
-        html.markup("<section>\n<h2>Other operations</h2>\n");
-        untagged.for_each(|operation| html.operation(operation));
+        group
+            .operations
+            .iter()
+            .for_each(|operation| html.operation(operation));
         html.markup("</section>\n");
     }
 
@@ -246,6 +227,41 @@ fn page(document: &Value) -> String {
     }
     html.markup("</body>\n</html>\n");
     html.0
+}
+
+/// The operations under one tag, which the page shows together.
+struct Group<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+    operations: Vec<Operation<'a>>,
+}
+
+/// The operations of `document` by their first tag, in the order of the document's tags, then
+/// those with a tag it does not name, or none.
+fn groups(document: &Value) -> Vec<Group<'_>> {
+    let mut groups: Vec<Group> = document["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|tag| Group {
+            name: tag["name"].as_str().unwrap_or_default(),
+            description: tag["description"].as_str(),
+            operations: Vec::new(),
+        })
+        .collect();
+    let mut others = Group {
+        name: "Other operations",
+        description: None,
+        operations: Vec::new(),
+    };
+    for operation in operations(document) {
+        let tag = operation.tag();
+        let group = groups.iter_mut().find(|group| Some(group.name) == tag);
+        group.unwrap_or(&mut others).operations.push(operation);
+    }
+    groups.push(others);
+    groups.retain(|group| !group.operations.is_empty());
+    groups
 }
 
 /// Every operation of `document`, path by path, in the order of [`METHODS`].
@@ -594,6 +610,51 @@ mod tests {
             body.contains("id=\"operation-&quot;&gt;&lt;img&gt;\""),
             "{body}"
         );
+    }
+
+    #[test]
+    fn operations_are_listed_and_shown_by_tag_in_the_documents_order_of_tags() {
+        let operation = |tag: Option<&str>, id: &str| match tag {
+            Some(tag) => serde_json::json!({"tags": [tag], "operationId": id, "responses": {}}),
+            None => serde_json::json!({"operationId": id, "responses": {}}),
+        };
+        let document = serde_json::json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "tags": [{"name": "second"}, {"name": "first"}, {"name": "unused"}],
+            "paths": {
+                "/a": {"get": operation(Some("first"), "a"), "post": operation(None, "untagged")},
+                "/b": {"get": operation(Some("second"), "b"), "put": operation(Some("x"), "x")},
+            },
+        });
+        let page = page(&document);
+        let order = |marker: &str| {
+            let mut found: Vec<(usize, &str)> = [
+                "operation-b",
+                "operation-a",
+                "operation-x",
+                "operation-untagged",
+            ]
+            .into_iter()
+            .filter_map(|id| Some((page.find(&format!("{marker}{id}"))?, id)))
+            .collect();
+            found.sort();
+            found.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+        };
+        let expected = [
+            "operation-b",
+            "operation-a",
+            "operation-untagged",
+            "operation-x",
+        ];
+        assert_eq!(order("href=\"#"), expected);
+        assert_eq!(order("id=\""), expected);
+        let sections: Vec<&str> = page
+            .split("<section>\n<h2>")
+            .skip(1)
+            .map(|section| section.split_once("</h2>").unwrap().0)
+            .collect();
+        assert_eq!(sections, ["second", "first", "Other operations"]);
     }
 
     #[test]
