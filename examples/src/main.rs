@@ -3,6 +3,9 @@
 //! ```text
 //! rose [show]            load (a local .env, then the process environment), log every flag at
 //!                        LOG_LEVEL, print the public flags as JSON
+//! rose serve [--addr ADDR] [--store FILE]
+//!                        load as `show` does, into live flags, and serve them over HTTP: the
+//!                        public flags, health, the admin API, docs and metrics, until SIGTERM
 //! rose check FILE...     load each env file on its own, as a deployment would; print every
 //!                        problem; exit 1 if any file has one
 //! rose docs              print the Markdown reference of every flag
@@ -13,12 +16,14 @@
 //!
 //! A mistake in the arguments is clap's error on stderr, with exit status 2.
 
+mod serve;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser, Subcommand};
-use flags_core::{FeatureFlags, Loader, docs};
+use flags_core::{FeatureFlags, Loader, Problem, docs};
 use flags_examples::{LogLevel, Settings};
 use tracing_subscriber::filter::LevelFilter;
 
@@ -34,6 +39,8 @@ struct Cli {
 enum Command {
     /// Load the flags, log every flag at LOG_LEVEL and print the public flags (the default)
     Show,
+    /// Load the flags as `show` does and serve them over HTTP until SIGTERM or Ctrl-C
+    Serve(serve::Options),
     /// Load each env file on its own and print every problem; exit 1 if any file has one
     Check {
         /// An env file: KEY=value lines, as a deployment's environment
@@ -51,6 +58,7 @@ enum Command {
 fn main() -> ExitCode {
     match arguments().command.unwrap_or(Command::Show) {
         Command::Show => show(),
+        Command::Serve(options) => serve::run(options),
         Command::Check { files } => check(&files),
         Command::Docs => print(docs::markdown(Settings::FLAGS)),
         Command::EnvExample => print(docs::env_example(Settings::FLAGS)),
@@ -78,27 +86,34 @@ fn arguments() -> Cli {
     })
 }
 
+/// Where `show` and `serve` load the flags from: a local .env if there is one, then the process
+/// environment, which wins.
+fn sources() -> Loader {
+    Loader::new().file_if_exists(".env").env()
+}
+
+/// Logs on stderr at `level`, starting with the load's `warnings`: logging is set up from the
+/// flags (LOG_LEVEL), so they waited until it was.
+fn start_logging(level: LogLevel, warnings: &[Problem]) {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_max_level(max_level(level))
+        .init();
+    for warning in warnings {
+        tracing::warn!(target: "flags", "{warning}");
+    }
+}
+
 fn show() -> ExitCode {
-    let loaded = Loader::new()
-        .file_if_exists(".env")
-        .env()
-        .snapshot::<Settings>();
-    let settings = match loaded {
+    let settings = match sources().snapshot::<Settings>() {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("{error}");
             return ExitCode::FAILURE;
         }
     };
-    // Logging is set up from the flags (LOG_LEVEL), so the load's warnings wait until it is.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .without_time()
-        .with_max_level(max_level(settings.log_level))
-        .init();
-    for warning in settings.warnings() {
-        tracing::warn!(target: "flags", "{warning}");
-    }
+    start_logging(settings.log_level, settings.warnings());
     settings.log_state();
     match serde_json::to_string_pretty(&settings.public_flags()) {
         Ok(json) => print(json + "\n"),

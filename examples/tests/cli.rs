@@ -138,7 +138,7 @@ fn help_lists_the_subcommands_on_stdout_and_succeeds() {
         assert!(output.stderr.is_empty(), "{help:?}: {output:?}");
         let stdout = String::from_utf8(output.stdout).unwrap();
         assert!(stdout.contains("Usage: rose [COMMAND]"), "{stdout}");
-        for subcommand in ["show", "check", "docs", "env-example", "json"] {
+        for subcommand in ["show", "serve", "check", "docs", "env-example", "json"] {
             assert!(
                 stdout
                     .lines()
@@ -149,10 +149,51 @@ fn help_lists_the_subcommands_on_stdout_and_succeeds() {
     }
 }
 
+/// The README's list of what `rose` does runs each subcommand that `rose help` lists, and no
+/// other: a subcommand added to one is added to the other.
+#[test]
+fn the_readme_shows_every_subcommand_of_the_help() {
+    let help = Command::new(env!("CARGO_BIN_EXE_rose"))
+        .arg("help")
+        .env_clear()
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let (_, commands) = help.split_once("Commands:\n").unwrap();
+    let listed: Vec<&str> = commands
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .collect();
+
+    const RUN: &str = "cargo run -p flags-examples --bin rose";
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let (_, binary) = readme
+        .split_once("## The example application")
+        .expect("README.md has lost its section on the example application");
+    let (sample, _) = fenced_block(binary.split_once("Its binary:").unwrap().1, "sh").unwrap();
+    let shown: Vec<&str> = sample
+        .lines()
+        .map(|line| {
+            let arguments = line.strip_prefix(RUN).expect("each line runs rose");
+            let arguments = arguments.split('#').next().unwrap();
+            match arguments.split_whitespace().collect::<Vec<_>>()[..] {
+                [] => "show",
+                ["--", subcommand, ..] => subcommand,
+                _ => panic!("not a subcommand: {line}"),
+            }
+        })
+        .collect();
+    assert_eq!(shown, listed);
+}
+
 #[test]
 fn an_unknown_subcommand_fails_naming_the_subcommands() {
     let output = Command::new(env!("CARGO_BIN_EXE_rose"))
-        .arg("serve")
+        .arg("deploy")
         .env_clear()
         .output()
         .unwrap();
@@ -160,11 +201,13 @@ fn an_unknown_subcommand_fails_naming_the_subcommands() {
     assert!(output.stdout.is_empty(), "{output:?}");
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.starts_with("error: unrecognized subcommand 'serve'"),
+        stderr.starts_with("error: unrecognized subcommand 'deploy'"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("the subcommands are 'show', 'check', 'docs', 'env-example', 'json'"),
+        stderr.contains(
+            "the subcommands are 'show', 'serve', 'check', 'docs', 'env-example', 'json'"
+        ),
         "{stderr}"
     );
 }

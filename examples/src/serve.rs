@@ -1,0 +1,234 @@
+//! `rose serve`: the seed application's HTTP surface on live flags. flags-http's routes (the public
+//! flags, health, the admin API), and what the application's own flags switch on, each read again
+//! for every request so that a change through the admin API takes effect on the next one:
+//! security headers (`ENABLE_SECURITY_HEADERS`), the API's docs (`ENABLE_API_DOCS`) and a rate
+//! limit on the public routes (`RATE_LIMIT_ENABLED`). Metrics in Prometheus text at `/metrics`.
+
+mod docs;
+mod error;
+mod headers;
+mod limit;
+mod prometheus;
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::{Router, middleware};
+use flags_core::FlagsError;
+use flags_core::live::{FileStore, Live};
+use flags_core::secrecy::SecretString;
+use flags_examples::Settings;
+use flags_http::Tokens;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::task::JoinHandle;
+
+/// The live flags, which every part of the server reads.
+type Flags = Arc<Live<Settings>>;
+
+/// The actor the audit names for a change made with `ADMIN_TOKEN`.
+const ADMIN: &str = "admin";
+
+/// The options of `rose serve`.
+#[derive(clap::Args)]
+pub(crate) struct Options {
+    /// The address to listen on; with port 0, any free port. Once listening, prints `listening
+    /// on http://ADDRESS` on stdout
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
+    addr: SocketAddr,
+    /// Keep the changes made through the admin API in FILE (JSON), so that they survive a restart
+    #[arg(long, value_name = "FILE")]
+    store: Option<PathBuf>,
+    /// Requests one client address may make to the public routes per minute while
+    /// RATE_LIMIT_ENABLED is on
+    #[arg(long, value_name = "N", default_value_t = limit::DEFAULT_PER_MINUTE)]
+    rate_limit_per_minute: NonZeroU32,
+}
+
+/// Loads the flags, sets logging up from them, and serves until SIGTERM or Ctrl-C.
+pub(crate) fn run(options: Options) -> ExitCode {
+    // Before the flags load, which sets their gauges.
+    let metrics = match prometheus::install() {
+        Ok(metrics) => metrics,
+        Err(error) => {
+            eprintln!("cannot record metrics: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let flags = match load(options.store) {
+        Ok(flags) => Arc::new(flags),
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let admin = {
+        let loaded = flags.get();
+        crate::start_logging(loaded.log_level, loaded.warnings());
+        loaded.log_state();
+        admin_tokens(loaded.admin_token.as_ref())
+    };
+
+    let limit = Arc::new(limit::PublicLimit::new(
+        Arc::clone(&flags),
+        options.rate_limit_per_minute,
+    ));
+    let docs = match docs::Docs::new(Arc::clone(&flags)) {
+        Ok(docs) => Arc::new(docs),
+        Err(error) => {
+            tracing::error!("cannot render the API's documentation: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let app = app(&flags, admin, Arc::clone(&limit), metrics.clone(), docs);
+    let served = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .and_then(|runtime| runtime.block_on(serve(options.addr, app, limit, metrics)));
+    match served {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The live flags, from the sources `show` reads, with the overrides kept in `store` on top.
+fn load(store: Option<PathBuf>) -> Result<Live<Settings>, FlagsError> {
+    let builder = Live::<Settings>::builder();
+    let builder = match store {
+        Some(path) => builder.store(FileStore::new(path)),
+        None => builder,
+    };
+    builder.load(crate::sources())
+}
+
+/// `ADMIN_TOKEN` as the admin API's one credential; without it, the admin API refuses everything.
+fn admin_tokens(token: Option<&SecretString>) -> Tokens {
+    match token {
+        Some(token) => {
+            tracing::info!("the admin API takes ADMIN_TOKEN, as actor {ADMIN}");
+            Tokens::new().token(token.clone(), ADMIN)
+        }
+        None => {
+            tracing::warn!("ADMIN_TOKEN is not set: the admin API is disabled");
+            Tokens::new()
+        }
+    }
+}
+
+/// Every route, under the layers every response goes through.
+fn app(
+    flags: &Flags,
+    admin: Tokens,
+    limit: Arc<limit::PublicLimit>,
+    metrics: PrometheusHandle,
+    docs: Arc<docs::Docs>,
+) -> Router {
+    let own = prometheus::router(metrics)
+        .merge(docs::router(docs))
+        .method_not_allowed_fallback(error::method_not_allowed);
+    own.merge(flags_http::router(Arc::clone(flags), admin))
+        .fallback(error::not_found)
+        // Each layer wraps those above it: a refused request is counted, and has the headers.
+        .layer(middleware::from_fn_with_state(limit, limit::public_routes))
+        .layer(middleware::from_fn(prometheus::count_requests))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(flags),
+            headers::security_headers,
+        ))
+}
+
+/// Listens on `address` and serves `app` until a signal to stop, and the requests under way
+/// have been answered.
+async fn serve(
+    address: SocketAddr,
+    app: Router,
+    limit: Arc<limit::PublicLimit>,
+    metrics: PrometheusHandle,
+) -> io::Result<()> {
+    let listener = TcpListener::bind(address).await.map_err(|error| {
+        io::Error::new(error.kind(), format!("cannot listen on {address}: {error}"))
+    })?;
+    let address = listener.local_addr()?;
+    let stop = StopSignals::listen()?;
+    // On stdout, in this form, for whoever started the server on port 0 to find the port.
+    println!("listening on http://{address}");
+    io::stdout().flush()?;
+    tracing::info!("listening on http://{address}");
+
+    let housekeeping = Housekeeping::start(limit, metrics);
+    // The client's address: the rate limit and flags-http's limit on failed logins count by it.
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, service)
+        .with_graceful_shutdown(stop.received())
+        .await;
+    housekeeping.stop().await;
+    served
+}
+
+/// SIGTERM and SIGINT (Ctrl-C), listened for from before the server says where it listens: a
+/// signal from whoever read that line always stops it gracefully, never kills it.
+struct StopSignals {
+    terminate: Signal,
+    interrupt: Signal,
+}
+
+impl StopSignals {
+    fn listen() -> io::Result<Self> {
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Resolves on the first of them.
+    async fn received(mut self) {
+        let signal = tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        };
+        tracing::info!("{signal}: stopping once the requests under way are answered");
+    }
+}
+
+/// The server's periodic work, which it stops when it stops: forgetting the addresses whose quota
+/// is whole again (so that the limiter's map holds only recent clients), and the metrics
+/// recorder's upkeep.
+struct Housekeeping {
+    task: JoinHandle<()>,
+}
+
+impl Housekeeping {
+    /// How often the work is done.
+    const PERIOD: Duration = Duration::from_secs(60);
+
+    fn start(limit: Arc<limit::PublicLimit>, metrics: PrometheusHandle) -> Self {
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Self::PERIOD);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                limit.forget_idle_clients();
+                metrics.run_upkeep();
+            }
+        });
+        Self { task }
+    }
+
+    async fn stop(self) {
+        self.task.abort();
+        // The task only ever ends by being aborted: its result says nothing.
+        let _ = self.task.await;
+    }
+}

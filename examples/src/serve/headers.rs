@@ -1,0 +1,43 @@
+//! The security headers every response gets while `ENABLE_SECURITY_HEADERS` is on: the flag is
+//! read for each response, so that turning it off or on through the admin API changes the next.
+
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::http::header::{
+    CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::Flags;
+
+/// The policy of a response that is not a page (JSON, metrics): it may load nothing, and no page
+/// may frame it.
+const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// A response's own `Content-Security-Policy`, in place of the API's: a page's, allowing what the
+/// page needs and nothing more. Set as a response extension by the handler; sent only while the
+/// flag is on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ContentSecurityPolicy(pub(crate) &'static str);
+
+pub(crate) async fn security_headers(
+    State(flags): State<Flags>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let policy = response
+        .extensions_mut()
+        .remove::<ContentSecurityPolicy>()
+        .map_or(API_POLICY, |ContentSecurityPolicy(policy)| policy);
+    // Read as the response leaves: the response to the change that turns the flag off has none.
+    if flags.get().enable_security_headers {
+        let headers = response.headers_mut();
+        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    }
+    response
+}

@@ -1,0 +1,71 @@
+//! `GET /metrics`: what the process records through the `metrics` facade, as Prometheus text. The
+//! flags' values, version and changes (`flags_value`, `flags_version`, `flags_changes_total`),
+//! rollout decisions (`flags_exposures_total`), and each response the server gives
+//! (`http_requests_total`).
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandle};
+
+/// The methods counted by name; any other counts as `other`, so that a client inventing methods
+/// cannot add series.
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+];
+
+/// Installs the process's recorder: from now on, what the `metrics` facade records is kept for
+/// `/metrics` to render.
+pub(crate) fn install() -> Result<PrometheusHandle, BuildError> {
+    PrometheusBuilder::new().install_recorder()
+}
+
+pub(crate) fn router(metrics: PrometheusHandle) -> Router {
+    Router::new()
+        .route("/metrics", get(render))
+        .with_state(metrics)
+}
+
+/// Metrics
+///
+/// Every metric the server records, in Prometheus text: the flags' values (`flags_value{flag}`,
+/// booleans and numbers), their version (`flags_version`), changes by outcome
+/// (`flags_changes_total{outcome}`), rollout decisions (`flags_exposures_total`), and responses
+/// (`http_requests_total{method,route,status}`, `route` being the route's pattern).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "server",
+    responses(
+        (status = 200, description = "The metrics, in Prometheus text format 0.0.4",
+            content_type = "text/plain", body = String),
+    ),
+)]
+pub(crate) async fn render(State(metrics): State<PrometheusHandle>) -> Response {
+    let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
+    ([(CONTENT_TYPE, content_type)], metrics.render()).into_response()
+}
+
+/// Counts each response in `http_requests_total{method, route, status}`. `route` is the pattern
+/// the request matched (`/api/admin/feature-flags/{variable}`), never its path, and `unmatched`
+/// when no route has the path: the series stay few whatever paths clients send.
+pub(crate) async fn count_requests(request: Request, next: Next) -> Response {
+    let method = METHODS
+        .into_iter()
+        .find(|method| *method == request.method().as_str())
+        .unwrap_or("other");
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |route| route.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_str().to_owned();
+    metrics::counter!("http_requests_total", "method" => method, "route" => route, "status" => status)
+        .increment(1);
+    response
+}
