@@ -26,6 +26,9 @@ use clap::{CommandFactory, Parser, Subcommand};
 use flags_core::{FeatureFlags, Loader, Problem, docs};
 use flags_examples::{LogLevel, Settings};
 use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Registry, reload};
 
 /// The seed application's flags, run as a deployment runs them.
 #[derive(Parser)]
@@ -93,15 +96,30 @@ fn sources() -> Loader {
 }
 
 /// Logs on stderr at `level`, starting with the load's `warnings`: logging is set up from the
-/// flags (LOG_LEVEL), so they waited until it was.
-fn start_logging(level: LogLevel, warnings: &[Problem]) {
-    tracing_subscriber::fmt()
+/// flags (LOG_LEVEL), so they waited until it was. The returned handle changes the level later.
+fn start_logging(level: LogLevel, warnings: &[Problem]) -> LogLevelHandle {
+    let (filter, handle) = reload::Layer::new(max_level(level));
+    let output = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .without_time()
-        .with_max_level(max_level(level))
+        .without_time();
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(output)
         .init();
     for warning in warnings {
         tracing::warn!(target: "flags", "{warning}");
+    }
+    LogLevelHandle(handle)
+}
+
+/// Changes the level [`start_logging`] set.
+struct LogLevelHandle(reload::Handle<LevelFilter, Registry>);
+
+impl LogLevelHandle {
+    fn set(&self, level: LogLevel) {
+        if let Err(error) = self.0.reload(max_level(level)) {
+            tracing::error!("cannot change the log level to {level:?}: {error}");
+        }
     }
 }
 
@@ -113,7 +131,7 @@ fn show() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    start_logging(settings.log_level, settings.warnings());
+    let _level = start_logging(settings.log_level, settings.warnings());
     settings.log_state();
     match serde_json::to_string_pretty(&settings.public_flags()) {
         Ok(json) => print(json + "\n"),

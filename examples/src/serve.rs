@@ -68,12 +68,14 @@ pub(crate) fn run(options: Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let admin = {
+    let (admin, level) = {
         let loaded = flags.get();
-        crate::start_logging(loaded.log_level, loaded.warnings());
+        let level = crate::start_logging(loaded.log_level, loaded.warnings());
         loaded.log_state();
-        admin_tokens(loaded.admin_token.as_ref())
+        (admin_tokens(loaded.admin_token.as_ref()), level)
     };
+    // LOG_LEVEL changes live: each new version sets the level it says, for as long as this lives.
+    let _level = flags.subscribe(move |flags| level.set(flags.log_level));
 
     let limit = Arc::new(limit::PublicLimit::new(
         Arc::clone(&flags),

@@ -646,6 +646,33 @@ async fn sigterm_or_ctrl_c_stops_the_server_with_exit_status_0() {
     }
 }
 
+/// LOG_LEVEL changes live: the change that raises it is logged at the old level (not at all),
+/// the next one at the new.
+#[tokio::test]
+async fn the_log_level_follows_log_level_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [("LOG_LEVEL", "error"), ("ADMIN_TOKEN", TOKEN)];
+    let server = Server::start(dir.path(), &vars, &[]);
+    let client = client();
+    let louder = patch(&client, &server, json!({"LOG_LEVEL": "info"})).await;
+    assert_eq!(louder.status, 200, "{louder:?}");
+    let change = json!({"FEATURE_TTS_CACHE_ENABLED": false});
+    assert_eq!(patch(&client, &server, change).await.status, 200);
+    let quieter = patch(&client, &server, json!({"LOG_LEVEL": "warn"})).await;
+    assert_eq!(quieter.status, 200, "{quieter:?}");
+    let change = json!({"FEATURE_TTS_CACHE_ENABLED": true});
+    assert_eq!(patch(&client, &server, change).await.status, 200);
+    let stderr = server.stop().stderr;
+    let audited: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("flags::audit"))
+        .collect();
+    assert_eq!(audited.len(), 2, "{stderr}");
+    assert!(audited[0].contains("version=2"), "{stderr}");
+    assert!(audited[1].contains("version=3"), "{stderr}");
+    assert!(!stderr.contains(" INFO rose::serve: stopped"), "{stderr}");
+}
+
 #[test]
 fn flags_that_do_not_load_stop_the_server_before_it_listens() {
     let dir = tempfile::tempdir().unwrap();
