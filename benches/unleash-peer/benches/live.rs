@@ -9,7 +9,9 @@
 //! - Unleash: `is_enabled_str` on a toggle that is on with the `default` strategy, alone in a
 //!   client handed it with `memoize`, with no context.
 //!
-//! Each reads `true`; the benchmark asserts it before measuring.
+//! Each reads `true`; the benchmark asserts it before measuring. A second group measures the same
+//! reads while another thread reads the same flags in a loop: a lock's reader count is one cache
+//! line that both threads write, where arc-swap gives each thread a slot of its own.
 //!
 //! ```sh
 //! cargo bench --manifest-path benches/unleash-peer/Cargo.toml --bench live -- --warm-up-time 1 --measurement-time 3
@@ -17,6 +19,8 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
 
 use arc_swap::ArcSwap;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -145,6 +149,71 @@ fn read_one_bool_flag(c: &mut Criterion) {
         b.iter(|| unleash.is_enabled_str(black_box(TOGGLE), None, false))
     });
     group.finish();
+
+    // Each measurement runs while another thread makes the same read of the same flags.
+    let mut group = c.benchmark_group("live read, another thread reading");
+    while_another_thread_reads(
+        || black_box(&plain).beta_enabled,
+        || {
+            group.bench_function("floor: plain &S field read", |b| {
+                let plain = &plain;
+                b.iter(|| black_box(plain).beta_enabled)
+            });
+        },
+    );
+    while_another_thread_reads(
+        || black_box(&swapped).load().beta_enabled,
+        || {
+            group.bench_function("floor: arc-swap load", |b| {
+                b.iter(|| black_box(&swapped).load().beta_enabled)
+            });
+        },
+    );
+    while_another_thread_reads(
+        || black_box(&live).get().beta_enabled,
+        || {
+            group.bench_function("flags Live::get", |b| {
+                b.iter(|| black_box(&live).get().beta_enabled)
+            });
+        },
+    );
+    while_another_thread_reads(
+        || *black_box(&feattles).is_cool(),
+        || {
+            group.bench_function("feattle is_cool()", |b| {
+                b.iter(|| *black_box(&feattles).is_cool())
+            });
+        },
+    );
+    while_another_thread_reads(
+        || unleash.is_enabled_str(black_box(TOGGLE), None, false),
+        || {
+            group.bench_function("unleash is_enabled_str", |b| {
+                b.iter(|| unleash.is_enabled_str(black_box(TOGGLE), None, false))
+            });
+        },
+    );
+    group.finish();
+}
+
+/// Runs `measure` while another thread calls `read` in a loop; stops that thread after it, and
+/// prints how many reads it made, to show that it ran.
+fn while_another_thread_reads(read: impl Fn() -> bool + Sync, measure: impl FnOnce()) {
+    let stop = AtomicBool::new(false);
+    let reads = thread::scope(|scope| {
+        let other = scope.spawn(|| {
+            let mut reads = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                black_box(read());
+                reads += 1;
+            }
+            reads
+        });
+        measure();
+        stop.store(true, Ordering::Relaxed);
+        other.join().expect("the other reader does not panic")
+    });
+    eprintln!("the other thread read {reads} times");
 }
 
 criterion_group!(benches, read_one_bool_flag);
