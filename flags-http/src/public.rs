@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flags_core::FeatureFlags;
 use serde_derive::{Deserialize, Serialize};
@@ -51,19 +50,22 @@ pub(crate) struct PublicQuery {
 ))]
 pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
-    query: Result<Query<PublicQuery>, QueryRejection>,
-    headers: HeaderMap,
+    // The request itself, not extractors that would copy its headers: this route is the hot one.
+    request: Request,
 ) -> Result<Response, Error> {
-    let Query(query) = query.map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
-    let snapshot = shared.flags.snapshot();
+    let Query(query) = Query::<PublicQuery>::try_from_uri(request.uri())
+        .map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
+    let snapshot = shared.flags.get();
     let version = snapshot.version();
-    if headers
+    if request
+        .headers()
         .get_all(IF_NONE_MATCH)
         .iter()
         .any(|header| none_match(header, version))
     {
-        let headers = [(ETAG, etag(version))];
-        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response.headers_mut().insert(ETAG, etag(version));
+        return Ok(response);
     }
     let (etag, body, cache) = match query.user {
         Some(user) => {
@@ -73,29 +75,31 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
         }
         None => {
             let rendered = shared.public.load();
-            let rendered = match &*rendered {
-                Some(rendered) if rendered.version == version => Arc::clone(rendered),
+            match &*rendered {
+                Some(rendered) if rendered.version == version => {
+                    (rendered.etag.clone(), rendered.body.clone(), "no-cache")
+                }
                 _ => {
                     let body = serde_json::to_vec(&snapshot.public_flags())
                         .map_err(|_| Error::Internal)?;
-                    let rendered = Arc::new(Rendered {
+                    let rendered = Rendered {
                         version,
                         etag: etag(version),
                         body: Bytes::from(body),
-                    });
-                    shared.public.store(Some(Arc::clone(&rendered)));
-                    rendered
+                    };
+                    let sent = (rendered.etag.clone(), rendered.body.clone(), "no-cache");
+                    shared.public.store(Some(Arc::new(rendered)));
+                    sent
                 }
-            };
-            (rendered.etag.clone(), rendered.body.clone(), "no-cache")
+            }
         }
     };
-    let headers = [
-        (CONTENT_TYPE, HeaderValue::from_static("application/json")),
-        (ETAG, etag),
-        (CACHE_CONTROL, HeaderValue::from_static(cache)),
-    ];
-    Ok((headers, body).into_response())
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(ETAG, etag);
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+    Ok(response)
 }
 
 /// Whether an `If-None-Match` header names `version` (weakly: `W/"3"` does) or is `*`.
