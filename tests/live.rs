@@ -533,6 +533,7 @@ fn a_store_that_refuses_a_commit_refuses_the_change() {
             &self,
             previous: u64,
             _: &flags_core::live::Stored,
+            _: &flags_core::live::AuditEvent,
         ) -> Result<(), flags_core::live::StoreError> {
             Err(flags_core::live::StoreError::Conflict {
                 expected: previous,
@@ -561,6 +562,197 @@ fn a_store_that_refuses_a_commit_refuses_the_change() {
         }
     ));
     assert_eq!((flags.version(), flags.get().workers), (0, 4));
+}
+
+/// A store that other instances write: what it holds, the events it keeps, and what it was
+/// handed, for the tests of a shared store.
+#[derive(Default)]
+struct SharedStore {
+    stored: Mutex<Option<flags_core::live::Stored>>,
+    events: Mutex<Vec<flags_core::live::AuditEvent>>,
+}
+
+impl Store for SharedStore {
+    fn read(&self) -> Result<Option<flags_core::live::Stored>, flags_core::live::StoreError> {
+        Ok(self.stored.lock().unwrap().clone())
+    }
+
+    fn commit(
+        &self,
+        previous: u64,
+        next: &flags_core::live::Stored,
+        event: &flags_core::live::AuditEvent,
+    ) -> Result<(), flags_core::live::StoreError> {
+        let mut stored = self.stored.lock().unwrap();
+        let found = stored.as_ref().map_or(0, |stored| stored.version);
+        if found != previous {
+            return Err(flags_core::live::StoreError::Conflict {
+                expected: previous,
+                found,
+            });
+        }
+        *stored = Some(next.clone());
+        self.events.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+
+    fn record(
+        &self,
+        event: &flags_core::live::AuditEvent,
+    ) -> Result<(), flags_core::live::StoreError> {
+        self.events.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+
+    fn audit(
+        &self,
+        limit: usize,
+    ) -> Option<Result<Vec<flags_core::live::AuditEvent>, flags_core::live::StoreError>> {
+        let events = self.events.lock().unwrap();
+        Some(Ok(events[events.len().saturating_sub(limit)..].to_vec()))
+    }
+}
+
+/// Two instances share a store: a change through one reaches the other by `sync`, which takes
+/// only newer versions; a change on a version the other has replaced conflicts.
+#[test]
+fn instances_sharing_a_store_follow_each_others_changes() {
+    let shared = Arc::new(SharedStore::default());
+    let open = || {
+        Live::<Settings>::builder()
+            .store(Arc::clone(&shared))
+            .without_tracing_audit()
+            .load(loader())
+            .unwrap()
+    };
+    let (one, two) = (open(), open());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let _subscription = two.subscribe({
+        let seen = Arc::clone(&seen);
+        move |flags| seen.lock().unwrap().push((flags.version(), flags.workers))
+    });
+
+    one.apply([("APP_WORKERS", "7")], "alice").unwrap();
+    // Not seen until synced; a change on the old version conflicts meanwhile.
+    assert_eq!(two.get().workers, 4);
+    let error = two.apply([("APP_REGION", "eu")], "bob").unwrap_err();
+    assert_eq!(
+        lines(&error),
+        [
+            "the flags changed since version 0: they are at version 1; read them again and redo the change"
+        ]
+    );
+    let stored = shared.read().unwrap().unwrap();
+    assert_eq!(two.sync(stored.clone()).unwrap(), Some(1));
+    assert_eq!((two.version(), two.get().workers), (1, 7));
+    assert_eq!(
+        two.get().source("APP_WORKERS").unwrap().to_string(),
+        "override by alice (version 1)"
+    );
+    assert_eq!(*seen.lock().unwrap(), [(1, 7)]);
+    // The same version again, or an older one, changes nothing.
+    assert_eq!(two.sync(stored).unwrap(), None);
+    assert_eq!(one.sync(shared.read().unwrap().unwrap()).unwrap(), None);
+
+    // Now on the same version, the other way round; and a rollback on the follower.
+    two.apply([("APP_REGION", "eu")], "bob").unwrap();
+    one.sync(shared.read().unwrap().unwrap()).unwrap();
+    assert_eq!((one.version(), one.get().region), (2, Region::Eu));
+    one.rollback("alice").unwrap();
+    two.sync(shared.read().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        (two.version(), two.get().region, two.get().workers),
+        (3, Region::Us, 7)
+    );
+
+    // The audit is the store's: both instances' events, and a rejected change's too.
+    let actors: Vec<(u64, String, Outcome)> = one
+        .audit()
+        .iter()
+        .map(|event| (event.version, event.actor.clone(), event.outcome))
+        .collect();
+    assert_eq!(
+        actors,
+        [
+            (1, "alice".to_owned(), Outcome::Applied),
+            (0, "bob".to_owned(), Outcome::Rejected),
+            (2, "bob".to_owned(), Outcome::Applied),
+            (3, "alice".to_owned(), Outcome::Applied),
+        ]
+    );
+    assert_eq!(two.audit(), one.audit());
+}
+
+/// A newer build wrote what this one cannot load: refused, logged once, audited; the flags stay.
+#[test]
+fn a_version_from_the_store_that_does_not_load_here_is_refused_and_the_flags_stay() {
+    let shared = Arc::new(SharedStore::default());
+    let flags = Live::<Settings>::builder()
+        .store(Arc::clone(&shared))
+        .without_tracing_audit()
+        .load(loader())
+        .unwrap();
+    flags.apply([("APP_WORKERS", "7")], "alice").unwrap();
+    let entry = |env: &str, value: &str| flags_core::live::StoredOverride {
+        env: env.to_owned(),
+        value: value.to_owned(),
+        actor: "newer-build".to_owned(),
+        version: 2,
+    };
+    let written = flags_core::live::Stored {
+        version: 2,
+        overrides: vec![
+            entry("APP_REGION", "mars"),
+            entry("APP_SHINY_NEW_FLAG", "on"),
+            entry("API_KEY", CANARY),
+        ],
+    };
+    let logs = capture_logs(|| {
+        for _ in 0..3 {
+            let error = flags.sync(written.clone()).unwrap_err();
+            assert_eq!(
+                lines(&error),
+                [
+                    "APP_SHINY_NEW_FLAG: no such flag (from override by newer-build (version 2))",
+                    "API_KEY: a secret cannot change live unless its flag says #[flag(live)]",
+                    "APP_REGION: invalid value \"mars\", expected one of: us, eu (from override by newer-build (version 2))",
+                ]
+            );
+        }
+    });
+    assert_eq!(logs.matches("does not load here").count(), 1, "{logs}");
+    assert!(logs.contains(
+        "ERROR flags::live: version 2 from the store does not load here, so this instance keeps version 1"
+    ), "{logs}");
+    assert!(!logs.contains(CANARY), "{logs}");
+    assert_eq!((flags.version(), flags.get().workers), (1, 7));
+    assert_eq!(flags.get().region, Region::Us);
+
+    let event = flags.audit().pop().unwrap();
+    assert_eq!(
+        (event.version, event.actor.as_str(), event.outcome),
+        (2, "newer-build", Outcome::Rejected)
+    );
+    let changes: Vec<_> = event
+        .changes
+        .iter()
+        .map(|change| {
+            (
+                change.flag.as_str(),
+                change.old.as_deref(),
+                change.new.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("APP_REGION", Some("us"), Some("mars")),
+            ("APP_SHINY_NEW_FLAG", None, Some("on")),
+            ("API_KEY", Some("<redacted>"), Some("<redacted>")),
+            ("APP_WORKERS", Some("7"), None),
+        ]
+    );
 }
 
 /// An HTTP `If-Match`: a change made on a version that another change replaced is refused.

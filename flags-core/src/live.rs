@@ -48,7 +48,11 @@
 //! log line or an error.
 
 mod audit;
+mod change;
+#[cfg(feature = "metrics")]
+mod gauges;
 mod store;
+mod sync;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::marker::PhantomData;
@@ -61,13 +65,13 @@ use arc_swap::{ArcSwap, Guard};
 pub use audit::{AuditChange, AuditEvent, AuditSink, JsonLinesAudit, Outcome, TracingAudit};
 pub use store::{FileStore, Store, StoreError, Stored, StoredOverride};
 
+use change::Change;
+
 use crate::error::{FlagsError, Problem};
 use crate::flags::{FeatureFlags, load_from};
-use crate::meta::FlagMeta;
 use crate::provenance::Source;
 use crate::snapshot::Snapshot;
 use crate::source::{Loader, Raw, Vars};
-use crate::visit::{FieldValue, Visitor};
 
 /// Flags that change while the application runs: see the [module documentation](self).
 ///
@@ -76,6 +80,8 @@ use crate::visit::{FieldValue, Visitor};
 pub struct Live<S> {
     current: ArcSwap<Snapshot<S>>,
     state: Mutex<State>,
+    /// Written to only under `state`'s lock, one change at a time; read without it.
+    store: Option<Box<dyn Store>>,
     subscribers: Arc<Subscribers<S>>,
 }
 
@@ -91,8 +97,9 @@ struct State {
     /// Recent audit events, newest last.
     audit: VecDeque<AuditEvent>,
     audit_len: usize,
-    store: Option<Box<dyn Store>>,
     sinks: Vec<Box<dyn AuditSink>>,
+    /// The newest version from the store that did not load here ([`Live::sync`]), reported once.
+    refused: Option<u64>,
 }
 
 /// The overrides of one version, by variable.
@@ -184,7 +191,7 @@ impl<S: FeatureFlags> Builder<S> {
             sinks.insert(0, Box::new(TracingAudit));
         }
         #[cfg(feature = "metrics")]
-        export_metrics(&snapshot, None);
+        gauges::export(&snapshot, None);
         Ok(Live {
             current: ArcSwap::from_pointee(snapshot),
             state: Mutex::new(State {
@@ -195,9 +202,10 @@ impl<S: FeatureFlags> Builder<S> {
                 history_len: self.history_len,
                 audit: VecDeque::new(),
                 audit_len: self.audit_len,
-                store: self.store,
                 sinks,
+                refused: None,
             }),
+            store: self.store,
             subscribers: Arc::default(),
         })
     }
@@ -452,9 +460,27 @@ impl<S: FeatureFlags> Live<S> {
         Ok(Scoped { live: self, saved })
     }
 
-    /// The recent audit events (see [`Builder::audit_len`]), oldest first, newest last.
+    /// The recent audit events (see [`Builder::audit_len`]), oldest first, newest last: the
+    /// store's, when it keeps an audit that instances share ([`Store::audit`]), else this
+    /// process's (also when the store cannot be read: then with a warning logged).
     pub fn audit(&self) -> Vec<AuditEvent> {
+        let len = self.lock().audit_len;
+        match self.store.as_ref().and_then(|store| store.audit(len)) {
+            Some(Ok(events)) => return events,
+            Some(Err(error)) => tracing::warn!(
+                target: "flags::audit",
+                "cannot read the store's audit, so only this process's is shown: {error}"
+            ),
+            None => {}
+        }
         self.lock().audit.iter().cloned().collect()
+    }
+
+    /// Hands the audit event of a rejected change to the store too, when it keeps one.
+    fn record_rejected(&self, event: &AuditEvent) {
+        if let Some(Err(error)) = self.store.as_ref().map(|store| store.record(event)) {
+            tracing::error!(target: "flags::audit", "the store cannot record an audit event: {error}");
+        }
     }
 
     /// Calls `on_change` with each new version's snapshot, on the thread that made the change,
@@ -513,10 +539,11 @@ impl<S: FeatureFlags> Live<S> {
             },
             true => None,
         };
-        let snapshot = match (built, &state.store) {
+        let snapshot = match (built, &self.store) {
             (Some(snapshot), Some(store)) => {
-                match store.commit(state.version, &stored(&next, version)) {
-                    Ok(()) => Some(snapshot),
+                let event = change.applied::<S>(&current, &snapshot);
+                match store.commit(state.version, &stored(&next, version), &event) {
+                    Ok(()) => Some((snapshot, event)),
                     Err(StoreError::Conflict { expected, found }) => {
                         change.problems.push(Problem::Conflict { expected, found });
                         None
@@ -529,28 +556,38 @@ impl<S: FeatureFlags> Live<S> {
                     }
                 }
             }
-            (built, _) => built,
+            (built, _) => built.map(|snapshot| {
+                let event = change.applied::<S>(&current, &snapshot);
+                (snapshot, event)
+            }),
         };
-        let Some(snapshot) = snapshot else {
+        let Some((snapshot, event)) = snapshot else {
             let event = change.rejected::<S>(&current, state.version);
+            self.record_rejected(&event);
             record(&mut state, event);
             #[cfg(feature = "metrics")]
             metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
             return Err(FlagsError::new(change.problems));
         };
-        let event = change.applied::<S>(&current, &snapshot);
+        record(&mut state, event);
+        self.publish(state, next, snapshot);
+        Ok(version)
+    }
+
+    /// Makes `snapshot`, built from `next`, the flags: readers see it, the history keeps the
+    /// overrides it replaces, and subscribers learn of it (after the lock is released).
+    fn publish(&self, mut state: MutexGuard<'_, State>, next: Overrides, snapshot: Snapshot<S>) {
         let previous = std::mem::replace(&mut state.overrides, next);
-        let previous_version = std::mem::replace(&mut state.version, version);
+        let previous_version = std::mem::replace(&mut state.version, snapshot.version());
         state.history.push_back((previous_version, previous));
         while state.history.len() > state.history_len {
             state.history.pop_front();
         }
         let snapshot = Arc::new(snapshot);
         self.current.store(Arc::clone(&snapshot));
-        record(&mut state, event);
         drop(state);
         #[cfg(feature = "metrics")]
-        export_metrics(&snapshot, Some("applied"));
+        gauges::export(&snapshot, Some("applied"));
         let subscribers: Vec<_> = lock(&self.subscribers)
             .iter()
             .map(|(_, subscriber)| Arc::clone(subscriber))
@@ -558,197 +595,7 @@ impl<S: FeatureFlags> Live<S> {
         for subscriber in subscribers {
             subscriber(&snapshot);
         }
-        Ok(version)
     }
-}
-
-/// One change being made: its version, its actor, the flags it touches, and its problems.
-struct Change {
-    version: u64,
-    actor: Arc<str>,
-    /// The positions of the flags it touches, in the order asked.
-    touched: Vec<usize>,
-    /// What was asked, for the audit of a rejected change: the variable as written, the flag it
-    /// names, and the text asked for (`None` for a reset).
-    requested: Vec<(String, Option<&'static FlagMeta>, Option<String>)>,
-    problems: Vec<Problem>,
-}
-
-impl Change {
-    fn new(version: u64, actor: &Arc<str>) -> Self {
-        Self {
-            version,
-            actor: Arc::clone(actor),
-            touched: Vec::new(),
-            requested: Vec::new(),
-            problems: Vec::new(),
-        }
-    }
-
-    /// Records a conflict when the change was made on `expected` and the flags are at `found`.
-    fn expect(&mut self, expected: Option<u64>, found: u64) {
-        if let Some(expected) = expected.filter(|expected| *expected != found) {
-            self.problems.push(Problem::Conflict { expected, found });
-        }
-    }
-
-    fn source(&self) -> Source {
-        Source::Override {
-            actor: Arc::clone(&self.actor),
-            version: self.version,
-        }
-    }
-
-    /// The flag whose variable is `name`, or its problem (recorded): a name that is no flag's,
-    /// as a load reports one.
-    fn known<S: FeatureFlags>(&mut self, name: &str) -> Option<&'static FlagMeta> {
-        let schema = S::__schema();
-        if let Some(index) = schema.index_of(name) {
-            self.touched.push(index);
-            return Some(&schema.flags()[index]);
-        }
-        let problem = match schema.index_of_ignoring_case(name) {
-            Some(index) => Problem::OtherCase {
-                env: name.to_owned(),
-                flag_env: schema.flags()[index].env(),
-                source: self.source(),
-            },
-            None => Problem::Unknown {
-                env: name.to_owned(),
-                suggestion: crate::suggest::nearest(name, schema.flags().iter().map(FlagMeta::env)),
-                source: self.source(),
-            },
-        };
-        self.problems.push(problem);
-        None
-    }
-
-    /// The flag whose variable is `name`, if it may change live; else its problem (recorded).
-    fn changeable<S: FeatureFlags>(&mut self, name: &str) -> Option<&'static FlagMeta> {
-        self.known::<S>(name).filter(|flag| self.changes_live(flag))
-    }
-
-    /// Whether `flag` may change live; else its problem is recorded.
-    fn changes_live(&mut self, flag: &'static FlagMeta) -> bool {
-        let problem = if flag.needs_restart() {
-            Problem::NeedsRestart {
-                flag: flag.field(),
-                env: flag.env(),
-            }
-        } else if !flag.changes_live() {
-            Problem::SecretNotLive {
-                flag: flag.field(),
-                env: flag.env(),
-            }
-        } else {
-            return true;
-        };
-        self.problems.push(problem);
-        false
-    }
-
-    fn requested(&mut self, name: &str, flag: Option<&'static FlagMeta>, value: Option<&String>) {
-        self.requested.push((name.to_owned(), flag, value.cloned()));
-    }
-
-    /// The audit event of this change, rejected: what was asked, against the flags as they are.
-    fn rejected<S: FeatureFlags>(&self, current: &Snapshot<S>, version: u64) -> AuditEvent {
-        let indices: Vec<usize> = self.touched.clone();
-        let old = shown::<S>(current, &indices);
-        let changes = self
-            .requested
-            .iter()
-            .map(|(name, flag, value)| {
-                let index = flag.and_then(|flag| S::__schema().index_of(flag.env()));
-                let old = index.and_then(|index| {
-                    old.iter()
-                        .find(|(shown, _)| *shown == index)
-                        .and_then(|(_, text)| text.clone())
-                });
-                let secret = flag.is_some_and(FlagMeta::is_secret);
-                let new = value.as_ref().map(|value| match secret {
-                    true => String::from("<redacted>"),
-                    false => value.clone(),
-                });
-                AuditChange {
-                    flag: name.clone(),
-                    old,
-                    new,
-                }
-            })
-            .collect();
-        AuditEvent {
-            version,
-            actor: self.actor.to_string(),
-            at: audit::now(),
-            outcome: Outcome::Rejected,
-            reason: Some(FlagsError::new(self.problems.clone()).to_string()),
-            changes,
-        }
-    }
-
-    /// The audit event of this change, applied: each flag it touched, before and after.
-    fn applied<S: FeatureFlags>(&self, before: &Snapshot<S>, after: &Snapshot<S>) -> AuditEvent {
-        let mut indices = self.touched.clone();
-        indices.sort_unstable();
-        indices.dedup();
-        let old = shown::<S>(before, &indices);
-        let new = shown::<S>(after, &indices);
-        let changes = old
-            .into_iter()
-            .zip(new)
-            .map(|((index, old), (_, new))| AuditChange {
-                flag: S::FLAGS[index].env().to_owned(),
-                old,
-                new,
-            })
-            .collect();
-        AuditEvent {
-            version: self.version,
-            actor: self.actor.to_string(),
-            at: audit::now(),
-            outcome: Outcome::Applied,
-            reason: None,
-            changes,
-        }
-    }
-}
-
-/// The values of the flags at `indices` as logs show them: `<redacted>` for a secret, `None` for
-/// a value that counts as unset.
-fn shown<S: FeatureFlags>(
-    snapshot: &Snapshot<S>,
-    indices: &[usize],
-) -> Vec<(usize, Option<String>)> {
-    struct Shown<'a> {
-        flags: &'static [FlagMeta],
-        indices: &'a [usize],
-        out: Vec<(usize, Option<String>)>,
-    }
-
-    impl Visitor for Shown<'_> {
-        fn field(&mut self, index: usize, value: &dyn FieldValue) {
-            if !self.indices.contains(&index) {
-                return;
-            }
-            let text = if value.is_unset() {
-                None
-            } else if self.flags[index].is_secret() {
-                Some(String::from("<redacted>"))
-            } else {
-                Some(value.summary())
-            };
-            self.out.push((index, text));
-        }
-    }
-
-    let mut visitor = Shown {
-        flags: S::FLAGS,
-        indices,
-        out: Vec::with_capacity(indices.len()),
-    };
-    snapshot.__visit(&mut visitor);
-    visitor.out
 }
 
 /// Adds `event` to the recent events and hands it to every sink.
@@ -794,9 +641,20 @@ fn read_store<S: FeatureFlags>(store: &dyn Store) -> Result<(Overrides, u64), Fl
             }]));
         }
     };
+    let (overrides, problems) = overrides_of::<S>(stored.overrides);
+    if problems.is_empty() {
+        Ok((overrides, stored.version))
+    } else {
+        Err(FlagsError::new(problems))
+    }
+}
+
+/// A store's overrides as a change's, with the problem of each that names no flag, or a flag
+/// that cannot change live.
+fn overrides_of<S: FeatureFlags>(stored: Vec<StoredOverride>) -> (Overrides, Vec<Problem>) {
     let mut overrides = Overrides::new();
     let mut problems = Vec::new();
-    for entry in stored.overrides {
+    for entry in stored {
         let actor: Arc<str> = Arc::from(entry.actor.as_str());
         let mut change = Change::new(entry.version, &actor);
         if let Some(flag) = change.changeable::<S>(&entry.env) {
@@ -811,11 +669,7 @@ fn read_store<S: FeatureFlags>(store: &dyn Store) -> Result<(Overrides, u64), Fl
         }
         problems.append(&mut change.problems);
     }
-    if problems.is_empty() {
-        Ok((overrides, stored.version))
-    } else {
-        Err(FlagsError::new(problems))
-    }
+    (overrides, problems)
 }
 
 /// The warnings for overrides from the store that replace a value the loaded sources set: an
@@ -973,38 +827,4 @@ impl<S: FeatureFlags> Drop for Scoped<'_, S> {
             tracing::error!(target: "flags::audit", "cannot put back flags set for a scope: {error}");
         }
     }
-}
-
-/// The current version, the count of changes, and each boolean or numeric flag's value as
-/// gauges, through the `metrics` facade.
-#[cfg(feature = "metrics")]
-fn export_metrics<S: FeatureFlags>(snapshot: &Snapshot<S>, outcome: Option<&'static str>) {
-    use crate::public::PublicValue;
-
-    struct Gauges {
-        flags: &'static [FlagMeta],
-    }
-
-    impl Visitor for Gauges {
-        fn field(&mut self, index: usize, value: &dyn FieldValue) {
-            let flag = &self.flags[index];
-            if flag.is_secret() || value.is_per_user() {
-                return;
-            }
-            let number = match value.to_public() {
-                PublicValue::Bool(on) => f64::from(u8::from(on)),
-                PublicValue::Int(number) => number as f64,
-                PublicValue::UInt(number) => number as f64,
-                PublicValue::Float(number) => number,
-                _ => return,
-            };
-            metrics::gauge!("flags_value", "flag" => flag.env()).set(number);
-        }
-    }
-
-    metrics::gauge!("flags_version").set(snapshot.version() as f64);
-    if let Some(outcome) = outcome {
-        metrics::counter!("flags_changes_total", "outcome" => outcome).increment(1);
-    }
-    snapshot.__visit(&mut Gauges { flags: S::FLAGS });
 }

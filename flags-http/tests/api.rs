@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flags_core::live::{Live, Store, StoreError, Stored};
+use flags_core::live::{AuditEvent, Live, Store, StoreError, Stored};
 use flags_core::secrecy::SecretString;
 use flags_core::{FeatureFlags, Loader, Rollout};
 use flags_http::{Api, Tokens};
@@ -838,7 +838,7 @@ impl Store for BrokenStore {
         Ok(None)
     }
 
-    fn commit(&self, _: u64, _: &Stored) -> Result<(), StoreError> {
+    fn commit(&self, _: u64, _: &Stored, _: &AuditEvent) -> Result<(), StoreError> {
         Err(StoreError::Unavailable(String::from(
             "cannot write /srv/private/flags.json: disk full",
         )))

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 
+use super::AuditEvent;
+
 /// The overrides of one version, as a store keeps them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Stored {
@@ -80,10 +82,47 @@ pub trait Store: Send + Sync {
     /// The overrides as last committed; `None` when none were ever committed.
     fn read(&self) -> Result<Option<Stored>, StoreError>;
 
-    /// Commits `next`, made on version `previous`: whole, or not at all. A store that others
-    /// write too refuses a commit on a version that is no longer its latest
-    /// ([`StoreError::Conflict`]).
-    fn commit(&self, previous: u64, next: &Stored) -> Result<(), StoreError>;
+    /// Commits `next`, made on version `previous`, with `event`, the audit event of the change
+    /// that made it: whole, or not at all. A store that others write too refuses a commit on a
+    /// version that is no longer its latest ([`StoreError::Conflict`]). A store that keeps an
+    /// audit keeps `event` in the same commit; others ignore it (the audit sinks have it).
+    fn commit(&self, previous: u64, next: &Stored, event: &AuditEvent) -> Result<(), StoreError>;
+
+    /// Keeps the audit event of a change that was rejected, in a store that keeps an audit.
+    /// Nothing by default.
+    fn record(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// The newest `limit` audit events, oldest first, of a store that keeps an audit that
+    /// instances share; `None` (the default) for one that keeps none, whose [`Live::audit`]
+    /// is its process's own.
+    ///
+    /// [`Live::audit`]: super::Live::audit
+    fn audit(&self, limit: usize) -> Option<Result<Vec<AuditEvent>, StoreError>> {
+        let _ = limit;
+        None
+    }
+}
+
+/// A store shared with whoever else holds it (a test that looks at what it was handed).
+impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
+    fn read(&self) -> Result<Option<Stored>, StoreError> {
+        (**self).read()
+    }
+
+    fn commit(&self, previous: u64, next: &Stored, event: &AuditEvent) -> Result<(), StoreError> {
+        (**self).commit(previous, next, event)
+    }
+
+    fn record(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        (**self).record(event)
+    }
+
+    fn audit(&self, limit: usize) -> Option<Result<Vec<AuditEvent>, StoreError>> {
+        (**self).audit(limit)
+    }
 }
 
 /// Keeps the overrides in one JSON file, replaced whole on each commit: written beside it, made
@@ -167,7 +206,7 @@ impl Store for FileStore {
         }
     }
 
-    fn commit(&self, previous: u64, next: &Stored) -> Result<(), StoreError> {
+    fn commit(&self, previous: u64, next: &Stored, _: &AuditEvent) -> Result<(), StoreError> {
         let found = self.read()?.map_or(0, |stored| stored.version);
         if found != previous {
             return Err(StoreError::Conflict {

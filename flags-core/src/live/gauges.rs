@@ -1,0 +1,38 @@
+//! Live flags as metrics, through the `metrics` facade (feature `metrics`).
+
+use crate::flags::FeatureFlags;
+use crate::meta::FlagMeta;
+use crate::public::PublicValue;
+use crate::snapshot::Snapshot;
+use crate::visit::{FieldValue, Visitor};
+
+/// The current version, the count of changes, and each boolean or numeric flag's value as
+/// gauges, through the `metrics` facade.
+pub(super) fn export<S: FeatureFlags>(snapshot: &Snapshot<S>, outcome: Option<&'static str>) {
+    struct Gauges {
+        flags: &'static [FlagMeta],
+    }
+
+    impl Visitor for Gauges {
+        fn field(&mut self, index: usize, value: &dyn FieldValue) {
+            let flag = &self.flags[index];
+            if flag.is_secret() || value.is_per_user() {
+                return;
+            }
+            let number = match value.to_public() {
+                PublicValue::Bool(on) => f64::from(u8::from(on)),
+                PublicValue::Int(number) => number as f64,
+                PublicValue::UInt(number) => number as f64,
+                PublicValue::Float(number) => number,
+                _ => return,
+            };
+            metrics::gauge!("flags_value", "flag" => flag.env()).set(number);
+        }
+    }
+
+    metrics::gauge!("flags_version").set(snapshot.version() as f64);
+    if let Some(outcome) = outcome {
+        metrics::counter!("flags_changes_total", "outcome" => outcome).increment(1);
+    }
+    snapshot.__visit(&mut Gauges { flags: S::FLAGS });
+}

@@ -1,0 +1,119 @@
+//! Following a store that other instances write too: [`Live::sync`].
+
+use std::sync::Arc;
+
+use super::store::Stored;
+use super::{Change, Live, build, overrides_of, record};
+use crate::error::FlagsError;
+use crate::flags::FeatureFlags;
+
+impl<S: FeatureFlags> Live<S> {
+    /// Takes what a store shared with other instances holds, when one of them committed a newer
+    /// version: its overrides are validated with this build's rules, as a change made here is,
+    /// and swapped in as that version (readers, history, subscribers and metrics as for a change
+    /// made here; the instance that made the change has audited it). `Ok(None)` when the store is
+    /// at no newer version than these flags.
+    ///
+    /// What does not load here (an override of a flag this build lacks, or a value it does not
+    /// accept: a newer build wrote it) is refused: the flags stay as they are, the refusal is
+    /// logged once per version (ERROR, target `flags::live`) and audited, and the error lists its
+    /// problems. A change made here on the version it stays at conflicts with the store's until
+    /// the store holds what this build can load.
+    ///
+    /// A store that pushes changes (`flags-postgres`) calls this from a thread of its own. It
+    /// never calls the store, so it cannot wait on a store that waits on it.
+    ///
+    /// ```
+    /// use flags_core::live::{Live, Stored, StoredOverride};
+    /// use flags_core::{FeatureFlags, Loader};
+    ///
+    /// #[derive(FeatureFlags)]
+    /// struct Settings {
+    ///     #[flag(default = false)]
+    ///     beta: bool,
+    /// }
+    ///
+    /// let flags = Live::<Settings>::load(Loader::new())?;
+    /// let beta = |value: &str| StoredOverride {
+    ///     env: "BETA".into(),
+    ///     value: value.into(),
+    ///     actor: "alice".into(),
+    ///     version: 4,
+    /// };
+    /// let synced = flags.sync(Stored { version: 4, overrides: vec![beta("on")] })?;
+    /// assert_eq!(synced, Some(4));
+    /// assert!(flags.get().beta);
+    ///
+    /// let refused = flags.sync(Stored { version: 5, overrides: vec![beta("maybe")] });
+    /// assert!(refused.is_err());
+    /// assert_eq!(flags.version(), 4);
+    /// # Ok::<(), flags_core::FlagsError>(())
+    /// ```
+    pub fn sync(&self, stored: Stored) -> Result<Option<u64>, FlagsError> {
+        let mut state = self.lock();
+        let version = stored.version;
+        if version <= state.version {
+            return Ok(None);
+        }
+        // Who made the version, and what it changes, for the audit of a refusal.
+        let actor: Arc<str> = stored
+            .overrides
+            .iter()
+            .find(|entry| entry.version == version)
+            .map_or(Arc::from("store"), |entry| Arc::from(entry.actor.as_str()));
+        let mut change = Change::new(version, &actor);
+        let schema = S::__schema();
+        for entry in &stored.overrides {
+            let same = state
+                .overrides
+                .get(entry.env.as_str())
+                .is_some_and(|current| current.value == entry.value);
+            if !same {
+                let index = schema.index_of(&entry.env);
+                change.touched.extend(index);
+                let flag = index.map(|index| &schema.flags()[index]);
+                change.requested(&entry.env, flag, Some(&entry.value));
+            }
+        }
+        for env in state.overrides.keys() {
+            if !stored.overrides.iter().any(|entry| entry.env == *env) {
+                let index = schema.index_of(env);
+                change.touched.extend(index);
+                change.requested(env, index.map(|index| &schema.flags()[index]), None);
+            }
+        }
+
+        let (next, mut problems) = overrides_of::<S>(stored.overrides);
+        match build::<S>(&state.base, &next, version) {
+            Ok(snapshot) if problems.is_empty() => {
+                tracing::info!(
+                    target: "flags::live",
+                    "version {version} from the store (this instance was at {})",
+                    state.version
+                );
+                state.refused = None;
+                self.publish(state, next, snapshot);
+                return Ok(Some(version));
+            }
+            Ok(_) => {}
+            Err(error) => problems.extend(error.into_problems()),
+        }
+        let error = FlagsError::new(problems);
+        if state.refused != Some(version) {
+            state.refused = Some(version);
+            tracing::error!(
+                target: "flags::live",
+                "version {version} from the store does not load here, so this instance keeps \
+                 version {}:\n{error}",
+                state.version
+            );
+            change.problems = error.problems().to_vec();
+            let event = change.rejected::<S>(&self.current.load(), version);
+            self.record_rejected(&event);
+            record(&mut state, event);
+            #[cfg(feature = "metrics")]
+            metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+        }
+        Err(error)
+    }
+}
