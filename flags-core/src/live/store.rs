@@ -144,6 +144,27 @@ impl FileStore {
         &self.path
     }
 
+    /// Replaces what the file holds with `stored`, whatever it held: durably, and whole or not
+    /// at all, as a commit does, but without a commit's check of the version. For a file that
+    /// keeps a copy of another store's overrides (a snapshot to start from when that store
+    /// cannot be reached).
+    pub fn replace(&self, stored: &Stored) -> Result<(), StoreError> {
+        let mut json = serde_json::to_vec_pretty(stored)
+            .map_err(|error| self.unavailable("write", &io::Error::other(error)))?;
+        json.push(b'\n');
+        let temporary = self.path.with_extension("tmp");
+        write_durably(&temporary, &json).map_err(|error| self.unavailable("write", &error))?;
+        fs::rename(&temporary, &self.path).map_err(|error| self.unavailable("replace", &error))?;
+        // The rename itself is durable once the directory is.
+        let directory = match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        File::open(directory)
+            .and_then(|directory| directory.sync_all())
+            .map_err(|error| self.unavailable("replace", &error))
+    }
+
     fn corrupt(&self, what: impl fmt::Display) -> StoreError {
         StoreError::Corrupt(format!(
             "the store file {} is not a store of flags: {what}; fix or remove it",
@@ -214,20 +235,7 @@ impl Store for FileStore {
                 found,
             });
         }
-        let mut json = serde_json::to_vec_pretty(next)
-            .map_err(|error| self.unavailable("write", &io::Error::other(error)))?;
-        json.push(b'\n');
-        let temporary = self.path.with_extension("tmp");
-        write_durably(&temporary, &json).map_err(|error| self.unavailable("write", &error))?;
-        fs::rename(&temporary, &self.path).map_err(|error| self.unavailable("replace", &error))?;
-        // The rename itself is durable once the directory is.
-        let directory = match self.path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        File::open(directory)
-            .and_then(|directory| directory.sync_all())
-            .map_err(|error| self.unavailable("replace", &error))
+        self.replace(next)
     }
 }
 
