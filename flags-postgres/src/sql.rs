@@ -1,0 +1,308 @@
+//! Everything said to the database: the migrations, and the store's reads and writes, each a
+//! prepared statement with parameters.
+
+use std::time::SystemTime;
+
+use flags_core::live::{AuditChange, AuditEvent, Outcome, StoreError, Stored, StoredOverride};
+use serde_json::Value;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, IsolationLevel};
+
+/// The migrations, in order: each runs once per database, recorded in `flags_migrations`.
+const MIGRATIONS: [(i32, &str, &str); 1] = [(
+    1,
+    "create flags",
+    include_str!("../migrations/0001_create_flags.sql"),
+)];
+
+/// The key of the advisory lock that lets one instance at a time migrate.
+const MIGRATION_LOCK: i64 = 0x666c_6167_735f_6d67; // "flags_mg"
+
+/// Runs the migrations this database has not run yet, one instance at a time. Touches no table
+/// but its own.
+pub(crate) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::Error> {
+    let transaction = client.transaction().await?;
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    transaction
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS flags_migrations (
+                version    integer     PRIMARY KEY,
+                name       text        NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )",
+        )
+        .await?;
+    let applied: Vec<i32> = transaction
+        .query("SELECT version FROM flags_migrations", &[])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    for (version, name, sql) in MIGRATIONS {
+        if !applied.contains(&version) {
+            transaction.batch_execute(sql).await?;
+            transaction
+                .execute(
+                    "INSERT INTO flags_migrations (version, name) VALUES ($1, $2)",
+                    &[&version, &name],
+                )
+                .await?;
+        }
+    }
+    transaction.commit().await
+}
+
+/// What the store holds for `app`; `None` before its first change.
+pub(crate) async fn read(client: &Client, app: &str) -> Result<Option<Stored>, Failure> {
+    let rows = client
+        .query(
+            "SELECT s.version, o.variable, o.value, o.actor, o.version
+             FROM flags_state s LEFT JOIN flags_overrides o ON o.app = s.app
+             WHERE s.app = $1
+             ORDER BY o.variable",
+            &[&app],
+        )
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let version = unsigned(first.get(0))?;
+    let mut overrides = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let Some(env) = row.get::<_, Option<String>>(1) else {
+            continue; // No override: the state's row alone.
+        };
+        overrides.push(StoredOverride {
+            env,
+            value: row.get(2),
+            actor: row.get(3),
+            version: unsigned(row.get(4))?,
+        });
+    }
+    Ok(Some(Stored { version, overrides }))
+}
+
+/// Commits `next` for `app` with its audit `event`, if the store is still at `previous`; then
+/// tells every instance listening on `channel` the new version. One transaction.
+pub(crate) async fn commit(
+    client: &mut Client,
+    app: &str,
+    channel: &str,
+    previous: u64,
+    next: &Stored,
+    event: &AuditEvent,
+) -> Result<(), Failure> {
+    let transaction = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()
+        .await?;
+    transaction
+        .execute(
+            "INSERT INTO flags_state (app, version) VALUES ($1, 0) ON CONFLICT (app) DO NOTHING",
+            &[&app],
+        )
+        .await?;
+    let found: i64 = transaction
+        .query_one(
+            "SELECT version FROM flags_state WHERE app = $1 FOR UPDATE",
+            &[&app],
+        )
+        .await?
+        .get(0);
+    let found = unsigned(found)?;
+    if found != previous {
+        return Err(Failure::Store(StoreError::Conflict {
+            expected: previous,
+            found,
+        }));
+    }
+    let version = signed(next.version)?;
+    let mut variables = Vec::with_capacity(next.overrides.len());
+    let mut values = Vec::with_capacity(next.overrides.len());
+    let mut actors = Vec::with_capacity(next.overrides.len());
+    let mut versions = Vec::with_capacity(next.overrides.len());
+    for entry in &next.overrides {
+        variables.push(entry.env.as_str());
+        values.push(entry.value.as_str());
+        actors.push(entry.actor.as_str());
+        versions.push(signed(entry.version)?);
+    }
+    transaction
+        .execute("DELETE FROM flags_overrides WHERE app = $1", &[&app])
+        .await?;
+    transaction
+        .execute(
+            "INSERT INTO flags_overrides (app, variable, value, actor, version)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])",
+            &[&app, &variables, &values, &actors, &versions],
+        )
+        .await?;
+    transaction
+        .execute(
+            "UPDATE flags_state SET version = $2, changed_at = now() WHERE app = $1",
+            &[&app, &version],
+        )
+        .await?;
+    insert_event(&transaction, app, event).await?;
+    // Delivered when the transaction commits, and only then.
+    transaction
+        .execute(
+            "SELECT pg_notify($1, $2)",
+            &[&channel, &next.version.to_string()],
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Keeps the audit event of a rejected change.
+pub(crate) async fn record(client: &Client, app: &str, event: &AuditEvent) -> Result<(), Failure> {
+    insert_event(client, app, event).await
+}
+
+async fn insert_event(
+    client: &impl tokio_postgres::GenericClient,
+    app: &str,
+    event: &AuditEvent,
+) -> Result<(), Failure> {
+    let at = humantime::parse_rfc3339(&event.at).unwrap_or_else(|_| SystemTime::now());
+    let changes: Vec<Value> = event
+        .changes
+        .iter()
+        .map(
+            |change| serde_json::json!({"flag": change.flag, "old": change.old, "new": change.new}),
+        )
+        .collect();
+    client
+        .execute(
+            "INSERT INTO flags_audit (app, version, actor, at, outcome, reason, changes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &app,
+                &signed(event.version)?,
+                &event.actor,
+                &at,
+                &event.outcome.as_str(),
+                &event.reason,
+                &Value::Array(changes),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The newest `limit` audit events of `app`, oldest first.
+pub(crate) async fn audit(
+    client: &Client,
+    app: &str,
+    limit: usize,
+) -> Result<Vec<AuditEvent>, Failure> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = client
+        .query(
+            "SELECT version, actor, at, outcome, reason, changes FROM flags_audit
+             WHERE app = $1 ORDER BY id DESC LIMIT $2",
+            &[&app, &limit],
+        )
+        .await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows.iter().rev() {
+        let at: SystemTime = row.get(2);
+        let outcome = match row.get::<_, &str>(3) {
+            "applied" => Outcome::Applied,
+            _ => Outcome::Rejected,
+        };
+        let changes: Value = row.get(5);
+        let changes = changes
+            .as_array()
+            .map(|changes| changes.iter().map(change).collect())
+            .unwrap_or_default();
+        events.push(AuditEvent {
+            version: unsigned(row.get(0))?,
+            actor: row.get(1),
+            at: humantime::format_rfc3339_seconds(at).to_string(),
+            outcome,
+            reason: row.get(4),
+            changes,
+        });
+    }
+    Ok(events)
+}
+
+fn change(value: &Value) -> AuditChange {
+    let text = |key: &str| value[key].as_str().map(str::to_owned);
+    AuditChange {
+        flag: text("flag").unwrap_or_default(),
+        old: text("old"),
+        new: text("new"),
+    }
+}
+
+/// Why a request to the database failed: the store's own answer (a conflict, a row it cannot
+/// read), or the database's error.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Store(StoreError),
+    Database(tokio_postgres::Error),
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(error: tokio_postgres::Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+impl Failure {
+    /// The failure as the store reports it: the database's words go to the log of whoever
+    /// handles the error (flags-http logs them, and tells the client only that the store is
+    /// unavailable).
+    pub(crate) fn into_store_error(self) -> StoreError {
+        match self {
+            Self::Store(error) => error,
+            Self::Database(error) => StoreError::Unavailable(describe(&error)),
+        }
+    }
+
+    /// Whether the connection is gone, rather than one statement failed.
+    pub(crate) fn lost_connection(&self, client: &Client) -> bool {
+        match self {
+            Self::Store(_) => false,
+            Self::Database(error) => client.is_closed() || error.is_closed(),
+        }
+    }
+}
+
+/// A database error in one line: its code and message when the server sent one.
+pub(crate) fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) if *db.code() == SqlState::UNDEFINED_TABLE => format!(
+            "the database has no table of flags ({}): the migrations did not run",
+            db.message()
+        ),
+        Some(db) => format!(
+            "the database refused: {} ({})",
+            db.message(),
+            db.code().code()
+        ),
+        None => format!("the database cannot be reached: {error}"),
+    }
+}
+
+fn unsigned(value: i64) -> Result<u64, Failure> {
+    u64::try_from(value).map_err(|_| {
+        Failure::Store(StoreError::Corrupt(format!(
+            "a version in the database is negative ({value})"
+        )))
+    })
+}
+
+fn signed(value: u64) -> Result<i64, Failure> {
+    i64::try_from(value).map_err(|_| {
+        Failure::Store(StoreError::Unavailable(format!(
+            "version {value} is too large for the database"
+        )))
+    })
+}

@@ -1,0 +1,351 @@
+//! The store's worker: one thread with its own runtime and one connection, which answers the
+//! store's requests, listens for other instances' changes, reads the flags again after any
+//! notification, reconnection or period, and hands what it read to the follower.
+
+use std::future::poll_fn;
+use std::sync::mpsc::{Sender, SyncSender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use flags_core::live::{AuditEvent, FileStore, StoreError, Stored};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
+
+use crate::sql::{self, Failure};
+
+/// A request of the store, with where to send its answer.
+pub(crate) enum Request {
+    Read(Reply<Option<Stored>>),
+    Commit {
+        previous: u64,
+        next: Stored,
+        event: AuditEvent,
+        reply: Reply<()>,
+    },
+    Record(AuditEvent, Reply<()>),
+    Audit(usize, Reply<Vec<AuditEvent>>),
+    /// Read the flags again and hand them to the follower (one just started following).
+    Reread,
+}
+
+pub(crate) type Reply<T> = SyncSender<Result<T, StoreError>>;
+
+/// Where the worker hands what it reads: the follower's channel, once one follows.
+pub(crate) type FollowerSlot = Arc<Mutex<Option<Sender<Stored>>>>;
+
+/// What the worker needs, fixed when the store starts.
+pub(crate) struct Settings {
+    pub(crate) config: Config,
+    pub(crate) app: String,
+    pub(crate) channel: String,
+    pub(crate) cache: Option<FileStore>,
+    pub(crate) reread_every: Duration,
+    pub(crate) follower: FollowerSlot,
+}
+
+/// The first wait before reconnecting, and the longest.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const LONGEST_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The link to the database as last logged, so that each change of it is logged once.
+#[derive(PartialEq)]
+enum Link {
+    Starting,
+    Up,
+    Down,
+}
+
+/// Runs until the store is dropped (its requests' channel closes).
+pub(crate) fn run(settings: Settings, mut requests: UnboundedReceiver<Request>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(target: "flags_postgres", "cannot start the store's runtime: {error}");
+            return;
+        }
+    };
+    runtime.block_on(Worker::new(settings).run(&mut requests));
+}
+
+struct Worker {
+    settings: Settings,
+    link: Link,
+    /// The version last written to the cache, so that a read of the same is not written again.
+    cached: Option<u64>,
+}
+
+/// Why serving on one connection ended.
+enum Ended {
+    Stopped,
+    Lost(String),
+}
+
+impl Worker {
+    fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            link: Link::Starting,
+            cached: None,
+        }
+    }
+
+    async fn run(mut self, requests: &mut UnboundedReceiver<Request>) {
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let reason = match self.connect().await {
+                Ok((mut client, notes)) => {
+                    backoff = FIRST_BACKOFF;
+                    match self.serve(&mut client, notes, requests).await {
+                        Ended::Stopped => return,
+                        Ended::Lost(reason) => reason,
+                    }
+                }
+                Err(reason) => reason,
+            };
+            self.went_down(&reason);
+            // Until the next attempt, requests are answered at once: the database is away.
+            let wait = sleep(jittered(backoff));
+            tokio::pin!(wait);
+            loop {
+                tokio::select! {
+                    () = &mut wait => break,
+                    request = requests.recv() => match request {
+                        Some(request) => request.refuse(&reason),
+                        None => return,
+                    },
+                }
+            }
+            backoff = (backoff * 2).min(LONGEST_BACKOFF);
+        }
+    }
+
+    /// A connection, migrated and listening, with the channel of its notifications' payloads.
+    async fn connect(&mut self) -> Result<(Client, UnboundedReceiver<String>), String> {
+        let (mut client, mut connection) = self
+            .settings
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|error| sql::describe(&error))?;
+        let (notes, received) = unbounded_channel();
+        tokio::spawn(async move {
+            // Drives the connection; ends, dropping `notes`, when it closes.
+            while let Some(message) = poll_fn(|context| connection.poll_message(context)).await {
+                match message {
+                    Ok(AsyncMessage::Notification(note)) => {
+                        let _ = notes.send(note.payload().to_owned());
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+        sql::migrate(&mut client)
+            .await
+            .map_err(|error| sql::describe(&error))?;
+        // The channel is the application's, from a name checked to need no escaping but quotes.
+        let listen = format!("LISTEN \"{}\"", self.settings.channel);
+        client
+            .batch_execute(&listen)
+            .await
+            .map_err(|error| sql::describe(&error))?;
+        Ok((client, received))
+    }
+
+    /// Answers requests, and follows notifications and the period, until the connection is lost
+    /// or the store is dropped.
+    async fn serve(
+        &mut self,
+        client: &mut Client,
+        mut notes: UnboundedReceiver<String>,
+        requests: &mut UnboundedReceiver<Request>,
+    ) -> Ended {
+        self.went_up();
+        // Notifications sent while this instance was not listening are lost: read everything.
+        if let Err(failure) = self.reread(client).await {
+            return Ended::Lost(failure);
+        }
+        let period = self.settings.reread_every;
+        let mut ticks = interval_at(Instant::now() + period, period);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let outcome = tokio::select! {
+                request = requests.recv() => match request {
+                    Some(request) => self.answer(client, request).await,
+                    None => return Ended::Stopped,
+                },
+                note = notes.recv() => match note {
+                    // Many changes in a burst: one read covers them all.
+                    Some(_) => {
+                        while notes.try_recv().is_ok() {}
+                        self.reread(client).await
+                    }
+                    None => Err(String::from("the connection closed")),
+                },
+                _ = ticks.tick() => self.reread(client).await,
+            };
+            if let Err(reason) = outcome {
+                return Ended::Lost(reason);
+            }
+        }
+    }
+
+    /// Answers one request; `Err` when the connection is lost.
+    async fn answer(&mut self, client: &mut Client, request: Request) -> Result<(), String> {
+        let app = self.settings.app.as_str();
+        match request {
+            Request::Read(reply) => {
+                let read = sql::read(client, app).await;
+                if let Ok(Some(stored)) = &read {
+                    self.cache(stored);
+                }
+                settle(client, read, reply)
+            }
+            Request::Commit {
+                previous,
+                next,
+                event,
+                reply,
+            } => {
+                let channel = self.settings.channel.as_str();
+                let committed = sql::commit(client, app, channel, previous, &next, &event).await;
+                if committed.is_ok() {
+                    self.cache(&next);
+                }
+                settle(client, committed, reply)
+            }
+            Request::Record(event, reply) => {
+                let recorded = sql::record(client, app, &event).await;
+                settle(client, recorded, reply)
+            }
+            Request::Audit(limit, reply) => {
+                let events = sql::audit(client, app, limit).await;
+                settle(client, events, reply)
+            }
+            Request::Reread => self.reread(client).await,
+        }
+    }
+
+    /// Reads the flags and hands them to the follower; `Err` when the connection is lost.
+    async fn reread(&mut self, client: &Client) -> Result<(), String> {
+        match sql::read(client, &self.settings.app).await {
+            Ok(Some(stored)) => {
+                self.cache(&stored);
+                let follower = self.settings.follower.lock();
+                let follower = follower.unwrap_or_else(PoisonError::into_inner);
+                if let Some(follower) = follower.as_ref() {
+                    let _ = follower.send(stored);
+                }
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(failure) if failure.lost_connection(client) => {
+                Err(failure.into_store_error().to_string())
+            }
+            Err(failure) => {
+                // The rows cannot be read as flags: said once per read, the flags stay.
+                tracing::error!(
+                    target: "flags_postgres",
+                    "cannot read the flags of {}: {}",
+                    self.settings.app,
+                    failure.into_store_error()
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Keeps `stored` in the local file the store starts from when the database is away.
+    fn cache(&mut self, stored: &Stored) {
+        let Some(cache) = &self.settings.cache else {
+            return;
+        };
+        if self.cached == Some(stored.version) {
+            return;
+        }
+        match cache.replace(stored) {
+            Ok(()) => self.cached = Some(stored.version),
+            Err(error) => tracing::warn!(target: "flags_postgres", "{error}"),
+        }
+    }
+
+    fn went_up(&mut self) {
+        match self.link {
+            Link::Starting => tracing::info!(
+                target: "flags_postgres",
+                "connected to the database: the flags of {} are shared, and changes pushed",
+                self.settings.app
+            ),
+            Link::Down => tracing::info!(
+                target: "flags_postgres",
+                "the database is back: reading the flags of {} again, and taking changes",
+                self.settings.app
+            ),
+            Link::Up => {}
+        }
+        self.link = Link::Up;
+    }
+
+    fn went_down(&mut self, reason: &str) {
+        match self.link {
+            Link::Starting => tracing::warn!(
+                target: "flags_postgres",
+                "cannot reach the database ({reason}): changes are refused until it can be \
+                 reached; retrying"
+            ),
+            Link::Up => tracing::warn!(
+                target: "flags_postgres",
+                "lost the database ({reason}): serving the last flags read, refusing changes, \
+                 reconnecting"
+            ),
+            Link::Down => {}
+        }
+        self.link = Link::Down;
+    }
+}
+
+impl Request {
+    /// Answers that the database is away.
+    fn refuse(self, reason: &str) {
+        let error =
+            || StoreError::Unavailable(format!("the database cannot be reached ({reason})"));
+        match self {
+            Self::Read(reply) => drop(reply.send(Err(error()))),
+            Self::Commit { reply, .. } | Self::Record(_, reply) => drop(reply.send(Err(error()))),
+            Self::Audit(_, reply) => drop(reply.send(Err(error()))),
+            Self::Reread => {}
+        }
+    }
+}
+
+/// Sends `result` to whoever asked; `Err` when it failed because the connection is lost.
+fn settle<T>(client: &Client, result: Result<T, Failure>, reply: Reply<T>) -> Result<(), String> {
+    match result {
+        Ok(value) => {
+            let _ = reply.send(Ok(value));
+            Ok(())
+        }
+        Err(failure) => {
+            let lost = failure.lost_connection(client);
+            let error = failure.into_store_error();
+            let reason = error.to_string();
+            let _ = reply.send(Err(error));
+            if lost { Err(reason) } else { Ok(()) }
+        }
+    }
+}
+
+/// `delay`, give or take an eighth, so that instances that lost the database together do not
+/// all come back in the same instant.
+fn jittered(delay: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |now| now.subsec_nanos());
+    let eighth = delay / 8;
+    let spread = u32::try_from(eighth.as_micros()).unwrap_or(u32::MAX).max(1);
+    delay - eighth + Duration::from_micros(u64::from(nanos % (2 * spread)))
+}

@@ -1,0 +1,3 @@
+//! What the PostgreSQL store's tests share.
+
+pub mod proxy;

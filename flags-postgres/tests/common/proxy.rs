@@ -1,0 +1,100 @@
+//! A TCP proxy on loopback that a test can cut, as a network between one instance and the
+//! database fails, and restore.
+
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+
+/// Forwards connections to `target` while open; cut, it ends the connections it carries and
+/// closes each new one at once.
+pub struct Proxy {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Shared {
+    cut: AtomicBool,
+    stopping: AtomicBool,
+    carried: Mutex<Vec<TcpStream>>,
+}
+
+impl Proxy {
+    pub fn start(target: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let shared = Arc::new(Shared::default());
+        let acceptor = thread::spawn({
+            let shared = Arc::clone(&shared);
+            move || {
+                for client in listener.incoming() {
+                    if shared.stopping.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(client) = client else { continue };
+                    if shared.cut.load(Ordering::SeqCst) {
+                        drop(client);
+                        continue;
+                    }
+                    if let Err(error) = carry(&shared, client, target) {
+                        eprintln!("proxy: cannot reach {target}: {error}");
+                    }
+                }
+            }
+        });
+        Proxy {
+            address,
+            shared,
+            acceptor: Some(acceptor),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// Ends every connection it carries, and closes new ones until restored.
+    pub fn cut(&self) {
+        self.shared.cut.store(true, Ordering::SeqCst);
+        for stream in self.shared.carried.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    pub fn restore(&self) {
+        self.shared.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Copies bytes both ways between `client` and a new connection to `target`.
+fn carry(shared: &Shared, client: TcpStream, target: SocketAddr) -> io::Result<()> {
+    let server = TcpStream::connect(target)?;
+    let mut carried = shared.carried.lock().unwrap();
+    carried.push(client.try_clone()?);
+    carried.push(server.try_clone()?);
+    let pipe = |mut from: TcpStream, mut to: TcpStream| {
+        thread::spawn(move || {
+            let _ = io::copy(&mut from, &mut to);
+            let _ = to.shutdown(Shutdown::Both);
+            let _ = from.shutdown(Shutdown::Both);
+        })
+    };
+    pipe(client.try_clone()?, server.try_clone()?);
+    pipe(server, client);
+    Ok(())
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wakes the acceptor, which sees it is stopping.
+        let _ = TcpStream::connect(self.address);
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+    }
+}
