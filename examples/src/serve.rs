@@ -19,11 +19,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::{Router, middleware};
-use flags_core::FlagsError;
+use flags_core::Snapshot;
 use flags_core::live::{FileStore, Live};
-use flags_core::secrecy::SecretString;
-use flags_examples::Settings;
+use flags_core::secrecy::{ExposeSecret, SecretString};
+use flags_examples::{DatabaseType, Settings};
 use flags_http::Tokens;
+use flags_postgres::PostgresStore;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -42,7 +43,10 @@ pub(crate) struct Options {
     /// on http://ADDRESS` on stdout
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
     addr: SocketAddr,
-    /// Keep the changes made through the admin API in FILE (JSON), so that they survive a restart
+    /// Keep the changes made through the admin API in FILE (JSON), so that they survive a restart.
+    /// With FEATURE_DATABASE_TYPE=postgresql and DATABASE_URL, the changes are kept in the
+    /// database, shared by every instance, and FILE keeps the last of them read, to start from
+    /// when the database cannot be reached
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
     /// Requests one client address may make to the public routes per minute while
@@ -61,18 +65,30 @@ pub(crate) fn run(options: Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let flags = match load(options.store) {
-        Ok(flags) => Arc::new(flags),
+    // A first load says how to log, and where the live flags are kept.
+    let first = match crate::sources().snapshot::<Settings>() {
+        Ok(first) => first,
         Err(error) => {
             eprintln!("{error}");
             return ExitCode::FAILURE;
         }
     };
-    let (admin, level) = {
+    // The live load logs its warnings, now that logging is set up.
+    let level = crate::start_logging(first.log_level, &[]);
+    let (flags, shared) = match load(&first, options.store) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            tracing::error!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let flags = Arc::new(flags);
+    // Other instances' changes, for as long as the server runs.
+    let _following = shared.map(|store| store.follow(&flags));
+    let admin = {
         let loaded = flags.get();
-        let level = crate::start_logging(loaded.log_level, loaded.warnings());
         loaded.log_state();
-        (admin_tokens(loaded.admin_token.as_ref()), level)
+        admin_tokens(loaded.admin_token.as_ref())
     };
     // LOG_LEVEL changes live: each new version sets the level it says, for as long as this lives.
     let _level = flags.subscribe(move |flags| level.set(flags.log_level));
@@ -105,14 +121,38 @@ pub(crate) fn run(options: Options) -> ExitCode {
     }
 }
 
-/// The live flags, from the sources `show` reads, with the overrides kept in `store` on top.
-fn load(store: Option<PathBuf>) -> Result<Live<Settings>, FlagsError> {
+/// The live flags, from the sources `show` reads, with the overrides kept where the seed's own
+/// flags say: in PostgreSQL, shared with every instance, with `FEATURE_DATABASE_TYPE=postgresql`
+/// and `DATABASE_URL` (`--store FILE` then keeps the cache to start from without the database);
+/// else in `--store FILE`, if given. The PostgreSQL store comes back too, for the server to
+/// follow.
+fn load(
+    first: &Snapshot<Settings>,
+    store: Option<PathBuf>,
+) -> Result<(Live<Settings>, Option<PostgresStore>), String> {
     let builder = Live::<Settings>::builder();
-    let builder = match store {
-        Some(path) => builder.store(FileStore::new(path)),
-        None => builder,
+    let shared = match (first.database_type, &first.database_url) {
+        (DatabaseType::Postgresql, Some(url)) => {
+            let shared = PostgresStore::builder(url.expose_secret(), "rose");
+            let shared = match &store {
+                Some(cache) => shared.cache(cache),
+                None => shared,
+            };
+            let shared = shared.start().map_err(|error| error.to_string())?;
+            tracing::info!("the live flags are kept in PostgreSQL, shared by every instance");
+            Some(shared)
+        }
+        _ => None,
     };
-    builder.load(crate::sources())
+    let builder = match (&shared, store) {
+        (Some(shared), _) => builder.store(shared.clone()),
+        (None, Some(path)) => builder.store(FileStore::new(path)),
+        (None, None) => builder,
+    };
+    let flags = builder
+        .load(crate::sources())
+        .map_err(|error| error.to_string())?;
+    Ok((flags, shared))
 }
 
 /// `ADMIN_TOKEN` as the admin API's one credential; without it, the admin API refuses everything.

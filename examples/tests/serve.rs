@@ -12,6 +12,7 @@ use std::time::Duration;
 use base64::Engine;
 use flags_core::FeatureFlags;
 use flags_examples::Settings;
+use flags_tests::postgres::Cluster;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
@@ -723,6 +724,53 @@ async fn with_a_store_a_change_survives_a_restart() {
     assert_eq!(tts_cache["source"]["text"], "override by admin (version 1)");
 }
 
+/// With `FEATURE_DATABASE_TYPE=postgresql`, instances share their flags: a change through one is
+/// served by the others, the audit is one, and a change on a stale version is refused by any.
+#[tokio::test]
+async fn servers_on_one_database_serve_a_change_made_through_any_of_them() {
+    let cluster = Cluster::start();
+    let url = cluster.url();
+    let vars = [
+        ("FEATURE_DATABASE_TYPE", "postgresql"),
+        ("DATABASE_URL", url.as_str()),
+        ("ADMIN_TOKEN", TOKEN),
+        ("TOGETHER_API_KEY", "together-key"),
+    ];
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let servers: Vec<Server> = dirs
+        .iter()
+        .map(|dir| Server::start(dir.path(), &vars, &[]))
+        .collect();
+    let client = client();
+    let change = json!({"FEATURE_IMAGE_GENERATION_ENABLED": true});
+    let changed = patch(&client, &servers[0], change).await;
+    assert_eq!(changed.status, 200, "{changed:?}");
+    for server in &servers[1..] {
+        let mut version = Value::Null;
+        for _ in 0..1000 {
+            version = get(&client, server, "/api/health").await.json()["version"].clone();
+            if version == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(version, 1, "not served after 10 s");
+        let public = get(&client, server, "/api/feature-flags").await.json();
+        assert_eq!(public["image_generation"], true, "{public}");
+    }
+    let audit = admin(&client, &servers[2], Method::GET, "/api/admin/audit").await;
+    let events = audit.json()["events"].clone();
+    assert_eq!(events.as_array().unwrap().len(), 1, "{events}");
+    assert_eq!(events[0]["actor"], "admin");
+
+    let stale = client
+        .patch(servers[1].url("/api/admin/feature-flags"))
+        .bearer_auth(TOKEN)
+        .header("If-Match", "\"0\"")
+        .body(json!({"FEATURE_TTS_CACHE_ENABLED": false}).to_string());
+    assert_eq!(send(stale).await.status, 412);
+}
+
 #[tokio::test]
 async fn no_secret_reaches_a_response_or_the_servers_output() {
     const CANARY: &str = "canary-5e1f";
@@ -749,6 +797,19 @@ async fn no_secret_reaches_a_response_or_the_servers_output() {
         ("FEATURE_READ_REPLICA_ENABLED", "true"),
         ("FEATURE_MULTI_REGION_ENABLED", "true"),
     ]);
+    // The flags are kept in a real database, whose URL holds a canary password (trust
+    // authentication never asks for it).
+    let cluster = Cluster::start();
+    let database_url = cluster.url().replacen(
+        "postgres://flags@",
+        &format!("postgres://flags:{CANARY}-DATABASE_URL@"),
+        1,
+    );
+    for (name, value) in &mut vars {
+        if *name == "DATABASE_URL" {
+            *value = &database_url;
+        }
+    }
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &vars, &[]);
     let client = client();
@@ -803,6 +864,8 @@ async fn no_secret_reaches_a_response_or_the_servers_output() {
     let stopped = server.stop();
     assert!(stopped.status.success());
     assert!(stopped.stderr.contains("<redacted>"), "{}", stopped.stderr);
+    let shared = "INFO flags_postgres: connected to the database: the flags of rose are shared";
+    assert!(stopped.stderr.contains(shared), "{}", stopped.stderr);
     for output in [&stopped.stdout, &stopped.stderr] {
         assert!(!output.contains(CANARY), "{output}");
         assert!(!output.contains(TOKEN), "{output}");
