@@ -23,8 +23,14 @@ use std::time::SystemTime;
 
 use crate::meta::FlagMeta;
 
-/// Today's date in UTC, as `YYYY-MM-DD`.
-pub(crate) fn today() -> String {
+/// Today's date in UTC, as `YYYY-MM-DD`: what [`expired`] compares a flag's expiry with.
+///
+/// ```
+/// let today = flags_core::lifecycle::today();
+/// assert_eq!(today.len(), 10);
+/// assert!(today.as_str() > "2026-01-01");
+/// ```
+pub fn today() -> String {
     let seconds = match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
         Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
         Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX),

@@ -15,9 +15,10 @@ use flags_core::{FeatureFlags, FlagsError, Source};
 use serde_derive::{Deserialize, Serialize};
 
 use crate::auth::Actor;
+use crate::conditional::{self, etag};
 use crate::error::{Error, ProblemBody};
 use crate::patch::Edits;
-use crate::{BODY_LIMIT, Shared, etag};
+use crate::{BODY_LIMIT, Shared};
 
 /// The body of `GET /api/admin/feature-flags`.
 #[derive(Serialize)]
@@ -52,6 +53,10 @@ pub(crate) struct AdminFlag<'a> {
     description: &'static str,
     /// Its lifecycle status (`stable`, `experimental`...), if set.
     status: Option<&'static str>,
+    /// The date it should be gone by (`YYYY-MM-DD`), if set.
+    expires: Option<&'static str>,
+    /// Whether that date has passed (in UTC): the flag should be removed.
+    expired: bool,
     /// The group the docs list it under, if set.
     group: Option<&'static str>,
     /// Its name in the public projection, if it is public.
@@ -83,13 +88,20 @@ pub(crate) struct AdminFlag<'a> {
     responses(
         (status = 200, description = "Every flag and the flags' version", body = AdminFlags,
             headers(("ETag" = String, description = "The flags' version, quoted"))),
+        (status = 304, description = "The flags are still at the version `If-None-Match` names"),
         crate::schema::AuthResponses,
     ),
 ))]
 pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
+    headers: HeaderMap,
 ) -> Response {
     let snapshot = shared.flags.snapshot();
+    // A page that polls for changes asks with the version it shows.
+    if conditional::has_version(&headers, snapshot.version()) {
+        return admin_response(StatusCode::NOT_MODIFIED, Some(snapshot.version()), ());
+    }
+    let today = flags_core::lifecycle::today();
     let flags = snapshot
         .flag_states()
         .into_iter()
@@ -112,6 +124,10 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
                 default: meta.default_summary().filter(|_| !meta.is_secret()),
                 description: meta.description(),
                 status: meta.status(),
+                expires: meta.expires(),
+                expired: meta
+                    .expires()
+                    .is_some_and(|expires| expires < today.as_str()),
                 group: meta.group(),
                 public: meta.public_name(),
                 secret: meta.is_secret(),

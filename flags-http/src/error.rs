@@ -149,7 +149,7 @@ impl IntoResponse for Error {
                 problems,
                 version,
             } => {
-                headers.push((ETAG, crate::etag(version)));
+                headers.push((ETAG, crate::conditional::etag(version)));
                 (message, problems)
             }
             Self::TooLarge { limit } => {

@@ -43,6 +43,7 @@
 //! | `DELETE /api/admin/feature-flags/{VARIABLE}` | The variable goes back to what the environment (or its default) says. |
 //! | `POST /api/admin/feature-flags/rollback` | Back to the previous version's values, as a new version. |
 //! | `GET /api/admin/audit` | The recent audit events, newest last; `?limit=N` keeps the newest `N`. |
+//! | `GET /admin` | The admin page: the admin API for people, in a browser ([`Api::without_admin_page`] leaves it out). |
 //!
 //! The admin routes answer only a request that the [`Authorize`] given to the router accepts:
 //! 401 with `WWW-Authenticate: Bearer` without a token, 403 with a wrong one, 403 always when no
@@ -58,10 +59,12 @@
 
 mod admin;
 mod auth;
+mod conditional;
 mod error;
 mod limit;
 #[cfg(feature = "openapi")]
 mod openapi;
+mod page;
 mod patch;
 mod public;
 #[cfg(feature = "openapi")]
@@ -127,6 +130,7 @@ pub struct Api<S> {
     authorize: Arc<dyn Authorize>,
     max_failures: u32,
     failure_window: Duration,
+    admin_page: bool,
 }
 
 impl<S> Api<S>
@@ -140,7 +144,14 @@ where
             authorize: Arc::new(authorize),
             max_failures: 10,
             failure_window: Duration::from_secs(60),
+            admin_page: true,
         }
+    }
+
+    /// Leaves out the admin page (`GET /admin`); the admin API stays.
+    pub fn without_admin_page(mut self) -> Self {
+        self.admin_page = false;
+        self
     }
 
     /// After `max` failed authentications from one address within `window` of the first, the
@@ -182,8 +193,12 @@ where
             ))
             .route_layer(middleware::map_response(no_store))
             .layer(DefaultBodyLimit::max(BODY_LIMIT));
-        public
-            .merge(admin)
+        let router = public.merge(admin);
+        let router = match self.admin_page {
+            true => router.merge(page::router()),
+            false => router,
+        };
+        router
             .method_not_allowed_fallback(method_not_allowed)
             .with_state(shared)
     }
@@ -196,11 +211,6 @@ struct Shared<S> {
     failures: FailureLimit,
     /// The public projection of the latest version asked for.
     public: ArcSwapOption<public::Rendered>,
-}
-
-/// A version as an entity tag: `"3"`.
-fn etag(version: u64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are a header value")
 }
 
 async fn method_not_allowed() -> Error {

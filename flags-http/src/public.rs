@@ -5,14 +5,15 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flags_core::FeatureFlags;
 use serde_derive::{Deserialize, Serialize};
 
+use crate::Shared;
+use crate::conditional::{self, etag};
 use crate::error::Error;
-use crate::{Shared, etag};
 
 /// The public projection of one version, serialized once for every request that asks for it.
 pub(crate) struct Rendered {
@@ -57,12 +58,7 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
         .map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
     let snapshot = shared.flags.get();
     let version = snapshot.version();
-    if request
-        .headers()
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .any(|header| none_match(header, version))
-    {
+    if conditional::has_version(request.headers(), version) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         response.headers_mut().insert(ETAG, etag(version));
         return Ok(response);
@@ -102,19 +98,6 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
     Ok(response)
 }
 
-/// Whether an `If-None-Match` header names `version` (weakly: `W/"3"` does) or is `*`.
-fn none_match(header: &HeaderValue, version: u64) -> bool {
-    let Ok(header) = header.to_str() else {
-        return false;
-    };
-    header.split(',').map(str::trim).any(|tag| {
-        let tag = tag.strip_prefix("W/").unwrap_or(tag);
-        tag == "*"
-            || tag.strip_prefix('"').and_then(|tag| tag.strip_suffix('"'))
-                == Some(&*version.to_string())
-    })
-}
-
 /// The body of `GET /api/health`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -146,21 +129,4 @@ pub(crate) async fn health<S: FeatureFlags + Send + Sync + 'static>(
         [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
         Json(health),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_none_match_names_the_version_strongly_weakly_in_a_list_or_as_any() {
-        let matches = |header: &'static str| none_match(&HeaderValue::from_static(header), 12);
-        assert!(matches("\"12\""));
-        assert!(matches("W/\"12\""));
-        assert!(matches("\"3\", \"12\""));
-        assert!(matches("*"));
-        assert!(!matches("\"1\""));
-        assert!(!matches("12"));
-        assert!(!matches("\"123\""));
-    }
 }

@@ -37,6 +37,9 @@ struct Settings {
     new_checkout: Rollout,
     #[flag(default = 3, public)]
     max_images: u8,
+    /// A flag that should be gone by now.
+    #[flag(default = false, expires = "2020-01-31")]
+    old_banner: bool,
 }
 
 fn live() -> Arc<Live<Settings>> {
@@ -724,7 +727,8 @@ async fn the_admin_list_shows_every_flag_as_an_operator_needs_it() {
             "API_KEY",
             "FEATURE_PORT",
             "FEATURE_NEW_CHECKOUT",
-            "FEATURE_MAX_IMAGES"
+            "FEATURE_MAX_IMAGES",
+            "FEATURE_OLD_BANNER"
         ]
     );
     assert_eq!(
@@ -733,7 +737,8 @@ async fn the_admin_list_shows_every_flag_as_an_operator_needs_it() {
             "variable": "FEATURE_MAX_IMAGES", "field": "max_images", "type": "u8", "value": "4",
             "source": {"kind": "override", "actor": "alice", "version": 1,
                        "text": "override by alice (version 1)"},
-            "default": "3", "description": "", "status": null, "group": null,
+            "default": "3", "description": "", "status": null, "expires": null, "expired": false,
+            "group": null,
             "public": "max_images", "secret": false, "required": false, "needs_restart": false,
             "changes_live": true, "values": [], "requires": []
         })
@@ -747,6 +752,25 @@ async fn the_admin_list_shows_every_flag_as_an_operator_needs_it() {
     assert_eq!(flags[3]["changes_live"], false);
     assert_eq!(flags[2]["changes_live"], false);
     assert_eq!(flags[1]["changes_live"], true);
+    assert_eq!(flags[6]["expires"], "2020-01-31");
+    assert_eq!(flags[6]["expired"], true);
+
+    // A page polling for changes gets 304 until there is one.
+    let path = "/api/admin/feature-flags";
+    let polled = [("if-none-match", "\"1\"")];
+    let reply = server
+        .send(Method::GET, path, Some(TOKEN), &polled, None)
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(reply.header("etag"), Some("\"1\""));
+    server
+        .patch(json!({"FEATURE_MAX_IMAGES": 5}), Some(TOKEN))
+        .await;
+    let reply = server
+        .send(Method::GET, path, Some(TOKEN), &polled, None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["version"], 2);
 }
 
 /// The canary is in a secret loaded at start and in one set live; every route is asked, every
@@ -863,4 +887,54 @@ async fn a_store_that_fails_is_503_without_its_reason_and_nothing_changes() {
     );
     assert_eq!(flags.version(), 0);
     assert_eq!(server.public().await["max_images"], 3);
+}
+
+#[tokio::test]
+async fn the_admin_page_is_served_under_its_own_policy_and_can_be_left_out() {
+    let flags = live();
+    let server = server(&flags).await;
+    let page = server.get("/admin", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let policy = page.header("content-security-policy").unwrap();
+    assert!(
+        policy.starts_with("default-src 'none'; script-src 'self';"),
+        "{policy}"
+    );
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let html = String::from_utf8_lossy(&page.body);
+    for file in ["admin/app.js", "admin/app.css"] {
+        assert!(html.contains(&format!("\"{file}\"")), "{html}");
+        let reply = server.get(&format!("/{file}"), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{file}");
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    }
+    // The page's paths are relative to /admin: /admin/ leads there.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let redirect = client
+        .get(format!("http://{}/admin/", server.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(redirect.headers()["location"], "../admin");
+
+    let router = Api::new(Arc::clone(&flags), tokens())
+        .without_admin_page()
+        .router();
+    let without = serve(router).await;
+    assert_eq!(
+        without.get("/admin", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        without.get("/api/health", None).await.status,
+        StatusCode::OK
+    );
 }

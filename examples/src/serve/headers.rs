@@ -37,7 +37,10 @@ pub(crate) async fn security_headers(
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+        // A page that brings its own policy (flags-http's admin page) keeps it.
+        if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+        }
     }
     response
 }
