@@ -76,6 +76,9 @@ struct Worker {
     link: Link,
     /// The version last written to the cache, so that a read of the same is not written again.
     cached: Option<u64>,
+    /// Why the rows could not be read as flags, last time: logged when it changes, not at
+    /// every read.
+    unreadable: Option<String>,
 }
 
 /// Why serving on one connection ended.
@@ -90,6 +93,7 @@ impl Worker {
             settings,
             link: Link::Starting,
             cached: None,
+            unreadable: None,
         }
     }
 
@@ -234,6 +238,7 @@ impl Worker {
     async fn reread(&mut self, client: &Client) -> Result<(), String> {
         match sql::read(client, &self.settings.app).await {
             Ok(Some(stored)) => {
+                self.unreadable = None;
                 self.cache(&stored);
                 let follower = self.settings.follower.lock();
                 let follower = follower.unwrap_or_else(PoisonError::into_inner);
@@ -247,13 +252,16 @@ impl Worker {
                 Err(failure.into_store_error().to_string())
             }
             Err(failure) => {
-                // The rows cannot be read as flags: said once per read, the flags stay.
-                tracing::error!(
-                    target: "flags_postgres",
-                    "cannot read the flags of {}: {}",
-                    self.settings.app,
-                    failure.into_store_error()
-                );
+                // The rows cannot be read as flags: the flags stay, and it is said once.
+                let reason = failure.into_store_error().to_string();
+                if self.unreadable.as_ref() != Some(&reason) {
+                    tracing::error!(
+                        target: "flags_postgres",
+                        "cannot read the flags of {}: {reason}",
+                        self.settings.app
+                    );
+                    self.unreadable = Some(reason);
+                }
                 Ok(())
             }
         }
