@@ -2,11 +2,13 @@
 //! (WebDriver), against `rose serve` on a free loopback port, as a person would use it.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`: without them the tests fail, saying so.
+//! `FLAGS_SCREENSHOTS=1 cargo test -p flags-examples --test admin_page screenshots` rewrites the
+//! README's screenshots in `docs/`.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -32,7 +34,7 @@ const TOKEN: &str = "admin-token-9b3e5d21";
 const INSTALL: &str = "install Debian's chromium and chromium-driver \
                        (apt-get install chromium chromium-driver)";
 
-/// The browser's window: a laptop's.
+/// The screenshots' window: a laptop's.
 const DESKTOP: (u32, u32) = (1280, 960);
 
 /// `rose serve` on a free loopback port, with only the variables a test gives it; killed when
@@ -889,5 +891,85 @@ async fn every_control_is_labelled_works_from_the_keyboard_and_fits_a_phone() {
     assert_eq!(page.run(fits, Vec::new()).await, true);
     page.show_audit().await;
     assert_eq!(page.run(fits, Vec::new()).await, true);
+    page.close().await;
+}
+
+/// Rewrites `docs/admin-flags.png` and `docs/admin-audit.png` with `FLAGS_SCREENSHOTS=1`; checks
+/// otherwise that the README shows them.
+#[tokio::test]
+async fn screenshots() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let names = ["admin-flags.png", "admin-audit.png"];
+    for name in names {
+        assert!(
+            readme.contains(&format!("(docs/{name})")),
+            "README.md: {name}"
+        );
+    }
+    if std::env::var_os("FLAGS_SCREENSHOTS").is_none() {
+        for name in names {
+            assert!(
+                docs.join(name).is_file(),
+                "docs/{name}: FLAGS_SCREENSHOTS=1 makes it"
+            );
+        }
+        return;
+    }
+
+    let vars = [
+        ("WHATSAPP_PHONE_NUMBER_ID", "15551234567"),
+        ("TOGETHER_API_KEY", "together-key"),
+    ];
+    let page = Page::open(&vars).await;
+    page.signed_in().await;
+    // A few changes first, so that the audit has rows and flags show overrides.
+    page.click(&format!(
+        "{} button.toggle",
+        card("FEATURE_TTS_CACHE_ENABLED")
+    ))
+    .await;
+    page.confirm("Turn FEATURE_TTS_CACHE_ENABLED off?").await;
+    page.message("is off").await;
+    page.click(&format!(
+        "{} button.toggle",
+        card("FEATURE_WHATSAPP_ENABLED")
+    ))
+    .await;
+    page.confirm("Turn FEATURE_WHATSAPP_ENABLED on?").await;
+    page.message("Refused").await;
+    let level = card("LOG_LEVEL");
+    let select = page.element(&format!("{level} select.edit-value")).await;
+    select.select_by_value("debug").await.unwrap();
+    page.click(&format!("{level} button[type=submit]")).await;
+    page.message("LOG_LEVEL is debug").await;
+    page.click(&format!(
+        "{} button.toggle",
+        card("FEATURE_IMAGE_GENERATION_ENABLED")
+    ))
+    .await;
+    page.confirm("Turn FEATURE_IMAGE_GENERATION_ENABLED on?")
+        .await;
+    page.message("is on").await;
+
+    // Tall enough for the first group whole.
+    page.browser.set_window_size(DESKTOP.0, 1560).await.unwrap();
+    page.run(
+        "window.scrollTo(0, 0); document.activeElement.blur()",
+        Vec::new(),
+    )
+    .await;
+    let flags = page.browser.screenshot().await.unwrap();
+    let (width, height) = DESKTOP;
+    page.browser.set_window_size(width, height).await.unwrap();
+    page.show_audit().await;
+    page.run("document.activeElement.blur()", Vec::new()).await;
+    let audit = page.browser.screenshot().await.unwrap();
+    for (name, png) in names.iter().zip([flags, audit]) {
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}");
+        std::fs::write(docs.join(name), png).unwrap();
+    }
     page.close().await;
 }
