@@ -617,7 +617,7 @@ async fn a_reset_from_the_page_takes_the_override_away() {
 }
 
 #[tokio::test]
-async fn a_wrong_token_is_refused_and_shows_no_flag() {
+async fn a_wrong_token_is_refused_shows_no_flag_and_too_many_say_how_long_to_wait() {
     let page = Page::open(&[]).await;
     page.sign_in("not-the-admin-token").await;
     let message = page.message("Not signed in").await;
@@ -641,6 +641,33 @@ async fn a_wrong_token_is_refused_and_shows_no_flag() {
     // Nor is the token anywhere in the page's address.
     let url = page.browser.current_url().await.unwrap();
     assert_eq!(url.as_str(), page.server.url("/admin"));
+
+    // Each attempt counts once against the server's limit (10 a minute); past it, the page says
+    // how long to wait.
+    for attempt in 2..=10 {
+        page.run(
+            "document.getElementById('messages').textContent = ''",
+            Vec::new(),
+        )
+        .await;
+        page.sign_in(&format!("wrong-token-{attempt}")).await;
+        page.message("Not signed in: the token is not valid").await;
+    }
+    page.run(
+        "document.getElementById('messages').textContent = ''",
+        Vec::new(),
+    )
+    .await;
+    page.sign_in(TOKEN).await;
+    let message = page
+        .message("Not signed in: too many failed attempts")
+        .await;
+    let seconds: u64 = message
+        .strip_prefix("Not signed in: too many failed attempts from this address; try again in ")
+        .and_then(|rest| rest.strip_suffix(" s."))
+        .and_then(|seconds| seconds.parse().ok())
+        .unwrap_or_else(|| panic!("{message}"));
+    assert!((1..=60).contains(&seconds), "{message}");
     page.close().await;
 }
 

@@ -118,12 +118,11 @@ function failed(reply, doing) {
 /** Reads the flags (and the audit, which dates their overrides): true, or the refused reply. */
 async function load() {
   const ticket = ++state.loads;
-  const [flags, audit] = await Promise.all([
-    request("GET", FLAGS_PATH),
-    request("GET", AUDIT_PATH),
-  ]);
+  // One after the other: a wrong token counts once against the limit on failed sign-ins.
+  const flags = await request("GET", FLAGS_PATH);
+  if (flags.status !== 200) return ticket === state.loads ? flags : true;
+  const audit = await request("GET", AUDIT_PATH);
   if (ticket !== state.loads) return true;
-  if (flags.status !== 200) return flags;
   state.version = flags.body.version;
   state.flags = flags.body.flags;
   if (audit.status === 200) state.audit = audit.body.events;
