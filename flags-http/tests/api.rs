@@ -938,3 +938,54 @@ async fn the_admin_page_is_served_under_its_own_policy_and_can_be_left_out() {
         StatusCode::OK
     );
 }
+
+/// What the page's policy forbids, and what would put server data into the page as HTML, is
+/// nowhere in its files; every path in them is relative, so the router can be nested.
+#[tokio::test]
+async fn the_admin_pages_files_keep_to_its_policy_and_never_write_html() {
+    let flags = live();
+    let server = server(&flags).await;
+    let text = |reply: Reply| String::from_utf8(reply.body).unwrap();
+    let html = text(server.get("/admin", None).await);
+    let script = text(server.get("/admin/app.js", None).await);
+    let style = text(server.get("/admin/app.css", None).await);
+
+    // No inline script, style or event handler.
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    assert!(html.contains(r#"<script type="module" src="admin/app.js"></script>"#));
+    assert!(
+        !html.contains("<style") && !html.contains("style="),
+        "{html}"
+    );
+    let handlers: Vec<&str> = html
+        .split(|c: char| c.is_whitespace() || c == '<')
+        .filter(|word| word.starts_with("on") && word.contains('='))
+        .collect();
+    assert_eq!(handlers, Vec::<&str>::new());
+    // Text through the DOM only; no eval; no style attribute; the token in session storage only.
+    for forbidden in [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "Function(",
+        "setTimeout(\"",
+        ".style",
+        "\"style\"",
+        "localStorage",
+        "document.cookie",
+        "location",
+    ] {
+        assert!(!script.contains(forbidden), "app.js uses {forbidden}");
+    }
+    // Nothing from elsewhere, and relative paths only.
+    for file in [&html, &script, &style] {
+        assert!(!file.contains("http://") && !file.contains("https://"));
+        assert!(!file.contains("url("), "a stylesheet that loads something");
+    }
+    for path in ["\"/api/", "\"/admin/", "`/api/"] {
+        assert!(!script.contains(path), "app.js names {path}");
+    }
+    assert!(script.contains("\"api/admin/feature-flags\""));
+}
