@@ -3,8 +3,12 @@
 //! instances following it.
 //!
 //! ```text
-//! propagation [CHANGES] [SECONDS]   CHANGES timed changes per row (default 200, after a tenth
-//!                                   as many to warm up); SECONDS per throughput row (default 10)
+//! propagation [--durable] [CHANGES] [SECONDS]
+//!
+//!   CHANGES     timed changes per row (default 200, after a tenth as many to warm up)
+//!   SECONDS     per throughput row (default 10)
+//!   --durable   with the server's fsync, synchronous_commit and full_page_writes on, as in
+//!               production (the test cluster turns them off)
 //! ```
 //!
 //! It starts a throwaway PostgreSQL cluster (`flags_tests::postgres::Cluster`) and three
@@ -42,6 +46,7 @@ use flags_postgres::{Following, PostgresStore};
 use flags_tests::postgres::Cluster;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::oneshot;
+use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 const TOKEN: &str = "benchmark-admin-token";
 const APP: &str = "rose";
@@ -51,17 +56,32 @@ const PUBLIC_NAME: &str = "image_generation";
 const PROPAGATION_LIMIT: Duration = Duration::from_secs(5);
 
 fn main() {
-    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let mut arguments: Vec<String> = std::env::args().skip(1).collect();
+    let durable = arguments.first().is_some_and(|first| first == "--durable");
+    if durable {
+        arguments.remove(0);
+    }
     let (changes, seconds) = match arguments.as_slice() {
         [] => (200, 10),
         [changes] => (number(changes, "CHANGES"), 10),
         [changes, seconds] => (number(changes, "CHANGES"), number(seconds, "SECONDS")),
         _ => {
-            eprintln!("usage: propagation [CHANGES] [SECONDS]");
+            eprintln!("usage: propagation [--durable] [CHANGES] [SECONDS]");
             std::process::exit(2);
         }
     };
     let cluster = Cluster::start();
+    if durable {
+        make_durable(&cluster);
+    }
+    println!(
+        "commits {}",
+        if durable {
+            "durable: fsync, synchronous_commit and full_page_writes on"
+        } else {
+            "as the test cluster makes them: fsync, synchronous_commit and full_page_writes off"
+        }
+    );
     let instances: Vec<Instance> = ["A", "B", "C"]
         .into_iter()
         .map(|name| Instance::start(name, &cluster.url()))
@@ -77,6 +97,50 @@ fn main() {
         instance.stop();
     }
     drop(cluster);
+}
+
+/// Turns back on what the test cluster turns off for speed, so that each commit waits for its
+/// WAL to reach the disk, as a production server's does; restarts the server to take `fsync`.
+fn make_durable(cluster: &Cluster) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let sql = |statements: &'static [&'static str]| {
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&cluster.url(), NoTls)
+                .await
+                .expect("a connection to the cluster");
+            tokio::spawn(connection);
+            let mut answers = Vec::new();
+            for statement in statements {
+                // One statement per query: ALTER SYSTEM cannot run in a transaction block.
+                for message in client.simple_query(statement).await.expect(statement) {
+                    if let SimpleQueryMessage::Row(row) = message {
+                        answers.push(row.get(0).unwrap_or_default().to_owned());
+                    }
+                }
+            }
+            answers
+        })
+    };
+    sql(&[
+        "ALTER SYSTEM SET fsync = on",
+        "ALTER SYSTEM SET synchronous_commit = on",
+        "ALTER SYSTEM SET full_page_writes = on",
+    ]);
+    cluster.stop();
+    cluster.start_again();
+    let settings = sql(&[
+        "SHOW fsync",
+        "SHOW synchronous_commit",
+        "SHOW full_page_writes",
+    ]);
+    assert_eq!(
+        settings,
+        ["on", "on", "on"],
+        "the server's settings after a restart"
+    );
 }
 
 fn number(text: &str, what: &str) -> u64 {
