@@ -144,8 +144,10 @@ fn make_durable(cluster: &Cluster) {
 }
 
 fn number(text: &str, what: &str) -> u64 {
-    text.parse()
-        .unwrap_or_else(|_| panic!("{what} is a whole number, not {text:?}"))
+    match text.parse() {
+        Ok(number) if number > 0 => number,
+        _ => panic!("{what} is a whole number above zero, not {text:?}"),
+    }
 }
 
 /// One instance of the application: live flags over the shared store, following it, served over
