@@ -6,7 +6,8 @@ use std::time::SystemTime;
 use flags_core::live::{AuditChange, AuditEvent, Outcome, StoreError, Stored, StoredOverride};
 use serde_json::Value;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, IsolationLevel};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, IsolationLevel, Statement};
 
 /// The migrations, in order: each runs once per database, recorded in `flags_migrations`.
 const MIGRATIONS: [(i32, &str, &str); 1] = [(
@@ -54,17 +55,76 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::E
     transaction.commit().await
 }
 
+/// The store's statements, prepared once per connection: each later use is one round trip, and
+/// a commit's statements go together in one.
+pub(crate) struct Statements {
+    read: Statement,
+    ensure_state: Statement,
+    lock_state: Statement,
+    delete_overrides: Statement,
+    insert_overrides: Statement,
+    update_state: Statement,
+    insert_event: Statement,
+    notify: Statement,
+    audit: Statement,
+}
+
+impl Statements {
+    pub(crate) async fn prepare(client: &Client) -> Result<Self, tokio_postgres::Error> {
+        Ok(Self {
+            read: client
+                .prepare(
+                    "SELECT s.version, o.variable, o.value, o.actor, o.version
+                     FROM flags_state s LEFT JOIN flags_overrides o ON o.app = s.app
+                     WHERE s.app = $1
+                     ORDER BY o.variable",
+                )
+                .await?,
+            ensure_state: client
+                .prepare(
+                    "INSERT INTO flags_state (app, version) VALUES ($1, 0)
+                     ON CONFLICT (app) DO NOTHING",
+                )
+                .await?,
+            lock_state: client
+                .prepare("SELECT version FROM flags_state WHERE app = $1 FOR UPDATE")
+                .await?,
+            delete_overrides: client
+                .prepare("DELETE FROM flags_overrides WHERE app = $1")
+                .await?,
+            insert_overrides: client
+                .prepare(
+                    "INSERT INTO flags_overrides (app, variable, value, actor, version)
+                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])",
+                )
+                .await?,
+            update_state: client
+                .prepare("UPDATE flags_state SET version = $2, changed_at = now() WHERE app = $1")
+                .await?,
+            insert_event: client
+                .prepare(
+                    "INSERT INTO flags_audit (app, version, actor, at, outcome, reason, changes)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .await?,
+            notify: client.prepare("SELECT pg_notify($1, $2)").await?,
+            audit: client
+                .prepare(
+                    "SELECT version, actor, at, outcome, reason, changes FROM flags_audit
+                     WHERE app = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .await?,
+        })
+    }
+}
+
 /// What the store holds for `app`; `None` before its first change.
-pub(crate) async fn read(client: &Client, app: &str) -> Result<Option<Stored>, Failure> {
-    let rows = client
-        .query(
-            "SELECT s.version, o.variable, o.value, o.actor, o.version
-             FROM flags_state s LEFT JOIN flags_overrides o ON o.app = s.app
-             WHERE s.app = $1
-             ORDER BY o.variable",
-            &[&app],
-        )
-        .await?;
+pub(crate) async fn read(
+    client: &Client,
+    statements: &Statements,
+    app: &str,
+) -> Result<Option<Stored>, Failure> {
+    let rows = client.query(&statements.read, &[&app]).await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
@@ -85,40 +145,18 @@ pub(crate) async fn read(client: &Client, app: &str) -> Result<Option<Stored>, F
 }
 
 /// Commits `next` for `app` with its audit `event`, if the store is still at `previous`; then
-/// tells every instance listening on `channel` the new version. One transaction.
+/// tells every instance listening on `channel` the new version. One transaction, in four round
+/// trips: the statements of each step are sent together (tokio-postgres pipelines them), and the
+/// server runs them in order.
 pub(crate) async fn commit(
     client: &mut Client,
+    statements: &Statements,
     app: &str,
     channel: &str,
     previous: u64,
     next: &Stored,
     event: &AuditEvent,
 ) -> Result<(), Failure> {
-    let transaction = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::ReadCommitted)
-        .start()
-        .await?;
-    transaction
-        .execute(
-            "INSERT INTO flags_state (app, version) VALUES ($1, 0) ON CONFLICT (app) DO NOTHING",
-            &[&app],
-        )
-        .await?;
-    let found: i64 = transaction
-        .query_one(
-            "SELECT version FROM flags_state WHERE app = $1 FOR UPDATE",
-            &[&app],
-        )
-        .await?
-        .get(0);
-    let found = unsigned(found)?;
-    if found != previous {
-        return Err(Failure::Store(StoreError::Conflict {
-            expected: previous,
-            found,
-        }));
-    }
     let version = signed(next.version)?;
     let mut variables = Vec::with_capacity(next.overrides.len());
     let mut values = Vec::with_capacity(next.overrides.len());
@@ -130,84 +168,106 @@ pub(crate) async fn commit(
         actors.push(entry.actor.as_str());
         versions.push(signed(entry.version)?);
     }
-    transaction
-        .execute("DELETE FROM flags_overrides WHERE app = $1", &[&app])
+    let event = EventRow::new(event)?;
+    let notified = next.version.to_string();
+
+    let transaction = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()
         .await?;
-    transaction
-        .execute(
-            "INSERT INTO flags_overrides (app, variable, value, actor, version)
-             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])",
-            &[&app, &variables, &values, &actors, &versions],
-        )
-        .await?;
-    transaction
-        .execute(
-            "UPDATE flags_state SET version = $2, changed_at = now() WHERE app = $1",
-            &[&app, &version],
-        )
-        .await?;
-    insert_event(&transaction, app, event).await?;
-    // Delivered when the transaction commits, and only then.
-    transaction
-        .execute(
-            "SELECT pg_notify($1, $2)",
-            &[&channel, &next.version.to_string()],
-        )
-        .await?;
+    let by_app: [&(dyn ToSql + Sync); 1] = [&app];
+    let (_, locked) = tokio::try_join!(
+        transaction.execute(&statements.ensure_state, &by_app),
+        transaction.query_one(&statements.lock_state, &by_app),
+    )?;
+    let found = unsigned(locked.get(0))?;
+    if found != previous {
+        return Err(Failure::Store(StoreError::Conflict {
+            expected: previous,
+            found,
+        }));
+    }
+    let overrides: [&(dyn ToSql + Sync); 5] = [&app, &variables, &values, &actors, &versions];
+    let state: [&(dyn ToSql + Sync); 2] = [&app, &version];
+    let audited = event.parameters(&app);
+    let notification: [&(dyn ToSql + Sync); 2] = [&channel, &notified];
+    tokio::try_join!(
+        transaction.execute(&statements.delete_overrides, &by_app),
+        transaction.execute(&statements.insert_overrides, &overrides),
+        transaction.execute(&statements.update_state, &state),
+        transaction.execute(&statements.insert_event, &audited),
+        // Delivered when the transaction commits, and only then.
+        transaction.execute(&statements.notify, &notification),
+    )?;
     transaction.commit().await?;
     Ok(())
 }
 
 /// Keeps the audit event of a rejected change.
-pub(crate) async fn record(client: &Client, app: &str, event: &AuditEvent) -> Result<(), Failure> {
-    insert_event(client, app, event).await
-}
-
-async fn insert_event(
-    client: &impl tokio_postgres::GenericClient,
+pub(crate) async fn record(
+    client: &Client,
+    statements: &Statements,
     app: &str,
     event: &AuditEvent,
 ) -> Result<(), Failure> {
-    let at = humantime::parse_rfc3339(&event.at).unwrap_or_else(|_| SystemTime::now());
-    let changes: Vec<Value> = event
-        .changes
-        .iter()
-        .map(
-            |change| serde_json::json!({"flag": change.flag, "old": change.old, "new": change.new}),
-        )
-        .collect();
-    client
-        .execute(
-            "INSERT INTO flags_audit (app, version, actor, at, outcome, reason, changes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                &app,
-                &signed(event.version)?,
-                &event.actor,
-                &at,
-                &event.outcome.as_str(),
-                &event.reason,
-                &Value::Array(changes),
-            ],
-        )
-        .await?;
+    let event = EventRow::new(event)?;
+    let audited = event.parameters(&app);
+    client.execute(&statements.insert_event, &audited).await?;
     Ok(())
+}
+
+/// An audit event as `flags_audit` keeps it.
+struct EventRow<'a> {
+    version: i64,
+    actor: &'a str,
+    at: SystemTime,
+    outcome: &'static str,
+    reason: Option<&'a str>,
+    changes: Value,
+}
+
+impl<'a> EventRow<'a> {
+    fn new(event: &'a AuditEvent) -> Result<Self, Failure> {
+        let changes = event
+            .changes
+            .iter()
+            .map(|change| {
+                serde_json::json!({"flag": change.flag, "old": change.old, "new": change.new})
+            })
+            .collect();
+        Ok(Self {
+            version: signed(event.version)?,
+            actor: &event.actor,
+            at: humantime::parse_rfc3339(&event.at).unwrap_or_else(|_| SystemTime::now()),
+            outcome: event.outcome.as_str(),
+            reason: event.reason.as_deref(),
+            changes: Value::Array(changes),
+        })
+    }
+
+    fn parameters<'p>(&'p self, app: &'p &str) -> [&'p (dyn ToSql + Sync); 7] {
+        [
+            app,
+            &self.version,
+            &self.actor,
+            &self.at,
+            &self.outcome,
+            &self.reason,
+            &self.changes,
+        ]
+    }
 }
 
 /// The newest `limit` audit events of `app`, oldest first.
 pub(crate) async fn audit(
     client: &Client,
+    statements: &Statements,
     app: &str,
     limit: usize,
 ) -> Result<Vec<AuditEvent>, Failure> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = client
-        .query(
-            "SELECT version, actor, at, outcome, reason, changes FROM flags_audit
-             WHERE app = $1 ORDER BY id DESC LIMIT $2",
-            &[&app, &limit],
-        )
-        .await?;
+    let rows = client.query(&statements.audit, &[&app, &limit]).await?;
     let mut events = Vec::with_capacity(rows.len());
     for row in rows.iter().rev() {
         let at: SystemTime = row.get(2);

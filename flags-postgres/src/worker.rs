@@ -12,7 +12,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep};
 use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
 
-use crate::sql::{self, Failure};
+use crate::sql::{self, Failure, Statements};
 
 /// A request of the store, with where to send its answer.
 pub(crate) enum Request {
@@ -76,6 +76,9 @@ struct Worker {
     link: Link,
     /// The version last written to the cache, so that a read of the same is not written again.
     cached: Option<u64>,
+    /// The newest version this worker committed or read: a notification of it, or of an older
+    /// one, needs no read (an instance is told of its own commits too).
+    known: u64,
     /// Why the rows could not be read as flags, last time: logged when it changes, not at
     /// every read.
     unreadable: Option<String>,
@@ -93,6 +96,7 @@ impl Worker {
             settings,
             link: Link::Starting,
             cached: None,
+            known: 0,
             unreadable: None,
         }
     }
@@ -101,9 +105,9 @@ impl Worker {
         let mut backoff = FIRST_BACKOFF;
         loop {
             let reason = match self.connect().await {
-                Ok((mut client, notes)) => {
+                Ok((mut client, statements, notes)) => {
                     backoff = FIRST_BACKOFF;
-                    match self.serve(&mut client, notes, requests).await {
+                    match self.serve(&mut client, &statements, notes, requests).await {
                         Ended::Stopped => return,
                         Ended::Lost(reason) => reason,
                     }
@@ -127,8 +131,9 @@ impl Worker {
         }
     }
 
-    /// A connection, migrated and listening, with the channel of its notifications' payloads.
-    async fn connect(&mut self) -> Result<(Client, UnboundedReceiver<String>), String> {
+    /// A connection, migrated and listening, with its prepared statements and the channel of its
+    /// notifications' payloads.
+    async fn connect(&mut self) -> Result<(Client, Statements, UnboundedReceiver<String>), String> {
         let (mut client, mut connection) = self
             .settings
             .config
@@ -157,7 +162,10 @@ impl Worker {
             .batch_execute(&listen)
             .await
             .map_err(|error| sql::describe(&error))?;
-        Ok((client, received))
+        let statements = Statements::prepare(&client)
+            .await
+            .map_err(|error| sql::describe(&error))?;
+        Ok((client, statements, received))
     }
 
     /// Answers requests, and follows notifications and the period, until the connection is lost
@@ -165,12 +173,13 @@ impl Worker {
     async fn serve(
         &mut self,
         client: &mut Client,
+        statements: &Statements,
         mut notes: UnboundedReceiver<String>,
         requests: &mut UnboundedReceiver<Request>,
     ) -> Ended {
         self.went_up();
         // Notifications sent while this instance was not listening are lost: read everything.
-        if let Err(failure) = self.reread(client).await {
+        if let Err(failure) = self.reread(client, statements).await {
             return Ended::Lost(failure);
         }
         let period = self.settings.reread_every;
@@ -179,18 +188,25 @@ impl Worker {
         loop {
             let outcome = tokio::select! {
                 request = requests.recv() => match request {
-                    Some(request) => self.answer(client, request).await,
+                    Some(request) => self.answer(client, statements, request).await,
                     None => return Ended::Stopped,
                 },
                 note = notes.recv() => match note {
-                    // Many changes in a burst: one read covers them all.
-                    Some(_) => {
-                        while notes.try_recv().is_ok() {}
-                        self.reread(client).await
+                    Some(note) => {
+                        // Many changes in a burst: one read covers them all; none is needed
+                        // for versions this worker has (its own commits among them).
+                        let mut newest = version_of(&note);
+                        while let Ok(note) = notes.try_recv() {
+                            newest = newest.max(version_of(&note));
+                        }
+                        match newest > self.known {
+                            true => self.reread(client, statements).await,
+                            false => Ok(()),
+                        }
                     }
                     None => Err(String::from("the connection closed")),
                 },
-                _ = ticks.tick() => self.reread(client).await,
+                _ = ticks.tick() => self.reread(client, statements).await,
             };
             if let Err(reason) = outcome {
                 return Ended::Lost(reason);
@@ -199,12 +215,18 @@ impl Worker {
     }
 
     /// Answers one request; `Err` when the connection is lost.
-    async fn answer(&mut self, client: &mut Client, request: Request) -> Result<(), String> {
+    async fn answer(
+        &mut self,
+        client: &mut Client,
+        statements: &Statements,
+        request: Request,
+    ) -> Result<(), String> {
         let app = self.settings.app.as_str();
         match request {
             Request::Read(reply) => {
-                let read = sql::read(client, app).await;
+                let read = sql::read(client, statements, app).await;
                 if let Ok(Some(stored)) = &read {
+                    self.known = self.known.max(stored.version);
                     self.cache(stored);
                 }
                 settle(client, read, reply)
@@ -216,29 +238,32 @@ impl Worker {
                 reply,
             } => {
                 let channel = self.settings.channel.as_str();
-                let committed = sql::commit(client, app, channel, previous, &next, &event).await;
+                let committed =
+                    sql::commit(client, statements, app, channel, previous, &next, &event).await;
                 if committed.is_ok() {
+                    self.known = self.known.max(next.version);
                     self.cache(&next);
                 }
                 settle(client, committed, reply)
             }
             Request::Record(event, reply) => {
-                let recorded = sql::record(client, app, &event).await;
+                let recorded = sql::record(client, statements, app, &event).await;
                 settle(client, recorded, reply)
             }
             Request::Audit(limit, reply) => {
-                let events = sql::audit(client, app, limit).await;
+                let events = sql::audit(client, statements, app, limit).await;
                 settle(client, events, reply)
             }
-            Request::Reread => self.reread(client).await,
+            Request::Reread => self.reread(client, statements).await,
         }
     }
 
     /// Reads the flags and hands them to the follower; `Err` when the connection is lost.
-    async fn reread(&mut self, client: &Client) -> Result<(), String> {
-        match sql::read(client, &self.settings.app).await {
+    async fn reread(&mut self, client: &Client, statements: &Statements) -> Result<(), String> {
+        match sql::read(client, statements, &self.settings.app).await {
             Ok(Some(stored)) => {
                 self.unreadable = None;
+                self.known = self.known.max(stored.version);
                 self.cache(&stored);
                 let follower = self.settings.follower.lock();
                 let follower = follower.unwrap_or_else(PoisonError::into_inner);
@@ -345,6 +370,12 @@ fn settle<T>(client: &Client, result: Result<T, Failure>, reply: Reply<T>) -> Re
             if lost { Err(reason) } else { Ok(()) }
         }
     }
+}
+
+/// The version a notification carries; one that carries none (written by hand) is newer than
+/// any, so that it is read.
+fn version_of(note: &str) -> u64 {
+    note.trim().parse().unwrap_or(u64::MAX)
 }
 
 /// `delay`, give or take an eighth, so that instances that lost the database together do not
