@@ -633,9 +633,9 @@ fn instances_sharing_a_store_follow_each_others_changes() {
     });
 
     one.apply([("APP_WORKERS", "7")], "alice").unwrap();
-    // Not seen until synced; a change on the old version conflicts meanwhile.
+    // Not seen until synced; a change made on the old version conflicts meanwhile.
     assert_eq!(two.get().workers, 4);
-    let error = two.apply([("APP_REGION", "eu")], "bob").unwrap_err();
+    let error = two.at(0).apply([("APP_REGION", "eu")], "bob").unwrap_err();
     assert_eq!(
         lines(&error),
         [
@@ -655,7 +655,7 @@ fn instances_sharing_a_store_follow_each_others_changes() {
     assert_eq!(one.sync(shared.read().unwrap().unwrap()).unwrap(), None);
 
     // Now on the same version, the other way round; and a rollback on the follower.
-    two.apply([("APP_REGION", "eu")], "bob").unwrap();
+    two.at(1).apply([("APP_REGION", "eu")], "bob").unwrap();
     one.sync(shared.read().unwrap().unwrap()).unwrap();
     assert_eq!((one.version(), one.get().region), (2, Region::Eu));
     one.rollback("alice").unwrap();
@@ -681,6 +681,16 @@ fn instances_sharing_a_store_follow_each_others_changes() {
         ]
     );
     assert_eq!(two.audit(), one.audit());
+
+    // A change made on no version in particular catches up with the store and goes on top.
+    one.apply([("APP_WORKERS", "9")], "alice").unwrap();
+    assert_eq!(two.version(), 3);
+    let version = two.apply([("APP_REGION", "eu")], "bob").unwrap();
+    assert_eq!(version, 5);
+    let now = two.get();
+    assert_eq!((now.workers, now.region), (9, Region::Eu));
+    let last = two.audit().pop().unwrap();
+    assert_eq!((last.version, last.outcome), (5, Outcome::Applied));
 }
 
 /// A newer build wrote what this one cannot load: refused, logged once, audited; the flags stay.

@@ -102,6 +102,13 @@ struct State {
     refused: Option<u64>,
 }
 
+/// Why a commit did not happen: refused (audited, with its problems), or behind the store, to
+/// catch up with and make again.
+enum Refusal {
+    Refused(FlagsError),
+    Behind,
+}
+
 /// The overrides of one version, by variable.
 type Overrides = BTreeMap<&'static str, Override>;
 
@@ -338,24 +345,54 @@ impl<S: FeatureFlags> Live<S> {
     }
 
     /// One change: each variable set to its text, or reset where it has none.
+    ///
+    /// A change made on no version in particular goes on whichever the store is at: when another
+    /// instance sharing the store committed first, these flags catch up with it
+    /// ([`Live::refresh`]) and the change is made again on top, a few times at most. One made on
+    /// a version ([`Live::at`]) is refused instead.
     fn edit(
         &self,
         expected: Option<u64>,
         edits: Vec<(String, Option<String>)>,
         actor: &str,
     ) -> Result<u64, FlagsError> {
-        let state = self.lock();
-        let version = state.version + 1;
+        const CATCH_UPS: usize = 3;
         let actor: Arc<str> = Arc::from(actor);
+        let mut caught_up = 0;
+        loop {
+            let state = self.lock();
+            let (next, change) = Self::edited(&state, expected, edits.clone(), &actor);
+            let catch_up = expected.is_none() && caught_up < CATCH_UPS;
+            match self.try_commit(state, next, change, catch_up) {
+                Ok(version) => return Ok(version),
+                Err(Refusal::Refused(error)) => return Err(error),
+                Err(Refusal::Behind) => {
+                    // A version that does not load here is refused (and audited) by `sync`;
+                    // the next attempt then conflicts again, and the last is refused.
+                    let _ = self.refresh();
+                    caught_up += 1;
+                }
+            }
+        }
+    }
+
+    /// The overrides `edits` make of the current ones, as a change by `actor`, with its problems.
+    fn edited(
+        state: &State,
+        expected: Option<u64>,
+        edits: Vec<(String, Option<String>)>,
+        actor: &Arc<str>,
+    ) -> (Overrides, Change) {
+        let version = state.version + 1;
         let mut next = state.overrides.clone();
-        let mut change = Change::new(version, &actor);
+        let mut change = Change::new(version, actor);
         change.expect(expected, state.version);
         for (name, value) in edits {
             let flag = change.known::<S>(&name);
             change.requested(&name, flag, value.as_ref());
             match (flag, value) {
                 (Some(flag), Some(value)) if change.changes_live(flag) => {
-                    let actor = Arc::clone(&actor);
+                    let actor = Arc::clone(actor);
                     let entry = Override {
                         value,
                         actor,
@@ -369,7 +406,23 @@ impl<S: FeatureFlags> Live<S> {
                 _ => {}
             }
         }
-        self.commit(state, next, change)
+        (next, change)
+    }
+
+    /// Reads the store and takes a newer version it holds, as [`Live::sync`] does: for a store
+    /// that other processes write but that pushes nothing (a [`FileStore`] on a shared disk), to
+    /// call now and then. `Ok(None)` without a store, or without a newer version in it.
+    pub fn refresh(&self) -> Result<Option<u64>, FlagsError> {
+        let Some(store) = &self.store else {
+            return Ok(None);
+        };
+        match store.read() {
+            Ok(Some(stored)) => self.sync(stored),
+            Ok(None) => Ok(None),
+            Err(error) => Err(FlagsError::new(vec![Problem::Store {
+                reason: error.to_string(),
+            }])),
+        }
     }
 
     /// Removes the overrides of `variables`, as one change by `actor`: each goes back to what the
@@ -514,10 +567,26 @@ impl<S: FeatureFlags> Live<S> {
     /// and the struct loads with them, and the store takes them; audits the change either way.
     fn commit(
         &self,
+        state: MutexGuard<'_, State>,
+        next: Overrides,
+        change: Change,
+    ) -> Result<u64, FlagsError> {
+        self.try_commit(state, next, change, false)
+            .map_err(|refusal| match refusal {
+                Refusal::Refused(error) => error,
+                Refusal::Behind => unreachable!("only a commit that may catch up is behind"),
+            })
+    }
+
+    /// [`Live::commit`], but when `catch_up` and the store is at a newer version than these
+    /// flags, nothing is audited and the change is left to be made again ([`Refusal::Behind`]).
+    fn try_commit(
+        &self,
         mut state: MutexGuard<'_, State>,
         next: Overrides,
         mut change: Change,
-    ) -> Result<u64, FlagsError> {
+        catch_up: bool,
+    ) -> Result<u64, Refusal> {
         let version = change.version;
         let current = self.current.load_full();
         // A change with problems of its own (a name that is no flag's) is still built, so that
@@ -544,6 +613,7 @@ impl<S: FeatureFlags> Live<S> {
                 let event = change.applied::<S>(&current, &snapshot);
                 match store.commit(state.version, &stored(&next, version), &event) {
                     Ok(()) => Some((snapshot, event)),
+                    Err(StoreError::Conflict { .. }) if catch_up => return Err(Refusal::Behind),
                     Err(StoreError::Conflict { expected, found }) => {
                         change.problems.push(Problem::Conflict { expected, found });
                         None
@@ -567,7 +637,7 @@ impl<S: FeatureFlags> Live<S> {
             record(&mut state, event);
             #[cfg(feature = "metrics")]
             metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
-            return Err(FlagsError::new(change.problems));
+            return Err(Refusal::Refused(FlagsError::new(change.problems)));
         };
         record(&mut state, event);
         self.publish(state, next, snapshot);

@@ -158,6 +158,8 @@ fn a_change_through_one_instance_is_served_by_the_others() {
     assert_eq!((late.flags.version(), late.workers()), (2, 8));
 }
 
+/// Two changes made on one version (an HTTP `If-Match`) race: one wins, the other is refused.
+/// Changes made on no version in particular both go through, one after the other.
 #[test]
 fn of_two_changes_on_one_version_one_wins_and_the_other_is_refused() {
     let cluster = Cluster::start();
@@ -179,7 +181,7 @@ fn of_two_changes_on_one_version_one_wins_and_the_other_is_refused() {
             let start = Arc::clone(&start);
             thread::spawn(move || {
                 start.wait();
-                flags.apply([("FEATURE_WORKERS", workers)], "racer")
+                flags.at(0).apply([("FEATURE_WORKERS", workers)], "racer")
             })
         })
         .collect();
@@ -205,6 +207,24 @@ fn of_two_changes_on_one_version_one_wins_and_the_other_is_refused() {
         "{lost}"
     );
     assert_eq!(column(&url, "SELECT version FROM flags_state"), ["1"]);
+
+    let racers: Vec<_> = [(Arc::clone(&one), "7"), (Arc::clone(&two), "8")]
+        .into_iter()
+        .map(|(flags, workers)| {
+            let start = Arc::clone(&start);
+            thread::spawn(move || {
+                start.wait();
+                flags.apply([("FEATURE_WORKERS", workers)], "racer")
+            })
+        })
+        .collect();
+    let mut versions: Vec<u64> = racers
+        .into_iter()
+        .map(|racer| racer.join().unwrap().unwrap())
+        .collect();
+    versions.sort_unstable();
+    assert_eq!(versions, [2, 3]);
+    assert_eq!(column(&url, "SELECT version FROM flags_state"), ["3"]);
 }
 
 #[test]
