@@ -348,7 +348,7 @@ impl<S: FeatureFlags> Live<S> {
     ///
     /// A change made on no version in particular goes on whichever the store is at: when another
     /// instance sharing the store committed first, these flags catch up with it
-    /// ([`Live::refresh`]) and the change is made again on top, a few times at most. One made on
+    /// ([`Live::refresh`]) and the change is made again on top, ten times at most. One made on
     /// a version ([`Live::at`]) is refused instead.
     fn edit(
         &self,
@@ -356,7 +356,7 @@ impl<S: FeatureFlags> Live<S> {
         edits: Vec<(String, Option<String>)>,
         actor: &str,
     ) -> Result<u64, FlagsError> {
-        const CATCH_UPS: usize = 3;
+        const CATCH_UPS: usize = 10;
         let actor: Arc<str> = Arc::from(actor);
         let mut caught_up = 0;
         loop {

@@ -191,10 +191,14 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
     })?;
     let edits: Edits = crate::patch::edits(&body)?;
     let expected = if_match(&headers, shared.flags.version())?;
-    change(&shared.flags, move |flags| match expected {
-        Some(version) => flags.at(version).patch(edits, &actor),
-        None => flags.patch(edits, &actor),
-    })
+    change(
+        &shared.flags,
+        expected.is_some(),
+        move |flags| match expected {
+            Some(version) => flags.at(version).patch(edits, &actor),
+            None => flags.patch(edits, &actor),
+        },
+    )
     .await
 }
 
@@ -243,10 +247,14 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
         }
     };
     let expected = if_match(&headers, shared.flags.version())?;
-    change(&shared.flags, move |flags| match expected {
-        Some(version) => flags.at(version).reset([variable], &actor),
-        None => flags.reset([variable], &actor),
-    })
+    change(
+        &shared.flags,
+        expected.is_some(),
+        move |flags| match expected {
+            Some(version) => flags.at(version).reset([variable], &actor),
+            None => flags.reset([variable], &actor),
+        },
+    )
     .await
 }
 
@@ -263,7 +271,6 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
     responses(
         (status = 200, description = "Rolled back: the new version", body = Changed,
             headers(("ETag" = String, description = "The new version, quoted"))),
-        (status = 409, description = "No earlier version to go back to", body = crate::error::ErrorBody),
         crate::schema::ChangeResponses,
         crate::schema::AuthResponses,
     ),
@@ -274,10 +281,14 @@ pub(crate) async fn rollback<S: FeatureFlags + Send + Sync + 'static>(
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let expected = if_match(&headers, shared.flags.version())?;
-    change(&shared.flags, move |flags| match expected {
-        Some(version) => flags.at(version).rollback(&actor),
-        None => flags.rollback(&actor),
-    })
+    change(
+        &shared.flags,
+        expected.is_some(),
+        move |flags| match expected {
+            Some(version) => flags.at(version).rollback(&actor),
+            None => flags.rollback(&actor),
+        },
+    )
     .await
 }
 
@@ -285,6 +296,7 @@ pub(crate) async fn rollback<S: FeatureFlags + Send + Sync + 'static>(
 /// database), and answers with the new version or why there is none.
 async fn change<S: FeatureFlags + Send + Sync + 'static>(
     flags: &Arc<Live<S>>,
+    conditional: bool,
     make: impl FnOnce(&Live<S>) -> Result<u64, FlagsError> + Send + 'static,
 ) -> Result<Response, Error> {
     let live = Arc::clone(flags);
@@ -300,7 +312,7 @@ async fn change<S: FeatureFlags + Send + Sync + 'static>(
             Some(version),
             Json(Changed { version }),
         )),
-        Err(error) => Err(Error::refused(error, flags.version())),
+        Err(error) => Err(Error::refused(error, flags.version(), conditional)),
     }
 }
 

@@ -23,6 +23,13 @@ pub(crate) enum Error {
     MethodNotAllowed,
     /// 409: a rollback with no earlier version.
     NothingToRollBack(FlagsError),
+    /// 409: a change made on no version in particular that other instances' changes kept
+    /// overtaking (it caught up, and was overtaken again, until it gave up).
+    Overtaken {
+        message: String,
+        problems: Vec<ProblemBody>,
+        version: u64,
+    },
     /// 412: a change conditional on a version (`If-Match`) that is no longer the flags'.
     PreconditionFailed {
         message: String,
@@ -78,15 +85,25 @@ pub(crate) struct ErrorBody {
 }
 
 impl Error {
-    /// The error of a change that `Live` refused: a stale `If-Match` is 412, a rollback with
-    /// nothing to go back to 409, a store that failed 503, anything else 422.
-    pub(crate) fn refused(error: FlagsError, version: u64) -> Self {
+    /// The error of a change that `Live` refused: a stale `If-Match` (`conditional`) is 412, a
+    /// change without one overtaken by others 409, a rollback with nothing to go back to 409, a
+    /// store that failed 503, anything else 422.
+    pub(crate) fn refused(error: FlagsError, version: u64, conditional: bool) -> Self {
         let problems = error.problems();
         if problems.iter().any(|problem| problem.kind() == "conflict") {
-            return Self::PreconditionFailed {
-                message: error.to_string(),
-                problems: problems.iter().map(ProblemBody::from).collect(),
-                version,
+            let message = error.to_string();
+            let problems = problems.iter().map(ProblemBody::from).collect();
+            return match conditional {
+                true => Self::PreconditionFailed {
+                    message,
+                    problems,
+                    version,
+                },
+                false => Self::Overtaken {
+                    message,
+                    problems,
+                    version,
+                },
             };
         }
         if problems
@@ -112,7 +129,7 @@ impl Error {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::NothingToRollBack(_) => StatusCode::CONFLICT,
+            Self::NothingToRollBack(_) | Self::Overtaken { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -145,6 +162,11 @@ impl IntoResponse for Error {
             }
             Self::NothingToRollBack(error) => (error.to_string(), Vec::new()),
             Self::PreconditionFailed {
+                message,
+                problems,
+                version,
+            }
+            | Self::Overtaken {
                 message,
                 problems,
                 version,

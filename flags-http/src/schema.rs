@@ -35,6 +35,10 @@ pub(crate) enum AuthResponses {
 #[derive(IntoResponses)]
 #[allow(dead_code)] // A description of responses, never built.
 pub(crate) enum ChangeResponses {
+    /// Without `If-Match`: changes through other instances kept overtaking this one; or, for a
+    /// rollback, there is no earlier version to go back to.
+    #[response(status = 409)]
+    Overtaken(ErrorBody),
     /// `If-Match` names a version the flags are no longer at.
     #[response(status = 412)]
     PreconditionFailed(ErrorBody),

@@ -989,3 +989,48 @@ async fn the_admin_pages_files_keep_to_its_policy_and_never_write_html() {
     }
     assert!(script.contains("\"api/admin/feature-flags\""));
 }
+
+/// A store another writer always beats: its version is always one ahead.
+struct OvertakingStore;
+
+impl Store for OvertakingStore {
+    fn read(&self) -> Result<Option<Stored>, StoreError> {
+        Ok(None)
+    }
+
+    fn commit(&self, previous: u64, _: &Stored, _: &AuditEvent) -> Result<(), StoreError> {
+        Err(StoreError::Conflict {
+            expected: previous,
+            found: previous + 1,
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_change_overtaken_by_other_instances_is_409_without_if_match_and_412_with_it() {
+    let flags = Live::<Settings>::builder()
+        .store(OvertakingStore)
+        .load(Loader::new())
+        .unwrap();
+    let flags = Arc::new(flags);
+    let server = server(&flags).await;
+    let reply = server
+        .patch(json!({"FEATURE_MAX_IMAGES": 4}), Some(TOKEN))
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_eq!(reply.problems(), [r#""conflict" null"#]);
+    let path = "/api/admin/feature-flags";
+    let body = Some(br#"{"FEATURE_MAX_IMAGES": 4}"#.to_vec());
+    let reply = server
+        .send(
+            Method::PATCH,
+            path,
+            Some(TOKEN),
+            &[("if-match", "\"0\"")],
+            body,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    // Each refused change is audited once, however many times it caught up.
+    assert_eq!(flags.audit().len(), 2);
+}
