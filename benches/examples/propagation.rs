@@ -28,8 +28,9 @@
 //! Throughput: `PATCH`es for SECONDS, each setting the flag to the opposite of what its instance
 //! serves: one at a time through A; one at a time through A, B and C in turn, without waiting for
 //! an instance to catch up; and three clients at once, each through its own instance. A change
-//! through an instance behind the store's version is refused (412) and counted apart. After each
-//! row, every instance must reach the last version committed.
+//! through an instance behind the store's version catches up and is made again on top; one that
+//! other instances keep overtaking is refused (409) and counted apart. After each row, every
+//! instance must reach the last version committed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -293,7 +294,7 @@ async fn run(instances: &[Instance], changes: u64, seconds: Duration) {
     println!("PATCHes for {} s per row:", seconds.as_secs());
     println!();
     println!(
-        "| through | committed | committed/s | refused as stale (412) | all at the last version after |"
+        "| through | committed | committed/s | refused, overtaken (409) | all at the last version after |"
     );
     println!("| --- | ---: | ---: | ---: | ---: |");
     for writers in [Writers::A, Writers::InTurn, Writers::AllAtOnce] {
@@ -542,7 +543,7 @@ impl Bench<'_> {
                     counts.committed += 1;
                     counts.last = answered;
                 }
-                Err(StatusCode::PRECONDITION_FAILED) => counts.stale += 1,
+                Err(StatusCode::CONFLICT) => counts.stale += 1,
                 Err(status) => panic!("{} answered a PATCH with {status}", instance.name),
             }
         }
