@@ -39,7 +39,7 @@
 //! | `GET /api/feature-flags` | The public flags, `{"whatsapp": false}`; `?user=ID` decides rollouts and variants for a user. `ETag` is the version; `If-None-Match` gets 304. |
 //! | `GET /api/health` | `{"status": "ok", "version": N}` |
 //! | `GET /api/admin/feature-flags` | Every flag: variable, type, value (secrets redacted), source, default, description, status, group, public name, whether it needs a restart; and the version. |
-//! | `PATCH /api/admin/feature-flags` | A JSON object of variable to value (text as in an env file, a boolean, a number; `null` resets), applied whole as one change by the token's actor: 200 `{"version": N}`, or 422 `{"message", "problems"}` and nothing changed. `If-Match: "N"` makes it conditional on the version (412 when stale). |
+//! | `PATCH /api/admin/feature-flags` | A JSON object of variable to value (text as in an env file, a boolean, a number; `null` resets), applied whole as one change by the token's actor: 200 `{"version": N}`, or 422 `{"message", "problems"}` and nothing changed. `If-Match: "N"` makes it conditional on the version (412 when stale); without it, a change that other instances sharing the store overtake is made again on top, and 409 when they keep overtaking. |
 //! | `DELETE /api/admin/feature-flags/{VARIABLE}` | The variable goes back to what the environment (or its default) says. |
 //! | `POST /api/admin/feature-flags/rollback` | Back to the previous version's values, as a new version. |
 //! | `GET /api/admin/audit` | The recent audit events, newest last; `?limit=N` keeps the newest `N`. |
