@@ -156,6 +156,15 @@ impl Server {
         self.send(Method::PATCH, path, token, &[], Some(body)).await
     }
 
+    /// A change made on the versions `tag` names (`If-Match`).
+    async fn patch_if(&self, tag: &str, body: Value) -> Reply {
+        let body = serde_json::to_vec(&body).unwrap();
+        let path = "/api/admin/feature-flags";
+        let headers = [("if-match", tag)];
+        self.send(Method::PATCH, path, Some(TOKEN), &headers, Some(body))
+            .await
+    }
+
     async fn public(&self) -> Value {
         let reply = self.get("/api/feature-flags", None).await;
         assert_eq!(reply.status, StatusCode::OK);
@@ -435,28 +444,14 @@ async fn a_restart_flag_and_a_secret_that_does_not_opt_in_are_refused() {
 async fn a_change_on_a_stale_version_gets_412_and_a_current_one_goes_ahead() {
     let flags = live();
     let server = server(&flags).await;
-    let path = "/api/admin/feature-flags";
-    let body = |images: u8| Some(format!(r#"{{"FEATURE_MAX_IMAGES": {images}}}"#).into_bytes());
     let reply = server
-        .send(
-            Method::PATCH,
-            path,
-            Some(TOKEN),
-            &[("if-match", "\"0\"")],
-            body(4),
-        )
+        .patch_if("\"0\"", json!({"FEATURE_MAX_IMAGES": 4}))
         .await;
     assert_eq!(reply.json(), json!({"version": 1}));
 
     // Version 0 is stale now: refused, with the current version to redo the change on.
     let reply = server
-        .send(
-            Method::PATCH,
-            path,
-            Some(TOKEN),
-            &[("if-match", "\"0\"")],
-            body(5),
-        )
+        .patch_if("\"0\"", json!({"FEATURE_MAX_IMAGES": 5}))
         .await;
     assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(reply.header("etag"), Some("\"1\""));
@@ -468,34 +463,14 @@ async fn a_change_on_a_stale_version_gets_412_and_a_current_one_goes_ahead() {
     );
     // A list that names the current version, or any version, goes ahead.
     let reply = server
-        .send(
-            Method::PATCH,
-            path,
-            Some(TOKEN),
-            &[("if-match", "\"0\", \"1\"")],
-            body(6),
-        )
+        .patch_if("\"0\", \"1\"", json!({"FEATURE_MAX_IMAGES": 6}))
         .await;
     assert_eq!(reply.json(), json!({"version": 2}));
-    let reply = server
-        .send(
-            Method::PATCH,
-            path,
-            Some(TOKEN),
-            &[("if-match", "*")],
-            body(7),
-        )
-        .await;
+    let reply = server.patch_if("*", json!({"FEATURE_MAX_IMAGES": 7})).await;
     assert_eq!(reply.json(), json!({"version": 3}));
     // A weak or unreadable tag names no version.
     let reply = server
-        .send(
-            Method::PATCH,
-            path,
-            Some(TOKEN),
-            &[("if-match", "W/\"3\"")],
-            body(8),
-        )
+        .patch_if("W/\"3\"", json!({"FEATURE_MAX_IMAGES": 8}))
         .await;
     assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(

@@ -73,8 +73,8 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Runs `statements` on the database at `url`, as an operator with psql would.
-fn sql(url: &str, statements: &str) {
+/// Runs `work` with a connection to the database at `url`, as an operator with psql would.
+fn with_client<T>(url: &str, work: impl AsyncFnOnce(&tokio_postgres::Client) -> T) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -84,21 +84,20 @@ fn sql(url: &str, statements: &str) {
             .await
             .unwrap();
         tokio::spawn(connection);
-        client.batch_execute(statements).await.unwrap();
+        work(&client).await
+    })
+}
+
+/// Runs `statements` on the database at `url`.
+fn sql(url: &str, statements: &str) {
+    with_client(url, async |client| {
+        client.batch_execute(statements).await.unwrap()
     });
 }
 
 /// The first column of each row of `query`, as text.
 fn column(url: &str, query: &str) -> Vec<String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
+    with_client(url, async |client| {
         let rows = client.simple_query(query).await.unwrap();
         rows.iter()
             .filter_map(|message| match message {
