@@ -4,30 +4,17 @@
 //! A case keeps its origin file and description; `data/README.md` lists the specification's cases
 //! that do not apply, and why.
 
+mod common;
+
+use common::{cases, number, text};
 use flags_core::{FlagValue, Rollout, Variants};
 use serde_json::Value;
 
 fn specification() -> Value {
-    let text = include_str!("data/unleash-client-specification.json");
-    serde_json::from_str(text).expect("unleash-client-specification.json is JSON")
-}
-
-fn cases<'a>(specification: &'a Value, kind: &str) -> &'a [Value] {
-    let cases = specification[kind].as_array().expect("a list of cases");
-    assert!(!cases.is_empty(), "no {kind} cases");
-    cases
-}
-
-fn text<'a>(case: &'a Value, field: &str) -> &'a str {
-    case[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("{field} of {case}"))
-}
-
-fn number(case: &Value, field: &str) -> u64 {
-    case[field]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{field} of {case}"))
+    common::parse(
+        "unleash-client-specification.json",
+        include_str!("data/unleash-client-specification.json"),
+    )
 }
 
 /// The variants' names and weights, as the specification holds them.

@@ -2,32 +2,19 @@
 //! decided, in `data/unleash-vectors.json`: the same rollout group, user and weights give the same answer
 //! here.
 
+mod common;
+
+use common::{cases, number, text};
 use flags_core::Rollout;
 use flags_core::Variants;
 use flags_core::rollout::{bucket, variant_bucket};
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let text = include_str!("data/unleash-vectors.json");
-    serde_json::from_str(text).expect("unleash-vectors.json is JSON")
-}
-
-fn cases<'a>(vectors: &'a Value, kind: &str) -> &'a [Value] {
-    let cases = vectors[kind].as_array().expect("a list of cases");
-    assert!(!cases.is_empty(), "no {kind} cases");
-    cases
-}
-
-fn text<'a>(case: &'a Value, field: &str) -> &'a str {
-    case[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("{field} of {case}"))
-}
-
-fn number(case: &Value, field: &str) -> u64 {
-    case[field]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{field} of {case}"))
+    common::parse(
+        "unleash-vectors.json",
+        include_str!("data/unleash-vectors.json"),
+    )
 }
 
 #[test]
