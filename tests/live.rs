@@ -345,9 +345,12 @@ fn the_audit_counts_every_attempt_and_keeps_no_secret() {
             let _ = flags.apply([("APP_WORKERS", value)], "alice");
             let _ = flags.apply([("WEBHOOK_SECRET", secret)], "alice");
             let _ = flags.apply([("API_KEY", secret)], "alice");
+            // A secret's name misspelt, or in another case: its value is no flag's to show.
+            let _ = flags.apply([("WEBHOOK_SECRT", secret)], "alice");
+            let _ = flags.apply([("webhook_secret", secret)], "alice");
             let _ = flags.reset(["WEBHOOK_SECRET"], "alice");
             let _ = flags.rollback("alice");
-            attempts += 5;
+            attempts += 7;
         }
     });
     assert_eq!(flags.audit().len(), attempts);

@@ -123,10 +123,12 @@ impl Change {
                         .find(|(shown, _)| *shown == index)
                         .and_then(|(_, text)| text.clone())
                 });
-                let secret = flag.is_some_and(FlagMeta::is_secret);
-                let new = value.as_ref().map(|value| match secret {
-                    true => String::from("<redacted>"),
-                    false => value.clone(),
+                // Only a known flag that is not secret shows what was asked: a name that is no
+                // flag's may be a secret's, misspelt.
+                let shown = flag.is_some_and(|flag| !flag.is_secret());
+                let new = value.as_ref().map(|value| match shown {
+                    true => value.clone(),
+                    false => String::from("<redacted>"),
                 });
                 AuditChange {
                     flag: name.clone(),
