@@ -160,20 +160,15 @@ impl JsonLinesAudit {
     /// without its end.
     pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
         let path = path.as_ref().to_owned();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)?;
-        let mut content = Vec::new();
-        file.read_to_end(&mut content)?;
-        if let Some(last) = content.last().filter(|last| **last != b'\n') {
-            let _ = last;
-            let whole = content
-                .iter()
-                .rposition(|byte| *byte == b'\n')
-                .map_or(0, |newline| newline + 1);
-            file.set_len(whole as u64)?;
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        // Events can name who changed what: the file is its owner's, as the store's is.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path)?;
+        let whole = whole_lines(&mut file)?;
+        if whole < file.metadata()?.len() {
+            file.set_len(whole)?;
             file.sync_data()?;
         }
         file.seek(SeekFrom::End(0))?;
@@ -187,6 +182,25 @@ impl JsonLinesAudit {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// How many bytes of `file` are whole lines: all of it when it ends with a newline, else up to
+/// its last one. Reads from the end, as little as it takes: the file only grows.
+fn whole_lines(file: &mut File) -> io::Result<u64> {
+    const CHUNK: u64 = 8 * 1024;
+    let mut end = file.metadata()?.len();
+    let mut chunk = vec![0; CHUNK as usize];
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let read = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(read)?;
+        if let Some(newline) = read.iter().rposition(|byte| *byte == b'\n') {
+            return Ok(start + newline as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }
 
 impl AuditSink for JsonLinesAudit {
