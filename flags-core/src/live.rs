@@ -367,10 +367,12 @@ impl<S: FeatureFlags> Live<S> {
                 Ok(version) => return Ok(version),
                 Err(Refusal::Refused(error)) => return Err(error),
                 Err(Refusal::Behind) => {
-                    // A version that does not load here is refused (and audited) by `sync`;
-                    // the next attempt then conflicts again, and the last is refused.
-                    let _ = self.refresh();
                     caught_up += 1;
+                    // A version that does not load here is refused (logged, audited) by `sync`:
+                    // the next attempt is the last, refused as conflicting.
+                    if self.refresh().is_err() {
+                        caught_up = CATCH_UPS;
+                    }
                 }
             }
         }
@@ -400,7 +402,7 @@ impl<S: FeatureFlags> Live<S> {
                     };
                     next.insert(flag.env(), entry);
                 }
-                (Some(flag), None) => {
+                (Some(flag), None) if change.changes_live(flag) => {
                     next.remove(flag.env());
                 }
                 _ => {}
@@ -410,8 +412,10 @@ impl<S: FeatureFlags> Live<S> {
     }
 
     /// Reads the store and takes a newer version it holds, as [`Live::sync`] does: for a store
-    /// that other processes write but that pushes nothing (a [`FileStore`] on a shared disk), to
-    /// call now and then. `Ok(None)` without a store, or without a newer version in it.
+    /// that other processes write but that pushes nothing, to call now and then (a change made
+    /// on no version in particular calls it when it finds the store ahead). `Ok(None)` without a
+    /// store, or without a newer version in it. ([`FileStore`] is for one process: two that
+    /// write one file can both commit the same version.)
     pub fn refresh(&self) -> Result<Option<u64>, FlagsError> {
         let Some(store) = &self.store else {
             return Ok(None);
@@ -419,9 +423,7 @@ impl<S: FeatureFlags> Live<S> {
         match store.read() {
             Ok(Some(stored)) => self.sync(stored),
             Ok(None) => Ok(None),
-            Err(error) => Err(FlagsError::new(vec![Problem::Store {
-                reason: error.to_string(),
-            }])),
+            Err(error) => Err(FlagsError::new(vec![Problem::from(error)])),
         }
     }
 
@@ -517,16 +519,21 @@ impl<S: FeatureFlags> Live<S> {
     /// store's, when it keeps an audit that instances share ([`Store::audit`]), else this
     /// process's (also when the store cannot be read: then with a warning logged).
     pub fn audit(&self) -> Vec<AuditEvent> {
-        let len = self.lock().audit_len;
+        let (len, own) = {
+            let state = self.lock();
+            (state.audit_len, state.audit.iter().cloned().collect())
+        };
         match self.store.as_ref().and_then(|store| store.audit(len)) {
-            Some(Ok(events)) => return events,
-            Some(Err(error)) => tracing::warn!(
-                target: "flags::audit",
-                "cannot read the store's audit, so only this process's is shown: {error}"
-            ),
-            None => {}
+            Some(Ok(events)) => events,
+            Some(Err(error)) => {
+                tracing::warn!(
+                    target: "flags::audit",
+                    "cannot read the store's audit, so only this process's is shown: {error}"
+                );
+                own
+            }
+            None => own,
         }
-        self.lock().audit.iter().cloned().collect()
     }
 
     /// Hands the audit event of a rejected change to the store too, when it keeps one.
@@ -608,6 +615,9 @@ impl<S: FeatureFlags> Live<S> {
             },
             true => None,
         };
+        // Whether the store holds a newer version (to catch up with after refusing), and
+        // whether it cannot be reached (so it cannot keep the refusal's audit either).
+        let (mut behind, mut unreachable) = (false, false);
         let snapshot = match (built, &self.store) {
             (Some(snapshot), Some(store)) => {
                 let event = change.applied::<S>(&current, &snapshot);
@@ -615,13 +625,13 @@ impl<S: FeatureFlags> Live<S> {
                     Ok(()) => Some((snapshot, event)),
                     Err(StoreError::Conflict { .. }) if catch_up => return Err(Refusal::Behind),
                     Err(StoreError::Conflict { expected, found }) => {
+                        behind = true;
                         change.problems.push(Problem::Conflict { expected, found });
                         None
                     }
                     Err(error) => {
-                        change.problems.push(Problem::Store {
-                            reason: error.to_string(),
-                        });
+                        unreachable = true;
+                        change.problems.push(Problem::from(error));
                         None
                     }
                 }
@@ -633,10 +643,18 @@ impl<S: FeatureFlags> Live<S> {
         };
         let Some((snapshot, event)) = snapshot else {
             let event = change.rejected::<S>(&current, state.version);
-            self.record_rejected(&event);
-            record(&mut state, event);
+            record(&mut state, event.clone());
+            drop(state);
             #[cfg(feature = "metrics")]
             metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+            // The store's work, after the lock: readers of the store may be waiting on it.
+            if !unreachable {
+                self.record_rejected(&event);
+            }
+            // Caught up, the next change made on the version these flags show can go through.
+            if behind {
+                let _ = self.refresh();
+            }
             return Err(Refusal::Refused(FlagsError::new(change.problems)));
         };
         record(&mut state, event);
@@ -653,17 +671,19 @@ impl<S: FeatureFlags> Live<S> {
         while state.history.len() > state.history_len {
             state.history.pop_front();
         }
-        let snapshot = Arc::new(snapshot);
-        self.current.store(Arc::clone(&snapshot));
+        self.current.store(Arc::new(snapshot));
         drop(state);
+        // The flags as they are now, not the snapshot this change made: another change may have
+        // been published since the lock was released, and subscribers must end on the newest.
+        let latest = self.current.load_full();
         #[cfg(feature = "metrics")]
-        gauges::export(&snapshot, Some("applied"));
+        gauges::export(&latest, Some("applied"));
         let subscribers: Vec<_> = lock(&self.subscribers)
             .iter()
             .map(|(_, subscriber)| Arc::clone(subscriber))
             .collect();
         for subscriber in subscribers {
-            subscriber(&snapshot);
+            subscriber(&latest);
         }
     }
 }
@@ -705,11 +725,7 @@ fn read_store<S: FeatureFlags>(store: &dyn Store) -> Result<(Overrides, u64), Fl
     let stored = match store.read() {
         Ok(Some(stored)) => stored,
         Ok(None) => return Ok((Overrides::new(), 0)),
-        Err(error) => {
-            return Err(FlagsError::new(vec![Problem::Store {
-                reason: error.to_string(),
-            }]));
-        }
+        Err(error) => return Err(FlagsError::new(vec![Problem::from(error)])),
     };
     let (overrides, problems) = overrides_of::<S>(stored.overrides);
     if problems.is_empty() {
@@ -761,9 +777,7 @@ fn replaced_by_store<S: FeatureFlags>(base: &Vars, overrides: &Overrides) -> Vec
                 flag: flag.field(),
                 env: flag.env(),
                 note: format!(
-                    "the store's override by {} (version {}) replaces the value {} sets",
-                    entry.actor,
-                    entry.version,
+                    "the store's override replaces the value from the {}",
                     base.source_of(index)
                 ),
                 source: Source::Override {

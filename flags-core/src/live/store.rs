@@ -10,6 +10,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 
 use super::AuditEvent;
+use crate::error::Problem;
 
 /// The overrides of one version, as a store keeps them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -75,6 +76,19 @@ impl fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
+
+/// A store's error as a load or a change reports it: a conflict as [`Problem::Conflict`], any
+/// other as [`Problem::Store`] with its message (which names no value).
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict { expected, found } => Problem::Conflict { expected, found },
+            error => Problem::Store {
+                reason: error.to_string(),
+            },
+        }
+    }
+}
 
 /// Keeps the overrides of live flags, so that a change survives a restart (and, in a store that
 /// many instances share, reaches them all).

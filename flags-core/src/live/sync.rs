@@ -20,8 +20,9 @@ impl<S: FeatureFlags> Live<S> {
     /// problems. A change made here on the version it stays at conflicts with the store's until
     /// the store holds what this build can load.
     ///
-    /// A store that pushes changes (`flags-postgres`) calls this from a thread of its own. It
-    /// never calls the store, so it cannot wait on a store that waits on it.
+    /// A store that pushes changes (`flags-postgres`) calls this from a thread of its own, one
+    /// that does not answer the store's requests: to keep the audit of a refusal, this calls the
+    /// store ([`Store::record`](super::Store::record)), after releasing the flags' lock.
     ///
     /// ```
     /// use flags_core::live::{Live, Stored, StoredOverride};
@@ -109,8 +110,9 @@ impl<S: FeatureFlags> Live<S> {
             );
             change.problems = error.problems().to_vec();
             let event = change.rejected::<S>(&self.current.load(), version);
+            record(&mut state, event.clone());
+            drop(state);
             self.record_rejected(&event);
-            record(&mut state, event);
             #[cfg(feature = "metrics")]
             metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
         }
