@@ -518,8 +518,27 @@ fn effective_uid() -> Option<u32> {
     })
 }
 
-/// A loopback port that no socket was bound to a moment ago.
+/// A loopback port that no socket was bound to a moment ago, below the range the system takes
+/// outgoing connections' ports from: a cluster stopped and started again gets its port back,
+/// which a client's connection meanwhile could otherwise have taken.
 fn free_port() -> u16 {
+    let lowest_ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let below = 10_000..lowest_ephemeral.max(10_001);
+    // A start that differs between processes and runs, so parallel tests rarely try the same.
+    let seed = std::process::id().wrapping_mul(2_654_435_761)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |now| now.subsec_nanos());
+    let span = u32::from(below.end - below.start);
+    for attempt in 0..span.min(2_000) {
+        let port = below.start + ((seed.wrapping_add(attempt.wrapping_mul(7_919))) % span) as u16;
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return port;
+        }
+    }
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
