@@ -64,16 +64,17 @@ mod sql;
 mod worker;
 
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flags_core::FeatureFlags;
 use flags_core::live::{AuditEvent, FileStore, Live, Store, StoreError, Stored};
 use tokio::sync::mpsc::UnboundedSender;
 
-use worker::{FollowerSlot, Request};
+use worker::{Asked, FollowerSlot, Request};
 
 /// The live flags of one application, in PostgreSQL: see the [crate documentation](crate).
 ///
@@ -86,11 +87,15 @@ pub struct PostgresStore {
 
 struct Inner {
     app: String,
-    requests: Option<UnboundedSender<Request>>,
+    requests: Option<UnboundedSender<Asked>>,
     follower: FollowerSlot,
     cache: Option<FileStore>,
     require_database: bool,
-    answer_within: Duration,
+    /// Whether the first read was made: only that one, the start's, falls back to the cache.
+    started: AtomicBool,
+    /// How long a caller waits: the worker answers every request within `answer_within` of it
+    /// being asked, the time to connect aside.
+    wait_within: Duration,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -127,6 +132,8 @@ impl PostgresStore {
     where
         S: FeatureFlags + Send + Sync + 'static,
     {
+        static FOLLOWERS: AtomicU64 = AtomicU64::new(0);
+        let id = FOLLOWERS.fetch_add(1, Ordering::Relaxed);
         let (sender, received) = mpsc::channel::<Stored>();
         let flags: Weak<Live<S>> = Arc::downgrade(flags);
         let thread = std::thread::Builder::new()
@@ -137,16 +144,22 @@ impl PostgresStore {
             Err(error) => {
                 tracing::error!(target: "flags_postgres", "cannot follow the flags: {error}");
                 return Following {
+                    id,
                     slot: None,
                     thread: None,
                 };
             }
         };
-        *lock(&self.inner.follower) = Some(sender);
+        // A later follower replaces an earlier one, which stops.
+        *lock(&self.inner.follower) = Some((id, sender));
         if let Some(requests) = &self.inner.requests {
-            let _ = requests.send(Request::Reread);
+            let _ = requests.send(Asked {
+                at: Instant::now(),
+                request: Request::Reread,
+            });
         }
         Following {
+            id,
             slot: Some(Arc::clone(&self.inner.follower)),
             thread: Some(thread),
         }
@@ -154,25 +167,28 @@ impl PostgresStore {
 
     /// Sends `request` to the worker and waits for its answer.
     fn call<T>(&self, request: impl FnOnce(worker::Reply<T>) -> Request) -> Result<T, StoreError> {
+        let stopped = || StoreError::Unavailable(String::from("the store's worker has stopped"));
         let (reply, answer) = mpsc::sync_channel(1);
+        let asked = Asked {
+            at: Instant::now(),
+            request: request(reply),
+        };
         let sent = self
             .inner
             .requests
             .as_ref()
-            .is_some_and(|requests| requests.send(request(reply)).is_ok());
+            .is_some_and(|requests| requests.send(asked).is_ok());
         if !sent {
-            return Err(StoreError::Unavailable(String::from(
-                "the store's worker has stopped",
-            )));
+            return Err(stopped());
         }
-        answer
-            .recv_timeout(self.inner.answer_within)
-            .unwrap_or_else(|_| {
-                Err(StoreError::Unavailable(format!(
-                    "the database did not answer within {} s",
-                    self.inner.answer_within.as_secs_f32()
-                )))
-            })
+        match answer.recv_timeout(self.inner.wait_within) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Disconnected) => Err(stopped()),
+            Err(RecvTimeoutError::Timeout) => Err(StoreError::Unavailable(format!(
+                "the store's worker did not answer within {} s",
+                self.inner.wait_within.as_secs_f32()
+            ))),
+        }
     }
 }
 
@@ -198,8 +214,10 @@ impl Builder {
         self
     }
 
-    /// How long a request of the store may wait for the database before it fails (default
-    /// 10 s). A change waits this long at most.
+    /// How long a request of the store may wait for its turn, and then for the database,
+    /// before it fails (default 10 s each). A request whose turn comes too late is not made; a
+    /// database that answers too late is dropped and connected to again, and everything read
+    /// again, so that a change it made all the same is seen.
     pub fn answer_within(mut self, timeout: Duration) -> Self {
         self.answer_within = timeout;
         self
@@ -226,8 +244,12 @@ impl Builder {
             StoreError::Unavailable(format!("the database URL cannot be read: {error}"))
         })?;
         config.connect_timeout(self.connect_within);
+        // A server that stops answering mid-request is noticed in seconds, not TCP's minutes.
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
+        config.keepalives_interval(Duration::from_secs(10));
+        config.keepalives_retries(3);
+        config.tcp_user_timeout(self.answer_within);
         if config.get_application_name().is_none() {
             config.application_name(format!("flags {}", self.app));
         }
@@ -238,6 +260,8 @@ impl Builder {
             channel: format!("flags:{}", self.app),
             cache: self.cache.clone().map(FileStore::new),
             reread_every: self.reread_every,
+            connect_within: self.connect_within,
+            answer_within: self.answer_within,
             follower: Arc::clone(&follower),
         };
         let (requests, received) = tokio::sync::mpsc::unbounded_channel();
@@ -254,7 +278,8 @@ impl Builder {
                 follower,
                 cache: self.cache.map(FileStore::new),
                 require_database: self.require_database,
-                answer_within: self.answer_within,
+                started: AtomicBool::new(false),
+                wait_within: self.connect_within + 2 * self.answer_within,
                 worker: Some(worker),
             }),
         })
@@ -265,9 +290,12 @@ impl Store for PostgresStore {
     /// The database's overrides; when it cannot be reached, the cache's (or none), with a WARN,
     /// unless the store requires the database.
     fn read(&self) -> Result<Option<Stored>, StoreError> {
+        let first = !self.inner.started.swap(true, Ordering::Relaxed);
         let error = match self.call(Request::Read) {
             Ok(stored) => return Ok(stored),
-            Err(error @ StoreError::Unavailable(_)) if !self.inner.require_database => error,
+            Err(error @ StoreError::Unavailable(_)) if first && !self.inner.require_database => {
+                error
+            }
             Err(error) => return Err(error),
         };
         let Some(cache) = &self.inner.cache else {
@@ -329,6 +357,7 @@ impl Drop for Inner {
 
 /// Hands other instances' versions to live flags ([`PostgresStore::follow`]) until dropped.
 pub struct Following {
+    id: u64,
     slot: Option<FollowerSlot>,
     thread: Option<JoinHandle<()>>,
 }
@@ -336,8 +365,11 @@ pub struct Following {
 impl Drop for Following {
     fn drop(&mut self) {
         if let Some(slot) = &self.slot {
-            // Dropping the sender ends the thread's loop.
-            drop(lock(slot).take());
+            // Dropping the sender ends the thread's loop; a later follower's stays.
+            let mut slot = lock(slot);
+            if slot.as_ref().is_some_and(|(id, _)| *id == self.id) {
+                drop(slot.take());
+            }
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -348,7 +380,11 @@ impl Drop for Following {
 /// The follower's loop: each version read, to `sync`, until the store stops sending or the flags
 /// are gone.
 fn follow<S: FeatureFlags>(flags: &Weak<Live<S>>, received: &Receiver<Stored>) {
-    while let Ok(stored) = received.recv() {
+    while let Ok(mut stored) = received.recv() {
+        // Read while the last was being taken: only the newest matters.
+        while let Ok(newer) = received.try_recv() {
+            stored = newer;
+        }
         let Some(flags) = flags.upgrade() else {
             return;
         };

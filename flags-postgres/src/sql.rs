@@ -1,7 +1,7 @@
 //! Everything said to the database: the migrations, and the store's reads and writes, each a
 //! prepared statement with parameters.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use flags_core::live::{AuditChange, AuditEvent, Outcome, StoreError, Stored, StoredOverride};
 use serde_json::Value;
@@ -27,13 +27,7 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::E
         .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await?;
     transaction
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS flags_migrations (
-                version    integer     PRIMARY KEY,
-                name       text        NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )",
-        )
+        .batch_execute(include_str!("../migrations/0000_migrations.sql"))
         .await?;
     let applied: Vec<i32> = transaction
         .query("SELECT version FROM flags_migrations", &[])
@@ -307,6 +301,8 @@ fn change(value: &Value) -> AuditChange {
 pub(crate) enum Failure {
     Store(StoreError),
     Database(tokio_postgres::Error),
+    /// The database did not answer in time: what was asked may have been done all the same.
+    TimedOut(Duration),
 }
 
 impl From<tokio_postgres::Error> for Failure {
@@ -323,6 +319,11 @@ impl Failure {
         match self {
             Self::Store(error) => error,
             Self::Database(error) => StoreError::Unavailable(describe(&error)),
+            Self::TimedOut(limit) => StoreError::Unavailable(format!(
+                "the database did not answer within {} s; a change may have been made all the \
+                 same, and the flags show it once they are read again",
+                limit.as_secs_f32()
+            )),
         }
     }
 
@@ -331,11 +332,14 @@ impl Failure {
         match self {
             Self::Store(_) => false,
             Self::Database(error) => client.is_closed() || error.is_closed(),
+            // Dropped and made again: the new connection reads everything.
+            Self::TimedOut(_) => true,
         }
     }
 }
 
-/// A database error in one line: its code and message when the server sent one.
+/// A database error in one line: the server's message and code when it sent one, else the
+/// error and its causes (`error connecting to server: Connection refused (os error 111)`).
 pub(crate) fn describe(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) if *db.code() == SqlState::UNDEFINED_TABLE => format!(
@@ -347,7 +351,15 @@ pub(crate) fn describe(error: &tokio_postgres::Error) -> String {
             db.message(),
             db.code().code()
         ),
-        None => format!("the database cannot be reached: {error}"),
+        None => {
+            let mut text = error.to_string();
+            let mut cause = std::error::Error::source(error);
+            while let Some(error) = cause {
+                text = format!("{text}: {error}");
+                cause = error.source();
+            }
+            text
+        }
     }
 }
 

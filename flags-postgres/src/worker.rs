@@ -2,7 +2,7 @@
 //! store's requests, listens for other instances' changes, reads the flags again after any
 //! notification, reconnection or period, and hands what it read to the follower.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::sync::mpsc::{Sender, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -13,6 +13,12 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep};
 use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
 
 use crate::sql::{self, Failure, Statements};
+
+/// A request of the store, and when it was asked.
+pub(crate) struct Asked {
+    pub(crate) at: std::time::Instant,
+    pub(crate) request: Request,
+}
 
 /// A request of the store, with where to send its answer.
 pub(crate) enum Request {
@@ -31,8 +37,9 @@ pub(crate) enum Request {
 
 pub(crate) type Reply<T> = SyncSender<Result<T, StoreError>>;
 
-/// Where the worker hands what it reads: the follower's channel, once one follows.
-pub(crate) type FollowerSlot = Arc<Mutex<Option<Sender<Stored>>>>;
+/// Where the worker hands what it reads: the channel of the follower that follows now, by its
+/// number, once one follows.
+pub(crate) type FollowerSlot = Arc<Mutex<Option<(u64, Sender<Stored>)>>>;
 
 /// What the worker needs, fixed when the store starts.
 pub(crate) struct Settings {
@@ -41,6 +48,10 @@ pub(crate) struct Settings {
     pub(crate) channel: String,
     pub(crate) cache: Option<FileStore>,
     pub(crate) reread_every: Duration,
+    /// How long connecting (and migrating, listening, preparing) may take.
+    pub(crate) connect_within: Duration,
+    /// How long a request may wait for its turn, and then for the database.
+    pub(crate) answer_within: Duration,
     pub(crate) follower: FollowerSlot,
 }
 
@@ -49,15 +60,15 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const LONGEST_BACKOFF: Duration = Duration::from_secs(5);
 
 /// The link to the database as last logged, so that each change of it is logged once.
-#[derive(PartialEq)]
 enum Link {
     Starting,
     Up,
-    Down,
+    /// Down, for this reason.
+    Down(String),
 }
 
 /// Runs until the store is dropped (its requests' channel closes).
-pub(crate) fn run(settings: Settings, mut requests: UnboundedReceiver<Request>) {
+pub(crate) fn run(settings: Settings, mut requests: UnboundedReceiver<Asked>) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -82,6 +93,8 @@ struct Worker {
     /// Why the rows could not be read as flags, last time: logged when it changes, not at
     /// every read.
     unreadable: Option<String>,
+    /// Whether this store ran the migrations already: once is enough.
+    migrated: bool,
 }
 
 /// Why serving on one connection ended.
@@ -98,13 +111,22 @@ impl Worker {
             cached: None,
             known: 0,
             unreadable: None,
+            migrated: false,
         }
     }
 
-    async fn run(mut self, requests: &mut UnboundedReceiver<Request>) {
+    async fn run(mut self, requests: &mut UnboundedReceiver<Asked>) {
         let mut backoff = FIRST_BACKOFF;
         loop {
-            let reason = match self.connect().await {
+            let connecting = tokio::time::timeout(self.settings.connect_within, self.connect());
+            let connected = match connecting.await {
+                Ok(connected) => connected,
+                Err(_) => Err(format!(
+                    "no answer within {} s while connecting",
+                    self.settings.connect_within.as_secs_f32()
+                )),
+            };
+            let reason = match connected {
                 Ok((mut client, statements, notes)) => {
                     backoff = FIRST_BACKOFF;
                     match self.serve(&mut client, &statements, notes, requests).await {
@@ -121,8 +143,8 @@ impl Worker {
             loop {
                 tokio::select! {
                     () = &mut wait => break,
-                    request = requests.recv() => match request {
-                        Some(request) => request.refuse(&reason),
+                    asked = requests.recv() => match asked {
+                        Some(asked) => asked.request.refuse(&reason),
                         None => return,
                     },
                 }
@@ -153,9 +175,12 @@ impl Worker {
                 }
             }
         });
-        sql::migrate(&mut client)
-            .await
-            .map_err(|error| sql::describe(&error))?;
+        if !self.migrated {
+            sql::migrate(&mut client)
+                .await
+                .map_err(|error| sql::describe(&error))?;
+            self.migrated = true;
+        }
         // The channel is the application's, from a name checked to need no escaping but quotes.
         let listen = format!("LISTEN \"{}\"", self.settings.channel);
         client
@@ -175,7 +200,7 @@ impl Worker {
         client: &mut Client,
         statements: &Statements,
         mut notes: UnboundedReceiver<String>,
-        requests: &mut UnboundedReceiver<Request>,
+        requests: &mut UnboundedReceiver<Asked>,
     ) -> Ended {
         self.went_up();
         // Notifications sent while this instance was not listening are lost: read everything.
@@ -187,8 +212,8 @@ impl Worker {
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             let outcome = tokio::select! {
-                request = requests.recv() => match request {
-                    Some(request) => self.answer(client, statements, request).await,
+                asked = requests.recv() => match asked {
+                    Some(asked) => self.answer(client, statements, asked).await,
                     None => return Ended::Stopped,
                 },
                 note = notes.recv() => match note {
@@ -214,22 +239,38 @@ impl Worker {
         }
     }
 
-    /// Answers one request; `Err` when the connection is lost.
+    /// Answers one request, within `answer_within` of its asking, or says it was not
+    /// attempted; `Err` when the connection is lost (or the database stopped answering, which is
+    /// handled as lost: the reconnection reads the flags again, so that a change whose answer
+    /// came too late is seen).
     async fn answer(
         &mut self,
         client: &mut Client,
         statements: &Statements,
-        request: Request,
+        asked: Asked,
     ) -> Result<(), String> {
+        let answer_within = self.settings.answer_within;
+        if asked.at.elapsed() > answer_within {
+            // Whoever asked has given up: a change made now would be one nobody waits for.
+            asked.request.refuse(&format!(
+                "its turn did not come within {} s",
+                answer_within.as_secs_f32()
+            ));
+            return Ok(());
+        }
         let app = self.settings.app.as_str();
-        match request {
+        match asked.request {
             Request::Read(reply) => {
-                let read = sql::read(client, statements, app).await;
+                let read = within(answer_within, sql::read(client, statements, app)).await;
                 if let Ok(Some(stored)) = &read {
                     self.known = self.known.max(stored.version);
-                    self.cache(stored);
                 }
-                settle(client, read, reply)
+                let cached = read.as_ref().ok().and_then(Option::clone);
+                let settled = settle(client, read, reply);
+                if let Some(stored) = cached {
+                    self.cache(&stored);
+                }
+                settled
             }
             Request::Commit {
                 previous,
@@ -238,21 +279,27 @@ impl Worker {
                 reply,
             } => {
                 let channel = self.settings.channel.as_str();
-                let committed =
-                    sql::commit(client, statements, app, channel, previous, &next, &event).await;
+                let committing =
+                    sql::commit(client, statements, app, channel, previous, &next, &event);
+                let committed = within(answer_within, committing).await;
                 if committed.is_ok() {
                     self.known = self.known.max(next.version);
+                }
+                let kept = committed.is_ok();
+                // Answered first: the cache is for starts without the database, not the change.
+                let settled = settle(client, committed, reply);
+                if kept {
                     self.cache(&next);
                 }
-                settle(client, committed, reply)
+                settled
             }
             Request::Record(event, reply) => {
-                let recorded = sql::record(client, statements, app, &event).await;
-                settle(client, recorded, reply)
+                let recorded = within(answer_within, sql::record(client, statements, app, &event));
+                settle(client, recorded.await, reply)
             }
             Request::Audit(limit, reply) => {
-                let events = sql::audit(client, statements, app, limit).await;
-                settle(client, events, reply)
+                let events = within(answer_within, sql::audit(client, statements, app, limit));
+                settle(client, events.await, reply)
             }
             Request::Reread => self.reread(client, statements).await,
         }
@@ -260,14 +307,15 @@ impl Worker {
 
     /// Reads the flags and hands them to the follower; `Err` when the connection is lost.
     async fn reread(&mut self, client: &Client, statements: &Statements) -> Result<(), String> {
-        match sql::read(client, statements, &self.settings.app).await {
+        let reading = sql::read(client, statements, &self.settings.app);
+        match within(self.settings.answer_within, reading).await {
             Ok(Some(stored)) => {
                 self.unreadable = None;
                 self.known = self.known.max(stored.version);
                 self.cache(&stored);
                 let follower = self.settings.follower.lock();
                 let follower = follower.unwrap_or_else(PoisonError::into_inner);
-                if let Some(follower) = follower.as_ref() {
+                if let Some((_, follower)) = follower.as_ref() {
                     let _ = follower.send(stored);
                 }
                 Ok(())
@@ -307,13 +355,13 @@ impl Worker {
     }
 
     fn went_up(&mut self) {
-        match self.link {
+        match &self.link {
             Link::Starting => tracing::info!(
                 target: "flags_postgres",
                 "connected to the database: the flags of {} are shared, and changes pushed",
                 self.settings.app
             ),
-            Link::Down => tracing::info!(
+            Link::Down(_) => tracing::info!(
                 target: "flags_postgres",
                 "the database is back: reading the flags of {} again, and taking changes",
                 self.settings.app
@@ -323,29 +371,34 @@ impl Worker {
         self.link = Link::Up;
     }
 
+    /// Logs the link going down, once, and again only when the reason changes (a password
+    /// fixed, a server that now refuses for another reason).
     fn went_down(&mut self, reason: &str) {
-        match self.link {
+        match &self.link {
             Link::Starting => tracing::warn!(
                 target: "flags_postgres",
-                "cannot reach the database ({reason}): changes are refused until it can be \
-                 reached; retrying"
+                "cannot use the database ({reason}): changes are refused until it can be used; \
+                 retrying"
             ),
             Link::Up => tracing::warn!(
                 target: "flags_postgres",
                 "lost the database ({reason}): serving the last flags read, refusing changes, \
                  reconnecting"
             ),
-            Link::Down => {}
+            Link::Down(before) if before != reason => tracing::warn!(
+                target: "flags_postgres",
+                "still cannot use the database, now: {reason}; retrying"
+            ),
+            Link::Down(_) => {}
         }
-        self.link = Link::Down;
+        self.link = Link::Down(reason.to_owned());
     }
 }
 
 impl Request {
-    /// Answers that the database is away.
+    /// Answers that the database cannot be used now, for `reason`.
     fn refuse(self, reason: &str) {
-        let error =
-            || StoreError::Unavailable(format!("the database cannot be reached ({reason})"));
+        let error = || StoreError::Unavailable(format!("the database cannot be used ({reason})"));
         match self {
             Self::Read(reply) => drop(reply.send(Err(error()))),
             Self::Commit { reply, .. } | Self::Record(_, reply) => drop(reply.send(Err(error()))),
@@ -370,6 +423,16 @@ fn settle<T>(client: &Client, result: Result<T, Failure>, reply: Reply<T>) -> Re
             if lost { Err(reason) } else { Ok(()) }
         }
     }
+}
+
+/// `work`, or a failure when the database takes longer than `limit` to answer.
+async fn within<T>(
+    limit: Duration,
+    work: impl Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    tokio::time::timeout(limit, work)
+        .await
+        .unwrap_or(Err(Failure::TimedOut(limit)))
 }
 
 /// The version a notification carries; one that carries none (written by hand) is newer than

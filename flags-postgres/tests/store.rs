@@ -35,7 +35,7 @@ struct Instance {
 
 impl Instance {
     fn start(url: &str) -> Instance {
-        Self::with(PostgresStore::builder(url, "rose"))
+        Self::with(PostgresStore::builder(url, "rose").answer_within(Duration::from_secs(5)))
     }
 
     fn with(builder: flags_postgres::Builder) -> Instance {
@@ -43,7 +43,6 @@ impl Instance {
         // reconnection.
         let store = builder
             .reread_every(Duration::from_secs(3600))
-            .answer_within(Duration::from_secs(5))
             .start()
             .unwrap();
         let flags = Live::<Settings>::builder()
@@ -474,4 +473,88 @@ fn without_the_database_at_start_an_instance_starts_from_its_cache_and_catches_u
         .unwrap();
     assert!(store_problem(&error), "{error}");
     assert!(Path::new(&cache).exists());
+}
+
+/// A database that holds a change up (another session locks the flags' row) past the store's
+/// limit: the change is refused as not answered in time, and never lands later behind the
+/// instance's back; the next change, once the row is free, goes through.
+#[test]
+fn a_change_the_database_holds_up_too_long_is_refused_and_never_lands_later() {
+    let cluster = Cluster::start();
+    let url = cluster.url();
+    let instance =
+        Instance::with(PostgresStore::builder(&url, "rose").answer_within(Duration::from_secs(1)));
+    instance
+        .flags
+        .apply([("FEATURE_WORKERS", "5")], "alice")
+        .unwrap();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let holder = runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute("BEGIN; SELECT version FROM flags_state WHERE app = 'rose' FOR UPDATE;")
+            .await
+            .unwrap();
+        client
+    });
+    let error = instance
+        .flags
+        .apply([("FEATURE_WORKERS", "6")], "alice")
+        .unwrap_err();
+    assert!(store_problem(&error), "{error}");
+    assert!(
+        error.to_string().contains("did not answer within 1 s"),
+        "{error}"
+    );
+    runtime.block_on(async { holder.batch_execute("ROLLBACK").await.unwrap() });
+    drop(holder);
+
+    // The held-up change never lands: the next one goes on version 1, once reconnected.
+    wait_until("a change accepted again", || {
+        instance
+            .flags
+            .apply([("FEATURE_WORKERS", "7")], "alice")
+            .is_ok()
+    });
+    assert_eq!(column(&url, "SELECT version FROM flags_state"), ["2"]);
+    assert_eq!(
+        column(
+            &url,
+            "SELECT value FROM flags_overrides WHERE variable = 'FEATURE_WORKERS'"
+        ),
+        ["7"]
+    );
+    assert_eq!((instance.flags.version(), instance.workers()), (2, 7));
+}
+
+/// A server that accepts connections and never answers: the store starts without it, and
+/// dropping the store does not wait on it.
+#[test]
+fn a_database_that_never_answers_neither_stops_a_start_nor_holds_up_a_drop() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("postgres://flags@{}/postgres", silent.local_addr().unwrap());
+    let (done, finished) = std::sync::mpsc::channel();
+    let started = thread::spawn(move || {
+        let instance = Instance::with(
+            PostgresStore::builder(&url, "rose")
+                .connect_within(Duration::from_millis(500))
+                .answer_within(Duration::from_millis(500)),
+        );
+        let loaded = (instance.flags.version(), instance.workers());
+        drop(instance);
+        done.send(loaded).unwrap();
+    });
+    let loaded = finished
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the store is still starting or stopping after 20 s");
+    assert_eq!(loaded, (0, 3));
+    started.join().unwrap();
+    drop(silent);
 }
