@@ -299,13 +299,7 @@ async fn change<S: FeatureFlags + Send + Sync + 'static>(
     conditional: bool,
     make: impl FnOnce(&Live<S>) -> Result<u64, FlagsError> + Send + 'static,
 ) -> Result<Response, Error> {
-    let live = Arc::clone(flags);
-    let result = tokio::task::spawn_blocking(move || make(&live))
-        .await
-        .map_err(|error| {
-            tracing::error!(target: "flags_http", "a change panicked: {error}");
-            Error::Internal
-        })?;
+    let result = blocking(flags, make).await?;
     match result {
         Ok(version) => Ok(admin_response(
             StatusCode::OK,
@@ -327,10 +321,7 @@ fn if_match(headers: &HeaderMap, current: u64) -> Result<Option<u64>, Error> {
             if tag == "*" {
                 return Ok(None);
             }
-            let version = tag.strip_prefix('"').and_then(|tag| tag.strip_suffix('"'));
-            if let Some(version) = version.and_then(|version| version.parse::<u64>().ok()) {
-                listed.push(version);
-            }
+            listed.extend(conditional::quoted_version(tag));
         }
     }
     if headers.get(IF_MATCH).is_none() {
@@ -390,12 +381,27 @@ pub(crate) async fn audit<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, Error> {
-    let Query(query) = query.map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
-    let mut events = shared.flags.audit();
+    let Query(query) = query.map_err(Error::query)?;
+    // The audit may be the store's: read off the runtime's threads.
+    let mut events = blocking(&shared.flags, Live::audit).await?;
     if let Some(limit) = query.limit {
         events.drain(..events.len().saturating_sub(limit));
     }
     Ok(admin_response(StatusCode::OK, None, Json(Audit { events })))
+}
+
+/// Runs `work` off the runtime's threads: it may wait on the store (a file's fsync, a database).
+async fn blocking<S: FeatureFlags + Send + Sync + 'static, T: Send + 'static>(
+    flags: &Arc<Live<S>>,
+    work: impl FnOnce(&Live<S>) -> T + Send + 'static,
+) -> Result<T, Error> {
+    let live = Arc::clone(flags);
+    tokio::task::spawn_blocking(move || work(&live))
+        .await
+        .map_err(|error| {
+            tracing::error!(target: "flags_http", "a request of the flags panicked: {error}");
+            Error::Internal
+        })
 }
 
 /// An admin response, with the version as its `ETag` where it has one.

@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use flags_core::FeatureFlags;
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::Shared;
@@ -62,7 +63,7 @@ where
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Denied {
-    /// It carries no credentials: 401, with `WWW-Authenticate: Bearer`. Counts as a failure.
+    /// It carries no credentials: 401, with `WWW-Authenticate: Bearer`.
     Missing,
     /// Its credentials are not valid: 403. Counts as a failure.
     Invalid,
@@ -88,7 +89,8 @@ pub enum Denied {
 /// ```
 #[derive(Default)]
 pub struct Tokens {
-    tokens: Vec<(SecretString, Arc<str>)>,
+    /// Each token's SHA-256 digest (the token itself is not kept), with its actor.
+    tokens: Vec<([u8; 32], String)>,
 }
 
 impl Tokens {
@@ -101,7 +103,8 @@ impl Tokens {
     /// unset variable cannot open the admin routes.
     pub fn token(mut self, token: SecretString, actor: impl Into<String>) -> Self {
         if !token.expose_secret().is_empty() {
-            self.tokens.push((token, Arc::from(actor.into())));
+            self.tokens
+                .push((digest(token.expose_secret().as_bytes()), actor.into()));
         }
         self
     }
@@ -125,16 +128,22 @@ impl Authorize for Tokens {
         if self.tokens.is_empty() {
             return Err(Denied::Disabled);
         }
-        let presented = bearer(request)?;
+        // Digests, so that tokens of any length compare in the same time (comparing the tokens
+        // themselves would end early on a length that differs).
+        let presented = digest(bearer(request)?);
         let mut actor = None;
         for (token, name) in &self.tokens {
-            let equal = token.expose_secret().as_bytes().ct_eq(presented);
-            if bool::from(equal) {
+            if bool::from(token.ct_eq(&presented)) {
                 actor = Some(name);
             }
         }
-        actor.map(|actor| actor.to_string()).ok_or(Denied::Invalid)
+        actor.cloned().ok_or(Denied::Invalid)
     }
+}
+
+/// The SHA-256 digest of a token.
+fn digest(token: &[u8]) -> [u8; 32] {
+    Sha256::digest(token).into()
 }
 
 /// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
@@ -165,7 +174,7 @@ pub(crate) async fn require<S: FeatureFlags + Send + Sync + 'static>(
     next: Next,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
-    let client = client_address(&parts);
+    let client = client_address(&parts.extensions);
     if let Some(retry_after) = shared.failures.blocked(client, Instant::now()) {
         return Error::TooManyFailures { retry_after }.into_response();
     }
@@ -175,7 +184,9 @@ pub(crate) async fn require<S: FeatureFlags + Send + Sync + 'static>(
             next.run(Request::from_parts(parts, body)).await
         }
         Err(denied) => {
-            if denied != Denied::Disabled {
+            // A guess counts; a request with no credentials guesses nothing (a crawler, a page
+            // before signing in), and counting it would let anyone lock the admins out.
+            if denied == Denied::Invalid {
                 shared.failures.record(client, Instant::now());
             }
             let error = match denied {

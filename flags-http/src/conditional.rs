@@ -24,12 +24,15 @@ fn none_match(header: &HeaderValue, version: u64) -> bool {
     };
     header.split(',').map(str::trim).any(|tag| {
         let tag = tag.strip_prefix("W/").unwrap_or(tag);
-        tag == "*"
-            || tag
-                .strip_prefix('"')
-                .and_then(|tag| tag.strip_suffix('"'))
-                .is_some_and(|tag| tag == version.to_string())
+        tag == "*" || quoted_version(tag) == Some(version)
     })
+}
+
+/// The version a strong entity tag names: `"3"` names 3; `"03"`, `3` or `"x"` none.
+pub(crate) fn quoted_version(tag: &str) -> Option<u64> {
+    let digits = tag.strip_prefix('"')?.strip_suffix('"')?;
+    let canonical = digits == "0" || (!digits.starts_with('0') && !digits.is_empty());
+    digits.parse().ok().filter(|_| canonical)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::http::header::{ETAG, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -90,7 +91,8 @@ impl Error {
     /// store that failed 503, anything else 422.
     pub(crate) fn refused(error: FlagsError, version: u64, conditional: bool) -> Self {
         let problems = error.problems();
-        if problems.iter().any(|problem| problem.kind() == "conflict") {
+        let any = |kind: fn(&Problem) -> bool| problems.iter().any(kind);
+        if any(|problem| matches!(problem, Problem::Conflict { .. })) {
             let message = error.to_string();
             let problems = problems.iter().map(ProblemBody::from).collect();
             return match conditional {
@@ -106,13 +108,10 @@ impl Error {
                 },
             };
         }
-        if problems
-            .iter()
-            .any(|problem| problem.kind() == "nothing_to_roll_back")
-        {
+        if any(|problem| matches!(problem, Problem::NothingToRollBack { .. })) {
             return Self::NothingToRollBack(error);
         }
-        if problems.iter().any(|problem| problem.kind() == "store") {
+        if any(|problem| matches!(problem, Problem::Store { .. })) {
             // The reason may quote a path or a database's words: the log gets it, not the client.
             tracing::error!(target: "flags_http", "the store refused a change: {error}");
             return Self::Unavailable;
@@ -121,6 +120,15 @@ impl Error {
             message: error.to_string(),
             problems: problems.iter().map(ProblemBody::from).collect(),
         }
+    }
+
+    /// A query string that cannot be read, said in the crate's words rather than axum's.
+    pub(crate) fn query(rejection: QueryRejection) -> Self {
+        let text = rejection.body_text();
+        let what = text
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or(&text);
+        Self::BadRequest(format!("the query string cannot be read: {what}"))
     }
 
     fn status(&self) -> StatusCode {
@@ -176,7 +184,7 @@ impl IntoResponse for Error {
             }
             Self::TooLarge { limit } => {
                 let message = format!(
-                    "the body is over {} KiB: a change names a few variables",
+                    "the body is over {} KiB, more than any change of flags needs",
                     limit / 1024
                 );
                 (message, Vec::new())

@@ -47,9 +47,11 @@
 //!
 //! The admin routes answer only a request that the [`Authorize`] given to the router accepts:
 //! 401 with `WWW-Authenticate: Bearer` without a token, 403 with a wrong one, 403 always when no
-//! token is configured. An address that fails too often gets 429 with `Retry-After`, whatever it
-//! sends, until its window ends ([`Api::failure_limit`]). A body is at most 64 KiB (413). Every
-//! error is a JSON object with a `message`; a change is never half-applied.
+//! token is configured. An address that sends wrong tokens too often gets 429 with
+//! `Retry-After`, whatever it sends, until its window ends ([`Api::failure_limit`]); the address
+//! is the connection's peer, or the [`ClientAddress`] an application behind a proxy puts in the
+//! request ([`client_address`]). A body is at most 64 KiB (413). Every error is a JSON object with
+//! a `message`; a change is never half-applied.
 //!
 //! The router adds nothing the application did not ask for: no global state, no logging setup
 //! (it emits `tracing` events, target `flags_http`, when a change fails for a reason the client
@@ -85,6 +87,7 @@ use flags_core::FeatureFlags;
 use flags_core::live::Live;
 
 pub use auth::{Authorize, Denied, Tokens};
+pub use limit::{ClientAddress, client_address};
 #[cfg(feature = "openapi")]
 pub use openapi::openapi;
 
@@ -154,8 +157,9 @@ where
         self
     }
 
-    /// After `max` failed authentications from one address within `window` of the first, the
-    /// address gets 429 on the admin routes until `window` has passed (default: 10 in 60 s).
+    /// After `max` wrong tokens (or other invalid credentials) from one address within `window`
+    /// of the first, the address gets 429 on the admin routes until `window` has passed (default:
+    /// 10 in 60 s).
     pub fn failure_limit(mut self, max: u32, window: Duration) -> Self {
         self.max_failures = max.max(1);
         self.failure_window = window;

@@ -11,11 +11,16 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::extract::ConnectInfo;
-use axum::http::request::Parts;
+use axum::http::Extensions;
 
-/// How many addresses are remembered at most: the oldest window goes first beyond that, so that
-/// a flood of addresses cannot grow the map without bound.
+/// How many addresses are remembered at most. Beyond that, failures from addresses not yet
+/// remembered count together, as one address: a flood of addresses can neither grow the map nor
+/// push out an address that is blocked.
 const ADDRESSES: usize = 4096;
+
+/// The key of failures counted together: those of addresses beyond [`ADDRESSES`], and those of
+/// requests whose address is unknown.
+const TOGETHER: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 
 /// Failures per client address, each address with its window.
 pub(crate) struct FailureLimit {
@@ -38,10 +43,11 @@ impl FailureLimit {
         }
     }
 
-    /// How long `client` must wait, if it has failed `max` times within the window.
+    /// How long `client` must wait, if it (or, when it is not remembered, the addresses counted
+    /// together) has failed `max` times within the window.
     pub(crate) fn blocked(&self, client: IpAddr, now: Instant) -> Option<Duration> {
         let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        let failures = clients.get(&client)?;
+        let failures = clients.get(&client).or_else(|| clients.get(&TOGETHER))?;
         let ends = failures.since + self.window;
         (failures.count >= self.max && now < ends).then(|| ends - now)
     }
@@ -49,16 +55,11 @@ impl FailureLimit {
     /// Counts a failure of `client`.
     pub(crate) fn record(&self, client: IpAddr, now: Instant) {
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut client = client;
         if !clients.contains_key(&client) && clients.len() >= ADDRESSES {
             clients.retain(|_, failures| now < failures.since + self.window);
             if clients.len() >= ADDRESSES {
-                let oldest = clients
-                    .iter()
-                    .min_by_key(|(_, failures)| failures.since)
-                    .map(|(address, _)| *address);
-                if let Some(oldest) = oldest {
-                    clients.remove(&oldest);
-                }
+                client = TOGETHER;
             }
         }
         let failures = clients.entry(client).or_insert(Failures {
@@ -75,15 +76,40 @@ impl FailureLimit {
     }
 }
 
-/// The address a request came from, as the limit counts it: the peer of the connection
-/// (`ConnectInfo`, which `into_make_service_with_connect_info` provides), an IPv6 address by its
-/// /64 network since one host commonly holds the whole of it. Without `ConnectInfo`, every
-/// request counts as one address: stricter, never looser.
-pub(crate) fn client_address(request: &Parts) -> IpAddr {
-    let Some(ConnectInfo(peer)) = request.extensions.get::<ConnectInfo<SocketAddr>>() else {
-        return IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+/// The address of the client a request came from, for an application that knows it better than
+/// the connection does: behind a reverse proxy, every connection comes from the proxy. The
+/// application's own middleware, which knows which proxies to trust, puts it in the request's
+/// extensions; [`client_address`] then takes it over the connection's peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The address a request came from, as flags-http's limit on failed authentications counts
+/// clients (and as an application's own limits may count them): the [`ClientAddress`] in its
+/// extensions, else the peer of its connection (`ConnectInfo`, which
+/// `into_make_service_with_connect_info` provides), an IPv6 address by its /64 network since one
+/// host commonly holds the whole of it. Without either, every request counts as one address:
+/// stricter, never looser.
+///
+/// ```
+/// use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+/// use axum::extract::ConnectInfo;
+/// use axum::http::Request;
+/// use flags_http::client_address;
+///
+/// let mut request = Request::new(());
+/// let peer: SocketAddr = "[2001:db8::7]:4000".parse().unwrap();
+/// request.extensions_mut().insert(ConnectInfo(peer));
+/// assert_eq!(client_address(request.extensions()), "2001:db8::".parse::<IpAddr>().unwrap());
+/// ```
+pub fn client_address(extensions: &Extensions) -> IpAddr {
+    let peer = match extensions.get::<ClientAddress>() {
+        Some(ClientAddress(address)) => *address,
+        None => match extensions.get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(peer)) => peer.ip(),
+            None => return TOGETHER,
+        },
     };
-    match peer.ip().to_canonical() {
+    match peer.to_canonical() {
         IpAddr::V6(address) => {
             let network = u128::from(address) & !u128::from(u64::MAX);
             IpAddr::V6(Ipv6Addr::from(network))
@@ -116,31 +142,51 @@ mod tests {
     }
 
     #[test]
-    fn a_flood_of_addresses_keeps_the_map_bounded() {
+    fn a_flood_of_addresses_keeps_the_map_bounded_and_blocked_addresses_blocked() {
         let limit = FailureLimit::new(1, Duration::from_secs(60));
         let start = Instant::now();
         for n in 0..(ADDRESSES as u32 + 100) {
             let address = IpAddr::V4(std::net::Ipv4Addr::from(n));
             limit.record(address, start + Duration::from_millis(u64::from(n)));
         }
-        let clients = limit.clients.lock().unwrap();
-        assert_eq!(clients.len(), ADDRESSES);
-        // The oldest went first: the newest is still blocked.
-        let newest = IpAddr::V4(std::net::Ipv4Addr::from(ADDRESSES as u32 + 99));
-        assert!(clients.contains_key(&newest));
-        assert!(!clients.contains_key(&IpAddr::V4(std::net::Ipv4Addr::from(0))));
+        let later = start + Duration::from_secs(10);
+        {
+            let clients = limit.clients.lock().unwrap();
+            assert_eq!(clients.len(), ADDRESSES + 1);
+        }
+        // The first is still blocked; those beyond the map are blocked together.
+        let first = IpAddr::V4(std::net::Ipv4Addr::from(0));
+        assert!(limit.blocked(first, later).is_some());
+        let beyond = IpAddr::V4(std::net::Ipv4Addr::from(ADDRESSES as u32 + 99));
+        assert!(limit.blocked(beyond, later).is_some());
+        // Once their windows end, new addresses are remembered again.
+        let fresh = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
+        limit.record(fresh, start + Duration::from_secs(120));
+        assert!(limit.clients.lock().unwrap().contains_key(&fresh));
     }
 
     #[test]
     fn ipv6_addresses_of_one_network_count_as_one() {
         let parts = |address: &str| {
             let peer: SocketAddr = format!("[{address}]:4000").parse().unwrap();
-            let (mut parts, ()) = axum::http::Request::new(()).into_parts();
-            parts.extensions.insert(ConnectInfo(peer));
-            client_address(&parts)
+            let mut extensions = Extensions::new();
+            extensions.insert(ConnectInfo(peer));
+            client_address(&extensions)
         };
         assert_eq!(parts("2001:db8::1"), parts("2001:db8::ffff:1"));
         assert_ne!(parts("2001:db8::1"), parts("2001:db8:0:1::1"));
         assert_eq!(parts("::ffff:127.0.0.1"), CLIENT);
+    }
+
+    #[test]
+    fn the_applications_client_address_wins_over_the_connections_peer() {
+        let mut extensions = Extensions::new();
+        let proxy: SocketAddr = "10.0.0.2:4000".parse().unwrap();
+        extensions.insert(ConnectInfo(proxy));
+        assert_eq!(client_address(&extensions), proxy.ip());
+        let client = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 9));
+        extensions.insert(ClientAddress(client));
+        assert_eq!(client_address(&extensions), client);
+        assert_eq!(client_address(&Extensions::new()), TOGETHER);
     }
 }

@@ -1,6 +1,7 @@
 //! Reading the body of `PATCH /api/admin/feature-flags`: a JSON object of variable to value,
 //! into the edits [`Live::patch`](flags_core::live::Live::patch) takes.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
@@ -32,8 +33,9 @@ pub(crate) fn edits(body: &[u8]) -> Result<Edits, Error> {
     }
     let mut problems = Vec::new();
     let mut edits = Vec::with_capacity(entries.len());
-    for (index, (name, value)) in entries.iter().enumerate() {
-        if entries[..index].iter().any(|(earlier, _)| earlier == name) {
+    let mut named = HashSet::with_capacity(entries.len());
+    for (name, value) in &entries {
+        if !named.insert(name.as_str()) {
             problems.push(ProblemBody {
                 kind: "duplicate",
                 variable: Some(name.clone()),

@@ -54,26 +54,32 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
     // The request itself, not extractors that would copy its headers: this route is the hot one.
     request: Request,
 ) -> Result<Response, Error> {
-    let Query(query) = Query::<PublicQuery>::try_from_uri(request.uri())
-        .map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
+    let Query(query) = Query::<PublicQuery>::try_from_uri(request.uri()).map_err(Error::query)?;
     let snapshot = shared.flags.get();
     let version = snapshot.version();
+    let cache = match query.user {
+        Some(_) => "private, no-cache",
+        None => "no-cache",
+    };
     if conditional::has_version(request.headers(), version) {
+        // With what the 200 would have said of caching (RFC 9110, 15.4.5).
         let mut response = StatusCode::NOT_MODIFIED.into_response();
-        response.headers_mut().insert(ETAG, etag(version));
+        let headers = response.headers_mut();
+        headers.insert(ETAG, etag(version));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
         return Ok(response);
     }
-    let (etag, body, cache) = match query.user {
+    let (etag, body) = match query.user {
         Some(user) => {
             let body = serde_json::to_vec(&snapshot.public_flags_for(&user))
                 .map_err(|_| Error::Internal)?;
-            (etag(version), Bytes::from(body), "private, no-cache")
+            (etag(version), Bytes::from(body))
         }
         None => {
             let rendered = shared.public.load();
             match &*rendered {
                 Some(rendered) if rendered.version == version => {
-                    (rendered.etag.clone(), rendered.body.clone(), "no-cache")
+                    (rendered.etag.clone(), rendered.body.clone())
                 }
                 _ => {
                     let body = serde_json::to_vec(&snapshot.public_flags())
@@ -83,7 +89,7 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
                         etag: etag(version),
                         body: Bytes::from(body),
                     };
-                    let sent = (rendered.etag.clone(), rendered.body.clone(), "no-cache");
+                    let sent = (rendered.etag.clone(), rendered.body.clone());
                     shared.public.store(Some(Arc::new(rendered)));
                     sent
                 }

@@ -290,11 +290,15 @@ async fn repeated_failures_from_one_address_get_429_until_the_window_ends_whatev
         .router();
     let server = serve(router).await;
     let path = "/api/admin/feature-flags";
-    assert_eq!(
-        server.get(path, None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    for _ in 0..2 {
+    // A request with no token guesses nothing, and does not count: else anyone could lock the
+    // admins out.
+    for _ in 0..5 {
+        assert_eq!(
+            server.get(path, None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    for _ in 0..3 {
         assert_eq!(
             server.get(path, Some("guess")).await.status,
             StatusCode::FORBIDDEN
@@ -555,7 +559,7 @@ async fn with_a_user_rollouts_are_decided_and_without_one_they_are_left_out() {
     assert!(
         reply
             .message()
-            .contains("Failed to deserialize query string"),
+            .starts_with("the query string cannot be read: "),
         "{}",
         reply.message()
     );
@@ -579,7 +583,7 @@ async fn bad_bodies_get_clear_json_errors_and_the_server_stays_up() {
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         reply.message(),
-        "the body is over 64 KiB: a change names a few variables"
+        "the body is over 64 KiB, more than any change of flags needs"
     );
 
     let reply = send(b"{\"FEATURE_MAX_IMAGES\": \"\xff4\"}".to_vec()).await;
