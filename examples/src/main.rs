@@ -3,9 +3,11 @@
 //! ```text
 //! rose [show]            load (a local .env, then the process environment), log every flag at
 //!                        LOG_LEVEL, print the public flags as JSON
-//! rose serve [--addr ADDR] [--store FILE]
-//!                        load as `show` does, into live flags, and serve them over HTTP: the
-//!                        public flags, health, the admin API, docs and metrics, until SIGTERM
+//! rose serve [--addr ADDR] [--store FILE] [--rate-limit-per-minute N]
+//!                        load as `show` does, into live flags (kept in PostgreSQL when
+//!                        FEATURE_DATABASE_TYPE=postgresql and DATABASE_URL say so), and serve
+//!                        them over HTTP: the public flags, health, the admin API and page, docs
+//!                        and metrics, until SIGTERM
 //! rose check FILE...     load each env file on its own, as a deployment would; print every
 //!                        problem; exit 1 if any file has one
 //! rose docs              print the Markdown reference of every flag

@@ -83,15 +83,18 @@ pub(crate) fn run(options: Options) -> ExitCode {
         }
     };
     let flags = Arc::new(flags);
-    // Other instances' changes, for as long as the server runs.
-    let _following = shared.map(|store| store.follow(&flags));
     let admin = {
         let loaded = flags.get();
+        // The level the live flags say: a store may keep one set by an earlier change.
+        level.set(loaded.log_level);
         loaded.log_state();
         admin_tokens(loaded.admin_token.as_ref())
     };
     // LOG_LEVEL changes live: each new version sets the level it says, for as long as this lives.
     let _level = flags.subscribe(move |flags| level.set(flags.log_level));
+    // Other instances' changes, for as long as the server runs (after the subscription, which
+    // must see them too).
+    let _following = shared.map(|store| store.follow(&flags));
 
     let limit = Arc::new(limit::PublicLimit::new(
         Arc::clone(&flags),
@@ -139,7 +142,7 @@ fn load(
                 None => shared,
             };
             let shared = shared.start().map_err(|error| error.to_string())?;
-            tracing::info!("the live flags are kept in PostgreSQL, shared by every instance");
+            tracing::info!("the live flags are kept in PostgreSQL, as application rose");
             Some(shared)
         }
         _ => None,
@@ -177,10 +180,13 @@ fn app(
     metrics: PrometheusHandle,
     docs: Arc<docs::Docs>,
 ) -> Router {
-    let own = prometheus::router(metrics)
-        .merge(docs::router(docs))
-        .method_not_allowed_fallback(error::method_not_allowed);
-    own.merge(flags_http::router(Arc::clone(flags), admin))
+    // The metrics name every flag's value, public or not: for the admin's token alone, under
+    // the admin API's limit on wrong tokens.
+    let api = flags_http::Api::new(Arc::clone(flags), admin)
+        .admin_route("/metrics", prometheus::route(metrics))
+        .router();
+    let own = docs::router(docs).method_not_allowed_fallback(error::method_not_allowed);
+    own.merge(api)
         .fallback(error::not_found)
         // Each layer wraps those above it: a refused request is counted, and has the headers.
         .layer(middleware::from_fn_with_state(limit, limit::public_routes))

@@ -42,10 +42,14 @@ const ROUTES: [(&str, &str); 10] = [
 ];
 
 /// The security headers, with the value of each but the policy, which depends on the route.
-const SECURITY_HEADERS: [(&str, Option<&str>); 4] = [
+const SECURITY_HEADERS: [(&str, Option<&str>); 5] = [
     ("x-content-type-options", Some("nosniff")),
     ("x-frame-options", Some("DENY")),
     ("referrer-policy", Some("no-referrer")),
+    (
+        "strict-transport-security",
+        Some("max-age=31536000; includeSubDomains"),
+    ),
     ("content-security-policy", None),
 ];
 
@@ -272,7 +276,11 @@ async fn every_kind_of_response(client: &Client, server: &Server) -> Vec<(&'stat
         ),
         ("openapi", 200, get(client, server, "/openapi.json").await),
         ("docs", 200, get(client, server, "/docs").await),
-        ("metrics", 200, get(client, server, "/metrics").await),
+        (
+            "metrics",
+            200,
+            admin(client, server, Method::GET, "/metrics").await,
+        ),
     ];
     replies
         .into_iter()
@@ -522,7 +530,9 @@ async fn past_its_quota_an_address_gets_429_on_the_public_routes_and_nowhere_els
     for _ in 0..5 {
         let reply = admin(&client, &server, Method::GET, "/api/admin/feature-flags").await;
         assert_eq!(reply.status, 200, "{reply:?}");
-        for path in ["/metrics", "/openapi.json", "/docs"] {
+        let metrics = admin(&client, &server, Method::GET, "/metrics").await;
+        assert_eq!(metrics.status, 200);
+        for path in ["/openapi.json", "/docs"] {
             assert_eq!(get(&client, &server, path).await.status, 200, "{path}");
         }
     }
@@ -559,7 +569,9 @@ async fn metrics_show_the_flags_their_changes_and_the_requests_by_route() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[("ADMIN_TOKEN", TOKEN)], &[]);
     let client = client();
-    let metrics = get(&client, &server, "/metrics").await;
+    // The metrics name flags that are not public: they are the admin's.
+    assert_eq!(get(&client, &server, "/metrics").await.status, 401);
+    let metrics = admin(&client, &server, Method::GET, "/metrics").await;
     assert_eq!(metrics.status, 200);
     let content_type = metrics.header("content-type").unwrap();
     assert!(
@@ -592,7 +604,7 @@ async fn metrics_show_the_flags_their_changes_and_the_requests_by_route() {
     assert_eq!(reset.status, 200, "{reset:?}");
     assert_eq!(get(&client, &server, "/no/such/path").await.status, 404);
 
-    let metrics = get(&client, &server, "/metrics").await.body;
+    let metrics = admin(&client, &server, Method::GET, "/metrics").await.body;
     for (series, value) in [
         ("flags_version", "2"),
         ("flags_changes_total{outcome=\"applied\"}", "2"),

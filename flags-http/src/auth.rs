@@ -162,9 +162,10 @@ fn bearer(request: &Parts) -> Result<&[u8], Denied> {
     }
 }
 
-/// Who an admin request is from, for the handler: put into the request by [`require`].
-#[derive(Clone)]
-pub(crate) struct Actor(pub(crate) Arc<str>);
+/// Who an authorised request is from, as [`Authorize`] named them: in the request's extensions
+/// for the handlers of the admin routes (and of [`Api::admin_route`](crate::Api::admin_route)).
+#[derive(Debug, Clone)]
+pub struct Actor(pub Arc<str>);
 
 /// Lets an admin request through to its handler only when it is authorised, and not while its
 /// address has failed too often.

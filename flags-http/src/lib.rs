@@ -82,11 +82,11 @@ use axum::http::HeaderValue;
 use axum::http::header::CACHE_CONTROL;
 use axum::middleware;
 use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use flags_core::FeatureFlags;
 use flags_core::live::Live;
 
-pub use auth::{Authorize, Denied, Tokens};
+pub use auth::{Actor, Authorize, Denied, Tokens};
 pub use limit::{ClientAddress, client_address};
 #[cfg(feature = "openapi")]
 pub use openapi::openapi;
@@ -134,6 +134,8 @@ pub struct Api<S> {
     max_failures: u32,
     failure_window: Duration,
     admin_page: bool,
+    /// The application's own routes behind the admin API's authorization.
+    admin_routes: Vec<(&'static str, MethodRouter)>,
 }
 
 impl<S> Api<S>
@@ -148,7 +150,30 @@ where
             max_failures: 10,
             failure_window: Duration::from_secs(60),
             admin_page: true,
+            admin_routes: Vec::new(),
         }
+    }
+
+    /// Serves `route` at `path` behind the admin API's authorization and its limit on wrong
+    /// tokens, as the admin routes are: for what the application shows its operators only
+    /// (metrics, a debug page). A handler reads who is asking from the request's
+    /// [`Actor`] extension.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use flags_core::{FeatureFlags, Loader, live::Live};
+    /// # use flags_http::{Api, Tokens};
+    /// # #[derive(FeatureFlags)]
+    /// # struct Settings { #[flag(default = false)] beta: bool }
+    /// # let flags = Arc::new(Live::<Settings>::load(Loader::new())?);
+    /// let router: axum::Router = Api::new(flags, Tokens::new())
+    ///     .admin_route("/metrics", axum::routing::get(|| async { "up 1\n" }))
+    ///     .router();
+    /// # Ok::<(), flags_core::FlagsError>(())
+    /// ```
+    pub fn admin_route(mut self, path: &'static str, route: MethodRouter) -> Self {
+        self.admin_routes.push((path, route));
+        self
     }
 
     /// Leaves out the admin page (`GET /admin`); the admin API stays.
@@ -190,7 +215,13 @@ where
                 "/api/admin/feature-flags/{variable}",
                 delete(admin::reset::<S>),
             )
-            .route("/api/admin/audit", get(admin::audit::<S>))
+            .route("/api/admin/audit", get(admin::audit::<S>));
+        let admin = self
+            .admin_routes
+            .into_iter()
+            .fold(admin, |admin, (path, route)| {
+                admin.route(path, route.with_state(()))
+            })
             .route_layer(middleware::from_fn_with_state(
                 Arc::clone(&shared),
                 auth::require::<S>,

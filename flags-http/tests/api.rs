@@ -1013,3 +1013,30 @@ async fn a_change_overtaken_by_other_instances_is_409_without_if_match_and_412_w
     // Each refused change is audited once, however many times it caught up.
     assert_eq!(flags.audit().len(), 2);
 }
+
+#[tokio::test]
+async fn an_applications_own_admin_route_is_behind_the_same_tokens_and_limit() {
+    let flags = live();
+    let whoami = axum::routing::get(
+        |axum::Extension(flags_http::Actor(actor)): axum::Extension<flags_http::Actor>| async move {
+            format!("{actor}\n")
+        },
+    );
+    let router = Api::new(Arc::clone(&flags), tokens())
+        .failure_limit(2, Duration::from_secs(600))
+        .admin_route("/whoami", whoami)
+        .router();
+    let server = serve(router).await;
+    let reply = server.get("/whoami", None).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let reply = server.get("/whoami", Some(DEPLOY_TOKEN)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, b"deploy\n");
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    for _ in 0..2 {
+        let reply = server.get("/whoami", Some("guess")).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    }
+    let reply = server.get("/whoami", Some(TOKEN)).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+}

@@ -4,11 +4,11 @@
 //! docs and the metrics are not limited by it (the admin API has flags-http's own limit on
 //! failed authentications).
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -26,6 +26,10 @@ pub(crate) const PUBLIC_ROUTES: [&str; 2] = ["/api/feature-flags", "/api/health"
 /// The quota unless `--rate-limit-per-minute` says otherwise: two requests a second from one
 /// address, sustained, is more than a frontend that reads its flags once a page needs.
 pub(crate) const DEFAULT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(120).unwrap();
+
+/// How many addresses the limiter remembers before it forgets those whose quota is whole again,
+/// without waiting for the housekeeping round.
+const ADDRESSES: usize = 100_000;
 
 /// The quota of each client address on the public routes.
 pub(crate) struct PublicLimit {
@@ -61,30 +65,18 @@ pub(crate) async fn public_routes(
         .get::<MatchedPath>()
         .is_some_and(|route| PUBLIC_ROUTES.contains(&route.as_str()));
     if public && limit.flags.get().rate_limit_enabled {
-        let client = client_address(&request);
+        // Counted as flags-http counts clients for its limit on wrong tokens.
+        let client = flags_http::client_address(request.extensions());
         if let Err(refused) = limit.limiter.check_key(&client) {
             let retry_after = refused.wait_time_from(DefaultClock::default().now());
             return Error::TooManyRequests { retry_after }.into_response();
         }
+        // A flood of addresses between two housekeeping rounds: forget the idle ones now.
+        if limit.limiter.len() > ADDRESSES {
+            limit.limiter.retain_recent();
+        }
     }
     next.run(request).await
-}
-
-/// The address a request came from, as the limit counts it: the peer of the connection, an IPv6
-/// address by its /64 network since one host commonly holds the whole of it (as flags-http
-/// counts failed authentications). Without the peer, every request counts as one address:
-/// stricter, never looser.
-fn client_address(request: &Request) -> IpAddr {
-    let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
-        return IpAddr::V6(Ipv6Addr::UNSPECIFIED);
-    };
-    match peer.ip().to_canonical() {
-        IpAddr::V6(address) => {
-            let network = u128::from(address) & !u128::from(u64::MAX);
-            IpAddr::V6(Ipv6Addr::from(network))
-        }
-        address => address,
-    }
 }
 
 /// Adds the limit's answer to the public routes of `document`.
@@ -124,13 +116,16 @@ pub(crate) fn document(document: &mut OpenApi) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::net::{IpAddr, SocketAddr};
 
+    use axum::extract::{ConnectInfo, Request};
+
+    /// The key the limit counts a request from `peer` under.
     fn address_of(peer: &str) -> IpAddr {
         let peer: SocketAddr = peer.parse().unwrap();
         let mut request = Request::new(axum::body::Body::empty());
         request.extensions_mut().insert(ConnectInfo(peer));
-        client_address(&request)
+        flags_http::client_address(request.extensions())
     }
 
     #[test]

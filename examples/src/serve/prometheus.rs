@@ -3,13 +3,12 @@
 //! rollout decisions (`flags_exposures_total`), and each response the server gives
 //! (`http_requests_total`).
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandle};
 
 /// The methods counted by name; any other counts as `other`, so that a client inventing methods
@@ -24,10 +23,9 @@ pub(crate) fn install() -> Result<PrometheusHandle, BuildError> {
     PrometheusBuilder::new().install_recorder()
 }
 
-pub(crate) fn router(metrics: PrometheusHandle) -> Router {
-    Router::new()
-        .route("/metrics", get(render))
-        .with_state(metrics)
+/// `GET /metrics`, rendering `metrics`' records.
+pub(crate) fn route(metrics: PrometheusHandle) -> MethodRouter {
+    get(render).with_state(metrics)
 }
 
 /// Metrics
@@ -41,9 +39,13 @@ pub(crate) fn router(metrics: PrometheusHandle) -> Router {
     path = "/metrics",
     operation_id = "metrics",
     tag = "server",
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The metrics, in Prometheus text format 0.0.4",
             content_type = "text/plain", body = String),
+        (status = 401, description = "No token: the metrics are the admin's"),
+        (status = 403, description = "A wrong token, or no token configured"),
+        (status = 429, description = "Too many wrong tokens from this address"),
     ),
 )]
 pub(crate) async fn render(State(metrics): State<PrometheusHandle>) -> Response {
