@@ -101,11 +101,15 @@ fn a_change_with_any_problem_is_rejected_whole_and_audited() {
         ),
         (
             &[("APP_PORT", "9090")],
-            &["APP_PORT: takes effect on restart (#[flag(restart)]), so it cannot change live"],
+            &[
+                "APP_PORT: read only at start (#[flag(restart)]), so it cannot change live: set it in the environment and restart",
+            ],
         ),
         (
             &[("API_KEY", CANARY)],
-            &["API_KEY: a secret cannot change live unless its flag says #[flag(live)]"],
+            &[
+                "API_KEY: a secret changes live only if its flag says #[flag(secret, live)]: set it in the environment and restart",
+            ],
         ),
         // Every problem at once: the name that is no flag's does not hide the value that fails.
         (
@@ -116,7 +120,7 @@ fn a_change_with_any_problem_is_rejected_whole_and_audited() {
             ],
             &[
                 "APP_WORKRS: no such flag; did you mean APP_WORKERS? (from override by carol (version 1))",
-                "APP_PORT: takes effect on restart (#[flag(restart)]), so it cannot change live",
+                "APP_PORT: read only at start (#[flag(restart)]), so it cannot change live: set it in the environment and restart",
                 "APP_REGION: invalid value \"mars\", expected one of: us, eu (from override by carol (version 1))",
             ],
         ),
@@ -727,7 +731,7 @@ fn a_version_from_the_store_that_does_not_load_here_is_refused_and_the_flags_sta
                 lines(&error),
                 [
                     "APP_SHINY_NEW_FLAG: no such flag (from override by newer-build (version 2))",
-                    "API_KEY: a secret cannot change live unless its flag says #[flag(live)]",
+                    "API_KEY: a secret changes live only if its flag says #[flag(secret, live)]: set it in the environment and restart",
                     "APP_REGION: invalid value \"mars\", expected one of: us, eu (from override by newer-build (version 2))",
                 ]
             );

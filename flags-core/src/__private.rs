@@ -9,7 +9,9 @@ pub use core::result::Result::{self, Err, Ok};
 pub use core::unreachable;
 pub use std::string::String;
 
-pub use crate::checks::{AnySwitch, HidesValue, PublicType, SecretType, StringDefault, Switch};
+pub use crate::checks::{
+    AnySwitch, HidesValue, LiveType, PublicType, SecretType, StringDefault, Switch,
+};
 pub use crate::error::FlagsError;
 pub use crate::flags::FeatureFlags;
 pub use crate::load::Load;

@@ -58,6 +58,22 @@ pub trait PublicType {
 #[diagnostic::do_not_recommend]
 impl PublicType for SecretType<false> {}
 
+/// Implemented for the types a `live` flag not marked `secret` may have: secret ones, which
+/// `live` lets change live.
+#[diagnostic::on_unimplemented(
+    message = "`live` lets a secret flag change live, and this flag's type is not secret",
+    label = "a flag that is not secret changes live without `live`",
+    note = "drop `live`; for a secret that may change live, write #[flag(secret, live)] with a type that hides its value"
+)]
+pub trait LiveType {
+    /// Generated code names it: the name compiles only where the trait holds.
+    const CHECKED: () = ();
+}
+
+// As for `PublicType`: "implemented for `SecretType<true>`" would mean nothing to a user.
+#[diagnostic::do_not_recommend]
+impl LiveType for SecretType<true> {}
+
 /// Implemented for the types a `secret` flag may have: those whose `Debug` hides the value, so
 /// that `println!("{settings:?}")` cannot print a secret.
 #[diagnostic::on_unimplemented(

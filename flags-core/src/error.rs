@@ -414,11 +414,13 @@ impl fmt::Display for Problem {
             Self::File { path, reason } => write!(f, "{}: {reason}", path.display()),
             Self::NeedsRestart { env, .. } => write!(
                 f,
-                "{env}: takes effect on restart (#[flag(restart)]), so it cannot change live"
+                "{env}: read only at start (#[flag(restart)]), so it cannot change live: set it \
+                 in the environment and restart"
             ),
             Self::SecretNotLive { env, .. } => write!(
                 f,
-                "{env}: a secret cannot change live unless its flag says #[flag(live)]"
+                "{env}: a secret changes live only if its flag says #[flag(secret, live)]: set it \
+                 in the environment and restart"
             ),
             Self::Conflict { expected, found } => write!(
                 f,

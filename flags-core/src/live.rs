@@ -44,7 +44,7 @@
 //! validates it (`requires`, `when`, unknown names) exactly as a load does; one bad value among
 //! ten changes nothing, and the error is the report a load gives. Readers see the old snapshot or
 //! the new one, never a mix. A flag marked `#[flag(restart)]` cannot change live, nor can a
-//! secret unless its flag says `#[flag(live)]`; a secret's value never enters an audit event, a
+//! secret unless its flag says `#[flag(secret, live)]`; a secret's value never enters an audit event, a
 //! log line or an error.
 
 mod audit;

@@ -147,8 +147,8 @@ fn visit(input: &Input) -> TokenStream {
 }
 
 /// What rustc checks at the tokens the user wrote: a `secret` flag's type hides its value, a
-/// `public` flag's type is not secret, and `requires` without `when` is on a flag that is on or
-/// off.
+/// `public` flag's type is not secret, a `live` flag not marked `secret` has a secret type, and
+/// `requires` without `when` is on a flag that is on or off.
 fn checks(field: &Field) -> TokenStream {
     let ty = field.ty;
     let reads_with_flag_value = !field.reads_without_flag_value();
@@ -180,6 +180,19 @@ fn checks(field: &Field) -> TokenStream {
                 as __flags::PublicType>::CHECKED;
         }
     });
+    // `live` on a flag not marked `secret`: its type must be secret for `live` to mean anything.
+    let live_secret = field
+        .attrs
+        .live
+        .as_ref()
+        .filter(|_| field.attrs.secret.is_none() && reads_with_flag_value)
+        .map(|live| {
+            let secret = quote_spanned!(ty.span()=> #kind.is_secret());
+            quote_spanned! {live.span()=>
+                const _: () = <__flags::SecretType<{ #secret }>
+                    as __flags::LiveType>::CHECKED;
+            }
+        });
     let switches = field
         .attrs
         .requires
@@ -200,6 +213,7 @@ fn checks(field: &Field) -> TokenStream {
     quote! {
         #hides_value
         #not_secret
+        #live_secret
         #(#switches)*
     }
 }

@@ -260,11 +260,13 @@ fn check_live(cx: &Ctxt, field: &Field) {
             "`live` and `restart` contradict each other: a flag that takes effect on restart \
              cannot change live; keep one",
         );
-    } else if field.attrs.secret.is_none() {
+    } else if field.attrs.secret.is_none() && field.reads_without_flag_value() {
+        // A flag read through serde or `FromStr` is secret only if it says so; of one read as a
+        // `FlagValue`, the type says (`SecretString` is secret unmarked): rustc checks that.
         cx.error_spanned_by(
             live,
-            "`live` lets a `secret` flag change live, and other flags already can: drop it, or \
-             mark the flag `secret`",
+            "`live` lets a secret flag change live, and this flag is not secret: other flags \
+             change live without it; drop `live`, or write #[flag(secret, live)] for a secret",
         );
     }
 }

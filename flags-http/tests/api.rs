@@ -437,8 +437,8 @@ async fn a_restart_flag_and_a_secret_that_does_not_opt_in_are_refused() {
     );
     assert_eq!(
         reply.message(),
-        "API_KEY: a secret cannot change live unless its flag says #[flag(live)]\n\
-         FEATURE_PORT: takes effect on restart (#[flag(restart)]), so it cannot change live"
+        "API_KEY: a secret changes live only if its flag says #[flag(secret, live)]: set it in the environment and restart\n\
+         FEATURE_PORT: read only at start (#[flag(restart)]), so it cannot change live: set it in the environment and restart"
     );
     assert!(!String::from_utf8_lossy(&reply.body).contains("new-key-5a1f"));
     assert_eq!(flags.version(), 0);

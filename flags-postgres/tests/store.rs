@@ -339,7 +339,7 @@ fn a_row_written_by_hand_that_does_not_load_is_refused_audited_and_never_served(
         "{reason}"
     );
     assert!(
-        reason.contains("FEATURE_PORT: takes effect on restart"),
+        reason.contains("FEATURE_PORT: read only at start"),
         "{reason}"
     );
     // A change made on the version the instances keep conflicts with the store's.
