@@ -405,6 +405,53 @@ fn a_crash_that_cut_the_audit_files_last_line_leaves_only_whole_events() {
 }
 
 /// A change made at 3 am is still there after the process restarts.
+/// A build that lost a flag, or accepts less, meets the store's overrides of it at start: the
+/// load fails naming each, and says what to do with them.
+#[test]
+fn overrides_a_build_does_not_load_fail_its_start_saying_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flags.json");
+    std::fs::write(
+        &path,
+        r#"{"version": 3, "overrides": [
+            {"env": "APP_OLD_BANNER", "value": "on", "actor": "alice", "version": 2},
+            {"env": "APP_REGION", "value": "mars", "actor": "alice", "version": 3}
+        ]}"#,
+    )
+    .unwrap();
+    let error = Live::<Settings>::builder()
+        .store(FileStore::new(&path))
+        .load(loader())
+        .err()
+        .unwrap();
+    assert_eq!(
+        lines(&error),
+        [
+            "APP_OLD_BANNER: no such flag (from override by alice (version 2))",
+            "the store keeps overrides this build does not load: reset them (DELETE \
+             /api/admin/feature-flags/VARIABLE, or Live::reset) with the build that set them, or \
+             remove them from the store",
+        ]
+    );
+    std::fs::write(
+        &path,
+        r#"{"version": 3, "overrides": [
+            {"env": "APP_REGION", "value": "mars", "actor": "alice", "version": 3}
+        ]}"#,
+    )
+    .unwrap();
+    let error = Live::<Settings>::builder()
+        .store(FileStore::new(&path))
+        .load(loader())
+        .err()
+        .unwrap();
+    assert_eq!(lines(&error).len(), 2, "{error}");
+    assert!(
+        lines(&error)[0].starts_with("APP_REGION: invalid value \"mars\""),
+        "{error}"
+    );
+}
+
 #[test]
 fn a_change_survives_a_restart_over_the_same_store() {
     let dir = tempfile::tempdir().unwrap();

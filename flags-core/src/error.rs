@@ -422,10 +422,15 @@ impl fmt::Display for Problem {
                 "{env}: a secret changes live only if its flag says #[flag(secret, live)]: set it \
                  in the environment and restart"
             ),
-            Self::Conflict { expected, found } => write!(
+            Self::Conflict { expected, found } if expected < found => write!(
                 f,
                 "the flags changed since version {expected}: they are at version {found}; read \
                  them again and redo the change"
+            ),
+            Self::Conflict { expected, found } => write!(
+                f,
+                "the change was made on version {expected}, but the flags are at version \
+                 {found}; read them again and redo the change"
             ),
             Self::NothingToRollBack { version } => write!(
                 f,

@@ -185,10 +185,16 @@ impl<S: FeatureFlags> Builder<S> {
     pub fn load(self, loader: Loader) -> Result<Live<S>, FlagsError> {
         let base = loader.read(S::__schema());
         let (overrides, version) = match &self.store {
-            Some(store) => read_store::<S>(store.as_ref())?,
+            Some(store) => read_store::<S>(store.as_ref()).map_err(with_store_advice)?,
             None => (Overrides::new(), 0),
         };
-        let mut snapshot = build::<S>(&base, &overrides, version)?;
+        let mut snapshot = build::<S>(&base, &overrides, version).map_err(|error| {
+            // Without the store's overrides it would load: they are what this build refuses.
+            match build::<S>(&base, &Overrides::new(), version) {
+                Ok(_) => with_store_advice(error),
+                Err(_) => error,
+            }
+        })?;
         let replaced = replaced_by_store::<S>(&base, &overrides);
         snapshot.warnings.extend(replaced);
         // Logged as `Loader::load` logs a load's warnings, and kept in the snapshot.
@@ -733,6 +739,27 @@ fn read_store<S: FeatureFlags>(store: &dyn Store) -> Result<(Overrides, u64), Fl
     } else {
         Err(FlagsError::new(problems))
     }
+}
+
+/// `error`, a load refused for the overrides a store keeps, with what to do about them: an
+/// override outlives a deploy, and a build without its flag, or with stricter values, refuses it.
+fn with_store_advice(error: FlagsError) -> FlagsError {
+    if error
+        .problems()
+        .iter()
+        .all(|problem| matches!(problem, Problem::Store { .. }))
+    {
+        return error;
+    }
+    let mut problems = error.into_problems();
+    problems.push(Problem::Store {
+        reason: String::from(
+            "the store keeps overrides this build does not load: reset them (DELETE \
+             /api/admin/feature-flags/VARIABLE, or Live::reset) with the build that set them, \
+             or remove them from the store",
+        ),
+    });
+    FlagsError::new(problems)
 }
 
 /// A store's overrides as a change's, with the problem of each that names no flag, or a flag
