@@ -141,7 +141,9 @@ fn load(
                 Some(cache) => shared.cache(cache),
                 None => shared,
             };
-            let shared = shared.start().map_err(|error| error.to_string())?;
+            let shared = shared
+                .start()
+                .map_err(|error| format!("DATABASE_URL: {error}"))?;
             tracing::info!("the live flags are kept in PostgreSQL, as application rose");
             Some(shared)
         }

@@ -239,9 +239,14 @@ impl Builder {
                 self.app
             )));
         }
-        let mut config: tokio_postgres::Config = self.url.parse().map_err(|error| {
-            // The URL may hold a password: only what is wrong with it.
-            StoreError::Unavailable(format!("the database URL cannot be read: {error}"))
+        // The URL may hold a password: what a URL looks like, never what this one holds (the
+        // driver's reasons can quote a character of it).
+        let mut config: tokio_postgres::Config = self.url.parse().map_err(|_| {
+            StoreError::Unavailable(String::from(
+                "the database URL cannot be read: write it as \
+                 postgres://USER:PASSWORD@HOST:PORT/DATABASE, or as key=value pairs \
+                 (host=... user=... dbname=...)",
+            ))
         })?;
         config.connect_timeout(self.connect_within);
         // A server that stops answering mid-request is noticed in seconds, not TCP's minutes.
@@ -317,8 +322,8 @@ impl Store for PostgresStore {
             ),
             None => tracing::warn!(
                 target: "flags_postgres",
-                "{error}, and its cache {} is empty: starting from the environment alone until \
-                 the database is back",
+                "{error}, and its cache {} holds nothing yet: starting from the environment \
+                 alone until the database is back",
                 cache.path().display()
             ),
         }
