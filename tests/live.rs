@@ -4,9 +4,12 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use flags_core::live::{FileStore, JsonLinesAudit, Live, Outcome, Store};
+use flags_core::live::{
+    AuditEvent, Change, ChangeError, CommitOutcome, FileStore, JsonLinesAudit, Live, LoadError,
+    Outcome, Store, StoreError, StoreFuture, Stored, StoredOverride,
+};
 use flags_core::secrecy::{ExposeSecret, SecretString};
-use flags_core::{FeatureFlags, FlagValue, Loader, Problem, Source};
+use flags_core::{FeatureFlags, FlagValue, Loader, Source};
 use flags_tests::capture_logs;
 
 const CANARY: &str = "canary-live-4e1d";
@@ -44,8 +47,9 @@ fn loader() -> Loader {
     Loader::new().map([("APP_WORKERS", "4"), ("API_KEY", CANARY)])
 }
 
-fn lines(error: &flags_core::FlagsError) -> Vec<String> {
-    error.problems().iter().map(ToString::to_string).collect()
+/// An error's lines: one per problem of a refused change or load.
+fn lines(error: &impl std::fmt::Display) -> Vec<String> {
+    error.to_string().lines().map(str::to_owned).collect()
 }
 
 #[test]
@@ -181,9 +185,9 @@ fn a_patch_sets_and_resets_in_one_change_or_none() {
         .apply([("APP_REGION", "eu"), ("APP_WORKERS", "9")], "alice")
         .unwrap();
 
-    let error = flags
-        .patch([("APP_WORKERS", None), ("APP_REGION", Some("mars"))], "bob")
-        .unwrap_err();
+    let patch =
+        |edits: [(&str, Option<&str>); 2]| flags.commit_blocking(Change::edit("bob", edits));
+    let error = patch([("APP_WORKERS", None), ("APP_REGION", Some("mars"))]).unwrap_err();
     assert_eq!(
         lines(&error),
         [
@@ -192,9 +196,7 @@ fn a_patch_sets_and_resets_in_one_change_or_none() {
     );
     assert_eq!((flags.get().workers, flags.version()), (9, 1));
 
-    let version = flags
-        .patch([("APP_WORKERS", None), ("APP_REGION", Some("us"))], "bob")
-        .unwrap();
+    let version = patch([("APP_WORKERS", None), ("APP_REGION", Some("us"))]).unwrap();
     assert_eq!(version, 2);
     let now = flags.get();
     assert_eq!((now.workers, now.region), (4, Region::Us));
@@ -275,10 +277,11 @@ fn an_audit_event_serializes_with_exactly_the_keys_of_the_contract() {
         serde_json::json!([{"flag": "WEBHOOK_SECRET", "old": null, "new": "<redacted>"}])
     );
     let at = applied["at"].as_str().unwrap();
-    assert!(
-        at.len() == 20 && at.ends_with('Z') && at.as_bytes()[10] == b'T',
-        "{at}"
-    );
+    let parsed = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339);
+    assert!(at.ends_with('Z') && parsed.is_ok(), "{at}");
+    // It reads back as it was written.
+    let read: Vec<AuditEvent> = serde_json::from_value(events.clone()).unwrap();
+    assert_eq!(read, flags.audit());
     assert_eq!(events[1]["outcome"], "rejected");
     assert!(!events.to_string().contains(CANARY), "{events}");
     // The secret changed live, as its flag allows.
@@ -531,7 +534,10 @@ fn a_store_file_cut_mid_write_leaves_the_previous_state_and_a_corrupt_one_is_an_
         "{text}"
     );
     assert!(text.ends_with("; fix or remove it"), "{text}");
-    assert!(matches!(error.problems()[0], Problem::Store { .. }));
+    assert!(matches!(
+        error,
+        LoadError::Store(StoreError::Corrupt { .. })
+    ));
 }
 
 #[test]
@@ -575,95 +581,89 @@ fn flags_set_for_a_scope_are_put_back_when_it_ends() {
 }
 
 #[test]
-fn a_store_that_refuses_a_commit_refuses_the_change() {
-    struct Refusing;
+fn a_store_that_cannot_keep_a_change_refuses_it_saying_whether_to_retry() {
+    struct Full;
 
-    impl Store for Refusing {
-        fn read(&self) -> Result<Option<flags_core::live::Stored>, flags_core::live::StoreError> {
+    impl Store for Full {
+        fn read(&self) -> Result<Option<Stored>, StoreError> {
             Ok(None)
         }
 
-        fn commit(
-            &self,
-            previous: u64,
-            _: &flags_core::live::Stored,
-            _: &flags_core::live::AuditEvent,
-        ) -> Result<(), flags_core::live::StoreError> {
-            Err(flags_core::live::StoreError::Conflict {
-                expected: previous,
-                found: previous + 1,
-            })
+        fn commit<'a>(
+            &'a self,
+            _: u64,
+            _: &'a Stored,
+            _: &'a AuditEvent,
+        ) -> StoreFuture<'a, CommitOutcome> {
+            let full = std::io::Error::other("no space left on device");
+            Box::pin(std::future::ready(Err(StoreError::unavailable(
+                "cannot write the store",
+                full,
+            ))))
         }
     }
 
     let flags = Live::<Settings>::builder()
-        .store(Refusing)
+        .store(Full)
         .load(loader())
         .unwrap();
     let error = flags.apply([("APP_WORKERS", "5")], "alice").unwrap_err();
     assert_eq!(
         lines(&error),
-        [
-            "the flags changed since version 0: they are at version 1; read them again and redo the change"
-        ]
+        ["the store could not keep the change: cannot write the store: no space left on device"]
     );
-    assert!(matches!(
-        error.problems()[0],
-        Problem::Conflict {
-            expected: 0,
-            found: 1,
-            ..
-        }
-    ));
+    let ChangeError::Store(cause) = &error else {
+        panic!("{error:?}")
+    };
+    assert!(cause.is_retryable());
     assert_eq!((flags.version(), flags.get().workers), (0, 4));
+    let event = flags.audit().pop().unwrap();
+    assert_eq!(
+        (event.outcome, event.reason),
+        (Outcome::Rejected, Some(error.to_string()))
+    );
 }
 
 /// A store that other instances write: what it holds, the events it keeps, and what it was
 /// handed, for the tests of a shared store.
 #[derive(Default)]
 struct SharedStore {
-    stored: Mutex<Option<flags_core::live::Stored>>,
-    events: Mutex<Vec<flags_core::live::AuditEvent>>,
+    stored: Mutex<Option<Stored>>,
+    events: Mutex<Vec<AuditEvent>>,
 }
 
 impl Store for SharedStore {
-    fn read(&self) -> Result<Option<flags_core::live::Stored>, flags_core::live::StoreError> {
+    fn read(&self) -> Result<Option<Stored>, StoreError> {
         Ok(self.stored.lock().unwrap().clone())
     }
 
-    fn commit(
-        &self,
+    fn commit<'a>(
+        &'a self,
         previous: u64,
-        next: &flags_core::live::Stored,
-        event: &flags_core::live::AuditEvent,
-    ) -> Result<(), flags_core::live::StoreError> {
+        next: &'a Stored,
+        event: &'a AuditEvent,
+    ) -> StoreFuture<'a, CommitOutcome> {
         let mut stored = self.stored.lock().unwrap();
         let found = stored.as_ref().map_or(0, |stored| stored.version);
-        if found != previous {
-            return Err(flags_core::live::StoreError::Conflict {
-                expected: previous,
-                found,
-            });
-        }
-        *stored = Some(next.clone());
-        self.events.lock().unwrap().push(event.clone());
-        Ok(())
+        let outcome = if found == previous {
+            *stored = Some(next.clone());
+            self.events.lock().unwrap().push(event.clone());
+            CommitOutcome::Committed
+        } else {
+            CommitOutcome::Behind(stored.clone().unwrap_or_default())
+        };
+        Box::pin(std::future::ready(Ok(outcome)))
     }
 
-    fn record(
-        &self,
-        event: &flags_core::live::AuditEvent,
-    ) -> Result<(), flags_core::live::StoreError> {
+    fn record<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
         self.events.lock().unwrap().push(event.clone());
-        Ok(())
+        Box::pin(std::future::ready(Ok(())))
     }
 
-    fn audit(
-        &self,
-        limit: usize,
-    ) -> Option<Result<Vec<flags_core::live::AuditEvent>, flags_core::live::StoreError>> {
+    fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
         let events = self.events.lock().unwrap();
-        Some(Ok(events[events.len().saturating_sub(limit)..].to_vec()))
+        let newest = events[events.len().saturating_sub(limit)..].to_vec();
+        Some(Box::pin(std::future::ready(Ok(newest))))
     }
 }
 
@@ -689,7 +689,8 @@ fn instances_sharing_a_store_follow_each_others_changes() {
     one.apply([("APP_WORKERS", "7")], "alice").unwrap();
     // Not seen until synced; a change made on the old version conflicts meanwhile.
     assert_eq!(two.get().workers, 4);
-    let error = two.at(0).apply([("APP_REGION", "eu")], "bob").unwrap_err();
+    let change = Change::set("bob", [("APP_REGION", "eu")]).if_version(0);
+    let error = two.commit_blocking(change).unwrap_err();
     assert_eq!(
         lines(&error),
         [
@@ -709,7 +710,8 @@ fn instances_sharing_a_store_follow_each_others_changes() {
     assert_eq!(one.sync(shared.read().unwrap().unwrap()).unwrap(), None);
 
     // Now on the same version, the other way round; and a rollback on the follower.
-    two.at(1).apply([("APP_REGION", "eu")], "bob").unwrap();
+    let change = Change::set("bob", [("APP_REGION", "eu")]).if_version(1);
+    two.commit_blocking(change).unwrap();
     one.sync(shared.read().unwrap().unwrap()).unwrap();
     assert_eq!((one.version(), one.get().region), (2, Region::Eu));
     one.rollback("alice").unwrap();
@@ -757,13 +759,13 @@ fn a_version_from_the_store_that_does_not_load_here_is_refused_and_the_flags_sta
         .load(loader())
         .unwrap();
     flags.apply([("APP_WORKERS", "7")], "alice").unwrap();
-    let entry = |env: &str, value: &str| flags_core::live::StoredOverride {
+    let entry = |env: &str, value: &str| StoredOverride {
         env: env.to_owned(),
         value: value.to_owned(),
         actor: "newer-build".to_owned(),
         version: 2,
     };
-    let written = flags_core::live::Stored {
+    let written = Stored {
         version: 2,
         overrides: vec![
             entry("APP_REGION", "mars"),
@@ -772,10 +774,16 @@ fn a_version_from_the_store_that_does_not_load_here_is_refused_and_the_flags_sta
         ],
     };
     let logs = capture_logs(|| {
-        for _ in 0..3 {
+        for attempt in 0..3 {
             let error = flags.sync(written.clone()).unwrap_err();
+            // Its audit event comes the first time only, for the store's audit: what a store's
+            // follower does with it.
+            assert_eq!(error.event.is_some(), attempt == 0);
+            if let Some(event) = &error.event {
+                pollster::block_on(shared.record(event)).unwrap();
+            }
             assert_eq!(
-                lines(&error),
+                lines(&error.error),
                 [
                     "APP_SHINY_NEW_FLAG: no such flag (from override by newer-build (version 2))",
                     "API_KEY: a secret changes live only if its flag says #[flag(secret, live)]: set it in the environment and restart",
@@ -826,24 +834,42 @@ fn a_change_conditional_on_a_version_is_refused_once_another_came_first() {
     let flags = Live::<Settings>::load(loader()).unwrap();
     let seen = flags.version();
     flags.apply([("APP_WORKERS", "5")], "alice").unwrap();
-    let error = flags
-        .at(seen)
-        .apply([("APP_WORKERS", "6")], "bob")
-        .unwrap_err();
+    let on = |version, change: Change| flags.commit_blocking(change.if_version(version));
+    let error = on(seen, Change::set("bob", [("APP_WORKERS", "6")])).unwrap_err();
     assert!(matches!(
-        error.problems()[0],
-        Problem::Conflict {
+        error,
+        ChangeError::Stale {
             expected: 0,
-            found: 1,
-            ..
+            found: 1
         }
     ));
     assert_eq!(flags.get().workers, 5);
-    assert_eq!(flags.at(1).apply([("APP_WORKERS", "6")], "bob").unwrap(), 2);
-    assert!(flags.at(1).reset(["APP_WORKERS"], "bob").is_err());
-    assert!(flags.at(1).rollback("bob").is_err());
-    assert_eq!(flags.at(2).rollback("bob").unwrap(), 3);
+    assert_eq!(
+        on(1, Change::set("bob", [("APP_WORKERS", "6")])).unwrap(),
+        2
+    );
+    assert!(on(1, Change::reset("bob", ["APP_WORKERS"])).is_err());
+    assert!(on(1, Change::rollback("bob")).is_err());
+    assert_eq!(on(2, Change::rollback("bob")).unwrap(), 3);
     assert_eq!(flags.get().workers, 5);
+    // Each refusal is audited with why, on the version it was tried on.
+    let stale = flags
+        .audit()
+        .into_iter()
+        .filter(|event| event.outcome == Outcome::Rejected);
+    let reasons: Vec<(u64, Option<String>)> =
+        stale.map(|event| (event.version, event.reason)).collect();
+    assert_eq!(reasons.len(), 3);
+    assert_eq!(
+        reasons[0],
+        (
+            1,
+            Some(String::from(
+                "the flags changed since version 0: they are at version 1; read them again and \
+                 redo the change"
+            ))
+        )
+    );
 }
 
 mod model {
@@ -977,5 +1003,139 @@ fn the_version_the_changes_and_the_flags_values_are_metrics() {
             "flags_value{flag=APP_WORKERS} 5",
             "flags_version{} 1",
         ]
+    );
+}
+
+/// A flag service (Unleash, LaunchDarkly) drives some flags: it pushes their values, each push
+/// validated as a change is and audited with the service as actor, never half-applied; a local
+/// change to a flag it manages is refused, naming it.
+#[test]
+fn a_flag_service_pushes_the_flags_it_manages_and_local_changes_to_them_are_refused() {
+    let flags = Arc::new(
+        Live::<Settings>::builder()
+            .without_tracing_audit()
+            .load(loader())
+            .unwrap(),
+    );
+    // What it cannot manage is named, every one at once.
+    let error = flags
+        .managed_by("toy", ["APP_PORT", "WEBHOOK_SECRET", "APP_WORKRES"])
+        .unwrap_err();
+    assert_eq!(
+        lines(&error),
+        [
+            "APP_PORT: the flag service toy cannot manage it: it is read only at start (#[flag(restart)])",
+            "WEBHOOK_SECRET: the flag service toy cannot manage it: it is secret, and a service's values are not",
+            "APP_WORKRES: no such flag; did you mean APP_WORKERS? (from flag service toy)",
+        ]
+    );
+
+    let toy = flags
+        .managed_by("toy", ["APP_BETA_ENABLED", "APP_REGION"])
+        .unwrap();
+    assert_eq!(toy.variables(), ["APP_BETA_ENABLED", "APP_REGION"]);
+    assert!(flags.managed_by("other", ["APP_REGION"]).is_err());
+
+    // A small service of its own: a thread that pushes each state it is told of, as a flag
+    // service's client does when it polls or is told of a change.
+    let (states, received) = std::sync::mpsc::channel::<Vec<(&str, Option<&str>)>>();
+    let service = std::thread::spawn({
+        let toy = toy.clone();
+        move || {
+            received
+                .into_iter()
+                .map(|state| toy.push(state).map_err(|error| error.to_string()))
+                .collect::<Vec<_>>()
+        }
+    });
+    let before = flags.get().revision();
+    assert_eq!(before, 0);
+    states.send(vec![("APP_REGION", Some("eu"))]).unwrap();
+    // The same again: nothing changes, nothing is audited.
+    states.send(vec![("APP_REGION", Some("eu"))]).unwrap();
+    // Beta on without its token: refused whole, the region with it.
+    states
+        .send(vec![
+            ("APP_BETA_ENABLED", Some("true")),
+            ("APP_REGION", Some("us")),
+        ])
+        .unwrap();
+    // The service drops the region's toggle: the loaded sources' value applies again.
+    states.send(vec![("APP_REGION", None)]).unwrap();
+    drop(states);
+    let pushed = service.join().unwrap();
+    assert_eq!(pushed[0], Ok(true));
+    assert_eq!(pushed[1], Ok(false));
+    assert_eq!(
+        pushed[2],
+        Err(String::from(
+            "APP_BETA_ENABLED: \"true\" requires APP_TOKEN, which is not set (from flag service toy)"
+        ))
+    );
+    assert_eq!(pushed[3], Ok(true));
+    assert_eq!(flags.get().region, Region::Us);
+    assert_eq!(
+        flags.get().source("APP_REGION"),
+        Some(&Source::Map)
+            .filter(|_| false)
+            .or(Some(&Source::Default))
+    );
+    // The version counts the overrides, which instances share; the revision, what was pushed.
+    assert_eq!(flags.version(), 0);
+
+    // Pushed values are seen with their source, and tell snapshots apart.
+    toy.push([("APP_REGION", Some("eu"))]).unwrap();
+    let now = flags.get();
+    assert_eq!(
+        now.source("APP_REGION").unwrap().to_string(),
+        "flag service toy"
+    );
+    assert_ne!(now.revision(), 0);
+    let revision = now.revision();
+    drop(now);
+
+    // A local change that names a managed flag is refused, whole, and audited.
+    let refused = flags
+        .apply([("APP_WORKERS", "9"), ("APP_REGION", "us")], "alice")
+        .unwrap_err();
+    assert!(
+        matches!(refused, ChangeError::Managed { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        "APP_REGION is managed by toy: change it in toy"
+    );
+    assert_eq!((flags.get().workers, flags.get().region), (4, Region::Eu));
+    // A flag it does not manage changes as before, on top of the pushed values.
+    flags.apply([("APP_WORKERS", "9")], "alice").unwrap();
+    let now = flags.get();
+    assert_eq!((now.version(), now.workers, now.region), (1, 9, Region::Eu));
+    assert_eq!(now.revision(), revision);
+    drop(now);
+
+    let audit: Vec<(String, Outcome, Option<String>)> = flags
+        .audit()
+        .into_iter()
+        .map(|event| (event.actor, event.outcome, event.reason))
+        .collect();
+    let actors: Vec<(&str, Outcome)> = audit
+        .iter()
+        .map(|(actor, outcome, _)| (actor.as_str(), *outcome))
+        .collect();
+    assert_eq!(
+        actors,
+        [
+            ("toy", Outcome::Applied),
+            ("toy", Outcome::Rejected),
+            ("toy", Outcome::Applied),
+            ("toy", Outcome::Applied),
+            ("alice", Outcome::Rejected),
+            ("alice", Outcome::Applied),
+        ]
+    );
+    assert_eq!(
+        audit[4].2.as_deref(),
+        Some("APP_REGION is managed by toy: change it in toy")
     );
 }

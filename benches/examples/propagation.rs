@@ -23,7 +23,7 @@
 //! later of B and C serves the new value, measured four ways: `GET /api/feature-flags` on B and
 //! C polled concurrently without pause, then with a 1 ms pause between polls; then
 //! `Live::subscribe` timestamps on B and C (no polling), after a `PATCH` to A, then after
-//! `Live::apply` on A (no HTTP at all).
+//! `Live::commit` on A (no HTTP at all).
 //!
 //! Throughput: `PATCH`es for SECONDS, each setting the flag to the opposite of what its instance
 //! serves: one at a time through A; one at a time through A, B and C in turn, without waiting for
@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use flags_core::Loader;
-use flags_core::live::{Live, Subscription};
+use flags_core::live::{Change, Live, Subscription};
 use flags_core::secrecy::SecretString;
 use flags_examples::Settings;
 use flags_http::Tokens;
@@ -163,27 +163,17 @@ struct Instance {
 }
 
 impl Instance {
+    /// Starts the instance's thread, which runs its runtime: the store's driver and the server,
+    /// as a process of the application would.
     fn start(name: &'static str, url: &str) -> Instance {
-        let store = PostgresStore::builder(url, APP)
-            .require_database()
-            .start()
-            .expect("a store");
-        let loader = Loader::new().map([("TOGETHER_API_KEY", "key")]);
-        let flags = Live::<Settings>::builder()
-            .store(store.clone())
-            .without_tracing_audit()
-            .load(loader)
-            .expect("the seed's defaults load over the store");
-        let flags = Arc::new(flags);
-        let following = store.follow(&flags);
-        let tokens = Tokens::new().token(SecretString::from(TOKEN), "bench");
-        let router = flags_http::router(Arc::clone(&flags), tokens);
+        let url = url.to_owned();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         listener
             .set_nonblocking(true)
             .expect("a non-blocking listener");
         let address = listener.local_addr().expect("the listener's address");
         let (shutdown, stop) = oneshot::channel::<()>();
+        let (started, ready) = std::sync::mpsc::channel();
         let server = std::thread::Builder::new()
             .name(format!("server-{name}"))
             .spawn(move || {
@@ -192,6 +182,25 @@ impl Instance {
                     .build()
                     .expect("a server's runtime");
                 runtime.block_on(async move {
+                    let (store, driver) = PostgresStore::builder(url, APP)
+                        .require_database()
+                        .connect()
+                        .await
+                        .expect("a store");
+                    tokio::spawn(driver);
+                    let loader = Loader::new().map([("TOGETHER_API_KEY", "key")]);
+                    let flags = Live::<Settings>::builder()
+                        .store(store.clone())
+                        .without_tracing_audit()
+                        .load(loader)
+                        .expect("the seed's defaults load over the store");
+                    let flags = Arc::new(flags);
+                    let following = store.follow(&flags);
+                    let tokens = Tokens::new().token(SecretString::from(TOKEN), "bench");
+                    let router = flags_http::router(Arc::clone(&flags), tokens);
+                    started
+                        .send((flags, following))
+                        .expect("the benchmark waits for its instances");
                     let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                     let service = router.into_make_service_with_connect_info::<SocketAddr>();
                     axum::serve(listener, service)
@@ -203,6 +212,7 @@ impl Instance {
                 });
             })
             .expect("a server thread");
+        let (flags, following) = ready.recv().expect("the instance starts");
         Instance {
             name,
             flags,
@@ -218,9 +228,11 @@ impl Instance {
     }
 
     fn stop(self) {
+        drop(self.following);
+        let flags = self.flags;
         let _ = self.shutdown.send(());
         self.server.join().expect("the server thread ends");
-        drop(self.following);
+        drop(flags);
     }
 }
 
@@ -317,7 +329,7 @@ enum Way {
     /// A `PATCH` to A; `GET /api/feature-flags` on B and C, concurrently, with `pause` between
     /// the polls of each.
     Polling { pause: Option<Duration> },
-    /// A `PATCH` to A, or `Live::apply` on A; the time B's and C's `Live::subscribe` callbacks
+    /// A `PATCH` to A, or `Live::commit` on A; the time B's and C's `Live::subscribe` callbacks
     /// run.
     Subscribed { over_http: bool },
 }
@@ -336,7 +348,7 @@ impl Way {
                 String::from("PATCH to A; `Live::subscribe` on B and C")
             }
             Way::Subscribed { over_http: false } => {
-                String::from("`Live::apply` on A; `Live::subscribe` on B and C")
+                String::from("`Live::commit` on A; `Live::subscribe` on B and C")
             }
         }
     }
@@ -392,8 +404,9 @@ impl Bench<'_> {
             }
             Way::Subscribed { over_http: false } => {
                 a.flags
-                    .apply([(FLAG, enabled.to_string())], "bench")
-                    .expect("A applies the change");
+                    .commit(Change::set("bench", [(FLAG, enabled.to_string())]))
+                    .await
+                    .expect("A makes the change");
                 (Instant::now(), None)
             }
         };

@@ -24,7 +24,7 @@ use flags_core::live::{FileStore, Live};
 use flags_core::secrecy::{ExposeSecret, SecretString};
 use flags_examples::{DatabaseType, Settings};
 use flags_http::Tokens;
-use flags_postgres::PostgresStore;
+use flags_postgres::{Following, PostgresStore};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -75,14 +75,23 @@ pub(crate) fn run(options: Options) -> ExitCode {
     };
     // The live load logs its warnings, now that logging is set up.
     let level = crate::start_logging(first.log_level, &[]);
-    let (flags, shared) = match load(&first, options.store) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!("cannot start the server's runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (flags, shared) = match runtime.block_on(load(&first, options.store)) {
         Ok(loaded) => loaded,
         Err(error) => {
             tracing::error!("{error}");
             return ExitCode::FAILURE;
         }
     };
-    let flags = Arc::new(flags);
     let admin = {
         let loaded = flags.get();
         // The level the live flags say: a store may keep one set by an earlier change.
@@ -94,7 +103,7 @@ pub(crate) fn run(options: Options) -> ExitCode {
     let _level = flags.subscribe(move |flags| level.set(flags.log_level));
     // Other instances' changes, for as long as the server runs (after the subscription, which
     // must see them too).
-    let _following = shared.map(|store| store.follow(&flags));
+    let _following: Option<Following> = shared.map(|store| store.follow(&flags));
 
     let limit = Arc::new(limit::PublicLimit::new(
         Arc::clone(&flags),
@@ -108,10 +117,7 @@ pub(crate) fn run(options: Options) -> ExitCode {
         }
     };
     let app = app(&flags, admin, Arc::clone(&limit), metrics.clone(), docs);
-    let served = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .and_then(|runtime| runtime.block_on(serve(options.addr, app, limit, metrics)));
+    let served = runtime.block_on(serve(options.addr, app, limit, metrics));
     match served {
         Ok(()) => {
             tracing::info!("stopped");
@@ -128,11 +134,11 @@ pub(crate) fn run(options: Options) -> ExitCode {
 /// flags say: in PostgreSQL, shared with every instance, with `FEATURE_DATABASE_TYPE=postgresql`
 /// and `DATABASE_URL` (`--store FILE` then keeps the cache to start from without the database);
 /// else in `--store FILE`, if given. The PostgreSQL store comes back too, for the server to
-/// follow.
-fn load(
+/// follow; its driver runs on the server's runtime, until the store is dropped.
+async fn load(
     first: &Snapshot<Settings>,
     store: Option<PathBuf>,
-) -> Result<(Live<Settings>, Option<PostgresStore>), String> {
+) -> Result<(Flags, Option<PostgresStore>), String> {
     let builder = Live::<Settings>::builder();
     let shared = match (first.database_type, &first.database_url) {
         (DatabaseType::Postgresql, Some(url)) => {
@@ -141,9 +147,11 @@ fn load(
                 Some(cache) => shared.cache(cache),
                 None => shared,
             };
-            let shared = shared
-                .start()
+            let (shared, driver) = shared
+                .connect()
+                .await
                 .map_err(|error| format!("DATABASE_URL: {error}"))?;
+            tokio::spawn(driver);
             tracing::info!("the live flags are kept in PostgreSQL, as application rose");
             Some(shared)
         }
@@ -157,7 +165,7 @@ fn load(
     let flags = builder
         .load(crate::sources())
         .map_err(|error| error.to_string())?;
-    Ok((flags, shared))
+    Ok((Arc::new(flags), shared))
 }
 
 /// `ADMIN_TOKEN` as the admin API's one credential; without it, the admin API refuses everything.

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde::{Serialize, Serializer};
 
 use crate::provenance::Source;
 
@@ -172,7 +172,7 @@ pub enum Problem {
     /// A flag's value loads, but something about it is likely a mistake (a user on a rollout's
     /// allow and deny lists both); a warning.
     #[non_exhaustive]
-    Doubtful {
+    LikelyMistake {
         /// The flag's field name.
         flag: &'static str,
         /// The variable.
@@ -246,26 +246,19 @@ pub enum Problem {
         /// The flag's variable.
         env: &'static str,
     },
-    /// A change made on a version of live flags that another change has replaced since (an HTTP
-    /// `If-Match` that no longer holds, or another instance's change in a shared store).
+    /// A flag handed to a flag service that cannot manage it
+    /// ([`Live::managed_by`](crate::live::Live::managed_by)): one read only at start, a secret, one
+    /// another service manages, or one it was never handed.
     #[non_exhaustive]
-    Conflict {
-        /// The version the change was made on.
-        expected: u64,
-        /// The version the flags are at.
-        found: u64,
-    },
-    /// A rollback with no earlier version to go back to.
-    #[non_exhaustive]
-    NothingToRollBack {
-        /// The version the flags are at.
-        version: u64,
-    },
-    /// The store of live overrides could not read or keep them.
-    #[non_exhaustive]
-    Store {
-        /// What went wrong, never quoting a value.
-        reason: String,
+    NotManageable {
+        /// The flag's field name.
+        flag: &'static str,
+        /// The flag's variable.
+        env: &'static str,
+        /// The service (`unleash`).
+        service: std::sync::Arc<str>,
+        /// Why it cannot manage it.
+        why: String,
     },
     /// A `.env` file could not be read or has a line that does not parse.
     #[non_exhaustive]
@@ -286,16 +279,14 @@ impl Problem {
             Self::Invalid { .. } => "invalid",
             Self::Missing { .. } => "missing",
             Self::InvalidDefault { .. } => "invalid_default",
-            Self::Doubtful { .. } => "doubtful",
+            Self::LikelyMistake { .. } => "likely_mistake",
             Self::NotUnicode { .. } => "not_unicode",
             Self::Unknown { .. } => "unknown",
             Self::OtherCase { .. } => "other_case",
             Self::Unmet { .. } => "unmet",
             Self::NeedsRestart { .. } => "needs_restart",
             Self::SecretNotLive { .. } => "secret_not_live",
-            Self::Conflict { .. } => "conflict",
-            Self::NothingToRollBack { .. } => "nothing_to_roll_back",
-            Self::Store { .. } => "store",
+            Self::NotManageable { .. } => "not_manageable",
             Self::File { .. } => "file",
         }
     }
@@ -305,17 +296,15 @@ impl Problem {
         match self {
             Self::Invalid { env, .. }
             | Self::InvalidDefault { env, .. }
-            | Self::Doubtful { env, .. }
+            | Self::LikelyMistake { env, .. }
             | Self::Missing { env, .. }
             | Self::NotUnicode { env, .. }
             | Self::Unmet { env, .. }
             | Self::NeedsRestart { env, .. }
-            | Self::SecretNotLive { env, .. } => Some(env),
+            | Self::SecretNotLive { env, .. }
+            | Self::NotManageable { env, .. } => Some(env),
             Self::Unknown { env, .. } | Self::OtherCase { env, .. } => Some(env),
-            Self::File { .. }
-            | Self::Conflict { .. }
-            | Self::NothingToRollBack { .. }
-            | Self::Store { .. } => None,
+            Self::File { .. } => None,
         }
     }
 
@@ -366,7 +355,7 @@ impl fmt::Display for Problem {
                 f,
                 "{env}: the default, set in the code, is invalid: expected {expected}"
             ),
-            Self::Doubtful {
+            Self::LikelyMistake {
                 env, note, source, ..
             } => write!(f, "{env}: {note} (from {source})"),
             Self::NotUnicode { env, source, .. } => {
@@ -422,21 +411,12 @@ impl fmt::Display for Problem {
                 "{env}: a secret changes live only if its flag says #[flag(secret, live)]: set it \
                  in the environment and restart"
             ),
-            Self::Conflict { expected, found } if expected < found => write!(
+            Self::NotManageable {
+                env, service, why, ..
+            } => write!(
                 f,
-                "the flags changed since version {expected}: they are at version {found}; read \
-                 them again and redo the change"
+                "{env}: the flag service {service} cannot manage it: {why}"
             ),
-            Self::Conflict { expected, found } => write!(
-                f,
-                "the change was made on version {expected}, but the flags are at version \
-                 {found}; read them again and redo the change"
-            ),
-            Self::NothingToRollBack { version } => write!(
-                f,
-                "nothing to roll back: version {version} has no earlier version in this process"
-            ),
-            Self::Store { reason } => f.write_str(reason),
         }
     }
 }
@@ -463,12 +443,21 @@ impl fmt::Display for Problem {
 /// ```
 impl Serialize for Problem {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut problem = serializer.serialize_struct("Problem", 3)?;
-        problem.serialize_field("kind", self.kind())?;
-        problem.serialize_field("variable", &self.env())?;
-        problem.serialize_field("message", &self.to_string())?;
-        problem.end()
+        ProblemJson {
+            kind: self.kind(),
+            variable: self.env(),
+            message: self.to_string(),
+        }
+        .serialize(serializer)
     }
+}
+
+/// What a [`Problem`] serializes as.
+#[derive(Serialize)]
+struct ProblemJson<'a> {
+    kind: &'static str,
+    variable: Option<&'a str>,
+    message: String,
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@
 //! flags.rollback("alice")?; // the previous version's values, as a new version
 //! assert!(!flags.get().whatsapp_enabled);
 //! assert_eq!(flags.audit().len(), 3); // applied, rejected, applied
-//! # Ok::<(), flags_core::FlagsError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # The model
@@ -46,15 +46,41 @@
 //! the new one, never a mix. A flag marked `#[flag(restart)]` cannot change live, nor can a
 //! secret unless its flag says `#[flag(secret, live)]`; a secret's value never enters an audit event, a
 //! log line or an error.
+//!
+//! # One path for a change
+//!
+//! A change is a value, a [`Change`], and [`Live::commit`] makes it: validated, kept in the
+//! store if there is one, then swapped in for readers. A conditional change
+//! ([`Change::if_version`]) goes the same way. An async application awaits
+//! [`Live::commit`]; a synchronous one calls [`Live::commit_blocking`] (or [`Live::apply`],
+//! [`Live::reset`], [`Live::rollback`], which build the change for it), which waits for the same
+//! future on the calling thread, with no runtime. A refused change says why in a
+//! [`ChangeError`], one variant per reason.
+//!
+//! # Stores, and flags changed elsewhere
+//!
+//! A [`Store`] keeps the overrides across restarts ([`FileStore`], or `flags-postgres`, which
+//! many instances share); a store that follows changes made by other instances hands each new
+//! version to [`Live::sync`], through the [`Follower`] it is given. A flag service (Unleash,
+//! LaunchDarkly) that drives some flags holds them with [`Live::managed_by`] and pushes their
+//! values through the [`Managed`] handle it gets: validated as a change is, audited with the
+//! service as actor, never half-applied; a local change to a flag it manages is refused
+//! ([`ChangeError::Managed`]).
 
 mod audit;
 mod change;
+mod commit;
+mod error;
+mod file_store;
 #[cfg(feature = "metrics")]
 mod gauges;
+mod managed;
+mod scoped;
+mod state;
 mod store;
 mod sync;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,60 +89,35 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use arc_swap::{ArcSwap, Guard};
 
 pub use audit::{AuditChange, AuditEvent, AuditSink, JsonLinesAudit, Outcome, TracingAudit};
-pub use store::{FileStore, Store, StoreError, Stored, StoredOverride};
+pub use change::Change;
+pub use error::{ChangeError, LoadError, Refused};
+pub use file_store::FileStore;
+pub use managed::Managed;
+pub use scoped::Scoped;
+pub use store::{CommitOutcome, Store, StoreError, StoreFuture, Stored, StoredOverride};
+pub use sync::Follower;
 
-use change::Change;
+use state::{Overrides, Services, State, build, overrides_of, replaced_by_store};
 
 use crate::error::{FlagsError, Problem};
-use crate::flags::{FeatureFlags, load_from};
-use crate::provenance::Source;
+use crate::flags::FeatureFlags;
 use crate::snapshot::Snapshot;
-use crate::source::{Loader, Raw, Vars};
+use crate::source::Loader;
 
 /// Flags that change while the application runs: see the [module documentation](self).
 ///
 /// `Live<S>` is `Send + Sync`: share it (`Arc<Live<S>>`, or a `static`) between threads and
-/// tasks. Reads never block; changes are serialized.
+/// tasks. Reads never block; changes are made one at a time.
 pub struct Live<S> {
     current: ArcSwap<Snapshot<S>>,
+    /// Held for what a change computes, never across a store's work.
     state: Mutex<State>,
-    /// Written to only under `state`'s lock, one change at a time; read without it.
+    /// One local change at a time, from reading the flags to swapping the new ones in: held
+    /// across the store's commit, so it is a lock a task can wait for without blocking a thread.
+    writers: tokio::sync::Mutex<()>,
     store: Option<Box<dyn Store>>,
-    subscribers: Arc<Subscribers<S>>,
-}
-
-/// What changes hold while they are made, one at a time.
-struct State {
-    /// The loaded sources, under the overrides.
-    base: Vars,
-    overrides: Overrides,
-    version: u64,
-    /// Earlier versions and their overrides, newest last.
-    history: VecDeque<(u64, Overrides)>,
-    history_len: usize,
-    /// Recent audit events, newest last.
-    audit: VecDeque<AuditEvent>,
-    audit_len: usize,
     sinks: Vec<Box<dyn AuditSink>>,
-    /// The newest version from the store that did not load here ([`Live::sync`]), reported once.
-    refused: Option<u64>,
-}
-
-/// Why a commit did not happen: refused (audited, with its problems), or behind the store, to
-/// catch up with and make again.
-enum Refusal {
-    Refused(FlagsError),
-    Behind,
-}
-
-/// The overrides of one version, by variable.
-type Overrides = BTreeMap<&'static str, Override>;
-
-#[derive(Clone, PartialEq, Eq)]
-struct Override {
-    value: String,
-    actor: Arc<str>,
-    version: u64,
+    subscribers: Arc<Subscribers<S>>,
 }
 
 type Subscribers<S> = Mutex<Vec<(u64, Arc<dyn Fn(&Snapshot<S>) + Send + Sync>)>>;
@@ -177,50 +178,43 @@ impl<S: FeatureFlags> Builder<S> {
     }
 
     /// Loads the flags from `loader`'s sources with the store's overrides on top, validated as a
-    /// load is. A store that cannot be read, or whose overrides no longer load (a flag gone, a
-    /// value this build does not accept), is an error naming it: never silently empty flags.
-    /// The load's warnings are logged (WARN, target `flags`), as [`Loader::load`] logs them, and
-    /// kept in the first snapshot's [`warnings`](Snapshot::warnings): among them, each override
-    /// from the store that replaces a value the loaded sources set.
-    pub fn load(self, loader: Loader) -> Result<Live<S>, FlagsError> {
+    /// load is. A store that cannot be read ([`LoadError::Store`]), or whose overrides no longer
+    /// load ([`LoadError::Overrides`]: a flag gone, a value this build does not accept) is an
+    /// error naming it: never silently empty flags. The load's warnings are logged (WARN, target
+    /// `flags`), as [`Loader::load`] logs them, and kept in the first snapshot's
+    /// [`warnings`](Snapshot::warnings): among them, each override from the store that replaces
+    /// a value the loaded sources set.
+    pub fn load(self, loader: Loader) -> Result<Live<S>, LoadError> {
         let base = loader.read(S::__schema());
-        let (overrides, version) = match &self.store {
-            Some(store) => read_store::<S>(store.as_ref()).map_err(with_store_advice)?,
+        let stored = match &self.store {
+            Some(store) => store.read().map_err(LoadError::Store)?,
+            None => None,
+        };
+        let (overrides, version) = match stored {
+            Some(stored) => {
+                let (overrides, problems) = overrides_of::<S>(stored.overrides);
+                if !problems.is_empty() {
+                    return Err(LoadError::Overrides(FlagsError::new(problems)));
+                }
+                (overrides, stored.version)
+            }
             None => (Overrides::new(), 0),
         };
-        let mut snapshot = build::<S>(&base, &overrides, version).map_err(|error| {
+        let services = Services::default();
+        let mut snapshot = build::<S>(&base, &overrides, &services, version).map_err(|error| {
             // Without the store's overrides it would load: they are what this build refuses.
-            match build::<S>(&base, &Overrides::new(), version) {
-                Ok(_) => with_store_advice(error),
-                Err(_) => error,
+            match build::<S>(&base, &Overrides::new(), &services, version) {
+                Ok(_) => LoadError::Overrides(error),
+                Err(_) => LoadError::Flags(error),
             }
         })?;
         let replaced = replaced_by_store::<S>(&base, &overrides);
         snapshot.warnings.extend(replaced);
         // Logged as `Loader::load` logs a load's warnings, and kept in the snapshot.
         snapshot.warnings.iter().for_each(Problem::log);
-        let mut sinks = self.sinks;
-        if self.tracing {
-            sinks.insert(0, Box::new(TracingAudit));
-        }
         #[cfg(feature = "metrics")]
         gauges::export(&snapshot, None);
-        Ok(Live {
-            current: ArcSwap::from_pointee(snapshot),
-            state: Mutex::new(State {
-                base,
-                overrides,
-                version,
-                history: VecDeque::new(),
-                history_len: self.history_len,
-                audit: VecDeque::new(),
-                audit_len: self.audit_len,
-                sinks,
-                refused: None,
-            }),
-            store: self.store,
-            subscribers: Arc::default(),
-        })
+        Ok(Live::from_parts(base, overrides, snapshot, self))
     }
 }
 
@@ -228,7 +222,17 @@ impl<S: FeatureFlags> Live<S> {
     /// Loads the flags from `loader`'s sources, to change them live; overrides last as long as
     /// the process. [`Live::builder`] adds a store, audit sinks and limits.
     pub fn load(loader: Loader) -> Result<Self, FlagsError> {
-        Self::builder().load(loader)
+        let base = loader.read(S::__schema());
+        let snapshot = build::<S>(&base, &Overrides::new(), &Services::default(), 0)?;
+        snapshot.warnings.iter().for_each(Problem::log);
+        #[cfg(feature = "metrics")]
+        gauges::export(&snapshot, None);
+        Ok(Self::from_parts(
+            base,
+            Overrides::new(),
+            snapshot,
+            Builder::default(),
+        ))
     }
 
     /// How a `Live` is set up before it loads.
@@ -261,291 +265,35 @@ impl<S: FeatureFlags> Live<S> {
         self.current.load().version()
     }
 
-    /// Sets each variable to its text, as one change by `actor`: parsed as a variable's text,
-    /// then the whole struct validated as a load is. Applied whole, as a new version (returned),
-    /// or not at all, with every problem in the error; audited either way. An empty text unsets
-    /// the flag over what the environment says (the default applies); [`Live::reset`] goes back
-    /// to what it says.
-    pub fn apply<I, K, V>(&self, pairs: I, actor: &str) -> Result<u64, FlagsError>
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        self.apply_at(None, pairs, actor)
-    }
-
-    /// Makes the next change conditional on the flags still being at `version` (an HTTP
-    /// `If-Match`): if another change came first, it is rejected with [`Problem::Conflict`].
-    pub fn at(&self, version: u64) -> At<'_, S> {
-        At {
-            live: self,
-            version,
-        }
-    }
-
-    fn apply_at<I, K, V>(
-        &self,
-        expected: Option<u64>,
-        pairs: I,
-        actor: &str,
-    ) -> Result<u64, FlagsError>
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        let edits = pairs
-            .into_iter()
-            .map(|(name, value)| (name.as_ref().to_owned(), Some(value.as_ref().to_owned())));
-        self.edit(expected, edits.collect(), actor)
-    }
-
-    /// Sets some variables and resets others, as one change by `actor`: each variable with
-    /// `Some(text)` is set as [`Live::apply`] sets it, each with `None` goes back to what the
-    /// loaded sources say as [`Live::reset`] does. What an HTTP `PATCH` with a JSON object does,
-    /// `null` resetting (RFC 7396). Validated, applied whole and audited as [`Live::apply`] is.
-    ///
-    /// ```
-    /// # use flags_core::{FeatureFlags, Loader, live::Live};
-    /// #[derive(FeatureFlags)]
-    /// struct Settings {
-    ///     #[flag(default = false)]
-    ///     beta: bool,
-    ///     #[flag(default = 10)]
-    ///     limit: u32,
-    /// }
-    ///
-    /// let flags = Live::<Settings>::load(Loader::new())?;
-    /// flags.apply([("LIMIT", "20")], "alice")?;
-    /// flags.patch([("BETA", Some("true")), ("LIMIT", None)], "alice")?;
-    /// assert!(flags.get().beta);
-    /// assert_eq!(flags.get().limit, 10);
-    /// # Ok::<(), flags_core::FlagsError>(())
-    /// ```
-    pub fn patch<I, K, V>(&self, edits: I, actor: &str) -> Result<u64, FlagsError>
-    where
-        I: IntoIterator<Item = (K, Option<V>)>,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        self.patch_at(None, edits, actor)
-    }
-
-    fn patch_at<I, K, V>(
-        &self,
-        expected: Option<u64>,
-        edits: I,
-        actor: &str,
-    ) -> Result<u64, FlagsError>
-    where
-        I: IntoIterator<Item = (K, Option<V>)>,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        let edits = edits.into_iter().map(|(name, value)| {
-            let value = value.map(|value| value.as_ref().to_owned());
-            (name.as_ref().to_owned(), value)
-        });
-        self.edit(expected, edits.collect(), actor)
-    }
-
-    /// One change: each variable set to its text, or reset where it has none.
-    ///
-    /// A change made on no version in particular goes on whichever the store is at: when another
-    /// instance sharing the store committed first, these flags catch up with it
-    /// ([`Live::refresh`]) and the change is made again on top, ten times at most. One made on
-    /// a version ([`Live::at`]) is refused instead.
-    fn edit(
-        &self,
-        expected: Option<u64>,
-        edits: Vec<(String, Option<String>)>,
-        actor: &str,
-    ) -> Result<u64, FlagsError> {
-        const CATCH_UPS: usize = 10;
-        let actor: Arc<str> = Arc::from(actor);
-        let mut caught_up = 0;
-        loop {
-            let state = self.lock();
-            let (next, change) = Self::edited(&state, expected, edits.clone(), &actor);
-            let catch_up = expected.is_none() && caught_up < CATCH_UPS;
-            match self.try_commit(state, next, change, catch_up) {
-                Ok(version) => return Ok(version),
-                Err(Refusal::Refused(error)) => return Err(error),
-                Err(Refusal::Behind) => {
-                    caught_up += 1;
-                    // A version that does not load here is refused (logged, audited) by `sync`:
-                    // the next attempt is the last, refused as conflicting.
-                    if self.refresh().is_err() {
-                        caught_up = CATCH_UPS;
-                    }
-                }
-            }
-        }
-    }
-
-    /// The overrides `edits` make of the current ones, as a change by `actor`, with its problems.
-    fn edited(
-        state: &State,
-        expected: Option<u64>,
-        edits: Vec<(String, Option<String>)>,
-        actor: &Arc<str>,
-    ) -> (Overrides, Change) {
-        let version = state.version + 1;
-        let mut next = state.overrides.clone();
-        let mut change = Change::new(version, actor);
-        change.expect(expected, state.version);
-        for (name, value) in edits {
-            let flag = change.known::<S>(&name);
-            change.requested(&name, flag, value.as_ref());
-            match (flag, value) {
-                (Some(flag), Some(value)) if change.changes_live(flag) => {
-                    let actor = Arc::clone(actor);
-                    let entry = Override {
-                        value,
-                        actor,
-                        version,
-                    };
-                    next.insert(flag.env(), entry);
-                }
-                (Some(flag), None) if change.changes_live(flag) => {
-                    next.remove(flag.env());
-                }
-                _ => {}
-            }
-        }
-        (next, change)
-    }
-
-    /// Reads the store and takes a newer version it holds, as [`Live::sync`] does: for a store
-    /// that other processes write but that pushes nothing, to call now and then (a change made
-    /// on no version in particular calls it when it finds the store ahead). `Ok(None)` without a
-    /// store, or without a newer version in it. ([`FileStore`] is for one process: two that
-    /// write one file can both commit the same version.)
-    pub fn refresh(&self) -> Result<Option<u64>, FlagsError> {
-        let Some(store) = &self.store else {
-            return Ok(None);
-        };
-        match store.read() {
-            Ok(Some(stored)) => self.sync(stored),
-            Ok(None) => Ok(None),
-            Err(error) => Err(FlagsError::new(vec![Problem::from(error)])),
-        }
-    }
-
-    /// Removes the overrides of `variables`, as one change by `actor`: each goes back to what the
-    /// loaded sources say (`.env` files, the environment, its default). Validated, applied whole
-    /// and audited as [`Live::apply`] is.
-    pub fn reset<I, K>(&self, variables: I, actor: &str) -> Result<u64, FlagsError>
-    where
-        I: IntoIterator<Item = K>,
-        K: AsRef<str>,
-    {
-        self.reset_at(None, variables, actor)
-    }
-
-    fn reset_at<I, K>(
-        &self,
-        expected: Option<u64>,
-        variables: I,
-        actor: &str,
-    ) -> Result<u64, FlagsError>
-    where
-        I: IntoIterator<Item = K>,
-        K: AsRef<str>,
-    {
-        let edits = variables
-            .into_iter()
-            .map(|name| (name.as_ref().to_owned(), None));
-        self.edit(expected, edits.collect(), actor)
-    }
-
-    /// Goes back to the previous version's overrides, as a new version by `actor` (so rolling
-    /// back twice returns to where it began). Validated, applied whole and audited as
-    /// [`Live::apply`] is; an error when there is no earlier version in this process's history.
-    pub fn rollback(&self, actor: &str) -> Result<u64, FlagsError> {
-        self.rollback_at(None, actor)
-    }
-
-    fn rollback_at(&self, expected: Option<u64>, actor: &str) -> Result<u64, FlagsError> {
-        let state = self.lock();
-        let actor: Arc<str> = Arc::from(actor);
-        let mut change = Change::new(state.version + 1, &actor);
-        change.expect(expected, state.version);
-        let previous = state
-            .history
-            .back()
-            .filter(|(version, _)| *version + 1 == state.version)
-            .map(|(_, overrides)| overrides.clone());
-        let Some(next) = previous else {
-            if change.problems.is_empty() {
-                change.problems.push(Problem::NothingToRollBack {
-                    version: state.version,
-                });
-            }
-            return self.commit(state, Overrides::new(), change);
-        };
-        let flags = S::FLAGS;
-        for (index, flag) in flags.iter().enumerate() {
-            if state.overrides.get(flag.env()) != next.get(flag.env()) {
-                change.touched.push(index);
-            }
-        }
-        self.commit(state, next, change)
-    }
-
-    /// Sets flags for as long as the returned guard lives, then puts back the overrides they had:
-    /// for a test that needs some flags one way. Validated and audited as [`Live::apply`] is
-    /// (the actor is `test scope`).
-    pub fn scoped<I, K, V>(&self, pairs: I) -> Result<Scoped<'_, S>, FlagsError>
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        let pairs: Vec<(String, String)> = pairs
-            .into_iter()
-            .map(|(name, value)| (name.as_ref().to_owned(), value.as_ref().to_owned()))
-            .collect();
-        let saved: Vec<(&'static str, Option<Override>)> = {
-            let state = self.lock();
-            let schema = S::__schema();
-            let envs = pairs.iter().filter_map(|(name, _)| schema.index_of(name));
-            envs.map(|index| {
-                let env = schema.flags()[index].env();
-                (env, state.overrides.get(env).cloned())
-            })
-            .collect()
-        };
-        self.apply(pairs, "test scope")?;
-        Ok(Scoped { live: self, saved })
-    }
-
-    /// The recent audit events (see [`Builder::audit_len`]), oldest first, newest last: the
+    /// The recent audit events, oldest first, newest last (see [`Builder::audit_len`]): the
     /// store's, when it keeps an audit that instances share ([`Store::audit`]), else this
-    /// process's (also when the store cannot be read: then with a warning logged).
+    /// process's (also when the store cannot be read: then with a warning logged). Waits for
+    /// the store on the calling thread, as [`Live::commit_blocking`] does: from async code,
+    /// await [`Live::audit_events`].
     pub fn audit(&self) -> Vec<AuditEvent> {
-        let (len, own) = {
+        let len = self.lock().audit_len;
+        pollster::block_on(self.audit_events(len))
+    }
+
+    /// The newest `limit` audit events, oldest first, as [`Live::audit`] gives them.
+    pub async fn audit_events(&self, limit: usize) -> Vec<AuditEvent> {
+        let own = || {
             let state = self.lock();
-            (state.audit_len, state.audit.iter().cloned().collect())
+            let skip = state.audit.len().saturating_sub(limit);
+            state.audit.iter().skip(skip).cloned().collect()
         };
-        match self.store.as_ref().and_then(|store| store.audit(len)) {
-            Some(Ok(events)) => events,
-            Some(Err(error)) => {
+        let Some(reading) = self.store.as_ref().and_then(|store| store.audit(limit)) else {
+            return own();
+        };
+        match reading.await {
+            Ok(events) => events,
+            Err(error) => {
                 tracing::warn!(
                     target: "flags::audit",
                     "cannot read the store's audit, so only this process's is shown: {error}"
                 );
-                own
+                own()
             }
-            None => own,
-        }
-    }
-
-    /// Hands the audit event of a rejected change to the store too, when it keeps one.
-    fn record_rejected(&self, event: &AuditEvent) {
-        if let Some(Err(error)) = self.store.as_ref().map(|store| store.record(event)) {
-            tracing::error!(target: "flags::audit", "the store cannot record an audit event: {error}");
         }
     }
 
@@ -572,115 +320,49 @@ impl<S: FeatureFlags> Live<S> {
         }
     }
 
+    fn from_parts(
+        base: crate::source::Vars,
+        overrides: Overrides,
+        snapshot: Snapshot<S>,
+        builder: Builder<S>,
+    ) -> Self {
+        let mut sinks = builder.sinks;
+        if builder.tracing {
+            sinks.insert(0, Box::new(TracingAudit));
+        }
+        let version = snapshot.version();
+        Self {
+            current: ArcSwap::from_pointee(snapshot),
+            state: Mutex::new(State {
+                base,
+                overrides,
+                version,
+                history: VecDeque::new(),
+                history_len: builder.history_len,
+                services: Services::default(),
+                audit: VecDeque::new(),
+                audit_len: builder.audit_len,
+                refused: None,
+            }),
+            writers: tokio::sync::Mutex::new(()),
+            store: builder.store,
+            sinks,
+            subscribers: Arc::default(),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
 
-    /// Makes `next` the overrides as the change's new version, if the change found no problem
-    /// and the struct loads with them, and the store takes them; audits the change either way.
-    fn commit(
-        &self,
-        state: MutexGuard<'_, State>,
-        next: Overrides,
-        change: Change,
-    ) -> Result<u64, FlagsError> {
-        self.try_commit(state, next, change, false)
-            .map_err(|refusal| match refusal {
-                Refusal::Refused(error) => error,
-                Refusal::Behind => unreachable!("only a commit that may catch up is behind"),
-            })
-    }
-
-    /// [`Live::commit`], but when `catch_up` and the store is at a newer version than these
-    /// flags, nothing is audited and the change is left to be made again ([`Refusal::Behind`]).
-    fn try_commit(
-        &self,
-        mut state: MutexGuard<'_, State>,
-        next: Overrides,
-        mut change: Change,
-        catch_up: bool,
-    ) -> Result<u64, Refusal> {
-        let version = change.version;
-        let current = self.current.load_full();
-        // A change with problems of its own (a name that is no flag's) is still built, so that
-        // its error lists every problem at once; one made on a stale version, or with nothing to
-        // go back to, is not: its values are beside the point.
-        let beside_the_point = change.problems.iter().any(|problem| {
-            matches!(
-                problem,
-                Problem::Conflict { .. } | Problem::NothingToRollBack { .. }
-            )
-        });
-        let built = match beside_the_point {
-            false => match build::<S>(&state.base, &next, version) {
-                Ok(snapshot) => Some(snapshot).filter(|_| change.problems.is_empty()),
-                Err(error) => {
-                    change.problems.extend(error.into_problems());
-                    None
-                }
-            },
-            true => None,
-        };
-        // Whether the store holds a newer version (to catch up with after refusing), and
-        // whether it cannot be reached (so it cannot keep the refusal's audit either).
-        let (mut behind, mut unreachable) = (false, false);
-        let snapshot = match (built, &self.store) {
-            (Some(snapshot), Some(store)) => {
-                let event = change.applied::<S>(&current, &snapshot);
-                match store.commit(state.version, &stored(&next, version), &event) {
-                    Ok(()) => Some((snapshot, event)),
-                    Err(StoreError::Conflict { .. }) if catch_up => return Err(Refusal::Behind),
-                    Err(StoreError::Conflict { expected, found }) => {
-                        behind = true;
-                        change.problems.push(Problem::Conflict { expected, found });
-                        None
-                    }
-                    Err(error) => {
-                        unreachable = true;
-                        change.problems.push(Problem::from(error));
-                        None
-                    }
-                }
-            }
-            (built, _) => built.map(|snapshot| {
-                let event = change.applied::<S>(&current, &snapshot);
-                (snapshot, event)
-            }),
-        };
-        let Some((snapshot, event)) = snapshot else {
-            let event = change.rejected::<S>(&current, state.version);
-            record(&mut state, event.clone());
-            drop(state);
-            #[cfg(feature = "metrics")]
-            metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
-            // The store's work, after the lock: readers of the store may be waiting on it.
-            if !unreachable {
-                self.record_rejected(&event);
-            }
-            // Caught up, the next change made on the version these flags show can go through.
-            if behind {
-                let _ = self.refresh();
-            }
-            return Err(Refusal::Refused(FlagsError::new(change.problems)));
-        };
-        record(&mut state, event);
-        self.publish(state, next, snapshot);
-        Ok(version)
-    }
-
-    /// Makes `snapshot`, built from `next`, the flags: readers see it, the history keeps the
-    /// overrides it replaces, and subscribers learn of it (after the lock is released).
-    fn publish(&self, mut state: MutexGuard<'_, State>, next: Overrides, snapshot: Snapshot<S>) {
-        let previous = std::mem::replace(&mut state.overrides, next);
-        let previous_version = std::mem::replace(&mut state.version, snapshot.version());
-        state.history.push_back((previous_version, previous));
-        while state.history.len() > state.history_len {
-            state.history.pop_front();
-        }
+    /// Makes `snapshot` what readers see, then tells subscribers (after the flags' lock is
+    /// released, which `state` is).
+    fn show(&self, state: MutexGuard<'_, State>, snapshot: Snapshot<S>) {
+        // Under the lock, so that readers see versions in the order they were made.
         self.current.store(Arc::new(snapshot));
         drop(state);
-        // The flags as they are now, not the snapshot this change made: another change may have
-        // been published since the lock was released, and subscribers must end on the newest.
+        // The flags as they are now, not the snapshot just stored: another change may have been
+        // shown since the lock was released, and subscribers must end on the newest.
         let latest = self.current.load_full();
         #[cfg(feature = "metrics")]
         gauges::export(&latest, Some("applied"));
@@ -692,188 +374,19 @@ impl<S: FeatureFlags> Live<S> {
             subscriber(&latest);
         }
     }
-}
 
-/// Adds `event` to the recent events and hands it to every sink.
-fn record(state: &mut State, event: AuditEvent) {
-    for sink in &state.sinks {
-        if let Err(error) = sink.record(&event) {
-            tracing::error!(target: "flags::audit", "cannot record an audit event: {error}");
-        }
-    }
-    state.audit.push_back(event);
-    while state.audit.len() > state.audit_len {
-        state.audit.pop_front();
-    }
-}
-
-/// The struct loaded from `base` with `overrides` on top, as version `version`.
-fn build<S: FeatureFlags>(
-    base: &Vars,
-    overrides: &Overrides,
-    version: u64,
-) -> Result<Snapshot<S>, FlagsError> {
-    let mut vars = base.clone();
-    for (env, entry) in overrides {
-        let source = vars.add_source(Source::Override {
-            actor: Arc::clone(&entry.actor),
-            version: entry.version,
-        });
-        vars.set(env, &entry.value, source);
-    }
-    let (value, warnings) = load_from::<S>(&vars)?;
-    Ok(Snapshot::new(value, vars.provenance(), warnings, version))
-}
-
-/// The overrides and version `store` holds; an error naming the store when it cannot be read, or
-/// when it names a flag that does not exist or cannot change live.
-fn read_store<S: FeatureFlags>(store: &dyn Store) -> Result<(Overrides, u64), FlagsError> {
-    let stored = match store.read() {
-        Ok(Some(stored)) => stored,
-        Ok(None) => return Ok((Overrides::new(), 0)),
-        Err(error) => return Err(FlagsError::new(vec![Problem::from(error)])),
-    };
-    let (overrides, problems) = overrides_of::<S>(stored.overrides);
-    if problems.is_empty() {
-        Ok((overrides, stored.version))
-    } else {
-        Err(FlagsError::new(problems))
-    }
-}
-
-/// `error`, a load refused for the overrides a store keeps, with what to do about them: an
-/// override outlives a deploy, and a build without its flag, or with stricter values, refuses it.
-fn with_store_advice(error: FlagsError) -> FlagsError {
-    if error
-        .problems()
-        .iter()
-        .all(|problem| matches!(problem, Problem::Store { .. }))
-    {
-        return error;
-    }
-    let mut problems = error.into_problems();
-    problems.push(Problem::Store {
-        reason: String::from(
-            "the store keeps overrides this build does not load: reset them (DELETE \
-             /api/admin/feature-flags/VARIABLE, or Live::reset) with the build that set them, \
-             or remove them from the store",
-        ),
-    });
-    FlagsError::new(problems)
-}
-
-/// A store's overrides as a change's, with the problem of each that names no flag, or a flag
-/// that cannot change live.
-fn overrides_of<S: FeatureFlags>(stored: Vec<StoredOverride>) -> (Overrides, Vec<Problem>) {
-    let mut overrides = Overrides::new();
-    let mut problems = Vec::new();
-    for entry in stored {
-        let actor: Arc<str> = Arc::from(entry.actor.as_str());
-        let mut change = Change::new(entry.version, &actor);
-        if let Some(flag) = change.changeable::<S>(&entry.env) {
-            overrides.insert(
-                flag.env(),
-                Override {
-                    value: entry.value,
-                    actor,
-                    version: entry.version,
-                },
-            );
-        }
-        problems.append(&mut change.problems);
-    }
-    (overrides, problems)
-}
-
-/// The warnings for overrides from the store that replace a value the loaded sources set: an
-/// operator who sets the environment should know a change made live still wins over it.
-fn replaced_by_store<S: FeatureFlags>(base: &Vars, overrides: &Overrides) -> Vec<Problem> {
-    let schema = S::__schema();
-    overrides
-        .iter()
-        .filter_map(|(env, entry)| {
-            let index = schema.index_of(env)?;
-            let Raw::Text(text) = base.get(index) else {
-                return None;
-            };
-            if text == entry.value {
-                return None;
+    /// Hands `event` to every audit sink; a sink that fails is logged.
+    fn record(&self, event: &AuditEvent) {
+        for sink in &self.sinks {
+            if let Err(error) = sink.record(event) {
+                tracing::error!(target: "flags::audit", "cannot record an audit event: {error}");
             }
-            let flag = &schema.flags()[index];
-            Some(Problem::Doubtful {
-                flag: flag.field(),
-                env: flag.env(),
-                note: format!(
-                    "the store's override replaces the value from the {}",
-                    base.source_of(index)
-                ),
-                source: Source::Override {
-                    actor: Arc::clone(&entry.actor),
-                    version: entry.version,
-                },
-            })
-        })
-        .collect()
-}
-
-/// `overrides` as a store keeps them, as version `version`.
-fn stored(overrides: &Overrides, version: u64) -> Stored {
-    let overrides = overrides.iter().map(|(env, entry)| StoredOverride {
-        env: (*env).to_owned(),
-        value: entry.value.clone(),
-        actor: entry.actor.to_string(),
-        version: entry.version,
-    });
-    Stored {
-        version,
-        overrides: overrides.collect(),
+        }
     }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A change conditional on the flags' version ([`Live::at`]).
-pub struct At<'a, S> {
-    live: &'a Live<S>,
-    version: u64,
-}
-
-impl<S: FeatureFlags> At<'_, S> {
-    /// [`Live::apply`], if the flags are still at the version.
-    pub fn apply<I, K, V>(&self, pairs: I, actor: &str) -> Result<u64, FlagsError>
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        self.live.apply_at(Some(self.version), pairs, actor)
-    }
-
-    /// [`Live::reset`], if the flags are still at the version.
-    pub fn reset<I, K>(&self, variables: I, actor: &str) -> Result<u64, FlagsError>
-    where
-        I: IntoIterator<Item = K>,
-        K: AsRef<str>,
-    {
-        self.live.reset_at(Some(self.version), variables, actor)
-    }
-
-    /// [`Live::patch`], if the flags are still at the version.
-    pub fn patch<I, K, V>(&self, edits: I, actor: &str) -> Result<u64, FlagsError>
-    where
-        I: IntoIterator<Item = (K, Option<V>)>,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        self.live.patch_at(Some(self.version), edits, actor)
-    }
-
-    /// [`Live::rollback`], if the flags are still at the version.
-    pub fn rollback(&self, actor: &str) -> Result<u64, FlagsError> {
-        self.live.rollback_at(Some(self.version), actor)
-    }
 }
 
 /// The flags now, as [`Live::get`] returns them: derefs to the [`Snapshot`], which derefs to
@@ -909,33 +422,6 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(remove) = self.remove.take() {
             remove();
-        }
-    }
-}
-
-/// Flags set for a scope ([`Live::scoped`]): dropping it puts back the overrides they had.
-pub struct Scoped<'a, S: FeatureFlags> {
-    live: &'a Live<S>,
-    saved: Vec<(&'static str, Option<Override>)>,
-}
-
-impl<S: FeatureFlags> Drop for Scoped<'_, S> {
-    fn drop(&mut self) {
-        let state = self.live.lock();
-        let actor: Arc<str> = Arc::from("test scope");
-        let mut change = Change::new(state.version + 1, &actor);
-        let mut next = state.overrides.clone();
-        for (env, saved) in self.saved.drain(..) {
-            if let Some(index) = S::__schema().index_of(env) {
-                change.touched.push(index);
-            }
-            match saved {
-                Some(entry) => next.insert(env, entry),
-                None => next.remove(env),
-            };
-        }
-        if let Err(error) = self.live.commit(state, next, change) {
-            tracing::error!(target: "flags::audit", "cannot put back flags set for a scope: {error}");
         }
     }
 }

@@ -85,7 +85,7 @@ impl<'a> Load<'a> {
         match kind.bind(&mut value, flag) {
             Ok(None) => Some(value),
             Ok(Some(note)) => {
-                self.warnings.push(Problem::Doubtful {
+                self.warnings.push(Problem::LikelyMistake {
                     flag: flag.field(),
                     env: flag.env(),
                     note,

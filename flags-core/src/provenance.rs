@@ -29,6 +29,12 @@ pub enum Source {
         /// The version it made.
         version: u64,
     },
+    /// A flag service that manages the flag
+    /// ([`Live::managed_by`](crate::live::Live::managed_by)).
+    Service {
+        /// The service (`unleash`).
+        service: Arc<str>,
+    },
 }
 
 impl fmt::Display for Source {
@@ -41,6 +47,7 @@ impl fmt::Display for Source {
             Self::Override { actor, version } => {
                 write!(f, "override by {actor} (version {version})")
             }
+            Self::Service { service } => write!(f, "flag service {service}"),
         }
     }
 }
@@ -62,7 +69,7 @@ impl fmt::Display for Source {
 impl Serialize for Source {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let fields = match self {
-            Self::File(_) => 3,
+            Self::File(_) | Self::Service { .. } => 3,
             Self::Override { .. } => 4,
             _ => 2,
         };
@@ -79,6 +86,10 @@ impl Serialize for Source {
                 source.serialize_field("kind", "override")?;
                 source.serialize_field("actor", &**actor)?;
                 source.serialize_field("version", version)?;
+            }
+            Self::Service { service } => {
+                source.serialize_field("kind", "service")?;
+                source.serialize_field("service", &**service)?;
             }
         }
         source.serialize_field("text", &self.to_string())?;

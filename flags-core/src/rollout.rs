@@ -27,7 +27,7 @@
 //! itself; what the installed recorder does with the key is its own cost.
 
 mod exposure;
-mod murmur3;
+pub(crate) mod murmur3;
 pub(crate) mod percentage;
 pub(crate) mod variants;
 

@@ -46,6 +46,8 @@ pub struct Snapshot<T> {
     provenance: Provenance,
     pub(crate) warnings: Vec<Problem>,
     version: u64,
+    /// A digest of the values flag services pushed; 0 when none did.
+    pub(crate) revision: u64,
 }
 
 impl<T> Snapshot<T> {
@@ -60,12 +62,22 @@ impl<T> Snapshot<T> {
             provenance,
             warnings,
             version,
+            revision: 0,
         }
     }
 
     /// The version of live flags this snapshot is ([`Live`](crate::live::Live)): 0 for a load.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// Which values the flag services that manage some of the flags had pushed when this
+    /// snapshot was made ([`Live::managed_by`](crate::live::Live::managed_by)): a digest of them,
+    /// equal on every instance that holds the same values, and 0 when no service pushed any. The
+    /// version does not count their changes (it is the overrides', which instances share), so
+    /// what tells snapshots apart is the version and this: an HTTP `ETag`, say.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Where the flag whose variable is `env` got its value; `None` for a variable of no flag.

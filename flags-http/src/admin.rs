@@ -10,12 +10,12 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::header::{ETAG, IF_MATCH};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use flags_core::live::{AuditEvent, Live};
-use flags_core::{FeatureFlags, FlagsError, Source};
+use flags_core::live::{AuditEvent, Change, Live};
+use flags_core::{FeatureFlags, Source};
 use serde_derive::{Deserialize, Serialize};
 
 use crate::auth::Actor;
-use crate::conditional::{self, etag};
+use crate::conditional::{self, Tag};
 use crate::error::{Error, ProblemBody};
 use crate::patch::Edits;
 use crate::{BODY_LIMIT, Shared};
@@ -97,9 +97,10 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
     headers: HeaderMap,
 ) -> Response {
     let snapshot = shared.flags.snapshot();
+    let tag = Tag::of(&snapshot);
     // A page that polls for changes asks with the version it shows.
-    if conditional::has_version(&headers, snapshot.version()) {
-        return admin_response(StatusCode::NOT_MODIFIED, Some(snapshot.version()), ());
+    if conditional::has_tag(&headers, tag) {
+        return admin_response(StatusCode::NOT_MODIFIED, Some(tag), ());
     }
     let today = flags_core::lifecycle::today();
     let flags = snapshot
@@ -143,7 +144,7 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
         version: snapshot.version(),
         flags,
     };
-    admin_response(StatusCode::OK, Some(snapshot.version()), Json(body))
+    admin_response(StatusCode::OK, Some(tag), Json(body))
 }
 
 /// The body of a change that was applied.
@@ -190,16 +191,7 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
         _ => Error::BadRequest(rejection.body_text()),
     })?;
     let edits: Edits = crate::patch::edits(&body)?;
-    let expected = if_match(&headers, shared.flags.version())?;
-    change(
-        &shared.flags,
-        expected.is_some(),
-        move |flags| match expected {
-            Some(version) => flags.at(version).patch(edits, &actor),
-            None => flags.patch(edits, &actor),
-        },
-    )
-    .await
+    commit(&shared.flags, &headers, Change::edit(&actor, edits)).await
 }
 
 /// Reset a flag
@@ -246,16 +238,7 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
             });
         }
     };
-    let expected = if_match(&headers, shared.flags.version())?;
-    change(
-        &shared.flags,
-        expected.is_some(),
-        move |flags| match expected {
-            Some(version) => flags.at(version).reset([variable], &actor),
-            None => flags.reset([variable], &actor),
-        },
-    )
-    .await
+    commit(&shared.flags, &headers, Change::reset(&actor, [variable])).await
 }
 
 /// Roll back
@@ -280,33 +263,27 @@ pub(crate) async fn rollback<S: FeatureFlags + Send + Sync + 'static>(
     Extension(Actor(actor)): Extension<Actor>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    let expected = if_match(&headers, shared.flags.version())?;
-    change(
-        &shared.flags,
-        expected.is_some(),
-        move |flags| match expected {
-            Some(version) => flags.at(version).rollback(&actor),
-            None => flags.rollback(&actor),
-        },
-    )
-    .await
+    commit(&shared.flags, &headers, Change::rollback(&actor)).await
 }
 
-/// Makes a change off the runtime's threads (it waits on the store: a file's fsync, a
-/// database), and answers with the new version or why there is none.
-async fn change<S: FeatureFlags + Send + Sync + 'static>(
-    flags: &Arc<Live<S>>,
-    conditional: bool,
-    make: impl FnOnce(&Live<S>) -> Result<u64, FlagsError> + Send + 'static,
+/// Makes `change`, on the version `If-Match` names if it names one, and answers with the new
+/// version or why there is none.
+async fn commit<S: FeatureFlags + Send + Sync + 'static>(
+    flags: &Live<S>,
+    headers: &HeaderMap,
+    change: Change,
 ) -> Result<Response, Error> {
-    let result = blocking(flags, make).await?;
-    match result {
-        Ok(version) => Ok(admin_response(
-            StatusCode::OK,
-            Some(version),
-            Json(Changed { version }),
-        )),
-        Err(error) => Err(Error::refused(error, flags.version(), conditional)),
+    let change = match if_match(headers, flags.version())? {
+        Some(version) => change.if_version(version),
+        None => change,
+    };
+    match flags.commit(change).await {
+        Ok(version) => {
+            let tag = Tag::with_version(&flags.snapshot(), version);
+            let body = Json(Changed { version });
+            Ok(admin_response(StatusCode::OK, Some(tag), body))
+        }
+        Err(error) => Err(Error::refused(error, Tag::of(&flags.snapshot()))),
     }
 }
 
@@ -321,7 +298,7 @@ fn if_match(headers: &HeaderMap, current: u64) -> Result<Option<u64>, Error> {
             if tag == "*" {
                 return Ok(None);
             }
-            listed.extend(conditional::quoted_version(tag));
+            listed.extend(Tag::parse(tag).map(|tag| tag.version));
         }
     }
     if headers.get(IF_MATCH).is_none() {
@@ -337,8 +314,7 @@ fn if_match(headers: &HeaderMap, current: u64) -> Result<Option<u64>, Error> {
                 "If-Match names no version of these flags: they are at version {current}, \
                  `If-Match: \"{current}\"` names it"
             ),
-            problems: Vec::new(),
-            version: current,
+            tag: None,
         }),
     }
 }
@@ -382,33 +358,19 @@ pub(crate) async fn audit<S: FeatureFlags + Send + Sync + 'static>(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, Error> {
     let Query(query) = query.map_err(Error::query)?;
-    // The audit may be the store's: read off the runtime's threads.
-    let mut events = blocking(&shared.flags, Live::audit).await?;
-    if let Some(limit) = query.limit {
-        events.drain(..events.len().saturating_sub(limit));
-    }
+    let limit = query.limit.unwrap_or(AUDIT_LIMIT).min(AUDIT_LIMIT);
+    let events = shared.flags.audit_events(limit).await;
     Ok(admin_response(StatusCode::OK, None, Json(Audit { events })))
 }
 
-/// Runs `work` off the runtime's threads: it may wait on the store (a file's fsync, a database).
-async fn blocking<S: FeatureFlags + Send + Sync + 'static, T: Send + 'static>(
-    flags: &Arc<Live<S>>,
-    work: impl FnOnce(&Live<S>) -> T + Send + 'static,
-) -> Result<T, Error> {
-    let live = Arc::clone(flags);
-    tokio::task::spawn_blocking(move || work(&live))
-        .await
-        .map_err(|error| {
-            tracing::error!(target: "flags_http", "a request of the flags panicked: {error}");
-            Error::Internal
-        })
-}
+/// The most events `GET /api/admin/audit` answers with.
+const AUDIT_LIMIT: usize = 1000;
 
-/// An admin response, with the version as its `ETag` where it has one.
-fn admin_response(status: StatusCode, version: Option<u64>, body: impl IntoResponse) -> Response {
+/// An admin response, with the flags' tag as its `ETag` where it has one.
+fn admin_response(status: StatusCode, tag: Option<Tag>, body: impl IntoResponse) -> Response {
     let mut response = (status, body).into_response();
-    if let Some(version) = version {
-        response.headers_mut().insert(ETAG, etag(version));
+    if let Some(tag) = tag {
+        response.headers_mut().insert(ETAG, tag.header());
     }
     response
 }

@@ -1,38 +1,81 @@
-//! Versions as entity tags: `ETag`, and `If-None-Match` on the routes that read the flags.
+//! The flags' state as an entity tag: `ETag`, `If-None-Match` on the routes that read the flags,
+//! and the version `If-Match` names on the routes that change them.
 
 use axum::http::HeaderMap;
 use axum::http::HeaderValue;
 use axum::http::header::IF_NONE_MATCH;
+use flags_core::Snapshot;
 
-/// A version as an entity tag: `"3"`.
-pub(crate) fn etag(version: u64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are a header value")
+/// What tells one state of the flags from another: the version (the overrides', which
+/// instances sharing a store agree on), and the revision of the values flag services pushed
+/// (0 when none did). `"7"`, or `"7-00c0ffee00c0ffee"` once a service pushed values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tag {
+    pub(crate) version: u64,
+    revision: u64,
 }
 
-/// Whether the request's `If-None-Match` names `version` (weakly: `W/"3"` does) or is `*`: the
-/// client has that version already.
-pub(crate) fn has_version(headers: &HeaderMap, version: u64) -> bool {
+impl Tag {
+    pub(crate) fn of<S>(snapshot: &Snapshot<S>) -> Self {
+        Self {
+            version: snapshot.version(),
+            revision: snapshot.revision(),
+        }
+    }
+
+    /// The tag of `version`, with the services' revision `snapshot` shows: what a change that
+    /// made `version` answers, even when another change came since.
+    pub(crate) fn with_version<S>(snapshot: &Snapshot<S>, version: u64) -> Self {
+        Self {
+            version,
+            revision: snapshot.revision(),
+        }
+    }
+
+    /// The tag as an `ETag` header's value.
+    pub(crate) fn header(self) -> HeaderValue {
+        let text = match self.revision {
+            0 => format!("\"{}\"", self.version),
+            revision => format!("\"{}-{revision:016x}\"", self.version),
+        };
+        HeaderValue::from_str(&text).expect("digits, letters and quotes are a header value")
+    }
+
+    /// The tag a strong entity tag is: `"3"` and `"3-00c0ffee00c0ffee"` are tags; `"03"`, `3`
+    /// or `"x"` are not.
+    pub(crate) fn parse(tag: &str) -> Option<Self> {
+        let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
+        let (digits, revision) = match inner.split_once('-') {
+            Some((digits, hex)) if hex.len() == 16 => (
+                digits,
+                u64::from_str_radix(hex, 16).ok().filter(|r| *r != 0)?,
+            ),
+            Some(_) => return None,
+            None => (inner, 0),
+        };
+        let canonical = digits == "0" || (!digits.starts_with('0') && !digits.is_empty());
+        let version = digits.parse().ok().filter(|_| canonical)?;
+        Some(Self { version, revision })
+    }
+}
+
+/// Whether the request's `If-None-Match` names `tag` (weakly: `W/"3"` does) or is `*`: the
+/// client has those flags already.
+pub(crate) fn has_tag(headers: &HeaderMap, tag: Tag) -> bool {
     headers
         .get_all(IF_NONE_MATCH)
         .iter()
-        .any(|header| none_match(header, version))
+        .any(|header| none_match(header, tag))
 }
 
-fn none_match(header: &HeaderValue, version: u64) -> bool {
+fn none_match(header: &HeaderValue, tag: Tag) -> bool {
     let Ok(header) = header.to_str() else {
         return false;
     };
-    header.split(',').map(str::trim).any(|tag| {
-        let tag = tag.strip_prefix("W/").unwrap_or(tag);
-        tag == "*" || quoted_version(tag) == Some(version)
+    header.split(',').map(str::trim).any(|listed| {
+        let listed = listed.strip_prefix("W/").unwrap_or(listed);
+        listed == "*" || Tag::parse(listed) == Some(tag)
     })
-}
-
-/// The version a strong entity tag names: `"3"` names 3; `"03"`, `3` or `"x"` none.
-pub(crate) fn quoted_version(tag: &str) -> Option<u64> {
-    let digits = tag.strip_prefix('"')?.strip_suffix('"')?;
-    let canonical = digits == "0" || (!digits.starts_with('0') && !digits.is_empty());
-    digits.parse().ok().filter(|_| canonical)
 }
 
 #[cfg(test)]
@@ -41,7 +84,11 @@ mod tests {
 
     #[test]
     fn if_none_match_names_the_version_strongly_weakly_in_a_list_or_as_any() {
-        let matches = |header: &'static str| none_match(&HeaderValue::from_static(header), 12);
+        let tag = Tag {
+            version: 12,
+            revision: 0,
+        };
+        let matches = |header: &'static str| none_match(&HeaderValue::from_static(header), tag);
         assert!(matches("\"12\""));
         assert!(matches("W/\"12\""));
         assert!(matches("\"3\", \"12\""));
@@ -49,5 +96,31 @@ mod tests {
         assert!(!matches("\"1\""));
         assert!(!matches("12"));
         assert!(!matches("\"123\""));
+        assert!(!matches("\"12-00000000000000ff\""));
+    }
+
+    #[test]
+    fn a_tag_names_the_version_and_the_services_revision() {
+        let pushed = Tag {
+            version: 7,
+            revision: 0xc0ffee,
+        };
+        assert_eq!(pushed.header(), "\"7-0000000000c0ffee\"");
+        assert_eq!(Tag::parse("\"7-0000000000c0ffee\""), Some(pushed));
+        let plain = Tag {
+            version: 7,
+            revision: 0,
+        };
+        assert_eq!(plain.header(), "\"7\"");
+        for text in [
+            "\"07\"",
+            "7",
+            "\"7-\"",
+            "\"7-c0ffee\"",
+            "\"-1\"",
+            "\"7-0000000000000000\"",
+        ] {
+            assert_eq!(Tag::parse(text), None, "{text}");
+        }
     }
 }

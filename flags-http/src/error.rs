@@ -7,8 +7,11 @@ use axum::extract::rejection::QueryRejection;
 use axum::http::header::{ETAG, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use flags_core::{FlagsError, Problem};
+use flags_core::Problem;
+use flags_core::live::{ChangeError, StoreError};
 use serde_derive::Serialize;
+
+use crate::conditional::Tag;
 
 /// A failed request. Its body is always a JSON object with a `message`; a refused change also
 /// lists its `problems`, each as [`Problem`] serializes (`kind`, `variable`, `message`).
@@ -22,21 +25,13 @@ pub(crate) enum Error {
     Forbidden(&'static str),
     /// 405: the path exists, the method does not.
     MethodNotAllowed,
-    /// 409: a rollback with no earlier version.
-    NothingToRollBack(FlagsError),
-    /// 409: a change made on no version in particular that other instances' changes kept
-    /// overtaking (it caught up, and was overtaken again, until it gave up).
-    Overtaken {
-        message: String,
-        problems: Vec<ProblemBody>,
-        version: u64,
-    },
+    /// 409: the change cannot be made on the flags as they are: a rollback with no earlier
+    /// version, a change that other instances' changes kept overtaking (made on no version in
+    /// particular, it caught up and was overtaken again until it gave up), or a change of flags
+    /// a flag service manages. The flags' tag, when it is what the client should read again.
+    Conflict { message: String, tag: Option<Tag> },
     /// 412: a change conditional on a version (`If-Match`) that is no longer the flags'.
-    PreconditionFailed {
-        message: String,
-        problems: Vec<ProblemBody>,
-        version: u64,
-    },
+    PreconditionFailed { message: String, tag: Option<Tag> },
     /// 413: a body over the limit.
     TooLarge { limit: usize },
     /// 422: a change that would not load, or that names no variable; nothing changed.
@@ -46,8 +41,11 @@ pub(crate) enum Error {
     },
     /// 429: too many failed authentications from the client's address.
     TooManyFailures { retry_after: Duration },
-    /// 503: the store of live flags cannot keep the change; nothing changed.
+    /// 503: the store of live flags cannot keep the change now; nothing changed.
     Unavailable,
+    /// 503: the store was asked to keep the change, and its answer never came: it may have kept
+    /// it. The client reads the flags before it tries again.
+    OutcomeUnknown,
     /// 500: a bug; logged, never described to the client.
     Internal,
 }
@@ -86,39 +84,37 @@ pub(crate) struct ErrorBody {
 }
 
 impl Error {
-    /// The error of a change that `Live` refused: a stale `If-Match` (`conditional`) is 412, a
-    /// change without one overtaken by others 409, a rollback with nothing to go back to 409, a
-    /// store that failed 503, anything else 422.
-    pub(crate) fn refused(error: FlagsError, version: u64, conditional: bool) -> Self {
-        let problems = error.problems();
-        let any = |kind: fn(&Problem) -> bool| problems.iter().any(kind);
-        if any(|problem| matches!(problem, Problem::Conflict { .. })) {
-            let message = error.to_string();
-            let problems = problems.iter().map(ProblemBody::from).collect();
-            return match conditional {
-                true => Self::PreconditionFailed {
-                    message,
-                    problems,
-                    version,
-                },
-                false => Self::Overtaken {
-                    message,
-                    problems,
-                    version,
-                },
-            };
-        }
-        if any(|problem| matches!(problem, Problem::NothingToRollBack { .. })) {
-            return Self::NothingToRollBack(error);
-        }
-        if any(|problem| matches!(problem, Problem::Store { .. })) {
-            // The reason may quote a path or a database's words: the log gets it, not the client.
-            tracing::error!(target: "flags_http", "the store refused a change: {error}");
-            return Self::Unavailable;
-        }
-        Self::Unprocessable {
-            message: error.to_string(),
-            problems: problems.iter().map(ProblemBody::from).collect(),
+    /// The answer to a change that `Live` refused, the flags being at `tag` now.
+    pub(crate) fn refused(error: ChangeError, tag: Tag) -> Self {
+        let message = error.to_string();
+        match error {
+            ChangeError::Rejected(error) => Self::Unprocessable {
+                message,
+                problems: error.problems().iter().map(ProblemBody::from).collect(),
+            },
+            ChangeError::Stale { .. } => Self::PreconditionFailed {
+                message,
+                tag: Some(tag),
+            },
+            ChangeError::Overtaken { .. } => Self::Conflict {
+                message,
+                tag: Some(tag),
+            },
+            ChangeError::NothingToRollBack { .. } | ChangeError::Managed { .. } => {
+                Self::Conflict { message, tag: None }
+            }
+            ChangeError::Store(error) => {
+                // The reason may quote a path or a database's words: the log gets it, not the
+                // client.
+                tracing::error!(target: "flags_http", "the store did not keep a change: {error}");
+                match error {
+                    StoreError::OutcomeUnknown { .. } => Self::OutcomeUnknown,
+                    error if error.is_retryable() => Self::Unavailable,
+                    _ => Self::Internal,
+                }
+            }
+            // A kind of refusal this version does not know: the client is told what it says.
+            _ => Self::Conflict { message, tag: None },
         }
     }
 
@@ -137,12 +133,12 @@ impl Error {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::NothingToRollBack(_) | Self::Overtaken { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyFailures { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::OutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -168,19 +164,9 @@ impl IntoResponse for Error {
                     "this path does not take this method; the `Allow` header lists those it takes";
                 (message.to_owned(), Vec::new())
             }
-            Self::NothingToRollBack(error) => (error.to_string(), Vec::new()),
-            Self::PreconditionFailed {
-                message,
-                problems,
-                version,
-            }
-            | Self::Overtaken {
-                message,
-                problems,
-                version,
-            } => {
-                headers.push((ETAG, crate::conditional::etag(version)));
-                (message, problems)
+            Self::PreconditionFailed { message, tag } | Self::Conflict { message, tag } => {
+                headers.extend(tag.map(|tag| (ETAG, tag.header())));
+                (message, Vec::new())
             }
             Self::TooLarge { limit } => {
                 let message = format!(
@@ -202,6 +188,11 @@ impl IntoResponse for Error {
             }
             Self::Unavailable => {
                 let message = "the flags' store is unavailable: nothing changed, retry later";
+                (message.to_owned(), Vec::new())
+            }
+            Self::OutcomeUnknown => {
+                let message = "the flags' store did not answer in time: the change may or may \
+                               not have been made; read the flags before trying it again";
                 (message.to_owned(), Vec::new())
             }
             Self::Internal => {

@@ -12,12 +12,13 @@ use flags_core::FeatureFlags;
 use serde_derive::{Deserialize, Serialize};
 
 use crate::Shared;
-use crate::conditional::{self, etag};
+use crate::conditional::{self, Tag};
 use crate::error::Error;
 
-/// The public projection of one version, serialized once for every request that asks for it.
+/// The public projection of one state of the flags, serialized once for every request that
+/// asks for it.
 pub(crate) struct Rendered {
-    version: u64,
+    tag: Tag,
     etag: HeaderValue,
     body: Bytes,
 }
@@ -56,16 +57,16 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
 ) -> Result<Response, Error> {
     let Query(query) = Query::<PublicQuery>::try_from_uri(request.uri()).map_err(Error::query)?;
     let snapshot = shared.flags.get();
-    let version = snapshot.version();
+    let tag = Tag::of(&snapshot);
     let cache = match query.user {
         Some(_) => "private, no-cache",
         None => "no-cache",
     };
-    if conditional::has_version(request.headers(), version) {
+    if conditional::has_tag(request.headers(), tag) {
         // With what the 200 would have said of caching (RFC 9110, 15.4.5).
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         let headers = response.headers_mut();
-        headers.insert(ETAG, etag(version));
+        headers.insert(ETAG, tag.header());
         headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
         return Ok(response);
     }
@@ -73,20 +74,20 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
         Some(user) => {
             let body = serde_json::to_vec(&snapshot.public_flags_for(&user))
                 .map_err(|_| Error::Internal)?;
-            (etag(version), Bytes::from(body))
+            (tag.header(), Bytes::from(body))
         }
         None => {
             let rendered = shared.public.load();
             match &*rendered {
-                Some(rendered) if rendered.version == version => {
+                Some(rendered) if rendered.tag == tag => {
                     (rendered.etag.clone(), rendered.body.clone())
                 }
                 _ => {
                     let body = serde_json::to_vec(&snapshot.public_flags())
                         .map_err(|_| Error::Internal)?;
                     let rendered = Rendered {
-                        version,
-                        etag: etag(version),
+                        tag,
+                        etag: tag.header(),
                         body: Bytes::from(body),
                     };
                     let sent = (rendered.etag.clone(), rendered.body.clone());

@@ -2,6 +2,10 @@
 //! shares one set of overrides, one version and one audit, and a change made through any of them
 //! reaches the others within milliseconds, pushed by `LISTEN`/`NOTIFY`.
 //!
+//! As tokio-postgres hands back a client and the connection future that drives it, the store
+//! comes with its [`Driver`], which the application spawns on its own runtime: no thread and no
+//! runtime of the store's own.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //!
@@ -16,10 +20,13 @@
 //!     whatsapp_enabled: bool,
 //! }
 //!
-//! let store = PostgresStore::builder("postgres://flags@db.internal/app", "rose")
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let (store, driver) = PostgresStore::builder("postgres://flags@db.internal/app", "rose")
 //!     // Where to start from when the database cannot be reached at start.
 //!     .cache("/var/lib/rose/flags.json")
-//!     .start()?;
+//!     .connect()
+//!     .await?;
+//! tokio::spawn(driver);
 //! let flags = Arc::new(
 //!     Live::<Settings>::builder()
 //!         .store(store.clone())
@@ -27,8 +34,13 @@
 //! );
 //! // Other instances' changes, from now on, until `following` is dropped.
 //! let following = store.follow(&flags);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok(())
+//! # }
 //! ```
+//!
+//! A synchronous program (a command that changes one flag and exits) uses
+//! [`blocking::PostgresStore`] instead, which runs the same store on a runtime of its own, on the
+//! calling thread, while it waits.
 //!
 //! # How it works
 //!
@@ -36,70 +48,77 @@
 //!   which ran; one instance at a time migrates): `flags_state` (an application's version),
 //!   `flags_overrides` and `flags_audit`. Every row names its application, so applications can
 //!   share a database; an instance reads and writes its own application's rows only.
-//! - **A change** is one transaction: the new overrides, the version (refused with
-//!   [`StoreError::Conflict`] when another instance changed it first, which flags-http turns into
-//!   412), its audit row, and a `NOTIFY` on the application's channel carrying the new version,
-//!   delivered when the transaction commits.
-//! - **Following**: the store's worker listens, reads the overrides after each notification, and
-//!   hands them to [`Live::sync`], which validates them with this build's rules and swaps them
-//!   in, or refuses them (logged, audited) and keeps the last good flags.
+//! - **A change** is one transaction: the new overrides, the version (when another instance
+//!   changed it first, nothing is written and the store answers with what it holds, which the
+//!   flags take before they try again, or refuse a change made on a version: flags-http's 412),
+//!   its audit row, and a `NOTIFY` on the application's channel carrying the new version,
+//!   delivered when the transaction commits. It runs on the task that makes the change, on the
+//!   store's one connection.
+//! - **Following**: the driver listens, reads the overrides after each notification, and hands
+//!   them to [`Live::sync`](flags_core::live::Live::sync), which validates them with this
+//!   build's rules and swaps them in, or refuses them (logged, audited) and keeps the last good
+//!   flags.
 //! - **Faults.** The database away at start: the store starts from its [`cache`](Builder::cache)
 //!   (the last overrides it read, kept in a local file) or from the environment alone, with a
 //!   WARN, unless it [requires the database](Builder::require_database). Lost later: the flags
 //!   stay as they are, changes are refused ([`StoreError::Unavailable`]: never applied here
-//!   alone), and the worker reconnects with backoff, then reads everything again, since
-//!   notifications sent meanwhile are lost. A read every [`reread_every`](Builder::reread_every)
-//!   catches anything else missed. Each change of the link is logged once (target
-//!   `flags_postgres`).
-//!
-//! The store's work runs on a thread of its own with its own connection, so the store's methods
-//! (which [`Live`] calls as it changes flags) may be called from any thread, async or not; they
-//! block until the database answers.
+//!   alone), and the driver reconnects with backoff, then reads everything again, since
+//!   notifications sent meanwhile are lost. A commit whose answer does not come within
+//!   [`answer_within`](Builder::answer_within) is [`StoreError::OutcomeUnknown`] when its
+//!   `COMMIT` was sent (it may have landed), and the connection is dropped and made again. A read
+//!   every [`reread_every`](Builder::reread_every) catches anything else missed. Each change of
+//!   the link is logged once (target `flags_postgres`).
 //!
 //! Connections are not encrypted (`NoTls`): for a database on the same host or network.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod blocking;
+mod driver;
 mod sql;
-mod worker;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
-use flags_core::FeatureFlags;
-use flags_core::live::{AuditEvent, FileStore, Live, Store, StoreError, Stored};
-use tokio::sync::mpsc::UnboundedSender;
+use flags_core::live::{
+    AuditEvent, CommitOutcome, FileStore, Follower, Store, StoreError, StoreFuture, Stored,
+};
+use tokio::sync::Notify;
+use tokio::time::timeout;
 
-use worker::{Asked, FollowerSlot, Request};
+pub use driver::Driver;
+
+use driver::{Shared, lock};
 
 /// The live flags of one application, in PostgreSQL: see the [crate documentation](crate).
 ///
-/// A handle: clones share one worker and one connection. The worker stops when the last clone is
+/// A handle: clones share one connection and one driver. The driver ends when the last clone is
 /// dropped.
+///
+/// Its work runs on the task that asks for it and on the driver, both on a tokio runtime: its
+/// futures must be awaited (or blocked on) where a tokio runtime is entered, else they fail with
+/// [`StoreError::Misconfigured`] saying so. A program without a runtime uses
+/// [`blocking::PostgresStore`].
 #[derive(Clone)]
 pub struct PostgresStore {
-    inner: Arc<Inner>,
+    handle: Arc<Handle>,
 }
 
-struct Inner {
-    app: String,
-    requests: Option<UnboundedSender<Asked>>,
-    follower: FollowerSlot,
-    cache: Option<FileStore>,
-    require_database: bool,
-    /// Whether the first read was made: only that one, the start's, falls back to the cache.
-    started: AtomicBool,
-    /// How long a caller waits: the worker answers every request within `answer_within` of it
-    /// being asked, the time to connect aside.
-    wait_within: Duration,
-    worker: Option<JoinHandle<()>>,
+/// Stops the driver when the last store handle goes.
+struct Handle {
+    shared: Arc<Shared>,
 }
 
-/// How a [`PostgresStore`] is set up before it starts.
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.stopped.store(true, Ordering::Release);
+        self.shared.wake.notify_one();
+    }
+}
+
+/// How a [`PostgresStore`] is set up before it connects.
 pub struct Builder {
     url: String,
     app: String,
@@ -125,70 +144,27 @@ impl PostgresStore {
         }
     }
 
-    /// Hands every version other instances commit to `flags` ([`Live::sync`]), on a thread of
-    /// its own, until the returned [`Following`] is dropped; starts by reading the flags again,
-    /// for what changed since they were loaded.
-    pub fn follow<S>(&self, flags: &Arc<Live<S>>) -> Following
-    where
-        S: FeatureFlags + Send + Sync + 'static,
-    {
+    /// Hands every version other instances commit to `flags` ([`Live::sync`]), on the driver,
+    /// until the returned [`Following`] is dropped; starts by reading the flags again, for what
+    /// changed since they were loaded. A later follower replaces an earlier one.
+    ///
+    /// [`Live::sync`]: flags_core::live::Live::sync
+    pub fn follow<F: Follower + 'static>(&self, flags: &Arc<F>) -> Following {
         static FOLLOWERS: AtomicU64 = AtomicU64::new(0);
         let id = FOLLOWERS.fetch_add(1, Ordering::Relaxed);
-        let (sender, received) = mpsc::channel::<Stored>();
-        let flags: Weak<Live<S>> = Arc::downgrade(flags);
-        let thread = std::thread::Builder::new()
-            .name(format!("flags-postgres-follow-{}", self.inner.app))
-            .spawn(move || follow(&flags, &received));
-        let thread = match thread {
-            Ok(thread) => thread,
-            Err(error) => {
-                tracing::error!(target: "flags_postgres", "cannot follow the flags: {error}");
-                return Following {
-                    id,
-                    slot: None,
-                    thread: None,
-                };
-            }
-        };
-        // A later follower replaces an earlier one, which stops.
-        *lock(&self.inner.follower) = Some((id, sender));
-        if let Some(requests) = &self.inner.requests {
-            let _ = requests.send(Asked {
-                at: Instant::now(),
-                request: Request::Reread,
-            });
-        }
+        let weak: Weak<F> = Arc::downgrade(flags);
+        let follower: Weak<dyn Follower> = weak;
+        let shared = &self.handle.shared;
+        *lock(&shared.follower) = Some((id, follower));
+        shared.wake.notify_one();
         Following {
             id,
-            slot: Some(Arc::clone(&self.inner.follower)),
-            thread: Some(thread),
+            shared: Arc::downgrade(shared),
         }
     }
 
-    /// Sends `request` to the worker and waits for its answer.
-    fn call<T>(&self, request: impl FnOnce(worker::Reply<T>) -> Request) -> Result<T, StoreError> {
-        let stopped = || StoreError::Unavailable(String::from("the store's worker has stopped"));
-        let (reply, answer) = mpsc::sync_channel(1);
-        let asked = Asked {
-            at: Instant::now(),
-            request: request(reply),
-        };
-        let sent = self
-            .inner
-            .requests
-            .as_ref()
-            .is_some_and(|requests| requests.send(asked).is_ok());
-        if !sent {
-            return Err(stopped());
-        }
-        match answer.recv_timeout(self.inner.wait_within) {
-            Ok(result) => result,
-            Err(RecvTimeoutError::Disconnected) => Err(stopped()),
-            Err(RecvTimeoutError::Timeout) => Err(StoreError::Unavailable(format!(
-                "the store's worker did not answer within {} s",
-                self.inner.wait_within.as_secs_f32()
-            ))),
-        }
+    fn shared(&self) -> &Arc<Shared> {
+        &self.handle.shared
     }
 }
 
@@ -201,23 +177,22 @@ impl Builder {
         self
     }
 
-    /// Refuses to start (the first read fails) when the database cannot be reached, rather than
-    /// start from the cache or the environment.
+    /// Refuses to start ([`Builder::connect`] fails) when the database cannot be reached, rather
+    /// than start from the cache or the environment.
     pub fn require_database(mut self) -> Self {
         self.require_database = true;
         self
     }
 
-    /// How long a connection attempt may take (default 3 s).
+    /// How long connecting (and migrating, listening, preparing) may take (default 3 s).
     pub fn connect_within(mut self, timeout: Duration) -> Self {
         self.connect_within = timeout;
         self
     }
 
-    /// How long a request of the store may wait for its turn, and then for the database,
-    /// before it fails (default 10 s each). A request whose turn comes too late is not made; a
-    /// database that answers too late is dropped and connected to again, and everything read
-    /// again, so that a change it made all the same is seen.
+    /// How long the database may take to answer a request (a read, a commit) before it fails
+    /// (default 10 s): a database that answers too late is dropped and connected to again, and
+    /// everything read again, so that a change it made all the same is seen.
     pub fn answer_within(mut self, timeout: Duration) -> Self {
         self.answer_within = timeout;
         self
@@ -229,12 +204,40 @@ impl Builder {
         self
     }
 
-    /// Starts the store's worker, which connects, migrates and listens in the background; an
-    /// error for a URL that cannot be read or a name that cannot name an application.
-    pub fn start(self) -> Result<PostgresStore, StoreError> {
+    /// Connects (migrating the database the first time, and listening), reads what the store
+    /// holds, and returns the store with its [`Driver`], to spawn. When the database cannot be
+    /// reached, the store starts from its cache or from nothing (with a WARN), and the driver
+    /// keeps trying; with [`Builder::require_database`], that is an error instead. A URL that
+    /// cannot be read or a name that cannot name an application is
+    /// [`StoreError::Misconfigured`].
+    pub async fn connect(self) -> Result<(PostgresStore, Driver), StoreError> {
+        let require_database = self.require_database;
+        let shared = Arc::new(self.shared()?);
+        let first = match driver::establish(&shared, true).await {
+            Ok((established, stored)) => {
+                if let Some(stored) = &stored {
+                    shared.learn(stored);
+                }
+                Some(established)
+            }
+            Err(reason) => {
+                start_without_database(&shared, require_database, &reason)?;
+                None
+            }
+        };
+        let driver = Driver::new(Arc::clone(&shared), first);
+        let store = PostgresStore {
+            handle: Arc::new(Handle { shared }),
+        };
+        Ok((store, driver))
+    }
+
+    /// What the store's handles and driver share, from the settings; an error for a URL that
+    /// cannot be read or a name that cannot name an application.
+    fn shared(self) -> Result<Shared, StoreError> {
         let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
         if self.app.is_empty() || self.app.len() > 48 || !self.app.chars().all(valid) {
-            return Err(StoreError::Unavailable(format!(
+            return Err(StoreError::misconfigured(format!(
                 "{:?} cannot name an application: use 1 to 48 letters, digits, `_` or `-`",
                 self.app
             )));
@@ -242,11 +245,11 @@ impl Builder {
         // The URL may hold a password: what a URL looks like, never what this one holds (the
         // driver's reasons can quote a character of it).
         let mut config: tokio_postgres::Config = self.url.parse().map_err(|_| {
-            StoreError::Unavailable(String::from(
+            StoreError::misconfigured(
                 "the database URL cannot be read: write it as \
                  postgres://USER:PASSWORD@HOST:PORT/DATABASE, or as key=value pairs \
                  (host=... user=... dbname=...)",
-            ))
+            )
         })?;
         config.connect_timeout(self.connect_within);
         // A server that stops answering mid-request is noticed in seconds, not TCP's minutes.
@@ -258,146 +261,200 @@ impl Builder {
         if config.get_application_name().is_none() {
             config.application_name(format!("flags {}", self.app));
         }
-        let follower: FollowerSlot = Arc::default();
-        let settings = worker::Settings {
-            config,
-            app: self.app.clone(),
+        Ok(Shared {
             channel: format!("flags:{}", self.app),
-            cache: self.cache.clone().map(FileStore::new),
-            reread_every: self.reread_every,
+            app: self.app,
+            config,
+            cache: self.cache.map(FileStore::new),
             connect_within: self.connect_within,
             answer_within: self.answer_within,
-            follower: Arc::clone(&follower),
-        };
-        let (requests, received) = tokio::sync::mpsc::unbounded_channel();
-        let worker = std::thread::Builder::new()
-            .name(format!("flags-postgres-{}", self.app))
-            .spawn(move || worker::run(settings, received))
-            .map_err(|error| {
-                StoreError::Unavailable(format!("cannot start the store's worker: {error}"))
-            })?;
-        Ok(PostgresStore {
-            inner: Arc::new(Inner {
-                app: self.app,
-                requests: Some(requests),
-                follower,
-                cache: self.cache.map(FileStore::new),
-                require_database: self.require_database,
-                started: AtomicBool::new(false),
-                wait_within: self.connect_within + 2 * self.answer_within,
-                worker: Some(worker),
-            }),
+            reread_every: self.reread_every,
+            link: tokio::sync::Mutex::new(None),
+            down: Mutex::new(None),
+            known: Mutex::new(None),
+            follower: Mutex::new(None),
+            wake: Notify::new(),
+            stopped: AtomicBool::new(false),
         })
+    }
+}
+
+/// Starts from the cache (or from nothing) when the database cannot be used at start, with a
+/// WARN; an error when the store requires the database.
+fn start_without_database(
+    shared: &Shared,
+    require_database: bool,
+    reason: &str,
+) -> Result<(), StoreError> {
+    *lock(&shared.down) = Some(reason.to_owned());
+    if require_database {
+        return Err(StoreError::unavailable(
+            "the database is required at start, and cannot be used",
+            reason.to_owned(),
+        ));
+    }
+    let Some(cache) = &shared.cache else {
+        tracing::warn!(
+            target: "flags_postgres",
+            "cannot use the database ({reason}): starting from the environment alone, with no \
+             override, until the database is back"
+        );
+        return Ok(());
+    };
+    let cached = cache.read()?;
+    match &cached {
+        Some(stored) => tracing::warn!(
+            target: "flags_postgres",
+            "cannot use the database ({reason}): starting from the overrides last read from it \
+             (version {}, kept in {}) until it is back",
+            stored.version,
+            cache.path().display()
+        ),
+        None => tracing::warn!(
+            target: "flags_postgres",
+            "cannot use the database ({reason}), and its cache {} holds nothing yet: starting \
+             from the environment alone until the database is back",
+            cache.path().display()
+        ),
+    }
+    *lock(&shared.known) = cached;
+    Ok(())
+}
+
+/// The error of a store's future polled where no tokio runtime is entered.
+fn outside_a_runtime() -> Result<(), StoreError> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(StoreError::misconfigured(
+            "the PostgreSQL store's work runs on a tokio runtime, and none is entered here: \
+             await the change from async code, or use flags_postgres::blocking::PostgresStore",
+        )),
     }
 }
 
 impl Store for PostgresStore {
-    /// The database's overrides; when it cannot be reached, the cache's (or none), with a WARN,
-    /// unless the store requires the database.
+    /// What the store holds as last read or committed here (at start, the database's, or the
+    /// cache's when it could not be reached).
     fn read(&self) -> Result<Option<Stored>, StoreError> {
-        let first = !self.inner.started.swap(true, Ordering::Relaxed);
-        let error = match self.call(Request::Read) {
-            Ok(stored) => return Ok(stored),
-            Err(error @ StoreError::Unavailable(_)) if first && !self.inner.require_database => {
-                error
-            }
-            Err(error) => return Err(error),
-        };
-        let Some(cache) = &self.inner.cache else {
-            tracing::warn!(
-                target: "flags_postgres",
-                "{error}: starting from the environment alone, with no override, until the \
-                 database is back"
-            );
-            return Ok(None);
-        };
-        let cached = cache.read()?;
-        match &cached {
-            Some(stored) => tracing::warn!(
-                target: "flags_postgres",
-                "{error}: starting from the overrides last read from it (version {}, kept in {}) \
-                 until it is back",
-                stored.version,
-                cache.path().display()
-            ),
-            None => tracing::warn!(
-                target: "flags_postgres",
-                "{error}, and its cache {} holds nothing yet: starting from the environment \
-                 alone until the database is back",
-                cache.path().display()
-            ),
-        }
-        Ok(cached)
+        Ok(lock(&self.shared().known).clone())
     }
 
-    fn commit(&self, previous: u64, next: &Stored, event: &AuditEvent) -> Result<(), StoreError> {
-        let (next, event) = (next.clone(), event.clone());
-        self.call(|reply| Request::Commit {
-            previous,
-            next,
-            event,
-            reply,
+    fn commit<'a>(
+        &'a self,
+        previous: u64,
+        next: &'a Stored,
+        event: &'a AuditEvent,
+    ) -> StoreFuture<'a, CommitOutcome> {
+        Box::pin(async move {
+            outside_a_runtime()?;
+            let shared = self.shared();
+            let doing = "cannot commit a change of flags";
+            let mut link = shared.link.lock().await;
+            let Some(connected) = link.as_mut() else {
+                return Err(StoreError::unavailable(doing, shared.down_reason()));
+            };
+            let sent = AtomicBool::new(false);
+            let commit = sql::Commit {
+                previous,
+                next,
+                event,
+                sent: &sent,
+            };
+            let committing = sql::commit(
+                &mut connected.client,
+                &connected.statements,
+                &shared.app,
+                &shared.channel,
+                commit,
+            );
+            match timeout(shared.answer_within, committing).await {
+                Ok(Ok(outcome)) => {
+                    drop(link);
+                    if outcome == CommitOutcome::Committed {
+                        shared.learn(next);
+                    }
+                    Ok(outcome)
+                }
+                Ok(Err(failure)) => {
+                    if failure.lost_connection(&connected.client) {
+                        shared.drop_link(&mut link, "the connection was lost during a commit");
+                    }
+                    Err(failure.into_store_error(doing))
+                }
+                Err(_) => {
+                    let within = shared.answer_within.as_secs_f32();
+                    let reason = format!("the database did not answer within {within} s");
+                    shared.drop_link(&mut link, &reason);
+                    Err(match sent.load(Ordering::Acquire) {
+                        true => StoreError::outcome_unknown(
+                            format!(
+                                "{doing}: COMMIT was sent, and the change may have been made; \
+                                 the flags show it once they are read again"
+                            ),
+                            reason,
+                        ),
+                        false => StoreError::unavailable(doing, reason),
+                    })
+                }
+            }
         })
     }
 
-    fn record(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        let event = event.clone();
-        self.call(|reply| Request::Record(event, reply))
+    fn record<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            outside_a_runtime()?;
+            let shared = self.shared();
+            let doing = "cannot record an audit event";
+            let link = shared.link.lock().await;
+            let Some(link) = link.as_ref() else {
+                return Err(StoreError::unavailable(doing, shared.down_reason()));
+            };
+            let recording = sql::record(&link.client, &link.statements, &shared.app, event);
+            match timeout(shared.answer_within, recording).await {
+                Ok(recorded) => recorded.map_err(|failure| failure.into_store_error(doing)),
+                Err(_) => Err(StoreError::unavailable(
+                    doing,
+                    "the database did not answer",
+                )),
+            }
+        })
     }
 
-    fn audit(&self, limit: usize) -> Option<Result<Vec<AuditEvent>, StoreError>> {
-        Some(self.call(|reply| Request::Audit(limit, reply)))
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        // Closing the channel stops the worker, which ends its connection.
-        drop(self.requests.take());
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join();
-        }
+    fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<flags_core::live::AuditEvent>>> {
+        Some(Box::pin(async move {
+            outside_a_runtime()?;
+            let shared = self.shared();
+            let doing = "cannot read the audit";
+            let link = shared.link.lock().await;
+            let Some(link) = link.as_ref() else {
+                return Err(StoreError::unavailable(doing, shared.down_reason()));
+            };
+            let reading = sql::audit(&link.client, &link.statements, &shared.app, limit);
+            match timeout(shared.answer_within, reading).await {
+                Ok(events) => events.map_err(|failure| failure.into_store_error(doing)),
+                Err(_) => Err(StoreError::unavailable(
+                    doing,
+                    "the database did not answer",
+                )),
+            }
+        }))
     }
 }
 
 /// Hands other instances' versions to live flags ([`PostgresStore::follow`]) until dropped.
 pub struct Following {
     id: u64,
-    slot: Option<FollowerSlot>,
-    thread: Option<JoinHandle<()>>,
+    shared: Weak<Shared>,
 }
 
 impl Drop for Following {
     fn drop(&mut self) {
-        if let Some(slot) = &self.slot {
-            // Dropping the sender ends the thread's loop; a later follower's stays.
-            let mut slot = lock(slot);
-            if slot.as_ref().is_some_and(|(id, _)| *id == self.id) {
-                drop(slot.take());
+        if let Some(shared) = self.shared.upgrade() {
+            // A later follower's stays.
+            let mut follower = lock(&shared.follower);
+            if follower.as_ref().is_some_and(|(id, _)| *id == self.id) {
+                *follower = None;
             }
         }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
-}
-
-/// The follower's loop: each version read, to `sync`, until the store stops sending or the flags
-/// are gone.
-fn follow<S: FeatureFlags>(flags: &Weak<Live<S>>, received: &Receiver<Stored>) {
-    while let Ok(mut stored) = received.recv() {
-        // Read while the last was being taken: only the newest matters.
-        while let Ok(newer) = received.try_recv() {
-            stored = newer;
-        }
-        let Some(flags) = flags.upgrade() else {
-            return;
-        };
-        // A version that does not load here is logged and audited by `sync`.
-        let _ = flags.sync(stored);
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

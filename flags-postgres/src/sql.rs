@@ -1,13 +1,15 @@
 //! Everything said to the database: the migrations, and the store's reads and writes, each a
 //! prepared statement with parameters.
 
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use flags_core::live::{AuditChange, AuditEvent, Outcome, StoreError, Stored, StoredOverride};
-use serde_json::Value;
+use flags_core::live::{
+    AuditChange, AuditEvent, CommitOutcome, Outcome, StoreError, Stored, StoredOverride,
+};
+use time::OffsetDateTime;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, IsolationLevel, Statement};
+use tokio_postgres::types::{Json, ToSql};
+use tokio_postgres::{Client, GenericClient, IsolationLevel, Statement};
 
 /// The migrations, in order: each runs once per database, recorded in `flags_migrations`.
 const MIGRATIONS: [(i32, &str, &str); 1] = [(
@@ -114,7 +116,7 @@ impl Statements {
 
 /// What the store holds for `app`; `None` before its first change.
 pub(crate) async fn read(
-    client: &Client,
+    client: &impl GenericClient,
     statements: &Statements,
     app: &str,
 ) -> Result<Option<Stored>, Failure> {
@@ -141,16 +143,24 @@ pub(crate) async fn read(
 /// Commits `next` for `app` with its audit `event`, if the store is still at `previous`; then
 /// tells every instance listening on `channel` the new version. One transaction, in four round
 /// trips: the statements of each step are sent together (tokio-postgres pipelines them), and the
-/// server runs them in order.
+/// server runs them in order. When the store is at another version, nothing is written, and what
+/// it holds comes back, read in the same transaction.
+///
+/// A failure once `COMMIT` is sent is [`Failure::AfterCommit`]: the change may have landed.
+/// `sent` is set just before it is sent, for a caller that gives up waiting to tell the two apart.
 pub(crate) async fn commit(
     client: &mut Client,
     statements: &Statements,
     app: &str,
     channel: &str,
-    previous: u64,
-    next: &Stored,
-    event: &AuditEvent,
-) -> Result<(), Failure> {
+    commit: Commit<'_>,
+) -> Result<CommitOutcome, Failure> {
+    let Commit {
+        previous,
+        next,
+        event,
+        sent,
+    } = commit;
     let version = signed(next.version)?;
     let mut variables = Vec::with_capacity(next.overrides.len());
     let mut values = Vec::with_capacity(next.overrides.len());
@@ -177,10 +187,9 @@ pub(crate) async fn commit(
     )?;
     let found = unsigned(locked.get(0))?;
     if found != previous {
-        return Err(Failure::Store(StoreError::Conflict {
-            expected: previous,
-            found,
-        }));
+        let held = read(&transaction, statements, app).await?;
+        // Nothing was written: the transaction ends, rolled back, when dropped.
+        return Ok(CommitOutcome::Behind(held.unwrap_or_default()));
     }
     let overrides: [&(dyn ToSql + Sync); 5] = [&app, &variables, &values, &actors, &versions];
     let state: [&(dyn ToSql + Sync); 2] = [&app, &version];
@@ -194,8 +203,18 @@ pub(crate) async fn commit(
         // Delivered when the transaction commits, and only then.
         transaction.execute(&statements.notify, &notification),
     )?;
-    transaction.commit().await?;
-    Ok(())
+    sent.store(true, Ordering::Release);
+    transaction.commit().await.map_err(Failure::AfterCommit)?;
+    Ok(CommitOutcome::Committed)
+}
+
+/// What one commit writes: `next`, made on `previous`, with its audit `event`; `sent` is set just
+/// before `COMMIT` is sent.
+pub(crate) struct Commit<'a> {
+    pub(crate) previous: u64,
+    pub(crate) next: &'a Stored,
+    pub(crate) event: &'a AuditEvent,
+    pub(crate) sent: &'a AtomicBool,
 }
 
 /// Keeps the audit event of a rejected change.
@@ -215,28 +234,21 @@ pub(crate) async fn record(
 struct EventRow<'a> {
     version: i64,
     actor: &'a str,
-    at: SystemTime,
+    at: OffsetDateTime,
     outcome: &'static str,
     reason: Option<&'a str>,
-    changes: Value,
+    changes: Json<&'a [AuditChange]>,
 }
 
 impl<'a> EventRow<'a> {
     fn new(event: &'a AuditEvent) -> Result<Self, Failure> {
-        let changes = event
-            .changes
-            .iter()
-            .map(|change| {
-                serde_json::json!({"flag": change.flag, "old": change.old, "new": change.new})
-            })
-            .collect();
         Ok(Self {
             version: signed(event.version)?,
             actor: &event.actor,
-            at: humantime::parse_rfc3339(&event.at).unwrap_or_else(|_| SystemTime::now()),
+            at: event.at,
             outcome: event.outcome.as_str(),
             reason: event.reason.as_deref(),
-            changes: Value::Array(changes),
+            changes: Json(&event.changes),
         })
     }
 
@@ -264,20 +276,22 @@ pub(crate) async fn audit(
     let rows = client.query(&statements.audit, &[&app, &limit]).await?;
     let mut events = Vec::with_capacity(rows.len());
     for row in rows.iter().rev() {
-        let at: SystemTime = row.get(2);
         let outcome = match row.get::<_, &str>(3) {
             "applied" => Outcome::Applied,
+            // The table's check allows no other.
             _ => Outcome::Rejected,
         };
-        let changes: Value = row.get(5);
-        let changes = changes
-            .as_array()
-            .map(|changes| changes.iter().map(change).collect())
-            .unwrap_or_default();
+        // A row whose changes are not a list of changes (written by hand) is an error, not an
+        // event with none.
+        let Json(changes) = row.try_get::<_, Json<Vec<AuditChange>>>(5).map_err(|_| {
+            Failure::Store(StoreError::corrupt(
+                "an audit row's changes are not a list of {flag, old, new} objects",
+            ))
+        })?;
         events.push(AuditEvent {
             version: unsigned(row.get(0))?,
             actor: row.get(1),
-            at: humantime::format_rfc3339_seconds(at).to_string(),
+            at: row.get(2),
             outcome,
             reason: row.get(4),
             changes,
@@ -286,23 +300,14 @@ pub(crate) async fn audit(
     Ok(events)
 }
 
-fn change(value: &Value) -> AuditChange {
-    let text = |key: &str| value[key].as_str().map(str::to_owned);
-    AuditChange {
-        flag: text("flag").unwrap_or_default(),
-        old: text("old"),
-        new: text("new"),
-    }
-}
-
-/// Why a request to the database failed: the store's own answer (a conflict, a row it cannot
-/// read), or the database's error.
+/// Why a request to the database failed: the store's own answer (a row it cannot read), or the
+/// database's error, before or after a transaction's `COMMIT` was sent.
 #[derive(Debug)]
 pub(crate) enum Failure {
     Store(StoreError),
     Database(tokio_postgres::Error),
-    /// The database did not answer in time: what was asked may have been done all the same.
-    TimedOut(Duration),
+    /// `COMMIT` was sent and failed or was cut off: it may have landed.
+    AfterCommit(tokio_postgres::Error),
 }
 
 impl From<tokio_postgres::Error> for Failure {
@@ -312,18 +317,20 @@ impl From<tokio_postgres::Error> for Failure {
 }
 
 impl Failure {
-    /// The failure as the store reports it: the database's words go to the log of whoever
-    /// handles the error (flags-http logs them, and tells the client only that the store is
-    /// unavailable).
-    pub(crate) fn into_store_error(self) -> StoreError {
+    /// The failure as the store reports it, `doing` what: the database's words go to the log of
+    /// whoever handles the error (flags-http logs them, and tells the client only that the
+    /// store is unavailable).
+    pub(crate) fn into_store_error(self, doing: &str) -> StoreError {
         match self {
             Self::Store(error) => error,
-            Self::Database(error) => StoreError::Unavailable(describe(&error)),
-            Self::TimedOut(limit) => StoreError::Unavailable(format!(
-                "the database did not answer within {} s; a change may have been made all the \
-                 same, and the flags show it once they are read again",
-                limit.as_secs_f32()
-            )),
+            Self::Database(error) => database_error(doing, &error),
+            Self::AfterCommit(error) => StoreError::outcome_unknown(
+                format!(
+                    "{doing}: the database's answer to COMMIT was lost; the change may have been \
+                     made, and the flags show it once they are read again"
+                ),
+                describe(&error),
+            ),
         }
     }
 
@@ -331,10 +338,29 @@ impl Failure {
     pub(crate) fn lost_connection(&self, client: &Client) -> bool {
         match self {
             Self::Store(_) => false,
-            Self::Database(error) => client.is_closed() || error.is_closed(),
-            // Dropped and made again: the new connection reads everything.
-            Self::TimedOut(_) => true,
+            Self::Database(error) | Self::AfterCommit(error) => {
+                client.is_closed() || error.is_closed()
+            }
         }
+    }
+}
+
+/// A database error as a store error: unavailable when the database cannot be reached or
+/// answered with a transient error; misconfigured when it refused who or what was asked for (a
+/// password, a database that does not exist, a permission).
+pub(crate) fn database_error(doing: &str, error: &tokio_postgres::Error) -> StoreError {
+    let configuration = error.as_db_error().is_some_and(|db| {
+        let code = db.code().code();
+        // 28: invalid authorization; 3D: no such database; 42501: insufficient privilege.
+        code.starts_with("28") || code.starts_with("3D") || code == "42501"
+    });
+    let what = describe(error);
+    match configuration {
+        true => StoreError::Misconfigured {
+            what: format!("{doing}: {what}"),
+            cause: None,
+        },
+        false => StoreError::unavailable(doing.to_owned(), what),
     }
 }
 
@@ -365,7 +391,7 @@ pub(crate) fn describe(error: &tokio_postgres::Error) -> String {
 
 fn unsigned(value: i64) -> Result<u64, Failure> {
     u64::try_from(value).map_err(|_| {
-        Failure::Store(StoreError::Corrupt(format!(
+        Failure::Store(StoreError::corrupt(format!(
             "a version in the database is negative ({value})"
         )))
     })
@@ -373,7 +399,7 @@ fn unsigned(value: i64) -> Result<u64, Failure> {
 
 fn signed(value: u64) -> Result<i64, Failure> {
     i64::try_from(value).map_err(|_| {
-        Failure::Store(StoreError::Unavailable(format!(
+        Failure::Store(StoreError::corrupt(format!(
             "version {value} is too large for the database"
         )))
     })

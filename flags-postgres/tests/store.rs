@@ -9,11 +9,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::proxy::Proxy;
-use flags_core::live::{Live, Outcome};
-use flags_core::{FeatureFlags, Loader, Problem};
+use flags_core::live::{AuditEvent, Change, ChangeError, Live, Outcome, StoreError};
+use flags_core::{FeatureFlags, Loader};
 use flags_postgres::{Following, PostgresStore};
 use flags_tests::capture_logs;
 use flags_tests::postgres::Cluster;
+use tokio::runtime::Runtime;
 
 #[derive(Debug, FeatureFlags)]
 #[flags(prefix = "FEATURE_")]
@@ -27,10 +28,12 @@ struct Settings {
     port: u16,
 }
 
-/// One instance of the application: its live flags over the shared store, following it.
+/// One instance of the application: its live flags over the shared store, following it, with
+/// the runtime its store's driver runs on, as an application's own.
 struct Instance {
     flags: Arc<Live<Settings>>,
     _following: Following,
+    runtime: Runtime,
 }
 
 impl Instance {
@@ -39,12 +42,12 @@ impl Instance {
     }
 
     fn with(builder: flags_postgres::Builder) -> Instance {
+        let runtime = runtime();
         // No periodic read: what reaches an instance here reaches it by notification or
         // reconnection.
-        let store = builder
-            .reread_every(Duration::from_secs(3600))
-            .start()
-            .unwrap();
+        let connecting = builder.reread_every(Duration::from_secs(3600)).connect();
+        let (store, driver) = runtime.block_on(connecting).unwrap();
+        runtime.spawn(driver);
         let flags = Live::<Settings>::builder()
             .store(store.clone())
             .without_tracing_audit()
@@ -55,12 +58,35 @@ impl Instance {
         Instance {
             flags,
             _following: following,
+            runtime,
         }
     }
 
     fn workers(&self) -> u8 {
         self.flags.get().workers
     }
+
+    /// Makes `change` as a request handler of the application would: awaited on its runtime.
+    fn commit(&self, change: Change) -> Result<u64, ChangeError> {
+        self.runtime.block_on(self.flags.commit(change))
+    }
+
+    fn apply(&self, workers: &str, actor: &str) -> Result<u64, ChangeError> {
+        self.commit(Change::set(actor, [("FEATURE_WORKERS", workers)]))
+    }
+
+    fn audit(&self) -> Vec<AuditEvent> {
+        self.runtime.block_on(self.flags.audit_events(1000))
+    }
+}
+
+/// A runtime as an application's: one worker.
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// Waits, at most 10 s, for `done`.
@@ -109,18 +135,16 @@ fn column(url: &str, query: &str) -> Vec<String> {
     })
 }
 
-fn store_problem(error: &flags_core::FlagsError) -> bool {
-    matches!(error.problems(), [Problem::Store { .. }])
+/// Whether the change was refused because the store could not be used now: retrying can help.
+fn store_problem(error: &ChangeError) -> bool {
+    matches!(error, ChangeError::Store(error) if error.is_retryable())
 }
 
 #[test]
 fn a_change_through_one_instance_is_served_by_the_others() {
     let cluster = Cluster::start();
     let instances: Vec<Instance> = (0..3).map(|_| Instance::start(&cluster.url())).collect();
-    let version = instances[0]
-        .flags
-        .apply([("FEATURE_WORKERS", "8")], "alice")
-        .unwrap();
+    let version = instances[0].apply("8", "alice").unwrap();
     assert_eq!(version, 1);
     for instance in &instances[1..] {
         wait_until("served by every instance", || instance.workers() == 8);
@@ -137,15 +161,13 @@ fn a_change_through_one_instance_is_served_by_the_others() {
     }
     // The next change comes from another instance, on the version all share.
     instances[2]
-        .flags
-        .apply([("FEATURE_BETA_ENABLED", "on")], "bob")
+        .commit(Change::set("bob", [("FEATURE_BETA_ENABLED", "on")]))
         .unwrap();
     wait_until("served by the first", || {
         instances[0].flags.get().beta_enabled
     });
     // One audit, whichever instance is asked.
     let audit: Vec<(u64, String)> = instances[1]
-        .flags
         .audit()
         .into_iter()
         .map(|event| (event.version, event.actor))
@@ -163,8 +185,11 @@ fn of_two_changes_on_one_version_one_wins_and_the_other_is_refused() {
     let cluster = Cluster::start();
     let url = cluster.url();
     // Not following: both stay on version 0 whatever the other does.
+    let runtime = Arc::new(runtime());
     let open = || {
-        let store = PostgresStore::builder(&url, "rose").start().unwrap();
+        let connecting = PostgresStore::builder(&url, "rose").connect();
+        let (store, driver) = runtime.block_on(connecting).unwrap();
+        runtime.spawn(driver);
         Live::<Settings>::builder()
             .store(store)
             .without_tracing_audit()
@@ -173,20 +198,31 @@ fn of_two_changes_on_one_version_one_wins_and_the_other_is_refused() {
     };
     let (one, two) = (Arc::new(open()), Arc::new(open()));
     let start = Arc::new(Barrier::new(2));
-    let racers: Vec<_> = [(Arc::clone(&one), "5"), (Arc::clone(&two), "6")]
+    let race = |if_version: Option<u64>, workers: [&'static str; 2]| {
+        let racers: Vec<_> = [
+            (Arc::clone(&one), workers[0]),
+            (Arc::clone(&two), workers[1]),
+        ]
         .into_iter()
         .map(|(flags, workers)| {
-            let start = Arc::clone(&start);
+            let (start, runtime) = (Arc::clone(&start), Arc::clone(&runtime));
             thread::spawn(move || {
+                let change = Change::set("racer", [("FEATURE_WORKERS", workers)]);
+                let change = match if_version {
+                    Some(version) => change.if_version(version),
+                    None => change,
+                };
                 start.wait();
-                flags.at(0).apply([("FEATURE_WORKERS", workers)], "racer")
+                runtime.block_on(flags.commit(change))
             })
         })
         .collect();
-    let results: Vec<_> = racers
-        .into_iter()
-        .map(|racer| racer.join().unwrap())
-        .collect();
+        racers
+            .into_iter()
+            .map(|racer| racer.join().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let results = race(Some(0), ["5", "6"]);
     let won: Vec<_> = results.iter().filter(|result| result.is_ok()).collect();
     assert_eq!(won.len(), 1, "{results:?}");
     let lost = results
@@ -195,30 +231,19 @@ fn of_two_changes_on_one_version_one_wins_and_the_other_is_refused() {
         .unwrap();
     assert!(
         matches!(
-            lost.problems(),
-            [Problem::Conflict {
+            lost,
+            ChangeError::Stale {
                 expected: 0,
-                found: 1,
-                ..
-            }]
+                found: 1
+            }
         ),
         "{lost}"
     );
     assert_eq!(column(&url, "SELECT version FROM flags_state"), ["1"]);
 
-    let racers: Vec<_> = [(Arc::clone(&one), "7"), (Arc::clone(&two), "8")]
+    let mut versions: Vec<u64> = race(None, ["7", "8"])
         .into_iter()
-        .map(|(flags, workers)| {
-            let start = Arc::clone(&start);
-            thread::spawn(move || {
-                start.wait();
-                flags.apply([("FEATURE_WORKERS", workers)], "racer")
-            })
-        })
-        .collect();
-    let mut versions: Vec<u64> = racers
-        .into_iter()
-        .map(|racer| racer.join().unwrap().unwrap())
+        .map(Result::unwrap)
         .collect();
     versions.sort_unstable();
     assert_eq!(versions, [2, 3]);
@@ -237,10 +262,7 @@ fn instances_keep_serving_while_the_database_is_away_and_converge_when_it_is_bac
     );
     let other = Instance::start(&cluster.url());
     let partitioned = Instance::start(&proxied_url);
-    direct
-        .flags
-        .apply([("FEATURE_WORKERS", "5")], "alice")
-        .unwrap();
+    direct.apply("5", "alice").unwrap();
     wait_until("at version 1 everywhere", || {
         partitioned.flags.version() == 1 && other.flags.version() == 1
     });
@@ -248,15 +270,9 @@ fn instances_keep_serving_while_the_database_is_away_and_converge_when_it_is_bac
     // One instance's connection is gone: a change committed meanwhile, whose notification it
     // never gets, reaches it when it reconnects.
     proxy.cut();
-    let error = partitioned
-        .flags
-        .apply([("FEATURE_WORKERS", "9")], "carol")
-        .unwrap_err();
+    let error = partitioned.apply("9", "carol").unwrap_err();
     assert!(store_problem(&error), "{error}");
-    direct
-        .flags
-        .apply([("FEATURE_WORKERS", "6")], "alice")
-        .unwrap();
+    direct.apply("6", "alice").unwrap();
     wait_until("the other at version 2", || other.flags.version() == 2);
     assert_eq!(partitioned.workers(), 5);
     proxy.restore();
@@ -269,20 +285,14 @@ fn instances_keep_serving_while_the_database_is_away_and_converge_when_it_is_bac
     cluster.stop();
     for instance in [&direct, &other, &partitioned] {
         assert_eq!(instance.workers(), 6);
-        let error = instance
-            .flags
-            .apply([("FEATURE_WORKERS", "7")], "dave")
-            .unwrap_err();
+        let error = instance.apply("7", "dave").unwrap_err();
         assert!(store_problem(&error), "{error}");
         assert_eq!((instance.flags.version(), instance.workers()), (2, 6));
     }
     cluster.start_again();
     // Back: changes go through again, once the instance has reconnected.
     wait_until("a change accepted again", || {
-        other
-            .flags
-            .apply([("FEATURE_WORKERS", "7")], "erin")
-            .is_ok()
+        other.apply("7", "erin").is_ok()
     });
     for instance in [&direct, &other, &partitioned] {
         wait_until("converged", || instance.flags.version() == 3);
@@ -303,10 +313,7 @@ fn a_row_written_by_hand_that_does_not_load_is_refused_audited_and_never_served(
     let cluster = Cluster::start();
     let url = cluster.url();
     let instances: Vec<Instance> = (0..2).map(|_| Instance::start(&url)).collect();
-    instances[0]
-        .flags
-        .apply([("FEATURE_WORKERS", "5")], "alice")
-        .unwrap();
+    instances[0].apply("5", "alice").unwrap();
     wait_until("version 1", || instances[1].flags.version() == 1);
 
     sql(
@@ -329,7 +336,7 @@ fn a_row_written_by_hand_that_does_not_load_is_refused_audited_and_never_served(
     for instance in &instances {
         assert_eq!((instance.flags.version(), instance.workers()), (1, 5));
     }
-    let events = instances[0].flags.audit();
+    let events = instances[0].audit();
     let refused = events.last().unwrap();
     assert_eq!(refused.outcome, Outcome::Rejected);
     let reason = refused.reason.as_deref().unwrap();
@@ -342,20 +349,11 @@ fn a_row_written_by_hand_that_does_not_load_is_refused_audited_and_never_served(
         reason.contains("FEATURE_PORT: read only at start"),
         "{reason}"
     );
-    // A change made on the version the instances keep conflicts with the store's.
-    let error = instances[0]
-        .flags
-        .apply([("FEATURE_WORKERS", "6")], "alice")
-        .unwrap_err();
+    // A change made on the version the instances keep is overtaken by the store's, which it
+    // cannot take.
+    let error = instances[0].apply("6", "alice").unwrap_err();
     assert!(
-        matches!(
-            error.problems(),
-            [Problem::Conflict {
-                expected: 1,
-                found: 2,
-                ..
-            }]
-        ),
+        matches!(error, ChangeError::Overtaken { found: 2, .. }),
         "{error}"
     );
 }
@@ -368,16 +366,8 @@ fn migrations_run_twice_and_touch_no_other_applications_rows_or_tables() {
         &url,
         "CREATE TABLE users (name text PRIMARY KEY); INSERT INTO users VALUES ('ada');",
     );
-    let other = {
-        let store = PostgresStore::builder(&url, "billing").start().unwrap();
-        let flags = Live::<Settings>::builder()
-            .store(store)
-            .without_tracing_audit()
-            .load(Loader::new())
-            .unwrap();
-        flags.apply([("FEATURE_WORKERS", "2")], "bob").unwrap();
-        flags
-    };
+    let other = Instance::with(PostgresStore::builder(&url, "billing"));
+    other.apply("2", "bob").unwrap();
     let snapshot = |url: &str| {
         (
             column(
@@ -393,9 +383,7 @@ fn migrations_run_twice_and_touch_no_other_applications_rows_or_tables() {
     };
     for round in 0..2 {
         let rose = Instance::start(&url);
-        rose.flags
-            .apply([("FEATURE_WORKERS", (4 + round).to_string())], "alice")
-            .unwrap();
+        rose.apply(&(4 + round).to_string(), "alice").unwrap();
     }
     let (states, overrides, users) = snapshot(&url);
     assert_eq!(states, ["billing:1", "rose:2"]);
@@ -408,7 +396,7 @@ fn migrations_run_twice_and_touch_no_other_applications_rows_or_tables() {
         column(&url, "SELECT version || ' ' || name FROM flags_migrations"),
         ["1 create flags"]
     );
-    assert_eq!(other.get().workers, 2);
+    assert_eq!(other.workers(), 2);
     // Each application's audit is its own.
     assert_eq!(other.audit().len(), 1);
 }
@@ -421,10 +409,7 @@ fn without_the_database_at_start_an_instance_starts_from_its_cache_and_catches_u
     let cache = dir.path().join("flags.json");
     {
         let first = Instance::with(PostgresStore::builder(&url, "rose").cache(&cache));
-        first
-            .flags
-            .apply([("FEATURE_WORKERS", "5")], "alice")
-            .unwrap();
+        first.apply("5", "alice").unwrap();
     }
     assert!(cache.exists());
     cluster.stop();
@@ -436,19 +421,13 @@ fn without_the_database_at_start_an_instance_starts_from_its_cache_and_catches_u
                 .connect_within(Duration::from_secs(1)),
         );
         assert_eq!((started.flags.version(), started.workers()), (1, 5));
-        let error = started
-            .flags
-            .apply([("FEATURE_WORKERS", "6")], "alice")
-            .unwrap_err();
+        let error = started.apply("6", "alice").unwrap_err();
         assert!(store_problem(&error), "{error}");
 
         cluster.start_again();
         let elsewhere = Instance::start(&url);
         wait_until("a change accepted by another instance", || {
-            elsewhere
-                .flags
-                .apply([("FEATURE_WORKERS", "7")], "bob")
-                .is_ok()
+            elsewhere.apply("7", "bob").is_ok()
         });
         wait_until("caught up", || started.flags.version() == 2);
         assert_eq!(started.workers(), 7);
@@ -460,18 +439,19 @@ fn without_the_database_at_start_an_instance_starts_from_its_cache_and_catches_u
 
     // Required: no start without it.
     cluster.stop();
-    let store = PostgresStore::builder(&url, "rose")
+    let connecting = PostgresStore::builder(&url, "rose")
         .cache(&cache)
         .require_database()
         .connect_within(Duration::from_secs(1))
-        .start()
-        .unwrap();
-    let error = Live::<Settings>::builder()
-        .store(store)
-        .load(Loader::new())
-        .err()
-        .unwrap();
-    assert!(store_problem(&error), "{error}");
+        .connect();
+    let error = runtime().block_on(connecting).err().unwrap();
+    assert!(matches!(error, StoreError::Unavailable { .. }), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("the database is required at start, and cannot be used: "),
+        "{error}"
+    );
     assert!(Path::new(&cache).exists());
 }
 
@@ -484,10 +464,7 @@ fn a_change_the_database_holds_up_too_long_is_refused_and_never_lands_later() {
     let url = cluster.url();
     let instance =
         Instance::with(PostgresStore::builder(&url, "rose").answer_within(Duration::from_secs(1)));
-    instance
-        .flags
-        .apply([("FEATURE_WORKERS", "5")], "alice")
-        .unwrap();
+    instance.apply("5", "alice").unwrap();
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -504,10 +481,7 @@ fn a_change_the_database_holds_up_too_long_is_refused_and_never_lands_later() {
             .unwrap();
         client
     });
-    let error = instance
-        .flags
-        .apply([("FEATURE_WORKERS", "6")], "alice")
-        .unwrap_err();
+    let error = instance.apply("6", "alice").unwrap_err();
     assert!(store_problem(&error), "{error}");
     assert!(
         error.to_string().contains("did not answer within 1 s"),
@@ -518,10 +492,7 @@ fn a_change_the_database_holds_up_too_long_is_refused_and_never_lands_later() {
 
     // The held-up change never lands: the next one goes on version 1, once reconnected.
     wait_until("a change accepted again", || {
-        instance
-            .flags
-            .apply([("FEATURE_WORKERS", "7")], "alice")
-            .is_ok()
+        instance.apply("7", "alice").is_ok()
     });
     assert_eq!(column(&url, "SELECT version FROM flags_state"), ["2"]);
     assert_eq!(
@@ -557,4 +528,68 @@ fn a_database_that_never_answers_neither_stops_a_start_nor_holds_up_a_drop() {
     assert_eq!(loaded, (0, 3));
     started.join().unwrap();
     drop(silent);
+}
+
+/// A command that changes one flag and exits, with no runtime of its own: the blocking store
+/// runs the same store on the calling thread while it waits, and the running instances see the
+/// change. The async store, used where no runtime is entered, says what to use instead.
+#[test]
+fn a_program_without_a_runtime_changes_a_flag_through_the_blocking_store() {
+    let cluster = Cluster::start();
+    let url = cluster.url();
+    let running = Instance::start(&url);
+    running.apply("5", "alice").unwrap();
+
+    let store =
+        flags_postgres::blocking::PostgresStore::connect(PostgresStore::builder(&url, "rose"))
+            .unwrap();
+    let cli = Live::<Settings>::builder()
+        .store(store)
+        .without_tracing_audit()
+        .load(Loader::new())
+        .unwrap();
+    assert_eq!((cli.version(), cli.get().workers), (1, 5));
+    assert_eq!(cli.apply([("FEATURE_WORKERS", "6")], "ops-cli").unwrap(), 2);
+    wait_until("the running instance serves it", || running.workers() == 6);
+    let audit = cli.audit();
+    assert_eq!(audit.last().unwrap().actor, "ops-cli");
+    drop(cli);
+
+    // The async store's work on a thread where no runtime is entered: an error, not a panic.
+    let (store, driver) = running
+        .runtime
+        .block_on(PostgresStore::builder(&url, "rose").connect())
+        .unwrap();
+    running.runtime.spawn(driver);
+    let outside = Live::<Settings>::builder()
+        .store(store)
+        .without_tracing_audit()
+        .load(Loader::new())
+        .unwrap();
+    let error = outside
+        .apply([("FEATURE_WORKERS", "7")], "alice")
+        .unwrap_err();
+    assert!(
+        matches!(&error, ChangeError::Store(StoreError::Misconfigured { .. })),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("use flags_postgres::blocking::PostgresStore"),
+        "{error}"
+    );
+    // The blocking store where a runtime is entered: the same, the other way round.
+    let _entered = running.runtime.enter();
+    let error =
+        flags_postgres::blocking::PostgresStore::connect(PostgresStore::builder(&url, "rose"))
+            .err()
+            .unwrap();
+    assert!(
+        error
+            .to_string()
+            .contains("use flags_postgres::PostgresStore"),
+        "{error}"
+    );
+    assert_eq!(running.workers(), 6);
 }

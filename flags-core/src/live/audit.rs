@@ -5,27 +5,28 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::SystemTime;
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 /// One attempt to change live flags, as the audit keeps it. It never holds a secret's value.
 ///
 /// It serializes (serde) to JSON with exactly the keys `version`, `actor`, `at`, `outcome`,
-/// `reason` and `changes`:
+/// `reason` and `changes`, and reads back from the same:
 ///
 /// ```json
-/// {"version": 7, "actor": "alice", "at": "2026-11-29T03:12:45Z", "outcome": "applied",
+/// {"version": 7, "actor": "alice", "at": "2026-11-29T03:12:45.123456Z", "outcome": "applied",
 ///  "reason": null, "changes": [{"flag": "FEATURE_WHATSAPP_ENABLED", "old": "true", "new": "false"}]}
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// The version the change made, or, for a rejected change, the version it was tried on.
     pub version: u64,
     /// Who asked for it.
     pub actor: String,
-    /// When, in RFC 3339, UTC (`2026-11-29T03:12:45Z`).
-    pub at: String,
+    /// When, in UTC, to the microsecond; RFC 3339 in JSON (`2026-11-29T03:12:45.123456Z`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
     /// Whether it was applied.
     pub outcome: Outcome,
     /// Why it was rejected: the problems, one per line, as a load reports them.
@@ -34,8 +35,9 @@ pub struct AuditEvent {
     pub changes: Vec<AuditChange>,
 }
 
-/// Whether a change was applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether a change was applied: `applied` or `rejected` in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// It is the new version.
     Applied,
@@ -55,7 +57,7 @@ impl Outcome {
 
 /// One flag's change: its variable, and its value before and after as logs show values
 /// (`<redacted>` for a secret; `None` when unset).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditChange {
     /// The flag's variable.
     pub flag: String,
@@ -65,32 +67,12 @@ pub struct AuditChange {
     pub new: Option<String>,
 }
 
-impl Serialize for AuditEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut event = serializer.serialize_struct("AuditEvent", 6)?;
-        event.serialize_field("version", &self.version)?;
-        event.serialize_field("actor", &self.actor)?;
-        event.serialize_field("at", &self.at)?;
-        event.serialize_field("outcome", self.outcome.as_str())?;
-        event.serialize_field("reason", &self.reason)?;
-        event.serialize_field("changes", &self.changes)?;
-        event.end()
-    }
-}
-
-impl Serialize for AuditChange {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut change = serializer.serialize_struct("AuditChange", 3)?;
-        change.serialize_field("flag", &self.flag)?;
-        change.serialize_field("old", &self.old)?;
-        change.serialize_field("new", &self.new)?;
-        change.end()
-    }
-}
-
-/// The time now, in RFC 3339, UTC, to the second.
-pub(crate) fn now() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+/// The time now, in UTC, to the microsecond: what a database's timestamp keeps, so that an event
+/// read back from one equals the event written.
+pub(crate) fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
 }
 
 /// Where audit events go, beside the recent ones a [`Live`](super::Live) keeps.
@@ -122,7 +104,7 @@ impl AuditSink for TracingAudit {
                 target: "flags::audit",
                 version = event.version,
                 actor = %event.actor,
-                at = %event.at,
+                at = %Rfc3339(event.at),
                 outcome = "applied",
                 changes = %changes,
                 "flags changed by {} (version {})",
@@ -133,7 +115,7 @@ impl AuditSink for TracingAudit {
                 target: "flags::audit",
                 version = event.version,
                 actor = %event.actor,
-                at = %event.at,
+                at = %Rfc3339(event.at),
                 outcome = "rejected",
                 reason = event.reason.as_deref().unwrap_or_default(),
                 changes = %changes,
@@ -142,6 +124,19 @@ impl AuditSink for TracingAudit {
             ),
         }
         Ok(())
+    }
+}
+
+/// A time as RFC 3339, for a log line.
+struct Rfc3339(OffsetDateTime);
+
+impl std::fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = self
+            .0
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|_| std::fmt::Error)?;
+        f.write_str(&text)
     }
 }
 

@@ -1,9 +1,11 @@
-//! One change being made ([`Change`]): what it asks for, the problems it finds, and its audit
-//! event, applied or rejected.
+//! A change of live flags as a value ([`Change`]), and what making one finds ([`Attempt`]): the
+//! flags it touches, its problems, and its audit event, applied or rejected.
 
+use std::fmt;
 use std::sync::Arc;
 
 use super::audit::{self, AuditChange, AuditEvent, Outcome};
+use super::state::Override;
 use crate::error::{FlagsError, Problem};
 use crate::flags::FeatureFlags;
 use crate::meta::FlagMeta;
@@ -11,8 +13,154 @@ use crate::provenance::Source;
 use crate::snapshot::Snapshot;
 use crate::visit::{FieldValue, Visitor};
 
-/// One change being made: its version, its actor, the flags it touches, and its problems.
-pub(super) struct Change {
+/// One change of live flags by one actor, which [`Live::commit`](super::Live::commit) makes: set
+/// and reset flags ([`Change::edit`], [`Change::set`], [`Change::reset`]) or go back to the
+/// previous version ([`Change::rollback`]), on whatever version the flags are at, or only on the
+/// version the actor saw ([`Change::if_version`], what an HTTP `If-Match` asks).
+///
+/// ```
+/// use flags_core::live::{Change, ChangeError, Live};
+/// use flags_core::{FeatureFlags, Loader};
+///
+/// #[derive(FeatureFlags)]
+/// struct Settings {
+///     #[flag(default = false)]
+///     beta: bool,
+///     #[flag(default = 10)]
+///     limit: u32,
+/// }
+///
+/// let flags = Live::<Settings>::load(Loader::new())?;
+/// let seen = flags.version();
+/// let change = Change::edit("alice", [("BETA", Some("true")), ("LIMIT", None)]).if_version(seen);
+/// assert_eq!(flags.commit_blocking(change.clone())?, 1);
+///
+/// // Made on version 0 again: another change came first.
+/// let stale = flags.commit_blocking(change).unwrap_err();
+/// assert!(matches!(stale, ChangeError::Stale { expected: 0, found: 1 }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Change {
+    actor: Arc<str>,
+    expected: Option<u64>,
+    pub(super) kind: Kind,
+}
+
+/// What a change does.
+#[derive(Clone)]
+pub(super) enum Kind {
+    /// Each variable as written, set to its text or reset (`None`).
+    Edit(Vec<(String, Option<String>)>),
+    /// The previous version's overrides.
+    Rollback,
+    /// Puts back overrides as they were, with who made them ([`Live::scoped`](super::Live::scoped)).
+    Restore(Vec<(&'static str, Option<Override>)>),
+}
+
+impl Change {
+    /// Sets each variable with `Some(text)` to its text, and resets each with `None` to what the
+    /// loaded sources say (`.env` files, the environment, its default): what an HTTP `PATCH` with a
+    /// JSON object does, `null` resetting (RFC 7396). An empty text unsets the flag over what the
+    /// sources say (its default applies).
+    pub fn edit<I, K, V>(actor: &str, edits: I) -> Self
+    where
+        I: IntoIterator<Item = (K, Option<V>)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let edits = edits.into_iter().map(|(name, value)| {
+            let value = value.map(|value| value.as_ref().to_owned());
+            (name.as_ref().to_owned(), value)
+        });
+        Self::new(actor, Kind::Edit(edits.collect()))
+    }
+
+    /// Sets each variable to its text ([`Live::apply`](super::Live::apply)).
+    pub fn set<I, K, V>(actor: &str, pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        Self::edit(
+            actor,
+            pairs.into_iter().map(|(name, value)| (name, Some(value))),
+        )
+    }
+
+    /// Resets each variable to what the loaded sources say ([`Live::reset`](super::Live::reset)).
+    pub fn reset<I, K>(actor: &str, variables: I) -> Self
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        let edits = variables.into_iter().map(|name| (name, None::<&str>));
+        Self::edit(actor, edits)
+    }
+
+    /// Goes back to the previous version's overrides, as a new version (so rolling back twice
+    /// returns to where it began); [`ChangeError::NothingToRollBack`](super::ChangeError) when
+    /// this process keeps no earlier version.
+    pub fn rollback(actor: &str) -> Self {
+        Self::new(actor, Kind::Rollback)
+    }
+
+    /// Makes the change only if the flags are still at `version` when it is made, else
+    /// [`ChangeError::Stale`](super::ChangeError::Stale). Without it, a change goes on whichever
+    /// version the flags are at, catching up with other instances that share the store.
+    pub fn if_version(mut self, version: u64) -> Self {
+        self.expected = Some(version);
+        self
+    }
+
+    /// Who makes the change.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The version the change is made on, if only that one ([`Change::if_version`]).
+    pub fn expected_version(&self) -> Option<u64> {
+        self.expected
+    }
+
+    pub(super) fn new(actor: &str, kind: Kind) -> Self {
+        Self {
+            actor: Arc::from(actor),
+            expected: None,
+            kind,
+        }
+    }
+
+    pub(super) fn actor_arc(&self) -> &Arc<str> {
+        &self.actor
+    }
+}
+
+/// The variables and the kind, never the values: they may be secrets.
+impl fmt::Debug for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut change = f.debug_struct("Change");
+        change.field("actor", &self.actor);
+        change.field("expected", &self.expected);
+        match &self.kind {
+            Kind::Edit(edits) => {
+                let variables: Vec<&str> = edits.iter().map(|(name, _)| name.as_str()).collect();
+                change.field("edits", &variables)
+            }
+            Kind::Rollback => change.field("rollback", &true),
+            Kind::Restore(saved) => {
+                let variables: Vec<&str> = saved.iter().map(|(env, _)| *env).collect();
+                change.field("restores", &variables)
+            }
+        };
+        change.finish()
+    }
+}
+
+/// One change being made, or one version taken from elsewhere: its version, its actor, the flags
+/// it touches, and its problems.
+pub(super) struct Attempt {
     pub(super) version: u64,
     pub(super) actor: Arc<str>,
     /// The positions of the flags it touches, in the order asked.
@@ -21,31 +169,41 @@ pub(super) struct Change {
     /// names, and the text asked for (`None` for a reset).
     pub(super) requested: Vec<(String, Option<&'static FlagMeta>, Option<String>)>,
     pub(super) problems: Vec<Problem>,
+    /// Where its values come from, as its problems name it.
+    source: Source,
 }
 
-impl Change {
+impl Attempt {
+    /// A change by `actor`, as version `version`.
     pub(super) fn new(version: u64, actor: &Arc<str>) -> Self {
+        let source = Source::Override {
+            actor: Arc::clone(actor),
+            version,
+        };
+        Self::from(version, actor, source)
+    }
+
+    /// Values the flag service `service` pushes, on version `version`.
+    pub(super) fn by_service(version: u64, service: &Arc<str>) -> Self {
+        let source = Source::Service {
+            service: Arc::clone(service),
+        };
+        Self::from(version, service, source)
+    }
+
+    fn from(version: u64, actor: &Arc<str>, source: Source) -> Self {
         Self {
             version,
             actor: Arc::clone(actor),
             touched: Vec::new(),
             requested: Vec::new(),
             problems: Vec::new(),
-        }
-    }
-
-    /// Records a conflict when the change was made on `expected` and the flags are at `found`.
-    pub(super) fn expect(&mut self, expected: Option<u64>, found: u64) {
-        if let Some(expected) = expected.filter(|expected| *expected != found) {
-            self.problems.push(Problem::Conflict { expected, found });
+            source,
         }
     }
 
     pub(super) fn source(&self) -> Source {
-        Source::Override {
-            actor: Arc::clone(&self.actor),
-            version: self.version,
-        }
+        self.source.clone()
     }
 
     /// The flag whose variable is `name`, or its problem (recorded): a name that is no flag's,
@@ -105,11 +263,18 @@ impl Change {
         self.requested.push((name.to_owned(), flag, value.cloned()));
     }
 
-    /// The audit event of this change, rejected: what was asked, against the flags as they are.
+    /// The change's problems as the error of a rejected change.
+    pub(super) fn error(&self) -> FlagsError {
+        FlagsError::new(self.problems.clone())
+    }
+
+    /// The audit event of this change, rejected for `reason`: what was asked, against the flags
+    /// as they are.
     pub(super) fn rejected<S: FeatureFlags>(
         &self,
         current: &Snapshot<S>,
         version: u64,
+        reason: String,
     ) -> AuditEvent {
         let indices: Vec<usize> = self.touched.clone();
         let old = shown::<S>(current, &indices);
@@ -142,7 +307,7 @@ impl Change {
             actor: self.actor.to_string(),
             at: audit::now(),
             outcome: Outcome::Rejected,
-            reason: Some(FlagsError::new(self.problems.clone()).to_string()),
+            reason: Some(reason),
             changes,
         }
     }

@@ -1,11 +1,35 @@
-//! Following a store that other instances write too: [`Live::sync`].
+//! Following a store that other instances write too: [`Live::sync`], and [`Follower`], the
+//! flags as a store that pushes versions holds them.
 
 use std::sync::Arc;
 
+use super::Live;
+use super::change::Attempt;
+use super::error::Refused;
+use super::state::overrides_of;
 use super::store::Stored;
-use super::{Change, Live, build, overrides_of, record};
 use crate::error::FlagsError;
 use crate::flags::FeatureFlags;
+
+/// Live flags as a store that pushes other instances' versions holds them, whatever their
+/// settings struct: what `flags-postgres` hands each version it reads to.
+pub trait Follower: Send + Sync {
+    /// Takes a version the store holds: [`Live::sync`].
+    fn sync(&self, stored: Stored) -> Result<Option<u64>, Refused>;
+
+    /// The version the flags are at: [`Live::version`].
+    fn version(&self) -> u64;
+}
+
+impl<S: FeatureFlags + Send + Sync> Follower for Live<S> {
+    fn sync(&self, stored: Stored) -> Result<Option<u64>, Refused> {
+        Live::sync(self, stored)
+    }
+
+    fn version(&self) -> u64 {
+        Live::version(self)
+    }
+}
 
 impl<S: FeatureFlags> Live<S> {
     /// Takes what a store shared with other instances holds, when one of them committed a newer
@@ -16,13 +40,14 @@ impl<S: FeatureFlags> Live<S> {
     ///
     /// What does not load here (an override of a flag this build lacks, or a value it does not
     /// accept: a newer build wrote it) is refused: the flags stay as they are, the refusal is
-    /// logged once per version (ERROR, target `flags::live`) and audited, and the error lists its
-    /// problems. A change made here on the version it stays at conflicts with the store's until
-    /// the store holds what this build can load.
+    /// logged once per version (ERROR, target `flags::live`) and audited by this process's
+    /// sinks, and the error lists its problems, with the refusal's audit event the first time,
+    /// for a store that keeps an audit to keep ([`Refused::event`]). A change made here on the
+    /// version it stays at conflicts with the store's until the store holds what this build can
+    /// load.
     ///
-    /// A store that pushes changes (`flags-postgres`) calls this from a thread of its own, one
-    /// that does not answer the store's requests: to keep the audit of a refusal, this calls the
-    /// store ([`Store::record`](super::Store::record)), after releasing the flags' lock.
+    /// It takes the flags' lock for as long as building them takes, and waits on nothing else:
+    /// a store may call it from its own task.
     ///
     /// ```
     /// use flags_core::live::{Live, Stored, StoredOverride};
@@ -46,11 +71,11 @@ impl<S: FeatureFlags> Live<S> {
     /// assert!(flags.get().beta);
     ///
     /// let refused = flags.sync(Stored { version: 5, overrides: vec![beta("maybe")] });
-    /// assert!(refused.is_err());
+    /// assert!(refused.unwrap_err().event.is_some());
     /// assert_eq!(flags.version(), 4);
-    /// # Ok::<(), flags_core::FlagsError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn sync(&self, stored: Stored) -> Result<Option<u64>, FlagsError> {
+    pub fn sync(&self, stored: Stored) -> Result<Option<u64>, Refused> {
         let mut state = self.lock();
         let version = stored.version;
         if version <= state.version {
@@ -62,7 +87,7 @@ impl<S: FeatureFlags> Live<S> {
             .iter()
             .find(|entry| entry.version == version)
             .map_or(Arc::from("store"), |entry| Arc::from(entry.actor.as_str()));
-        let mut change = Change::new(version, &actor);
+        let mut attempt = Attempt::new(version, &actor);
         let schema = S::__schema();
         for entry in &stored.overrides {
             let same = state
@@ -71,21 +96,21 @@ impl<S: FeatureFlags> Live<S> {
                 .is_some_and(|current| current.value == entry.value);
             if !same {
                 let index = schema.index_of(&entry.env);
-                change.touched.extend(index);
+                attempt.touched.extend(index);
                 let flag = index.map(|index| &schema.flags()[index]);
-                change.requested(&entry.env, flag, Some(&entry.value));
+                attempt.requested(&entry.env, flag, Some(&entry.value));
             }
         }
         for env in state.overrides.keys() {
             if !stored.overrides.iter().any(|entry| entry.env == *env) {
                 let index = schema.index_of(env);
-                change.touched.extend(index);
-                change.requested(env, index.map(|index| &schema.flags()[index]), None);
+                attempt.touched.extend(index);
+                attempt.requested(env, index.map(|index| &schema.flags()[index]), None);
             }
         }
 
         let (next, mut problems) = overrides_of::<S>(stored.overrides);
-        match build::<S>(&state.base, &next, version) {
+        match state.build::<S>(&next, version) {
             Ok(snapshot) if problems.is_empty() => {
                 tracing::info!(
                     target: "flags::live",
@@ -93,29 +118,34 @@ impl<S: FeatureFlags> Live<S> {
                     state.version
                 );
                 state.refused = None;
-                self.publish(state, next, snapshot);
+                state.advance(next, version);
+                self.show(state, snapshot);
                 return Ok(Some(version));
             }
             Ok(_) => {}
             Err(error) => problems.extend(error.into_problems()),
         }
         let error = FlagsError::new(problems);
-        if state.refused != Some(version) {
-            state.refused = Some(version);
-            tracing::error!(
-                target: "flags::live",
-                "version {version} from the store does not load here, so this instance keeps \
-                 version {}:\n{error}",
-                state.version
-            );
-            change.problems = error.problems().to_vec();
-            let event = change.rejected::<S>(&self.current.load(), version);
-            record(&mut state, event.clone());
-            drop(state);
-            self.record_rejected(&event);
-            #[cfg(feature = "metrics")]
-            metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+        if state.refused == Some(version) {
+            return Err(Refused { error, event: None });
         }
-        Err(error)
+        state.refused = Some(version);
+        tracing::error!(
+            target: "flags::live",
+            "version {version} from the store does not load here, so this instance keeps \
+             version {}:\n{error}",
+            state.version
+        );
+        attempt.problems = error.problems().to_vec();
+        let event = attempt.rejected::<S>(&self.current.load(), version, error.to_string());
+        state.remember(event.clone());
+        drop(state);
+        self.record(&event);
+        #[cfg(feature = "metrics")]
+        metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+        Err(Refused {
+            error,
+            event: Some(Box::new(event)),
+        })
     }
 }

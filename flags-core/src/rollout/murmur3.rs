@@ -5,7 +5,7 @@
 /// Feeding `a` then `b` gives the hash of `a` and `b` concatenated, as Austin Appleby's reference
 /// `MurmurHash3_x86_32` computes it over one buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Murmur3 {
+pub(crate) struct Murmur3 {
     hash: u32,
     /// Bytes of an unfinished 4-byte block, little-endian, waiting for the next piece.
     tail: u32,
@@ -18,7 +18,7 @@ const C1: u32 = 0xcc9e_2d51;
 const C2: u32 = 0x1b87_3593;
 
 impl Murmur3 {
-    pub(super) const fn new(seed: u32) -> Self {
+    pub(crate) const fn new(seed: u32) -> Self {
         Self {
             hash: seed,
             tail: 0,
@@ -38,7 +38,7 @@ impl Murmur3 {
     /// registers: through `&mut self` it went through memory, and a decision was a third slower.
     #[must_use]
     #[inline]
-    pub(super) fn write(self, bytes: &[u8]) -> Self {
+    pub(crate) fn write(self, bytes: &[u8]) -> Self {
         let Self {
             mut hash,
             mut tail,
@@ -77,7 +77,7 @@ impl Murmur3 {
         self.write(bytes).finish()
     }
 
-    pub(super) fn finish(self) -> u32 {
+    pub(crate) fn finish(self) -> u32 {
         // With no tail, `tail` is 0 and mixes to 0: the reference's `if` is not needed.
         finalize(self.hash ^ mix_key(self.tail) ^ self.len)
     }

@@ -1,0 +1,328 @@
+//! Making a change: [`Live::commit`], the one path every change takes, and the synchronous ways
+//! in ([`Live::commit_blocking`] and the changes SPEC names: apply, reset, rollback).
+
+use std::sync::Arc;
+
+use super::change::{Attempt, Change, Kind};
+use super::error::ChangeError;
+use super::state::{Overrides, State, stored};
+use super::store::CommitOutcome;
+use super::{AuditEvent, Live};
+use crate::flags::FeatureFlags;
+use crate::snapshot::Snapshot;
+
+/// How many times a change made on no version in particular catches up with other instances'
+/// changes and is made again on top, before it gives up.
+const ATTEMPTS: u32 = 10;
+
+/// A change ready to commit: what it was made on, what it makes, and its audit event.
+struct Prepared<S> {
+    attempt: Attempt,
+    previous: u64,
+    next: Overrides,
+    snapshot: Snapshot<S>,
+    event: AuditEvent,
+}
+
+/// A change that will not be made, with what it found (for its audit event).
+struct Refusal {
+    attempt: Attempt,
+    /// The version it was tried on.
+    version: u64,
+    error: ChangeError,
+}
+
+impl<S: FeatureFlags> Live<S> {
+    /// Makes `change`: validated as a load is (every problem reported at once), kept by the
+    /// store if there is one, then swapped in for readers as a new version, which it returns; or
+    /// not made at all, with why ([`ChangeError`]). Audited either way.
+    ///
+    /// Local changes are made one at a time: a change waits for the one before it. With a store
+    /// that other instances share, a change made on no version in particular that finds the
+    /// store ahead takes the store's version ([`Live::sync`]) and is made again on top, ten
+    /// times at most ([`ChangeError::Overtaken`]); one made on a version
+    /// ([`Change::if_version`]) is refused instead ([`ChangeError::Stale`]).
+    ///
+    /// The future waits on the store and on the change before; it holds no lock a reader needs.
+    pub async fn commit(&self, change: Change) -> Result<u64, ChangeError> {
+        let _turn = self.writers.lock().await;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let prepared = match self.prepare(&change) {
+                Ok(prepared) => prepared,
+                Err(refusal) => return Err(self.refuse(*refusal, true).await),
+            };
+            let Some(store) = &self.store else {
+                return Ok(self.publish(prepared));
+            };
+            let next = stored(&prepared.next, prepared.snapshot.version());
+            let outcome = store
+                .commit(prepared.previous, &next, &prepared.event)
+                .await;
+            let newer = match outcome {
+                Ok(CommitOutcome::Committed) => return Ok(self.publish(prepared)),
+                Ok(CommitOutcome::Behind(newer)) => newer,
+                Err(error) => {
+                    let refusal = Refusal {
+                        attempt: prepared.attempt,
+                        version: prepared.previous,
+                        error: ChangeError::Store(error),
+                    };
+                    // Whatever kept the store from the change keeps it from the audit too.
+                    return Err(self.refuse(refusal, false).await);
+                }
+            };
+            let found = newer.version;
+            // Other instances' changes, taken as any version from the store is; one that does not
+            // load here leaves these flags behind, and the change with nothing to go on.
+            let caught_up = match self.sync(newer) {
+                Ok(_) => true,
+                Err(refused) => {
+                    if let Some(event) = refused.event {
+                        self.record_in_store(&event).await;
+                    }
+                    false
+                }
+            };
+            let error = match change.expected_version() {
+                Some(expected) => ChangeError::Stale { expected, found },
+                None if !caught_up || attempts == ATTEMPTS => {
+                    ChangeError::Overtaken { attempts, found }
+                }
+                None => continue,
+            };
+            let refusal = Refusal {
+                attempt: prepared.attempt,
+                version: prepared.previous,
+                error,
+            };
+            return Err(self.refuse(refusal, true).await);
+        }
+    }
+
+    /// [`Live::commit`], waiting on the calling thread: for a synchronous application, with no
+    /// runtime. With a store that waits on a network, call it where blocking the thread is fine
+    /// (not on an async runtime's thread: there, await [`Live::commit`]).
+    pub fn commit_blocking(&self, change: Change) -> Result<u64, ChangeError> {
+        pollster::block_on(self.commit(change))
+    }
+
+    /// Sets each variable to its text, as one change by `actor` ([`Change::set`]): parsed as a
+    /// variable's text, then the whole struct validated as a load is. Applied whole, as a new
+    /// version (returned), or not at all, with every problem in the error; audited either way.
+    /// An empty text unsets the flag over what the environment says (the default applies);
+    /// [`Live::reset`] goes back to what it says. Waits as [`Live::commit_blocking`] does.
+    pub fn apply<I, K, V>(&self, pairs: I, actor: &str) -> Result<u64, ChangeError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        self.commit_blocking(Change::set(actor, pairs))
+    }
+
+    /// Removes the overrides of `variables`, as one change by `actor` ([`Change::reset`]): each
+    /// goes back to what the loaded sources say (`.env` files, the environment, its default).
+    /// Validated, applied whole and audited as [`Live::apply`] is.
+    pub fn reset<I, K>(&self, variables: I, actor: &str) -> Result<u64, ChangeError>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        self.commit_blocking(Change::reset(actor, variables))
+    }
+
+    /// Goes back to the previous version's overrides, as a new version by `actor`
+    /// ([`Change::rollback`]). Validated, applied whole and audited as [`Live::apply`] is; an
+    /// error when there is no earlier version in this process's history.
+    pub fn rollback(&self, actor: &str) -> Result<u64, ChangeError> {
+        self.commit_blocking(Change::rollback(actor))
+    }
+
+    /// The change made on the flags as they are now: its overrides, built and validated, with
+    /// its audit event; or why it cannot be made.
+    fn prepare(&self, change: &Change) -> Result<Prepared<S>, Box<Refusal>> {
+        let state = self.lock();
+        let version = state.version + 1;
+        let mut attempt = Attempt::new(version, change.actor_arc());
+        let mut managed = Vec::new();
+        let next = match &change.kind {
+            Kind::Edit(edits) => Some(edited::<S>(&state, edits, &mut attempt, &mut managed)),
+            Kind::Rollback => rolled_back::<S>(&state, &mut attempt),
+            Kind::Restore(saved) => {
+                let mut next = state.overrides.clone();
+                for (env, saved) in saved {
+                    attempt.touched.extend(S::__schema().index_of(env));
+                    match saved {
+                        Some(entry) => next.insert(env, entry.clone()),
+                        None => next.remove(env),
+                    };
+                }
+                Some(next)
+            }
+        };
+        let tried_on = state.version;
+        let refused = |attempt, error| {
+            Box::new(Refusal {
+                attempt,
+                version: tried_on,
+                error,
+            })
+        };
+        if let Some(expected) = change.expected_version()
+            && expected != state.version
+        {
+            let found = state.version;
+            return Err(refused(attempt, ChangeError::Stale { expected, found }));
+        }
+        let Some(next) = next else {
+            let version = state.version;
+            return Err(refused(attempt, ChangeError::NothingToRollBack { version }));
+        };
+        if let Some(service) = managed.first().and_then(|env| state.services.manager(env)) {
+            let service = Arc::clone(service);
+            let error = ChangeError::Managed {
+                service,
+                variables: managed,
+            };
+            return Err(refused(attempt, error));
+        }
+        // A change with problems of its own (a name that is no flag's) is still built, so that
+        // its error lists every problem at once.
+        let built = state.build::<S>(&next, version);
+        let snapshot = match built {
+            Ok(snapshot) if attempt.problems.is_empty() => snapshot,
+            built => {
+                if let Err(error) = built {
+                    attempt.problems.extend(error.into_problems());
+                }
+                let error = ChangeError::Rejected(attempt.error());
+                return Err(refused(attempt, error));
+            }
+        };
+        let current = self.current.load();
+        let event = attempt.applied::<S>(&current, &snapshot);
+        Ok(Prepared {
+            attempt,
+            previous: state.version,
+            next,
+            snapshot,
+            event,
+        })
+    }
+
+    /// Makes a prepared change the flags, if they are still at the version it was made on, and
+    /// returns its version. A store's follower may have taken the change already (an instance is
+    /// told of its own commits too); then it only remains to audit it.
+    fn publish(&self, prepared: Prepared<S>) -> u64 {
+        let Prepared {
+            previous,
+            next,
+            mut snapshot,
+            event,
+            ..
+        } = prepared;
+        let version = snapshot.version();
+        // Audited before anyone can see it: a subscriber that acts on it (a log level raised)
+        // comes after.
+        self.record(&event);
+        let mut state = self.lock();
+        state.remember(event);
+        if state.version == previous {
+            if state.services.revision != snapshot.revision() {
+                // A flag service pushed while the store kept the change: on top of its values.
+                match state.build::<S>(&next, version) {
+                    Ok(rebuilt) => snapshot = rebuilt,
+                    Err(error) => tracing::error!(
+                        target: "flags::live",
+                        "version {version} does not load with the values a flag service pushed \
+                         meanwhile, so readers see it with the service's previous values:\n{error}"
+                    ),
+                }
+            }
+            state.advance(next, version);
+            self.show(state, snapshot);
+        }
+        version
+    }
+
+    /// Audits a change that will not be made (in the store too, when `in_store` and it keeps an
+    /// audit), and returns why.
+    async fn refuse(&self, refusal: Refusal, in_store: bool) -> ChangeError {
+        let Refusal {
+            attempt,
+            version,
+            error,
+        } = refusal;
+        let event = attempt.rejected::<S>(&self.current.load(), version, error.to_string());
+        self.lock().remember(event.clone());
+        self.record(&event);
+        #[cfg(feature = "metrics")]
+        metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+        if in_store {
+            self.record_in_store(&event).await;
+        }
+        error
+    }
+
+    /// Hands the audit event of a rejected change to the store, when it keeps an audit.
+    async fn record_in_store(&self, event: &AuditEvent) {
+        let Some(store) = &self.store else { return };
+        if let Err(error) = store.record(event).await {
+            tracing::error!(target: "flags::audit", "the store cannot record an audit event: {error}");
+        }
+    }
+}
+
+/// The overrides `edits` make of the current ones, with the attempt's problems recorded; the
+/// variables of managed flags it names go to `managed`, and stay as they are.
+fn edited<S: FeatureFlags>(
+    state: &State,
+    edits: &[(String, Option<String>)],
+    attempt: &mut Attempt,
+    managed: &mut Vec<&'static str>,
+) -> Overrides {
+    let mut next = state.overrides.clone();
+    for (name, value) in edits {
+        let flag = attempt.known::<S>(name);
+        attempt.requested(name, flag, value.as_ref());
+        let Some(flag) = flag else { continue };
+        if state.services.manager(flag.env()).is_some() {
+            managed.push(flag.env());
+            continue;
+        }
+        if !attempt.changes_live(flag) {
+            continue;
+        }
+        match value {
+            Some(value) => {
+                let entry = super::state::Override {
+                    value: value.clone(),
+                    actor: Arc::clone(&attempt.actor),
+                    version: attempt.version,
+                };
+                next.insert(flag.env(), entry);
+            }
+            None => {
+                next.remove(flag.env());
+            }
+        }
+    }
+    next
+}
+
+/// The previous version's overrides, with the flags they change recorded as touched; `None`
+/// when this process keeps no version before the current one.
+fn rolled_back<S: FeatureFlags>(state: &State, attempt: &mut Attempt) -> Option<Overrides> {
+    let (_, previous) = state
+        .history
+        .back()
+        .filter(|(version, _)| *version + 1 == state.version)?;
+    for (index, flag) in S::FLAGS.iter().enumerate() {
+        if state.overrides.get(flag.env()) != previous.get(flag.env()) {
+            attempt.touched.push(index);
+        }
+    }
+    Some(previous.clone())
+}

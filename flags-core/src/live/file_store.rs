@@ -1,0 +1,134 @@
+//! [`FileStore`]: the embedded store, which keeps the overrides in one JSON file.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::store::{CommitOutcome, Store, StoreError, StoreFuture, Stored};
+use super::{AuditEvent, lock};
+
+/// Keeps the overrides in one JSON file, replaced whole on each commit: written beside it, made
+/// durable, then renamed over it, so a crash leaves the old file or the new one, never half of
+/// one. The file can hold a secret's override: it is created readable by its owner only.
+///
+/// It is for one process. Its work is a few file operations, done on the thread that commits
+/// (an fsync: about a millisecond on a local disk), so that a synchronous application needs no
+/// runtime; an async one awaits a future that is already done.
+#[derive(Debug)]
+pub struct FileStore {
+    path: PathBuf,
+    /// Held from reading the file's version to renaming the new file over it: two commits in
+    /// one process cannot both write the same version.
+    writing: Mutex<()>,
+}
+
+impl FileStore {
+    /// A store in the file at `path` (created by the first commit).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            writing: Mutex::new(()),
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Replaces what the file holds with `stored`, whatever it held: durably, and whole or not
+    /// at all, as a commit does, but without a commit's check of the version. For a file that
+    /// keeps a copy of another store's overrides (a snapshot to start from when that store
+    /// cannot be reached).
+    pub fn replace(&self, stored: &Stored) -> Result<(), StoreError> {
+        let _writing = lock(&self.writing);
+        self.write(stored)
+    }
+
+    fn write(&self, stored: &Stored) -> Result<(), StoreError> {
+        let mut json = serde_json::to_vec_pretty(stored)
+            .map_err(|error| self.unavailable("write", io::Error::other(error)))?;
+        json.push(b'\n');
+        let temporary = self.path.with_extension("tmp");
+        write_durably(&temporary, &json).map_err(|error| self.unavailable("write", error))?;
+        fs::rename(&temporary, &self.path).map_err(|error| self.unavailable("replace", error))?;
+        // The rename itself is durable once the directory is.
+        let directory = match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        File::open(directory)
+            .and_then(|directory| directory.sync_all())
+            .map_err(|error| self.unavailable("replace", error))
+    }
+
+    fn unavailable(&self, doing: &str, error: io::Error) -> StoreError {
+        StoreError::unavailable(
+            format!("cannot {doing} the store file {}", self.path.display()),
+            error,
+        )
+    }
+
+    /// The overrides in `text`, the file's content.
+    fn parse(&self, text: &str) -> Result<Stored, StoreError> {
+        // serde_json's messages quote what they reject, which may be a secret: only where.
+        serde_json::from_str(text).map_err(|error| {
+            let what = match error.classify() {
+                serde_json::error::Category::Data => "a value is missing or of the wrong type",
+                _ => "it is not JSON",
+            };
+            StoreError::corrupt(format!(
+                "the store file {} is not a store of flags: {what} (line {}, column {}); fix or \
+                 remove it",
+                self.path.display(),
+                error.line(),
+                error.column()
+            ))
+        })
+    }
+
+    fn read_file(&self) -> Result<Option<Stored>, StoreError> {
+        match fs::read_to_string(&self.path) {
+            Ok(text) => self.parse(&text).map(Some),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(self.unavailable("read", error)),
+        }
+    }
+
+    fn commit_now(&self, previous: u64, next: &Stored) -> Result<CommitOutcome, StoreError> {
+        let _writing = lock(&self.writing);
+        let found = self.read_file()?;
+        let found_version = found.as_ref().map_or(0, |stored| stored.version);
+        if found_version != previous {
+            return Ok(CommitOutcome::Behind(found.unwrap_or_default()));
+        }
+        self.write(next).map(|()| CommitOutcome::Committed)
+    }
+}
+
+impl Store for FileStore {
+    fn read(&self) -> Result<Option<Stored>, StoreError> {
+        self.read_file()
+    }
+
+    fn commit<'a>(
+        &'a self,
+        previous: u64,
+        next: &'a Stored,
+        _: &'a AuditEvent,
+    ) -> StoreFuture<'a, CommitOutcome> {
+        Box::pin(std::future::ready(self.commit_now(previous, next)))
+    }
+}
+
+/// Writes `bytes` to a new file at `path`, readable by its owner only, and makes them durable.
+fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}

@@ -1,0 +1,299 @@
+//! Flags a flag service drives (Unleash, LaunchDarkly): [`Live::managed_by`] hands them to it,
+//! and it pushes their values through the [`Managed`] handle it gets.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::Live;
+use super::change::Attempt;
+use super::error::ChangeError;
+use crate::error::{FlagsError, Problem};
+use crate::flags::FeatureFlags;
+use crate::provenance::Source;
+use crate::rollout::murmur3::Murmur3;
+
+impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
+    /// Hands the flags whose variables are `variables` to the flag service `service` (`unleash`,
+    /// say): from now on their values are the ones it pushes through the returned handle
+    /// ([`Managed::push`]), over the loaded sources and the store's overrides; until it pushes
+    /// one, a flag keeps the value they give it. A local change that names one of them is refused
+    /// ([`ChangeError::Managed`], naming the service).
+    ///
+    /// An error names every flag that cannot be handed over: a variable that is no flag's, a flag
+    /// read only at start (`#[flag(restart)]`), a secret (a service's values are not secret), or
+    /// a flag another service manages. A flag the store keeps an override of is handed over with
+    /// a warning: the service's values win over it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use flags_core::live::{ChangeError, Live};
+    /// use flags_core::{FeatureFlags, Loader};
+    ///
+    /// #[derive(FeatureFlags)]
+    /// struct Settings {
+    ///     #[flag(default = false)]
+    ///     new_checkout: bool,
+    ///     #[flag(default = 10)]
+    ///     limit: u32,
+    /// }
+    ///
+    /// let flags = Arc::new(Live::<Settings>::load(Loader::new())?);
+    /// let unleash = flags.managed_by("unleash", ["NEW_CHECKOUT"])?;
+    /// assert!(unleash.push([("NEW_CHECKOUT", Some("true"))])?);
+    /// assert!(flags.get().new_checkout);
+    ///
+    /// let refused = flags.apply([("NEW_CHECKOUT", "false")], "alice").unwrap_err();
+    /// assert!(matches!(refused, ChangeError::Managed { .. }));
+    /// assert_eq!(refused.to_string(), "NEW_CHECKOUT is managed by unleash: change it in unleash");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn managed_by<I, K>(
+        self: &Arc<Self>,
+        service: &str,
+        variables: I,
+    ) -> Result<Managed, FlagsError>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        let service: Arc<str> = Arc::from(service);
+        let schema = S::__schema();
+        let mut state = self.lock();
+        let mut attempt = Attempt::by_service(state.version, &service);
+        let mut handed = Vec::new();
+        for name in variables {
+            let Some(flag) = attempt.known::<S>(name.as_ref()) else {
+                continue;
+            };
+            let why = if flag.needs_restart() {
+                Some(String::from("it is read only at start (#[flag(restart)])"))
+            } else if flag.is_secret() {
+                Some(String::from("it is secret, and a service's values are not"))
+            } else {
+                let other = state
+                    .services
+                    .manager(flag.env())
+                    .filter(|other| other.as_ref() != service.as_ref());
+                other.map(|other| format!("{other} manages it already"))
+            };
+            match why {
+                Some(why) => attempt.problems.push(Problem::NotManageable {
+                    flag: flag.field(),
+                    env: flag.env(),
+                    service: Arc::clone(&service),
+                    why,
+                }),
+                None => handed.push(flag.env()),
+            }
+        }
+        if !attempt.problems.is_empty() {
+            return Err(FlagsError::new(attempt.problems));
+        }
+        for env in &handed {
+            if let Some(entry) = state.overrides.get(env) {
+                let index = schema.index_of(env).unwrap_or_default();
+                Problem::LikelyMistake {
+                    flag: schema.flags()[index].field(),
+                    env,
+                    note: format!(
+                        "{service} manages it now, so its values win over the store's override; \
+                         reset the override"
+                    ),
+                    source: Source::Override {
+                        actor: Arc::clone(&entry.actor),
+                        version: entry.version,
+                    },
+                }
+                .log();
+            }
+            state.services.managers.insert(env, Arc::clone(&service));
+        }
+        drop(state);
+        let live: Arc<dyn Push> = Arc::clone(self) as Arc<dyn Push>;
+        Ok(Managed {
+            live,
+            service,
+            variables: handed,
+        })
+    }
+
+    /// Sets the values of the flags `service` manages, as [`Managed::push`] describes.
+    fn push_values(
+        &self,
+        service: &Arc<str>,
+        values: Vec<(String, Option<String>)>,
+    ) -> Result<bool, ChangeError> {
+        let mut state = self.lock();
+        let mut attempt = Attempt::by_service(state.version, service);
+        let mut next = state.services.values.clone();
+        for (name, value) in &values {
+            let Some(flag) = attempt.known::<S>(name) else {
+                continue;
+            };
+            if state.services.manager(flag.env()) != Some(service) {
+                attempt.problems.push(Problem::NotManageable {
+                    flag: flag.field(),
+                    env: flag.env(),
+                    service: Arc::clone(service),
+                    why: format!("it was not handed to {service} (Live::managed_by)"),
+                });
+                continue;
+            }
+            if next.get(flag.env()) == value.as_ref() {
+                // Named, but unchanged: not part of the change.
+                attempt.touched.pop();
+                continue;
+            }
+            attempt.requested(name, Some(flag), value.as_ref());
+            match value {
+                Some(value) => next.insert(flag.env(), value.clone()),
+                None => next.remove(flag.env()),
+            };
+        }
+        if attempt.problems.is_empty() && next == state.services.values {
+            return Ok(false);
+        }
+        let revision = revision_of(&next);
+        let previous = std::mem::replace(&mut state.services.values, next);
+        let previous_revision = std::mem::replace(&mut state.services.revision, revision);
+        let version = state.version;
+        let built = state.build::<S>(&state.overrides, version);
+        let snapshot = match built {
+            Ok(snapshot) if attempt.problems.is_empty() => snapshot,
+            built => {
+                if let Err(error) = built {
+                    attempt.problems.extend(error.into_problems());
+                }
+                state.services.values = previous;
+                state.services.revision = previous_revision;
+                return Err(self.refuse_push(state, attempt, revision));
+            }
+        };
+        let event = attempt.applied::<S>(&self.current.load(), &snapshot);
+        state.services.refused = None;
+        state.remember(event.clone());
+        self.show(state, snapshot);
+        self.record(&event);
+        Ok(true)
+    }
+
+    /// Audits and logs a push that does not load (once for the same values), and returns why.
+    fn refuse_push(
+        &self,
+        mut state: std::sync::MutexGuard<'_, super::state::State>,
+        attempt: Attempt,
+        revision: u64,
+    ) -> ChangeError {
+        let error = attempt.error();
+        if state.services.refused == Some(revision) {
+            return ChangeError::Rejected(error);
+        }
+        state.services.refused = Some(revision);
+        tracing::error!(
+            target: "flags::live",
+            "the values {} pushed do not load here, so the flags keep the last good ones:\n{error}",
+            attempt.actor
+        );
+        let event = attempt.rejected::<S>(&self.current.load(), state.version, error.to_string());
+        state.remember(event.clone());
+        drop(state);
+        self.record(&event);
+        #[cfg(feature = "metrics")]
+        metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+        ChangeError::Rejected(error)
+    }
+}
+
+/// A digest of the services' values: equal values, equal digest, on every instance and build.
+fn revision_of(values: &BTreeMap<&'static str, String>) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    let digest = |seed| {
+        let mut hash = Murmur3::new(seed);
+        for (env, value) in values {
+            hash = hash
+                .write(env.as_bytes())
+                .write(b"=")
+                .write(value.as_bytes())
+                .write(b"\0");
+        }
+        hash.finish()
+    };
+    // Never 0, which says no service pushed anything.
+    (u64::from(digest(0)) << 32 | u64::from(digest(1))).max(1)
+}
+
+/// What a [`Managed`] handle pushes to, whatever the flags' struct.
+trait Push: Send + Sync {
+    fn push(
+        &self,
+        service: &Arc<str>,
+        values: Vec<(String, Option<String>)>,
+    ) -> Result<bool, ChangeError>;
+}
+
+impl<S: FeatureFlags + Send + Sync + 'static> Push for Live<S> {
+    fn push(
+        &self,
+        service: &Arc<str>,
+        values: Vec<(String, Option<String>)>,
+    ) -> Result<bool, ChangeError> {
+        self.push_values(service, values)
+    }
+}
+
+/// A flag service's hold on the flags it manages ([`Live::managed_by`]): it pushes their values
+/// through it. Cloning it gives another handle on the same flags.
+#[derive(Clone)]
+pub struct Managed {
+    live: Arc<dyn Push>,
+    service: Arc<str>,
+    variables: Vec<&'static str>,
+}
+
+impl Managed {
+    /// The service's name, which audit events name as their actor.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The variables of the flags it manages.
+    pub fn variables(&self) -> &[&'static str] {
+        &self.variables
+    }
+
+    /// Sets each managed flag named to the service's value for it (`Some(text)`, read as the
+    /// flag's variable would be), or to none (`None`: the flag keeps the value of the sources
+    /// and overrides under it, as for a toggle the service does not have); flags not named keep
+    /// what the service last gave them.
+    ///
+    /// Validated as a change is, with every other flag as it is: values that do not load here (a
+    /// text the flag's type cannot hold, a requirement they break) are refused whole
+    /// ([`ChangeError::Rejected`]), logged and audited once for the same values, and the flags
+    /// keep the last good ones. Values that load are swapped in for readers, audited with the
+    /// service as actor, and `Ok(true)` says so; `Ok(false)` when they change nothing (nothing is
+    /// audited). The flags' [`version`](Live::version) stays: it counts the overrides, which
+    /// instances share; the snapshot's [`revision`](crate::Snapshot::revision) changes.
+    pub fn push<I, K, V>(&self, values: I) -> Result<bool, ChangeError>
+    where
+        I: IntoIterator<Item = (K, Option<V>)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let values = values.into_iter().map(|(name, value)| {
+            let value = value.map(|value| value.as_ref().to_owned());
+            (name.as_ref().to_owned(), value)
+        });
+        self.live.push(&self.service, values.collect())
+    }
+}
+
+impl std::fmt::Debug for Managed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Managed")
+            .field("service", &self.service)
+            .field("variables", &self.variables)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,203 @@
+//! What live flags hold besides the snapshot readers see: the loaded sources, the overrides of
+//! the current version and its history, the values flag services push, the recent audit; and how
+//! a snapshot is built from them.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use super::audit::AuditEvent;
+use super::change::Attempt;
+use super::store::{Stored, StoredOverride};
+use crate::error::{FlagsError, Problem};
+use crate::flags::{FeatureFlags, load_from};
+use crate::provenance::Source;
+use crate::snapshot::Snapshot;
+use crate::source::{Raw, Vars};
+
+/// What changes hold while they are made; behind the flags' lock, which is never held across a
+/// store's work.
+pub(super) struct State {
+    /// The loaded sources, under the overrides.
+    pub(super) base: Vars,
+    pub(super) overrides: Overrides,
+    pub(super) version: u64,
+    /// Earlier versions and their overrides, newest last.
+    pub(super) history: VecDeque<(u64, Overrides)>,
+    pub(super) history_len: usize,
+    /// The values flag services push, over the overrides, and which service manages which flag.
+    pub(super) services: Services,
+    /// Recent audit events, newest last.
+    pub(super) audit: VecDeque<AuditEvent>,
+    pub(super) audit_len: usize,
+    /// The newest version from the store that did not load here ([`Live::sync`]), reported once.
+    ///
+    /// [`Live::sync`]: super::Live::sync
+    pub(super) refused: Option<u64>,
+}
+
+/// The overrides of one version, by variable.
+pub(super) type Overrides = BTreeMap<&'static str, Override>;
+
+/// One flag's override: its text, and who set it in which version.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Override {
+    pub(super) value: String,
+    pub(super) actor: Arc<str>,
+    pub(super) version: u64,
+}
+
+/// The flag services that manage flags ([`Live::managed_by`](super::Live::managed_by)), and the
+/// values they pushed.
+#[derive(Default)]
+pub(super) struct Services {
+    /// Each managed flag's variable, with its service.
+    pub(super) managers: BTreeMap<&'static str, Arc<str>>,
+    /// The value each service gave a flag it manages; a flag it gave none keeps the value of the
+    /// sources and overrides under it.
+    pub(super) values: BTreeMap<&'static str, String>,
+    /// A digest of `values`, which the snapshot carries as its revision: equal values, equal
+    /// revision, on every instance.
+    pub(super) revision: u64,
+    /// The revision of the last push that was refused, logged once.
+    pub(super) refused: Option<u64>,
+}
+
+impl Services {
+    /// The service that manages the flag whose variable is `env`.
+    pub(super) fn manager(&self, env: &str) -> Option<&Arc<str>> {
+        self.managers.get(env)
+    }
+}
+
+impl State {
+    /// The struct with `overrides` on top of the loaded sources, and the services' values on top
+    /// of both, as version `version`.
+    pub(super) fn build<S: FeatureFlags>(
+        &self,
+        overrides: &Overrides,
+        version: u64,
+    ) -> Result<Snapshot<S>, FlagsError> {
+        build(&self.base, overrides, &self.services, version)
+    }
+
+    /// Keeps `event` among the recent ones.
+    pub(super) fn remember(&mut self, event: AuditEvent) {
+        self.audit.push_back(event);
+        while self.audit.len() > self.audit_len {
+            self.audit.pop_front();
+        }
+    }
+
+    /// Makes `next` the overrides, as `version`, keeping the ones it replaces in the history.
+    pub(super) fn advance(&mut self, next: Overrides, version: u64) {
+        let previous = std::mem::replace(&mut self.overrides, next);
+        let previous_version = std::mem::replace(&mut self.version, version);
+        self.history.push_back((previous_version, previous));
+        while self.history.len() > self.history_len {
+            self.history.pop_front();
+        }
+    }
+}
+
+/// The struct loaded from `base` with `overrides` and the services' values on top, as version
+/// `version`.
+pub(super) fn build<S: FeatureFlags>(
+    base: &Vars,
+    overrides: &Overrides,
+    services: &Services,
+    version: u64,
+) -> Result<Snapshot<S>, FlagsError> {
+    let mut vars = base.clone();
+    for (env, entry) in overrides {
+        let source = vars.add_source(Source::Override {
+            actor: Arc::clone(&entry.actor),
+            version: entry.version,
+        });
+        vars.set(env, &entry.value, source);
+    }
+    for (env, value) in &services.values {
+        if let Some(service) = services.manager(env) {
+            let source = vars.add_source(Source::Service {
+                service: Arc::clone(service),
+            });
+            vars.set(env, value, source);
+        }
+    }
+    let (value, warnings) = load_from::<S>(&vars)?;
+    let mut snapshot = Snapshot::new(value, vars.provenance(), warnings, version);
+    snapshot.revision = services.revision;
+    Ok(snapshot)
+}
+
+/// A store's overrides as a change's, with the problem of each that names no flag, or a flag
+/// that cannot change live.
+pub(super) fn overrides_of<S: FeatureFlags>(
+    stored: Vec<StoredOverride>,
+) -> (Overrides, Vec<Problem>) {
+    let mut overrides = Overrides::new();
+    let mut problems = Vec::new();
+    for entry in stored {
+        let actor: Arc<str> = Arc::from(entry.actor.as_str());
+        let mut attempt = Attempt::new(entry.version, &actor);
+        if let Some(flag) = attempt.changeable::<S>(&entry.env) {
+            overrides.insert(
+                flag.env(),
+                Override {
+                    value: entry.value,
+                    actor,
+                    version: entry.version,
+                },
+            );
+        }
+        problems.append(&mut attempt.problems);
+    }
+    (overrides, problems)
+}
+
+/// The warnings for overrides from the store that replace a value the loaded sources set: an
+/// operator who sets the environment should know a change made live still wins over it.
+pub(super) fn replaced_by_store<S: FeatureFlags>(
+    base: &Vars,
+    overrides: &Overrides,
+) -> Vec<Problem> {
+    let schema = S::__schema();
+    overrides
+        .iter()
+        .filter_map(|(env, entry)| {
+            let index = schema.index_of(env)?;
+            let Raw::Text(text) = base.get(index) else {
+                return None;
+            };
+            if text == entry.value {
+                return None;
+            }
+            let flag = &schema.flags()[index];
+            Some(Problem::LikelyMistake {
+                flag: flag.field(),
+                env: flag.env(),
+                note: format!(
+                    "the store's override replaces the value from the {}",
+                    base.source_of(index)
+                ),
+                source: Source::Override {
+                    actor: Arc::clone(&entry.actor),
+                    version: entry.version,
+                },
+            })
+        })
+        .collect()
+}
+
+/// `overrides` as a store keeps them, as version `version`.
+pub(super) fn stored(overrides: &Overrides, version: u64) -> Stored {
+    let overrides = overrides.iter().map(|(env, entry)| StoredOverride {
+        env: (*env).to_owned(),
+        value: entry.value.clone(),
+        actor: entry.actor.to_string(),
+        version: entry.version,
+    });
+    Stored {
+        version,
+        overrides: overrides.collect(),
+    }
+}

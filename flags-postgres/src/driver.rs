@@ -1,0 +1,432 @@
+//! The store's [`Driver`]: the future the application spawns on its runtime, which keeps the
+//! connection to the database (connecting again with backoff when it is lost), listens for other
+//! instances' changes, reads the flags again after a notification, a reconnection or a period,
+//! and hands each newer version to the flags that follow the store.
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use flags_core::live::{FileStore, Follower, Stored};
+use tokio::sync::Notify;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, timeout};
+use tokio_postgres::{AsyncMessage, Client, Config, Connection, NoTls, Socket};
+
+use crate::sql::{self, Statements};
+
+/// The first wait before reconnecting, and the longest.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const LONGEST_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A connection to the database, as tokio-postgres makes it.
+pub(crate) type DatabaseConnection = Connection<Socket, tokio_postgres::tls::NoTlsStream>;
+
+/// What the store's handles and its driver share.
+pub(crate) struct Shared {
+    pub(crate) app: String,
+    /// The `LISTEN` channel of the application: `flags:APP`.
+    pub(crate) channel: String,
+    pub(crate) config: Config,
+    pub(crate) cache: Option<FileStore>,
+    pub(crate) connect_within: Duration,
+    pub(crate) answer_within: Duration,
+    pub(crate) reread_every: Duration,
+    /// The connection in use, while there is one: a commit holds it for its transaction.
+    pub(crate) link: tokio::sync::Mutex<Option<Link>>,
+    /// Why the database cannot be used, while it cannot.
+    pub(crate) down: Mutex<Option<String>>,
+    /// What the store holds, as last read or committed here: what [`Store::read`] answers.
+    ///
+    /// [`Store::read`]: flags_core::live::Store::read
+    pub(crate) known: Mutex<Option<Stored>>,
+    /// The flags that follow the store, by the number of the [`Following`] that holds them.
+    ///
+    /// [`Following`]: crate::Following
+    pub(crate) follower: Mutex<Option<(u64, Weak<dyn Follower>)>>,
+    /// Wakes the driver: to read the flags again (a new follower), or to connect again (a commit
+    /// found the connection broken, and dropped it).
+    pub(crate) wake: Notify,
+    /// Set, and the driver woken, when the last handle of the store is dropped.
+    pub(crate) stopped: AtomicBool,
+}
+
+/// An open connection's client, and its prepared statements.
+pub(crate) struct Link {
+    pub(crate) client: Client,
+    pub(crate) statements: Statements,
+}
+
+impl Shared {
+    /// The version last read or committed here.
+    pub(crate) fn known_version(&self) -> u64 {
+        lock(&self.known)
+            .as_ref()
+            .map_or(0, |stored| stored.version)
+    }
+
+    /// Keeps `stored` as what the store holds, when it is newer than what was: in memory, and in
+    /// the cache file the store starts from when the database is away.
+    pub(crate) fn learn(&self, stored: &Stored) -> bool {
+        {
+            let mut known = lock(&self.known);
+            if known
+                .as_ref()
+                .is_some_and(|known| known.version >= stored.version)
+            {
+                return false;
+            }
+            *known = Some(stored.clone());
+        }
+        if let Some(cache) = &self.cache
+            && let Err(error) = cache.replace(stored)
+        {
+            tracing::warn!(target: "flags_postgres", "{error}");
+        }
+        true
+    }
+
+    /// Why the database cannot be used now.
+    pub(crate) fn down_reason(&self) -> String {
+        lock(&self.down)
+            .clone()
+            .unwrap_or_else(|| String::from("the store has no connection yet"))
+    }
+
+    /// Drops the connection (a commit that did not hear back leaves it in a state no one can
+    /// know), so that the driver connects again and reads everything.
+    pub(crate) fn drop_link(&self, link: &mut Option<Link>, reason: &str) {
+        *link = None;
+        *lock(&self.down) = Some(reason.to_owned());
+        self.wake.notify_one();
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+}
+
+/// The future that drives a [`PostgresStore`](crate::PostgresStore): spawn it on the
+/// application's runtime (`tokio::spawn(driver)`), as tokio-postgres's own connection is. It
+/// ends when the last handle of the store is dropped.
+///
+/// Until it runs, the store's changes wait for the database, and no change made elsewhere is
+/// seen.
+#[must_use = "the store does nothing until its driver is spawned"]
+pub struct Driver {
+    inner: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Driver {
+    pub(crate) fn new(shared: Arc<Shared>, first: Option<Established>) -> Self {
+        Self {
+            inner: Box::pin(run(shared, first)),
+        }
+    }
+}
+
+impl Future for Driver {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        self.inner.as_mut().poll(context)
+    }
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver").finish_non_exhaustive()
+    }
+}
+
+/// A connection made ready (migrated, listening, statements prepared), with the versions its
+/// notifications carry.
+pub(crate) struct Established {
+    connection: DatabaseConnection,
+    notes: UnboundedReceiver<u64>,
+    sender: UnboundedSender<u64>,
+}
+
+/// Connects, gets the connection ready (migrations the first time, `LISTEN`, statements), and
+/// reads what the store holds. Its link goes into `shared`; `Err` says why not, in one line.
+pub(crate) async fn establish(
+    shared: &Shared,
+    migrate: bool,
+) -> Result<(Established, Option<Stored>), String> {
+    let connecting = async {
+        let (mut client, mut connection) = shared
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|error| sql::describe(&error))?;
+        let (sender, notes) = unbounded_channel();
+        let setup = async {
+            if migrate {
+                sql::migrate(&mut client).await?;
+            }
+            // The channel is the application's, from a name checked to need no escaping.
+            client
+                .batch_execute(&format!("LISTEN \"{}\"", shared.channel))
+                .await
+                .map_err(sql::Failure::from)?;
+            let statements = Statements::prepare(&client).await?;
+            let stored = sql::read(&client, &statements, &shared.app).await?;
+            Ok::<_, sql::Failure>((statements, stored))
+        };
+        // The connection is driven while it is set up, or nothing would be answered.
+        let (statements, stored) = tokio::select! {
+            ready = setup => ready.map_err(|failure| {
+                failure.into_store_error("cannot get the database ready").to_string()
+            })?,
+            lost = pump(&mut connection, &sender) => return Err(lost),
+        };
+        *shared.link.lock().await = Some(Link { client, statements });
+        let established = Established {
+            connection,
+            notes,
+            sender,
+        };
+        Ok((established, stored))
+    };
+    match timeout(shared.connect_within, connecting).await {
+        Ok(established) => established,
+        Err(_) => Err(format!(
+            "no answer within {} s while connecting",
+            shared.connect_within.as_secs_f32()
+        )),
+    }
+}
+
+/// The link to the database as last logged, so that each change of it is logged once.
+enum LinkLog {
+    Starting,
+    Up,
+    /// Down, for this reason.
+    Down(String),
+}
+
+/// Keeps the store connected and following, until the store is dropped.
+async fn run(shared: Arc<Shared>, mut first: Option<Established>) {
+    let mut log = LinkLog::Starting;
+    let mut backoff = FIRST_BACKOFF;
+    let mut migrated = first.is_some();
+    loop {
+        if shared.stop_requested() {
+            return;
+        }
+        let established = match first.take() {
+            Some(established) => Ok(established),
+            // What it read is read again, and handed on, as it starts to follow.
+            None => establish(&shared, !migrated)
+                .await
+                .map(|(established, _)| established),
+        };
+        let reason = match established {
+            Ok(established) => {
+                migrated = true;
+                backoff = FIRST_BACKOFF;
+                *lock(&shared.down) = None;
+                went_up(&shared, &mut log);
+                match serve(&shared, established).await {
+                    Some(reason) => reason,
+                    None => return,
+                }
+            }
+            Err(reason) => reason,
+        };
+        shared.link.lock().await.take();
+        *lock(&shared.down) = Some(reason.clone());
+        went_down(&shared, &mut log, &reason);
+        tokio::select! {
+            () = sleep(jittered(backoff)) => {}
+            () = shared.wake.notified() => {}
+        }
+        backoff = (backoff * 2).min(LONGEST_BACKOFF);
+    }
+}
+
+/// Follows notifications, the period and wake-ups on one connection, while driving it; the
+/// reason it was lost, or `None` when the store was dropped.
+async fn serve(shared: &Shared, established: Established) -> Option<String> {
+    let Established {
+        mut connection,
+        mut notes,
+        sender,
+    } = established;
+    let follow = async {
+        // Notifications sent while this instance was not listening are lost: read everything.
+        reread(shared).await?;
+        let period = shared.reread_every;
+        let mut ticks = interval_at(Instant::now() + period, period);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                note = notes.recv() => {
+                    // Many changes in a burst: one read covers them all; none is needed for
+                    // versions this store has (its own commits among them).
+                    let mut newest = note.unwrap_or(u64::MAX);
+                    while let Ok(note) = notes.try_recv() {
+                        newest = newest.max(note);
+                    }
+                    if newest > shared.known_version() {
+                        reread(shared).await?;
+                    }
+                }
+                _ = ticks.tick() => reread(shared).await?,
+                () = shared.wake.notified() => {
+                    if shared.stop_requested() {
+                        return Ok(());
+                    }
+                    if shared.link.lock().await.is_none() {
+                        return Err(shared.down_reason());
+                    }
+                    reread(shared).await?;
+                }
+            }
+        }
+    };
+    let ended: Result<(), String> = tokio::select! {
+        ended = follow => ended,
+        lost = pump(&mut connection, &sender) => Err(lost),
+    };
+    ended.err()
+}
+
+/// Drives `connection` until it ends, handing on the version each notification carries; the
+/// reason it ended.
+async fn pump(connection: &mut DatabaseConnection, notes: &UnboundedSender<u64>) -> String {
+    loop {
+        match poll_fn(|context| connection.poll_message(context)).await {
+            Some(Ok(AsyncMessage::Notification(note))) => {
+                let _ = notes.send(version_of(note.payload()));
+            }
+            Some(Ok(_)) => {}
+            Some(Err(error)) => return sql::describe(&error),
+            None => return String::from("the connection closed"),
+        }
+    }
+}
+
+/// Reads the flags, keeps them, and hands a newer version to the follower; `Err` when the
+/// connection is lost.
+async fn reread(shared: &Shared) -> Result<(), String> {
+    let read = {
+        let link = shared.link.lock().await;
+        let Some(link) = link.as_ref() else {
+            return Err(shared.down_reason());
+        };
+        let reading = sql::read(&link.client, &link.statements, &shared.app);
+        match timeout(shared.answer_within, reading).await {
+            Ok(Ok(read)) => read,
+            Ok(Err(failure)) if failure.lost_connection(&link.client) => {
+                return Err(failure
+                    .into_store_error("cannot read the flags")
+                    .to_string());
+            }
+            Ok(Err(failure)) => {
+                // The rows cannot be read as flags: the flags stay, and it is said.
+                let error = failure.into_store_error("cannot read the flags");
+                tracing::error!(target: "flags_postgres", "{} : {error}", shared.app);
+                return Ok(());
+            }
+            Err(_) => {
+                return Err(format!(
+                    "the database did not answer a read within {} s",
+                    shared.answer_within.as_secs_f32()
+                ));
+            }
+        }
+    };
+    let Some(stored) = read else {
+        return Ok(());
+    };
+    shared.learn(&stored);
+    let follower = lock(&shared.follower)
+        .as_ref()
+        .and_then(|(_, follower)| follower.upgrade());
+    let Some(follower) = follower else {
+        return Ok(());
+    };
+    if stored.version <= follower.version() {
+        return Ok(());
+    }
+    // A version that does not load here is logged by `sync`; its audit event, the first time,
+    // goes to the shared audit.
+    let Err(refused) = follower.sync(stored) else {
+        return Ok(());
+    };
+    let link = shared.link.lock().await;
+    if let (Some(event), Some(link)) = (refused.event, link.as_ref()) {
+        let recording = sql::record(&link.client, &link.statements, &shared.app, &event);
+        if let Ok(Err(failure)) = timeout(shared.answer_within, recording).await {
+            let error = failure.into_store_error("cannot record an audit event");
+            tracing::error!(target: "flags_postgres", "{error}");
+        }
+    }
+    Ok(())
+}
+
+fn went_up(shared: &Shared, log: &mut LinkLog) {
+    match log {
+        LinkLog::Starting => tracing::info!(
+            target: "flags_postgres",
+            "connected to the database: the flags of {} are shared, and changes pushed",
+            shared.app
+        ),
+        LinkLog::Down(_) => tracing::info!(
+            target: "flags_postgres",
+            "the database is back: reading the flags of {} again, and taking changes",
+            shared.app
+        ),
+        LinkLog::Up => {}
+    }
+    *log = LinkLog::Up;
+}
+
+/// Logs the link going down, once, and again only when the reason changes (a password fixed, a
+/// server that now refuses for another reason).
+fn went_down(shared: &Shared, log: &mut LinkLog, reason: &str) {
+    match log {
+        LinkLog::Starting => tracing::warn!(
+            target: "flags_postgres",
+            "cannot use the database ({reason}): changes of {} are refused until it can be used; \
+             retrying",
+            shared.app
+        ),
+        LinkLog::Up => tracing::warn!(
+            target: "flags_postgres",
+            "lost the database ({reason}): serving the last flags read, refusing changes, \
+             reconnecting"
+        ),
+        LinkLog::Down(before) if before != reason => tracing::warn!(
+            target: "flags_postgres",
+            "still cannot use the database, now: {reason}; retrying"
+        ),
+        LinkLog::Down(_) => {}
+    }
+    *log = LinkLog::Down(reason.to_owned());
+}
+
+/// The version a notification carries; one that carries none (written by hand) is newer than
+/// any, so that it is read.
+fn version_of(note: &str) -> u64 {
+    note.trim().parse().unwrap_or(u64::MAX)
+}
+
+/// `delay`, give or take an eighth, so that instances that lost the database together do not
+/// all come back in the same instant.
+fn jittered(delay: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |now| now.subsec_nanos());
+    let eighth = delay / 8;
+    let spread = u32::try_from(eighth.as_micros()).unwrap_or(u32::MAX).max(1);
+    delay - eighth + Duration::from_micros(u64::from(nanos % (2 * spread)))
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
