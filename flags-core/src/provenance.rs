@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde::{Serialize, Serializer};
 
 use crate::meta::FlagMeta;
 
@@ -61,29 +61,36 @@ impl fmt::Display for Source {
 /// ```
 impl Serialize for Source {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let fields = match self {
-            Self::File(_) => 3,
-            Self::Override { .. } => 4,
-            _ => 2,
+        let (kind, path, actor, version) = match self {
+            Self::Default => ("default", None, None, None),
+            Self::Environment => ("environment", None, None, None),
+            Self::File(path) => ("file", Some(path.display().to_string()), None, None),
+            Self::Map => ("map", None, None, None),
+            Self::Override { actor, version } => ("override", None, Some(&**actor), Some(*version)),
         };
-        let mut source = serializer.serialize_struct("Source", fields)?;
-        match self {
-            Self::Default => source.serialize_field("kind", "default")?,
-            Self::Environment => source.serialize_field("kind", "environment")?,
-            Self::File(path) => {
-                source.serialize_field("kind", "file")?;
-                source.serialize_field("path", &path.display().to_string())?;
-            }
-            Self::Map => source.serialize_field("kind", "map")?,
-            Self::Override { actor, version } => {
-                source.serialize_field("kind", "override")?;
-                source.serialize_field("actor", &**actor)?;
-                source.serialize_field("version", version)?;
-            }
+        SourceJson {
+            kind,
+            path,
+            actor,
+            version,
+            text: self.to_string(),
         }
-        source.serialize_field("text", &self.to_string())?;
-        source.end()
+        .serialize(serializer)
     }
+}
+
+/// What a serialized [`Source`] holds: the fields its kind has, then its text.
+#[derive(Serialize)]
+#[serde(rename = "Source")]
+struct SourceJson<'a> {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
+    text: String,
 }
 
 /// Where each flag's value came from in one load, in the flags' declaration order.
@@ -116,5 +123,36 @@ impl Provenance {
             .iter()
             .map(FlagMeta::env)
             .zip(self.sources.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_source_serializes_its_kind_its_own_fields_and_its_text() {
+        let json = |source: Source| serde_json::to_string(&source).unwrap();
+        assert_eq!(
+            json(Source::Default),
+            r#"{"kind":"default","text":"default"}"#
+        );
+        assert_eq!(
+            json(Source::Environment),
+            r#"{"kind":"environment","text":"process environment"}"#
+        );
+        assert_eq!(
+            json(Source::File(Arc::from(Path::new("/app/.env")))),
+            r#"{"kind":"file","path":"/app/.env","text":".env file /app/.env"}"#
+        );
+        assert_eq!(json(Source::Map), r#"{"kind":"map","text":"map"}"#);
+        let change = Source::Override {
+            actor: Arc::from("alice"),
+            version: 3,
+        };
+        assert_eq!(
+            json(change),
+            r#"{"kind":"override","actor":"alice","version":3,"text":"override by alice (version 3)"}"#
+        );
     }
 }

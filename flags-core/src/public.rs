@@ -1,6 +1,7 @@
 //! [`PublicFlags`]: the flags a frontend may see, and nothing else.
 
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 
 /// The `public` flags of a struct under their public names, with typed values.
 ///
@@ -28,8 +29,11 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 /// assert_eq!(public.len(), 2);
 /// # Ok::<(), flags_core::FlagsError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(transparent)]
 pub struct PublicFlags {
+    /// In declaration order, which the JSON object keeps.
+    #[serde(serialize_with = "crate::meta::pairs_as_map")]
     entries: Vec<(&'static str, PublicValue)>,
 }
 
@@ -60,16 +64,6 @@ impl PublicFlags {
     /// Whether no flag is public.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
-    }
-}
-
-impl Serialize for PublicFlags {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
-        for (name, value) in &self.entries {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
     }
 }
 
