@@ -8,7 +8,7 @@ use std::time::Duration;
 use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-use crate::public::PublicValue;
+use serde_json::Value;
 
 mod from_str;
 mod kind;
@@ -70,9 +70,10 @@ pub trait FlagValue: Sized + 'static {
         self.to_env().trim().is_empty()
     }
 
-    /// The value as the public projection shows it: typed JSON (`true`, `42`, `"sqlite"`).
-    fn to_public(&self) -> PublicValue {
-        PublicValue::String(self.to_env())
+    /// The value as the public projection shows it: typed JSON (`true`, `42`, `"sqlite"`), a
+    /// [`Value`] of the re-exported [`serde_json`](crate::serde_json). By default its text.
+    fn to_public(&self) -> Value {
+        Value::String(self.to_env())
     }
 
     /// The value as logs show it: its text, or a summary that leaves out what must not be
@@ -206,8 +207,8 @@ impl FlagValue for bool {
         false
     }
 
-    fn to_public(&self) -> PublicValue {
-        PublicValue::Bool(*self)
+    fn to_public(&self) -> Value {
+        Value::Bool(*self)
     }
 }
 
@@ -232,8 +233,8 @@ macro_rules! integers {
                 false
             }
 
-            fn to_public(&self) -> PublicValue {
-                let to_public: fn($int) -> PublicValue = $public;
+            fn to_public(&self) -> Value {
+                let to_public: fn($int) -> Value = $public;
                 to_public(*self)
             }
         }
@@ -241,18 +242,19 @@ macro_rules! integers {
 }
 
 integers! {
-    u8 => |n| PublicValue::UInt(n.into())
-    u16 => |n| PublicValue::UInt(n.into())
-    u32 => |n| PublicValue::UInt(n.into())
-    u64 => PublicValue::UInt
-    u128 => |n| u64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::UInt)
-    usize => |n| u64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::UInt)
-    i8 => |n| PublicValue::Int(n.into())
-    i16 => |n| PublicValue::Int(n.into())
-    i32 => |n| PublicValue::Int(n.into())
-    i64 => PublicValue::Int
-    i128 => |n| i64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::Int)
-    isize => |n| i64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::Int)
+    u8 => Value::from
+    u16 => Value::from
+    u32 => Value::from
+    u64 => Value::from
+    // JSON numbers here are at most 64 bits: a larger one is shown as text.
+    u128 => |n| u64::try_from(n).map_or_else(|_| Value::String(n.to_string()), Value::from)
+    usize => Value::from
+    i8 => Value::from
+    i16 => Value::from
+    i32 => Value::from
+    i64 => Value::from
+    i128 => |n| i64::try_from(n).map_or_else(|_| Value::String(n.to_string()), Value::from)
+    isize => Value::from
 }
 
 macro_rules! floats {
@@ -281,8 +283,9 @@ macro_rules! floats {
                 false
             }
 
-            fn to_public(&self) -> PublicValue {
-                PublicValue::Float((*self).into())
+            fn to_public(&self) -> Value {
+                // Finite (parse_env refuses the rest), so a JSON number.
+                Value::from(f64::from(*self))
             }
         }
     )*};
@@ -334,8 +337,8 @@ impl FlagValue for SecretString {
     }
 
     /// Never the secret: `public` flags cannot be secret, and this keeps it so if one slips by.
-    fn to_public(&self) -> PublicValue {
-        PublicValue::String(String::from("<redacted>"))
+    fn to_public(&self) -> Value {
+        Value::String(String::from("<redacted>"))
     }
 }
 
@@ -359,8 +362,8 @@ impl<T: FlagValue + Zeroize> FlagValue for SecretBox<T> {
     }
 
     /// Never the secret, as for [`SecretString`].
-    fn to_public(&self) -> PublicValue {
-        PublicValue::String(String::from("<redacted>"))
+    fn to_public(&self) -> Value {
+        Value::String(String::from("<redacted>"))
     }
 }
 
@@ -471,8 +474,8 @@ impl<T: FlagValue> FlagValue for Option<T> {
         self.as_ref().is_none_or(T::is_unset)
     }
 
-    fn to_public(&self) -> PublicValue {
-        self.as_ref().map_or(PublicValue::Null, T::to_public)
+    fn to_public(&self) -> Value {
+        self.as_ref().map_or(Value::Null, T::to_public)
     }
 
     fn summary(&self) -> String {
@@ -520,8 +523,8 @@ impl<T: FlagValue> FlagValue for Vec<T> {
         self.iter().all(T::is_unset)
     }
 
-    fn to_public(&self) -> PublicValue {
-        PublicValue::List(self.iter().map(T::to_public).collect())
+    fn to_public(&self) -> Value {
+        Value::Array(self.iter().map(T::to_public).collect())
     }
 
     fn summary(&self) -> String {

@@ -9,10 +9,10 @@ use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretBox};
 use serde::Serialize;
 use serde::de::{self, DeserializeOwned, IntoDeserializer};
+use serde_json::Value;
 
 use super::{Kind, ValueError};
 use crate::meta::TextForm;
-use crate::public::PublicValue;
 
 /// A type a `#[flag(serde)]` field may have: one with serde's `Deserialize` and `Serialize`.
 #[diagnostic::on_unimplemented(
@@ -67,20 +67,34 @@ fn unset_text<T: DeserializeOwned>(_: TextForm) -> Option<String> {
     unset::<T>().map(|_| String::new())
 }
 
-/// The text envy reads back: scalars as text, sequences comma-separated, `None` empty.
+/// The text envy reads back: scalars as text, sequences comma-separated, `None` empty. A map or
+/// a struct, which one variable cannot hold, has no text.
 fn to_env<T: Serialize>(value: &T) -> String {
-    PublicValue::from_serialize(value)
-        .map(|value| value.to_env_text())
+    serde_json::to_value(value)
+        .map(|value| env_text(&value))
         .unwrap_or_default()
+}
+
+fn env_text(value: &Value) -> String {
+    match value {
+        Value::Null | Value::Object(_) => String::new(),
+        Value::Bool(value) => value.to_string(),
+        // Rust's own text for a float (`1`, where JSON writes `1.0`), as `f64::to_env` writes it.
+        Value::Number(number) if number.is_f64() => number.as_f64().unwrap_or_default().to_string(),
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(env_text).collect::<Vec<_>>().join(","),
+    }
 }
 
 fn is_unset<T: Serialize>(value: &T) -> bool {
     to_env(value).trim().is_empty()
 }
 
-/// Typed as JSON types it (`Null` for what one variable cannot hold).
-fn to_public<T: Serialize>(value: &T) -> PublicValue {
-    PublicValue::from_serialize(value).unwrap_or(PublicValue::Null)
+/// Typed as JSON types it: a struct is an object; `Null` for what JSON cannot hold (a map whose
+/// keys are not strings).
+fn to_public<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 /// A `bool` is on when `true`, an `Option` when `Some` (whatever it holds); other types are
@@ -112,7 +126,7 @@ impl<T: DeserializeOwned + Serialize + Zeroize + 'static> SerdeSecret for Secret
         |value| to_env(value.expose_secret()),
         |value| is_unset(value.expose_secret()),
         |_| String::from("<redacted>"),
-        |_| PublicValue::String(String::from("<redacted>")),
+        |_| Value::String(String::from("<redacted>")),
     )
     .secret();
 }
@@ -135,7 +149,7 @@ impl<T: DeserializeOwned + Serialize + Zeroize + 'static> SerdeSecret for Option
                 .is_none_or(|value| is_unset(value.expose_secret()))
         },
         |_| String::from("<redacted>"),
-        |_| PublicValue::String(String::from("<redacted>")),
+        |_| Value::String(String::from("<redacted>")),
     )
     .secret()
     .switch(Option::is_some);
@@ -320,6 +334,31 @@ impl<'de, T: DeserializeOwned> de::Deserialize<'de> for Single<T> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
+    #[test]
+    fn serializable_values_become_public_values_as_json_types_them() {
+        assert_eq!(super::to_public(&true), Value::Bool(true));
+        assert_eq!(super::to_public(&-3i16), json!(-3));
+        assert_eq!(super::to_public(&None::<u8>), Value::Null);
+        assert_eq!(super::to_public(&vec![Some("a"), None]), json!(["a", null]));
+        let map: std::collections::BTreeMap<&str, u8> = [("a", 1)].into();
+        assert_eq!(super::to_public(&map), json!({"a": 1}));
+        let not_json: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        assert_eq!(super::to_public(&not_json), Value::Null);
+    }
+
+    #[test]
+    fn serializable_values_write_back_as_a_variables_text() {
+        assert_eq!(super::to_env(&vec![1u8, 2]), "1,2");
+        assert_eq!(super::to_env(&None::<u8>), "");
+        assert_eq!(super::to_env(&"fast"), "fast");
+        assert_eq!(super::to_env(&1.0f64), "1");
+        assert_eq!(super::to_env(&-2.5f32), "-2.5");
+        let map: std::collections::BTreeMap<&str, u8> = [("a", 1)].into();
+        assert_eq!(super::to_env(&map), "");
+    }
+
     #[test]
     fn type_names_lose_their_module_paths() {
         assert_eq!(
