@@ -397,58 +397,32 @@ impl FlagValue for Duration {
     }
 }
 
-/// `1h30m`, `250ms`, `1.5s`, `2d 4h`: numbers (whole or decimal), each followed by a unit (`d`,
-/// `h`, `m`, `s`, `ms`, `us` or `µs`, `ns`; also `min`, `sec`, `hr`, `day` and their plurals),
-/// with optional spaces between parts. `None` for anything else, or for more than `u64` seconds.
+/// `1h30m`, `250ms`, `1.5s`, `2d 4h`: humantime's durations, numbers (whole, or decimals that
+/// come to whole nanoseconds) each followed by a unit (`ns`, `us` or `µs`, `ms`, `s`, `m`, `h`,
+/// `d`, `w`, `M` for 30.44 days, `y` for 365.25 days; also `sec`, `min`, `hours`, `days` and
+/// other spellings), with optional spaces. `None` for anything else, or for more than `u64`
+/// seconds.
+///
+/// Each part (a number and its unit) is parsed alone and the parts are added here, because
+/// humantime 2.4 panics instead of failing when a sum reaches `u64::MAX` seconds with exactly a
+/// second of nanoseconds to carry (chronotope/humantime#66); a part alone cannot reach it.
 fn parse_duration(text: &str) -> Option<Duration> {
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return None;
-    }
-    let mut nanos: u128 = 0;
+    let text = text.trim();
+    let is_unit = |c: char| c.is_ascii_alphabetic() || c == 'µ';
+    let mut total = Duration::ZERO;
+    let mut rest = text;
     while !rest.is_empty() {
-        let number_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, after) = rest.split_at(number_end);
-        let after = after.trim_start();
-        let unit_end = after
-            .find(|c: char| !c.is_alphabetic())
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_end);
-        let per_unit: u128 = match unit {
-            "ns" => 1,
-            "us" | "µs" => 1_000,
-            "ms" => 1_000_000,
-            "s" | "sec" | "secs" => 1_000_000_000,
-            "m" | "min" | "mins" => 60_000_000_000,
-            "h" | "hr" | "hrs" => 3_600_000_000_000,
-            "d" | "day" | "days" => 86_400_000_000_000,
-            _ => return None,
-        };
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        let digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
-        if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
-            return None;
-        }
-        let whole: u128 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().ok()?
-        };
-        let mut part = whole.checked_mul(per_unit)?;
-        // Each decimal digit is worth a tenth of the one before; below a nanosecond, nothing.
-        let mut scale = per_unit;
-        for digit in fraction.bytes() {
-            scale /= 10;
-            part = part.checked_add(u128::from(digit - b'0') * scale)?;
-        }
-        nanos = nanos.checked_add(part)?;
-        rest = after.trim_start();
+        // A part ends where its unit does; text after the last unit is a number without one,
+        // which humantime refuses (except a lone `0`).
+        let unit_start = rest.find(is_unit).unwrap_or(rest.len());
+        let part_end = rest[unit_start..]
+            .find(|c: char| !is_unit(c))
+            .map_or(rest.len(), |unit_length| unit_start + unit_length);
+        let (part, after) = rest.split_at(part_end);
+        total = total.checked_add(humantime::parse_duration(part).ok()?)?;
+        rest = after;
     }
-    let seconds = u64::try_from(nanos / 1_000_000_000).ok()?;
-    let subsecond = u32::try_from(nanos % 1_000_000_000).ok()?;
-    Some(Duration::new(seconds, subsecond))
+    (!text.is_empty()).then_some(total)
 }
 
 impl<T: FlagValue> FlagValue for Option<T> {
@@ -645,10 +619,17 @@ mod tests {
             Ok(Duration::from_secs(600))
         );
         assert_eq!(Duration::parse_env("3µs"), Ok(Duration::from_micros(3)));
-        assert_eq!(Duration::parse_env(".25ms"), Ok(Duration::from_micros(250)));
+        assert_eq!(
+            Duration::parse_env("2w"),
+            Ok(Duration::from_secs(1_209_600))
+        );
         for text in [
             "30",
+            "1h 30",
             "s",
+            // humantime wants a digit before the point, and a fraction in whole nanoseconds.
+            ".25ms",
+            "1.0000000001s",
             "1.2.3s",
             "5 parsecs",
             "1h-30m",
@@ -656,6 +637,9 @@ mod tests {
             // Fractions of a huge whole overflow as the digits are added, not as it is scaled.
             "340282366920938463463374607431768211.999us",
             "3938453320844195178974243.9d",
+            // humantime 2.4 panics on this one when given it whole (chronotope/humantime#66).
+            "18446744073709551615s 500ms 500ms",
+            "18446744073709551615s500ms500ms",
         ] {
             assert!(Duration::parse_env(text).is_err(), "{text:?}");
         }
