@@ -13,7 +13,7 @@ use crate::log_state::StateLog;
 use crate::meta::FlagMeta;
 use crate::provenance::Source;
 use crate::public::PublicFlags;
-use crate::requires::Facts;
+use crate::requires::RequirementCheck;
 use crate::schema::Schema;
 use crate::source::{Loader, Vars};
 use crate::visit::{FieldValue, Visitor};
@@ -52,9 +52,9 @@ pub trait FeatureFlags: Sized {
     /// Checks what loading checks beyond parsing, on a struct that may have changed since it was
     /// loaded: every `requires` of a flag that is on (or holds its `when` value) is met.
     fn validate(&self) -> Result<(), FlagsError> {
-        let mut facts = Facts::new(Self::__schema());
-        self.__visit(&mut facts);
-        let unmet = facts.unmet(None);
+        let mut requirements = RequirementCheck::new(Self::__schema());
+        self.__visit(&mut requirements);
+        let unmet = requirements.unmet(None);
         if unmet.is_empty() {
             Ok(())
         } else {
