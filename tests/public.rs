@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use flags_core::secrecy::SecretString;
-use flags_core::{FeatureFlags, FlagValue, PublicValue};
+use flags_core::serde_json::Value;
+use flags_core::{FeatureFlags, FlagValue};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FlagValue)]
 enum Theme {
@@ -96,7 +97,7 @@ fn nothing_but_public_flags_appears_whatever_the_struct_holds() {
         .filter_map(|flag| flag.public_name())
         .collect();
     assert_eq!(names, declared);
-    assert_eq!(public.get("whatsapp"), Some(&PublicValue::Bool(false)));
+    assert_eq!(public.get("whatsapp"), Some(&Value::Bool(false)));
     assert_eq!(public.get("rate_limit_enabled"), None);
 }
 
@@ -113,4 +114,27 @@ fn a_struct_without_public_flags_projects_an_empty_object() {
         .public_flags();
     assert!(public.is_empty());
     assert_eq!(serde_json::to_string(&public).unwrap(), "{}");
+}
+
+#[derive(Debug, PartialEq, serde_derive::Deserialize, serde_derive::Serialize)]
+struct Limits {
+    burst: u32,
+    per_second: u32,
+}
+
+#[derive(Debug, FeatureFlags)]
+struct WithLimits {
+    #[flag(serde, default = Limits { burst: 20, per_second: 5 }, public)]
+    limits: Limits,
+}
+
+#[test]
+fn a_serde_struct_flag_is_a_json_object_in_the_projection() {
+    let public = WithLimits::from_iter(std::iter::empty::<(&str, &str)>())
+        .unwrap()
+        .public_flags();
+    assert_eq!(
+        public.get("limits"),
+        Some(&serde_json::json!({ "burst": 20, "per_second": 5 }))
+    );
 }

@@ -212,13 +212,16 @@ enum Colour {
     Green,
 }
 
-/// `requires` without `when` on `#[flag(serde)]` fields: on when `Some`, or when `true`.
+/// `requires` without `when` on `#[flag(serde)]` fields: on when `Some` (even `Some(false)`), or
+/// when `true`.
 #[derive(Debug, FeatureFlags)]
 struct Theme {
     #[flag(env = "ACCENT", serde, requires = "PALETTE")]
     accent: Option<Colour>,
     #[flag(env = "HIGH_CONTRAST", serde, default = false, requires = "palette")]
     high_contrast: bool,
+    #[flag(env = "DIM", serde, requires = "PALETTE")]
+    dim: Option<bool>,
     #[flag(env = "PALETTE")]
     palette: Option<String>,
 }
@@ -252,7 +255,19 @@ fn a_serde_bool_requires_what_it_names_only_when_true() {
     let theme = Theme {
         accent: Some(Colour::Red),
         high_contrast: false,
+        dim: None,
         palette: None,
     };
     assert!(theme.validate().is_err());
+}
+
+#[test]
+fn a_serde_option_of_false_is_set_and_requires_what_it_names() {
+    let error = Theme::from_iter([("DIM", "false")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "DIM: \"false\" requires PALETTE, which is not set (from map)"
+    );
+    let theme = Theme::from_iter([("DIM", "false"), ("PALETTE", "pastel")]).unwrap();
+    assert_eq!(theme.dim, Some(false));
 }

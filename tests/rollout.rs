@@ -2,7 +2,8 @@
 //! rollout group, decisions reach the public projection only per user, logs show no users.
 
 use flags_core::rollout::{bucket, variant_bucket};
-use flags_core::{FeatureFlags, Loader, PublicValue, Rollout, Variants};
+use flags_core::serde_json::Value;
+use flags_core::{FeatureFlags, Loader, Rollout, Variants};
 use flags_tests::capture_logs;
 
 #[derive(Debug, FeatureFlags)]
@@ -126,12 +127,12 @@ fn rollouts_reach_the_public_projection_only_as_one_users_decision() {
     assert_eq!(shared, serde_json::json!({ "beta": false }));
 
     let alice = settings.public_flags_for("alice");
-    assert_eq!(alice.get("new_ui"), Some(&PublicValue::Bool(true)));
+    assert_eq!(alice.get("new_ui"), Some(&Value::Bool(true)));
     assert_eq!(
         alice.get("button_color"),
-        Some(&PublicValue::String(String::from("blue")))
+        Some(&Value::String(String::from("blue")))
     );
-    assert_eq!(alice.get("beta"), Some(&PublicValue::Bool(false)));
+    assert_eq!(alice.get("beta"), Some(&Value::Bool(false)));
     let bob = serde_json::to_value(settings.public_flags_for("bob")).unwrap();
     assert_eq!(
         bob,

@@ -5,13 +5,15 @@
 //! visit each field. Everything a struct of flags does with those (load, validate, project for a
 //! frontend, log) is written once, here, for every struct.
 
+use serde_json::Value;
+
 use crate::error::{FlagsError, Problem};
 use crate::load::Load;
 use crate::log_state::StateLog;
 use crate::meta::FlagMeta;
 use crate::provenance::Source;
-use crate::public::{PublicFlags, PublicValue};
-use crate::requires::Facts;
+use crate::public::PublicFlags;
+use crate::requires::RequirementCheck;
 use crate::schema::Schema;
 use crate::source::{Loader, Vars};
 use crate::visit::{FieldValue, Visitor};
@@ -50,9 +52,9 @@ pub trait FeatureFlags: Sized {
     /// Checks what loading checks beyond parsing, on a struct that may have changed since it was
     /// loaded: every `requires` of a flag that is on (or holds its `when` value) is met.
     fn validate(&self) -> Result<(), FlagsError> {
-        let mut facts = Facts::new(Self::__schema());
-        self.__visit(&mut facts);
-        let unmet = facts.unmet(None);
+        let mut requirements = RequirementCheck::new(Self::__schema());
+        self.__visit(&mut requirements);
+        let unmet = requirements.unmet(None);
         if unmet.is_empty() {
             Ok(())
         } else {
@@ -147,7 +149,7 @@ impl Visitor for Collect<'_> {
         let Some(name) = self.flags[index].public_name() else {
             return;
         };
-        let value: PublicValue = match self.user {
+        let value: Value = match self.user {
             Some(user) => value.to_public_for(user),
             // A rollout's shared value would be its rule: only a user's decision is public.
             None if value.is_per_user() => return,

@@ -137,7 +137,7 @@ pub use error::{FlagsError, Problem, ShownValue};
 pub use flags::FeatureFlags;
 pub use meta::{FlagMeta, Requirement};
 pub use provenance::{Provenance, Source};
-pub use public::{PublicFlags, PublicValue};
+pub use public::PublicFlags;
 pub use rollout::{percentage::Rollout, variants::Variants};
 pub use snapshot::{FlagState, Snapshot};
 pub use source::Loader;
@@ -145,6 +145,10 @@ pub use value::{FlagValue, ValueError};
 
 /// The `secrecy` crate, for [`secrecy::SecretString`] flags.
 pub use secrecy;
+
+/// The `serde_json` crate, whose [`Value`](serde_json::Value) is a flag's public value
+/// ([`FlagValue::to_public`], [`PublicFlags::get`]).
+pub use serde_json;
 
 /// Derives [`FeatureFlags`] for a struct with named fields; see the [crate docs](crate).
 #[cfg(feature = "derive")]

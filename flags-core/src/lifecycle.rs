@@ -19,7 +19,8 @@
 //! ```
 
 use std::fmt;
-use std::time::SystemTime;
+
+use time::{Date, OffsetDateTime};
 
 use crate::meta::FlagMeta;
 
@@ -31,33 +32,13 @@ use crate::meta::FlagMeta;
 /// assert!(today.as_str() > "2026-01-01");
 /// ```
 pub fn today() -> String {
-    let seconds = match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX),
-    };
-    let (year, month, day) = civil_date(seconds.div_euclid(86_400));
-    format!("{year:04}-{month:02}-{day:02}")
+    iso_date(OffsetDateTime::now_utc().date())
 }
 
-/// The proleptic Gregorian date `days` days after 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, <https://howardhinnant.github.io/date_algorithms.html>).
-fn civil_date(days: i64) -> (i64, u32, u32) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    // Both are in range by construction: month 1..=12, day 1..=31.
-    (year, month as u32, day as u32)
+/// `date` as `YYYY-MM-DD`, the form of `expires`.
+fn iso_date(date: Date) -> String {
+    let (year, month, day) = (date.year(), u8::from(date.month()), date.day());
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// The flags whose expiry date is before `on` (`YYYY-MM-DD`), in declaration order: the flags
@@ -186,12 +167,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_dates_match_known_days() {
-        assert_eq!(civil_date(0), (1970, 1, 1));
-        assert_eq!(civil_date(-1), (1969, 12, 31));
-        assert_eq!(civil_date(11_016), (2000, 2, 29));
-        assert_eq!(civil_date(20_782), (2026, 11, 25));
-        assert_eq!(civil_date(47_541), (2100, 3, 1));
+    fn dates_are_written_as_iso_dates() {
+        let day = |days| iso_date((OffsetDateTime::UNIX_EPOCH + time::Duration::days(days)).date());
+        assert_eq!(day(0), "1970-01-01");
+        assert_eq!(day(-1), "1969-12-31");
+        assert_eq!(day(11_016), "2000-02-29");
+        assert_eq!(day(20_782), "2026-11-25");
+        assert_eq!(day(47_541), "2100-03-01");
     }
 
     #[cfg(feature = "derive")]

@@ -2,7 +2,7 @@
 //! instead of stopping at the first.
 
 use crate::error::{FlagsError, Problem, ShownValue};
-use crate::requires::Facts;
+use crate::requires::RequirementCheck;
 use crate::source::{Raw, Vars};
 use crate::value::{Kind, ValueError};
 
@@ -14,7 +14,7 @@ pub struct Load<'a> {
     /// What loaded values found doubtful about themselves.
     warnings: Vec<Problem>,
     /// What the struct's requirements need to know of the values read so far.
-    facts: Facts,
+    requirements: RequirementCheck,
 }
 
 impl<'a> Load<'a> {
@@ -23,7 +23,7 @@ impl<'a> Load<'a> {
             vars,
             problems: vars.source_problems(),
             warnings: Vec::new(),
-            facts: Facts::new(vars.schema()),
+            requirements: RequirementCheck::new(vars.schema()),
         }
     }
 
@@ -73,7 +73,7 @@ impl<'a> Load<'a> {
         } else {
             value
         };
-        self.facts.note(index, &kind.field(&value));
+        self.requirements.note(index, &kind.field(&value));
         Some(value)
     }
 
@@ -149,7 +149,7 @@ impl<'a> Load<'a> {
     /// The loaded struct with the load's warnings, or every problem of the load (with its
     /// warnings): `loaded` is `None` when a field did not load, which recorded why.
     pub(crate) fn finish<T>(mut self, loaded: Option<T>) -> Result<(T, Vec<Problem>), FlagsError> {
-        let unmet = self.facts.unmet(Some(self.vars));
+        let unmet = self.requirements.unmet(Some(self.vars));
         self.problems.extend(unmet);
         let mut warnings = self.vars.warnings();
         warnings.append(&mut self.warnings);

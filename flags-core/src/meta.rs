@@ -4,6 +4,8 @@ use std::fmt;
 
 mod serialize;
 
+pub(crate) use serialize::pairs_as_map;
+
 /// Everything the derive knows about one flag, available as `Settings::FLAGS` without loading.
 ///
 /// ```

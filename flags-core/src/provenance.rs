@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde::{Serialize, Serializer};
 
 use crate::meta::FlagMeta;
 
@@ -53,8 +53,8 @@ impl fmt::Display for Source {
 }
 
 /// A source as an object whose `kind` is `default`, `environment`, `file` (with its `path`),
-/// `map` or `override` (with its `actor` and `version`), and whose `text` is what `Display`
-/// renders.
+/// `map`, `override` (with its `actor` and `version`) or `service` (with its `service`), and
+/// whose `text` is what `Display` renders.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -68,33 +68,50 @@ impl fmt::Display for Source {
 /// ```
 impl Serialize for Source {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let fields = match self {
-            Self::File(_) | Self::Service { .. } => 3,
-            Self::Override { .. } => 4,
-            _ => 2,
+        let mut json = SourceJson {
+            kind: "",
+            path: None,
+            actor: None,
+            version: None,
+            service: None,
+            text: self.to_string(),
         };
-        let mut source = serializer.serialize_struct("Source", fields)?;
         match self {
-            Self::Default => source.serialize_field("kind", "default")?,
-            Self::Environment => source.serialize_field("kind", "environment")?,
+            Self::Default => json.kind = "default",
+            Self::Environment => json.kind = "environment",
             Self::File(path) => {
-                source.serialize_field("kind", "file")?;
-                source.serialize_field("path", &path.display().to_string())?;
+                json.kind = "file";
+                json.path = Some(path.display().to_string());
             }
-            Self::Map => source.serialize_field("kind", "map")?,
+            Self::Map => json.kind = "map",
             Self::Override { actor, version } => {
-                source.serialize_field("kind", "override")?;
-                source.serialize_field("actor", &**actor)?;
-                source.serialize_field("version", version)?;
+                json.kind = "override";
+                json.actor = Some(actor);
+                json.version = Some(*version);
             }
             Self::Service { service } => {
-                source.serialize_field("kind", "service")?;
-                source.serialize_field("service", &**service)?;
+                json.kind = "service";
+                json.service = Some(service);
             }
         }
-        source.serialize_field("text", &self.to_string())?;
-        source.end()
+        json.serialize(serializer)
     }
+}
+
+/// What a serialized [`Source`] holds: the fields its kind has, then its text.
+#[derive(Serialize)]
+#[serde(rename = "Source")]
+struct SourceJson<'a> {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service: Option<&'a str>,
+    text: String,
 }
 
 /// Where each flag's value came from in one load, in the flags' declaration order.
@@ -127,5 +144,43 @@ impl Provenance {
             .iter()
             .map(FlagMeta::env)
             .zip(self.sources.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_source_serializes_its_kind_its_own_fields_and_its_text() {
+        let json = |source: Source| serde_json::to_string(&source).unwrap();
+        assert_eq!(
+            json(Source::Default),
+            r#"{"kind":"default","text":"default"}"#
+        );
+        assert_eq!(
+            json(Source::Environment),
+            r#"{"kind":"environment","text":"process environment"}"#
+        );
+        assert_eq!(
+            json(Source::File(Arc::from(Path::new("/app/.env")))),
+            r#"{"kind":"file","path":"/app/.env","text":".env file /app/.env"}"#
+        );
+        assert_eq!(json(Source::Map), r#"{"kind":"map","text":"map"}"#);
+        let change = Source::Override {
+            actor: Arc::from("alice"),
+            version: 3,
+        };
+        assert_eq!(
+            json(change),
+            r#"{"kind":"override","actor":"alice","version":3,"text":"override by alice (version 3)"}"#
+        );
+        let service = Source::Service {
+            service: Arc::from("unleash"),
+        };
+        assert_eq!(
+            json(service),
+            r#"{"kind":"service","service":"unleash","text":"flag service unleash"}"#
+        );
     }
 }

@@ -6,8 +6,9 @@ use crate::schema::Schema;
 use crate::source::{Raw, Vars};
 use crate::visit::{FieldValue, Visitor};
 
-/// What the requirements of one struct need to know of its values.
-pub(crate) struct Facts {
+/// A check of the requirements of one struct: what they need to know of each value, noted as the
+/// values are loaded (or visited by `validate`), then the requirements that are unmet.
+pub(crate) struct RequirementCheck {
     schema: &'static Schema,
     /// One entry per flag, `None` until its value is noted (or when it takes part in no
     /// requirement); empty when the struct has no requirements, so a load notes nothing.
@@ -24,7 +25,7 @@ struct Noted {
     text: Option<String>,
 }
 
-impl Facts {
+impl RequirementCheck {
     pub(crate) fn new(schema: &'static Schema) -> Self {
         let noted = if schema.has_requirements() {
             std::iter::repeat_with(|| None)
@@ -123,7 +124,7 @@ impl Facts {
 }
 
 /// `validate` visits a struct's fields to note them.
-impl Visitor for Facts {
+impl Visitor for RequirementCheck {
     fn field(&mut self, index: usize, value: &dyn FieldValue) {
         self.note(index, value);
     }

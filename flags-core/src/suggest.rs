@@ -1,25 +1,30 @@
 //! "Did you mean": the flag variable nearest to a name that matches none.
 //!
-//! Nearness is strsim's optimal string alignment distance, as in flags-derive's suggestions for
-//! attribute keys: an insertion, deletion, substitution or swap of two neighbouring characters
-//! each counts one.
+//! The rule is the same as flags-derive's for attribute keys and `requires` targets, so a name
+//! gets the same suggestion at compile time and at run time: strsim's optimal string alignment
+//! distance (an insertion, deletion, substitution or swap of two neighbouring characters each
+//! counts one), ignoring ASCII case, of at most a third of the candidate's length (at least one),
+//! the share rustc's own "did you mean" allows. The function is written twice, here and in
+//! `flags-derive/src/suggest.rs`, because a proc-macro crate can export nothing but macros and
+//! cannot depend on this crate, which depends on it: change both together.
 
 use strsim::osa_distance;
 
 /// The candidate nearest to `name` (ignoring ASCII case), if it is near enough to be a typo of it.
 pub(crate) fn nearest<'a>(
     name: &str,
-    candidates: impl Iterator<Item = &'a str>,
+    candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let name = name.to_ascii_lowercase();
     candidates
+        .into_iter()
         .map(|candidate| {
             (
                 osa_distance(&name, &candidate.to_ascii_lowercase()),
                 candidate,
             )
         })
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 4).max(1))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
 }
@@ -51,5 +56,14 @@ mod tests {
             Some("FEATURE_DATABASE_TYPE")
         );
         assert_eq!(nearest("FEATURE_NEW_CHECKOUT", flags.into_iter()), None);
+    }
+
+    #[test]
+    fn a_name_within_a_third_of_the_candidates_length_is_near_enough() {
+        // The same cases in flags-core and flags-derive: the rule is one.
+        assert_eq!(nearest("deflt", ["default"]), Some("default"));
+        assert_eq!(nearest("dflt", ["default"]), None);
+        assert_eq!(nearest("emv", ["env"]), Some("env"));
+        assert_eq!(nearest("APP_WRKRS", ["APP_WORKERS"]), Some("APP_WORKERS"));
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-use crate::public::PublicValue;
+use serde_json::Value;
 
 mod from_str;
 mod kind;
@@ -70,9 +70,10 @@ pub trait FlagValue: Sized + 'static {
         self.to_env().trim().is_empty()
     }
 
-    /// The value as the public projection shows it: typed JSON (`true`, `42`, `"sqlite"`).
-    fn to_public(&self) -> PublicValue {
-        PublicValue::String(self.to_env())
+    /// The value as the public projection shows it: typed JSON (`true`, `42`, `"sqlite"`), a
+    /// [`Value`] of the re-exported [`serde_json`](crate::serde_json). By default its text.
+    fn to_public(&self) -> Value {
+        Value::String(self.to_env())
     }
 
     /// The value as logs show it: its text, or a summary that leaves out what must not be
@@ -206,8 +207,8 @@ impl FlagValue for bool {
         false
     }
 
-    fn to_public(&self) -> PublicValue {
-        PublicValue::Bool(*self)
+    fn to_public(&self) -> Value {
+        Value::Bool(*self)
     }
 }
 
@@ -232,8 +233,8 @@ macro_rules! integers {
                 false
             }
 
-            fn to_public(&self) -> PublicValue {
-                let to_public: fn($int) -> PublicValue = $public;
+            fn to_public(&self) -> Value {
+                let to_public: fn($int) -> Value = $public;
                 to_public(*self)
             }
         }
@@ -241,18 +242,19 @@ macro_rules! integers {
 }
 
 integers! {
-    u8 => |n| PublicValue::UInt(n.into())
-    u16 => |n| PublicValue::UInt(n.into())
-    u32 => |n| PublicValue::UInt(n.into())
-    u64 => PublicValue::UInt
-    u128 => |n| u64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::UInt)
-    usize => |n| u64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::UInt)
-    i8 => |n| PublicValue::Int(n.into())
-    i16 => |n| PublicValue::Int(n.into())
-    i32 => |n| PublicValue::Int(n.into())
-    i64 => PublicValue::Int
-    i128 => |n| i64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::Int)
-    isize => |n| i64::try_from(n).map_or_else(|_| PublicValue::String(n.to_string()), PublicValue::Int)
+    u8 => Value::from
+    u16 => Value::from
+    u32 => Value::from
+    u64 => Value::from
+    // JSON numbers here are at most 64 bits: a larger one is shown as text.
+    u128 => |n| u64::try_from(n).map_or_else(|_| Value::String(n.to_string()), Value::from)
+    usize => Value::from
+    i8 => Value::from
+    i16 => Value::from
+    i32 => Value::from
+    i64 => Value::from
+    i128 => |n| i64::try_from(n).map_or_else(|_| Value::String(n.to_string()), Value::from)
+    isize => Value::from
 }
 
 macro_rules! floats {
@@ -281,8 +283,9 @@ macro_rules! floats {
                 false
             }
 
-            fn to_public(&self) -> PublicValue {
-                PublicValue::Float((*self).into())
+            fn to_public(&self) -> Value {
+                // Finite (parse_env refuses the rest), so a JSON number.
+                Value::from(f64::from(*self))
             }
         }
     )*};
@@ -334,8 +337,8 @@ impl FlagValue for SecretString {
     }
 
     /// Never the secret: `public` flags cannot be secret, and this keeps it so if one slips by.
-    fn to_public(&self) -> PublicValue {
-        PublicValue::String(String::from("<redacted>"))
+    fn to_public(&self) -> Value {
+        Value::String(String::from("<redacted>"))
     }
 }
 
@@ -359,8 +362,8 @@ impl<T: FlagValue + Zeroize> FlagValue for SecretBox<T> {
     }
 
     /// Never the secret, as for [`SecretString`].
-    fn to_public(&self) -> PublicValue {
-        PublicValue::String(String::from("<redacted>"))
+    fn to_public(&self) -> Value {
+        Value::String(String::from("<redacted>"))
     }
 }
 
@@ -394,58 +397,32 @@ impl FlagValue for Duration {
     }
 }
 
-/// `1h30m`, `250ms`, `1.5s`, `2d 4h`: numbers (whole or decimal), each followed by a unit (`d`,
-/// `h`, `m`, `s`, `ms`, `us` or `µs`, `ns`; also `min`, `sec`, `hr`, `day` and their plurals),
-/// with optional spaces between parts. `None` for anything else, or for more than `u64` seconds.
+/// `1h30m`, `250ms`, `1.5s`, `2d 4h`: humantime's durations, numbers (whole, or decimals that
+/// come to whole nanoseconds) each followed by a unit (`ns`, `us` or `µs`, `ms`, `s`, `m`, `h`,
+/// `d`, `w`, `M` for 30.44 days, `y` for 365.25 days; also `sec`, `min`, `hours`, `days` and
+/// other spellings), with optional spaces. `None` for anything else, or for more than `u64`
+/// seconds.
+///
+/// Each part (a number and its unit) is parsed alone and the parts are added here, because
+/// humantime 2.4 panics instead of failing when a sum reaches `u64::MAX` seconds with exactly a
+/// second of nanoseconds to carry (chronotope/humantime#66); a part alone cannot reach it.
 fn parse_duration(text: &str) -> Option<Duration> {
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return None;
-    }
-    let mut nanos: u128 = 0;
+    let text = text.trim();
+    let is_unit = |c: char| c.is_ascii_alphabetic() || c == 'µ';
+    let mut total = Duration::ZERO;
+    let mut rest = text;
     while !rest.is_empty() {
-        let number_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, after) = rest.split_at(number_end);
-        let after = after.trim_start();
-        let unit_end = after
-            .find(|c: char| !c.is_alphabetic())
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_end);
-        let per_unit: u128 = match unit {
-            "ns" => 1,
-            "us" | "µs" => 1_000,
-            "ms" => 1_000_000,
-            "s" | "sec" | "secs" => 1_000_000_000,
-            "m" | "min" | "mins" => 60_000_000_000,
-            "h" | "hr" | "hrs" => 3_600_000_000_000,
-            "d" | "day" | "days" => 86_400_000_000_000,
-            _ => return None,
-        };
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        let digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
-        if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
-            return None;
-        }
-        let whole: u128 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().ok()?
-        };
-        let mut part = whole.checked_mul(per_unit)?;
-        // Each decimal digit is worth a tenth of the one before; below a nanosecond, nothing.
-        let mut scale = per_unit;
-        for digit in fraction.bytes() {
-            scale /= 10;
-            part = part.checked_add(u128::from(digit - b'0') * scale)?;
-        }
-        nanos = nanos.checked_add(part)?;
-        rest = after.trim_start();
+        // A part ends where its unit does; text after the last unit is a number without one,
+        // which humantime refuses (except a lone `0`).
+        let unit_start = rest.find(is_unit).unwrap_or(rest.len());
+        let part_end = rest[unit_start..]
+            .find(|c: char| !is_unit(c))
+            .map_or(rest.len(), |unit_length| unit_start + unit_length);
+        let (part, after) = rest.split_at(part_end);
+        total = total.checked_add(humantime::parse_duration(part).ok()?)?;
+        rest = after;
     }
-    let seconds = u64::try_from(nanos / 1_000_000_000).ok()?;
-    let subsecond = u32::try_from(nanos % 1_000_000_000).ok()?;
-    Some(Duration::new(seconds, subsecond))
+    (!text.is_empty()).then_some(total)
 }
 
 impl<T: FlagValue> FlagValue for Option<T> {
@@ -471,8 +448,8 @@ impl<T: FlagValue> FlagValue for Option<T> {
         self.as_ref().is_none_or(T::is_unset)
     }
 
-    fn to_public(&self) -> PublicValue {
-        self.as_ref().map_or(PublicValue::Null, T::to_public)
+    fn to_public(&self) -> Value {
+        self.as_ref().map_or(Value::Null, T::to_public)
     }
 
     fn summary(&self) -> String {
@@ -520,8 +497,8 @@ impl<T: FlagValue> FlagValue for Vec<T> {
         self.iter().all(T::is_unset)
     }
 
-    fn to_public(&self) -> PublicValue {
-        PublicValue::List(self.iter().map(T::to_public).collect())
+    fn to_public(&self) -> Value {
+        Value::Array(self.iter().map(T::to_public).collect())
     }
 
     fn summary(&self) -> String {
@@ -642,10 +619,17 @@ mod tests {
             Ok(Duration::from_secs(600))
         );
         assert_eq!(Duration::parse_env("3µs"), Ok(Duration::from_micros(3)));
-        assert_eq!(Duration::parse_env(".25ms"), Ok(Duration::from_micros(250)));
+        assert_eq!(
+            Duration::parse_env("2w"),
+            Ok(Duration::from_secs(1_209_600))
+        );
         for text in [
             "30",
+            "1h 30",
             "s",
+            // humantime wants a digit before the point, and a fraction in whole nanoseconds.
+            ".25ms",
+            "1.0000000001s",
             "1.2.3s",
             "5 parsecs",
             "1h-30m",
@@ -653,6 +637,9 @@ mod tests {
             // Fractions of a huge whole overflow as the digits are added, not as it is scaled.
             "340282366920938463463374607431768211.999us",
             "3938453320844195178974243.9d",
+            // humantime 2.4 panics on this one when given it whole (chronotope/humantime#66).
+            "18446744073709551615s 500ms 500ms",
+            "18446744073709551615s500ms500ms",
         ] {
             assert!(Duration::parse_env(text).is_err(), "{text:?}");
         }

@@ -3,7 +3,7 @@
 //! field to the visitor as a [`FieldValue`], so neither the visit nor the visitors are compiled
 //! again for each type in each crate that derives.
 
-use crate::public::PublicValue;
+use serde_json::Value;
 
 /// One field's value, with what its type's kind says of it.
 #[doc(hidden)]
@@ -17,9 +17,9 @@ pub trait FieldValue {
     /// The value as logs show it.
     fn summary(&self) -> String;
     /// The value as the public projection shows it.
-    fn to_public(&self) -> PublicValue;
+    fn to_public(&self) -> Value;
     /// The public value for one user.
-    fn to_public_for(&self, user: &str) -> PublicValue;
+    fn to_public_for(&self, user: &str) -> Value;
     /// Whether the public value depends on the user.
     fn is_per_user(&self) -> bool;
 }

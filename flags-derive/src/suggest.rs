@@ -1,12 +1,16 @@
 //! "Did you mean" for names a user can misspell.
 //!
-//! Nearness is strsim's optimal string alignment distance, as in flags-core's suggestions for
-//! variables: an insertion, deletion, substitution or swap of two neighbouring characters each
-//! counts one.
+//! The rule is the same as flags-core's for variables that match no flag, so a name gets the same
+//! suggestion at compile time and at run time: strsim's optimal string alignment distance (an
+//! insertion, deletion, substitution or swap of two neighbouring characters each counts one),
+//! ignoring ASCII case, of at most a third of the candidate's length (at least one), as rustc's
+//! own "did you mean" allows. `nearest` is written twice, here and in `flags-core/src/suggest.rs`,
+//! because a proc-macro crate can export nothing but macros, and flags-core, which depends on
+//! this crate, cannot be a dependency of it: change both together.
 
 use strsim::osa_distance;
 
-/// The candidate nearest to `name`, if it is near enough to be a typo of it.
+/// The candidate nearest to `name` (ignoring ASCII case), if it is near enough to be a typo of it.
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let name = name.to_ascii_lowercase();
     candidates
@@ -73,5 +77,14 @@ mod tests {
         assert_eq!(osa_distance("defualt", "default"), 1);
         assert_eq!(osa_distance("deflt", "default"), 2);
         assert_eq!(osa_distance("colour", "status"), 5);
+    }
+
+    #[test]
+    fn a_name_within_a_third_of_the_candidates_length_is_near_enough() {
+        // The same cases in flags-core and flags-derive: the rule is one.
+        assert_eq!(nearest("deflt", ["default"]), Some("default"));
+        assert_eq!(nearest("dflt", ["default"]), None);
+        assert_eq!(nearest("emv", ["env"]), Some("env"));
+        assert_eq!(nearest("APP_WRKRS", ["APP_WORKERS"]), Some("APP_WORKERS"));
     }
 }

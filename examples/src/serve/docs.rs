@@ -12,6 +12,7 @@ use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use serde_json::Value;
 use utoipa::OpenApi;
 
@@ -284,8 +285,9 @@ fn operations(document: &Value) -> Vec<Operation<'_>> {
     operations
 }
 
-/// HTML being written. Markup comes only from literals (`&'static str`); every text of the
-/// document goes through [`Html::text`], escaped: the document is data, never markup.
+/// HTML being written. Markup comes only from literals (`&'static str`) and from the Markdown of
+/// descriptions; every other text of the document goes through [`Html::text`], escaped, and raw
+/// HTML within Markdown is escaped too: the document is data, never markup.
 struct Html(String);
 
 impl Html {
@@ -295,46 +297,39 @@ impl Html {
     }
 
     fn text(&mut self, text: &str) -> &mut Self {
-        for character in text.chars() {
-            match character {
-                '&' => self.0.push_str("&amp;"),
-                '<' => self.0.push_str("&lt;"),
-                '>' => self.0.push_str("&gt;"),
-                '"' => self.0.push_str("&quot;"),
-                '\'' => self.0.push_str("&#39;"),
-                character => self.0.push(character),
-            }
-        }
+        // Writing to a String cannot fail.
+        let _ = pulldown_cmark_escape::escape_html(&mut self.0, text);
         self
     }
 
-    /// A description's text on one line, its `code` spans as code: a line break within a
-    /// paragraph is a space, as in Markdown.
-    fn inline(&mut self, text: &str) -> &mut Self {
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let pieces: Vec<&str> = text.split('`').collect();
-        // An odd count of backticks leaves the last one unpaired: it is text.
-        let paired = pieces.len() - usize::from(pieces.len().is_multiple_of(2));
-        for (index, piece) in pieces.iter().enumerate() {
-            if index >= paired {
-                self.text("`").text(piece);
-            } else if index % 2 == 1 {
-                self.markup("<code>").text(piece).markup("</code>");
-            } else {
-                self.text(piece);
-            }
-        }
-        self
-    }
-
-    /// A description: its paragraphs (separated by a blank line), each inline.
+    /// A description, its Markdown as HTML: paragraphs, code spans, emphasis, lists, links.
     fn prose(&mut self, text: &str) -> &mut Self {
-        for paragraph in text
-            .split("\n\n")
-            .filter(|paragraph| !paragraph.trim().is_empty())
-        {
-            self.markup("<p>").inline(paragraph).markup("</p>\n");
-        }
+        self.markdown(text, Flow::Blocks)
+    }
+
+    /// A description within a line (a table cell, the end of a sentence): its Markdown without
+    /// paragraphs, which are joined by a space.
+    fn inline(&mut self, text: &str) -> &mut Self {
+        self.markdown(text, Flow::Inline)
+    }
+
+    /// Markdown as HTML, except what would make the document markup: raw HTML in it is text,
+    /// escaped as every other text is, and an image is its alt text (the page loads nothing).
+    fn markdown(&mut self, text: &str, flow: Flow) -> &mut Self {
+        let mut paragraphs = 0;
+        let events = Parser::new(text).filter_map(|event| match event {
+            Event::Html(html) | Event::InlineHtml(html) => Some(Event::Text(html)),
+            Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
+            // A line break within a paragraph is a space, as a browser shows it.
+            Event::SoftBreak => Some(Event::Text(" ".into())),
+            Event::Start(Tag::Paragraph) if flow == Flow::Inline => {
+                paragraphs += 1;
+                (paragraphs > 1).then(|| Event::Text(" ".into()))
+            }
+            Event::End(TagEnd::Paragraph) if flow == Flow::Inline => None,
+            event => Some(event),
+        });
+        pulldown_cmark::html::push_html(&mut self.0, events);
         self
     }
 
@@ -558,6 +553,13 @@ impl Html {
     }
 }
 
+/// Where a description is shown: as blocks of its own, or within a line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Blocks,
+    Inline,
+}
+
 fn yes_or_no(value: &Value) -> &'static str {
     if value.as_bool() == Some(true) {
         "yes"
@@ -574,7 +576,8 @@ mod tests {
     fn every_text_of_the_document_is_escaped() {
         let document = serde_json::json!({
             "openapi": "3.1.0",
-            "info": {"title": "<script>alert(1)</script>", "version": "1\"", "description": "a & b"},
+            "info": {"title": "<script>alert(1)</script>", "version": "1\"",
+                "description": "a & b <b>bold</b>\n\n<script>alert(2)</script>\n\n![pixel](/p.png)"},
             "tags": [{"name": "<b>tag</b>", "description": "`<i>`"}],
             "paths": {"/<x>": {"get": {
                 "tags": ["<b>tag</b>"],
@@ -610,6 +613,27 @@ mod tests {
             body.contains("id=\"operation-&quot;&gt;&lt;img&gt;\""),
             "{body}"
         );
+        // Raw HTML in a description's Markdown, a block or inline, is text; an image its alt.
+        assert!(body.contains("a &amp; b &lt;b&gt;bold&lt;/b&gt;"), "{body}");
+        assert!(
+            body.contains("&lt;script&gt;alert(2)&lt;/script&gt;"),
+            "{body}"
+        );
+        assert!(body.contains("<p>pixel</p>"), "{body}");
+    }
+
+    #[test]
+    fn descriptions_are_markdown_and_within_a_line_have_no_paragraphs() {
+        let mut html = Html(String::new());
+        html.prose("**Note**: `If-Match`\nis *optional*.\n\n- one\n- two");
+        assert_eq!(
+            html.0,
+            "<p><strong>Note</strong>: <code>If-Match</code> is <em>optional</em>.</p>\n\
+             <ul>\n<li>one</li>\n<li>two</li>\n</ul>\n"
+        );
+        let mut html = Html(String::new());
+        html.inline("The flags' version,\nquoted.\n\nSee `ETag`.");
+        assert_eq!(html.0, "The flags' version, quoted. See <code>ETag</code>.");
     }
 
     #[test]

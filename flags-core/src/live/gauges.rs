@@ -1,8 +1,9 @@
 //! Live flags as metrics, through the `metrics` facade (feature `metrics`).
 
+use serde_json::Value;
+
 use crate::flags::FeatureFlags;
 use crate::meta::FlagMeta;
-use crate::public::PublicValue;
 use crate::snapshot::Snapshot;
 use crate::visit::{FieldValue, Visitor};
 
@@ -20,10 +21,11 @@ pub(super) fn export<S: FeatureFlags>(snapshot: &Snapshot<S>, outcome: Option<&'
                 return;
             }
             let number = match value.to_public() {
-                PublicValue::Bool(on) => f64::from(u8::from(on)),
-                PublicValue::Int(number) => number as f64,
-                PublicValue::UInt(number) => number as f64,
-                PublicValue::Float(number) => number,
+                Value::Bool(on) => f64::from(u8::from(on)),
+                Value::Number(number) => match number.as_f64() {
+                    Some(number) => number,
+                    None => return,
+                },
                 _ => return,
             };
             metrics::gauge!("flags_value", "flag" => flag.env()).set(number);

@@ -1,7 +1,7 @@
 //! [`FlagMeta`] and [`Requirement`] as serde data: the model [`docs::json`](crate::docs::json)
 //! renders, built from the public accessors alone.
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde::{Serialize, Serializer};
 
 use super::{FlagMeta, Requirement};
 
@@ -28,24 +28,30 @@ use super::{FlagMeta, Requirement};
 /// ```
 impl Serialize for FlagMeta {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let shown = |text: Option<String>| text.filter(|_| !self.is_secret());
-        let mut flag = serializer.serialize_struct("FlagMeta", 15)?;
-        flag.serialize_field("aliases", &Aliases(self.aliases()))?;
-        flag.serialize_field("default", &shown(self.default_summary()))?;
-        flag.serialize_field("description", self.description())?;
-        flag.serialize_field("env", self.env())?;
-        flag.serialize_field("expires", &self.expires())?;
-        flag.serialize_field("field", self.field())?;
-        flag.serialize_field("group", &self.group())?;
-        flag.serialize_field("public", &self.public_name())?;
-        flag.serialize_field("required", &self.is_required())?;
-        flag.serialize_field("requires", &Requirements(self))?;
-        flag.serialize_field("restart", &self.needs_restart())?;
-        flag.serialize_field("secret", &self.is_secret())?;
-        flag.serialize_field("status", &self.status())?;
-        flag.serialize_field("type", self.type_name())?;
-        flag.serialize_field("values", self.values())?;
-        flag.end()
+        let secret = self.is_secret();
+        let requires = self.requires().iter().map(|requirement| RequirementJson {
+            vars: requirement.vars(),
+            // A secret flag's `when` is its value.
+            when: requirement.when().filter(|_| !secret),
+        });
+        FlagJson {
+            aliases: self.aliases(),
+            default: self.default_summary().filter(|_| !secret),
+            description: self.description(),
+            env: self.env(),
+            expires: self.expires(),
+            field: self.field(),
+            group: self.group(),
+            public: self.public_name(),
+            required: self.is_required(),
+            requires: requires.collect(),
+            restart: self.needs_restart(),
+            secret,
+            status: self.status(),
+            type_name: self.type_name(),
+            values: self.values(),
+        }
+        .serialize(serializer)
     }
 }
 
@@ -71,7 +77,7 @@ impl Serialize for FlagMeta {
 /// ```
 impl Serialize for Requirement {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        RequirementFields {
+        RequirementJson {
             vars: self.vars(),
             when: self.when(),
         }
@@ -79,39 +85,43 @@ impl Serialize for Requirement {
     }
 }
 
-/// A flag's other names for its values, as a map from the name to the value.
-struct Aliases(&'static [(&'static str, &'static str)]);
-
-impl Serialize for Aliases {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().copied())
-    }
-}
-
-/// A flag's requirements, with their `when` hidden when the flag is secret: it is the flag's value.
-struct Requirements<'a>(&'a FlagMeta);
-
-impl Serialize for Requirements<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let flag = self.0;
-        serializer.collect_seq(flag.requires().iter().map(|requirement| RequirementFields {
-            vars: requirement.vars(),
-            when: requirement.when().filter(|_| !flag.is_secret()),
-        }))
-    }
+/// What a serialized [`FlagMeta`] holds, its secrets already hidden; fields in the JSON's order.
+#[derive(Serialize)]
+#[serde(rename = "FlagMeta")]
+struct FlagJson<'a> {
+    #[serde(serialize_with = "pairs_as_map")]
+    aliases: &'a [(&'a str, &'a str)],
+    default: Option<String>,
+    description: &'a str,
+    env: &'a str,
+    expires: Option<&'a str>,
+    field: &'a str,
+    group: Option<&'a str>,
+    public: Option<&'a str>,
+    required: bool,
+    requires: Vec<RequirementJson>,
+    restart: bool,
+    secret: bool,
+    status: Option<&'a str>,
+    #[serde(rename = "type")]
+    type_name: &'a str,
+    values: &'a [&'a str],
 }
 
 /// What a serialized [`Requirement`] holds, its `when` already hidden where it must be.
-struct RequirementFields {
+#[derive(Serialize)]
+#[serde(rename = "Requirement")]
+struct RequirementJson {
     vars: &'static [&'static str],
     when: Option<String>,
 }
 
-impl Serialize for RequirementFields {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut requirement = serializer.serialize_struct("Requirement", 2)?;
-        requirement.serialize_field("vars", self.vars)?;
-        requirement.serialize_field("when", &self.when)?;
-        requirement.end()
-    }
+/// Name-value pairs as a map, in their order.
+pub(crate) fn pairs_as_map<K, V, S>(pairs: &[(K, V)], serializer: S) -> Result<S::Ok, S::Error>
+where
+    K: Serialize,
+    V: Serialize,
+    S: Serializer,
+{
+    serializer.collect_map(pairs.iter().map(|(key, value)| (key, value)))
 }

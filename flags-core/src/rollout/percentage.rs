@@ -3,10 +3,11 @@
 use std::fmt;
 use std::fmt::Write as _;
 
+use serde_json::Value;
+
 use super::exposure::{self, Counters, ROLLOUT_OUTCOMES, Reason};
 use super::{Murmur3, decimal, percent_bucket, percent_of};
 use crate::meta::FlagMeta;
-use crate::public::PublicValue;
 use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 
 /// A flag that is on for a stable percentage of users, bucketed as Unleash's gradual rollout.
@@ -424,8 +425,8 @@ impl FlagValue for Rollout {
         .per_user();
 
     /// Nothing: a rollout's value is its rule, and a frontend gets only a user's decision.
-    fn to_public(&self) -> PublicValue {
-        PublicValue::Null
+    fn to_public(&self) -> Value {
+        Value::Null
     }
 
     /// The percentage and the lists' sizes, never their users: `25% (allow: 2 users, deny: 1 user)`.
@@ -476,8 +477,8 @@ impl PerUser for Rollout {
     }
 
     /// Only the public decision for one user: a frontend gets `true`/`false`, never the rule.
-    fn decide_for(&self, user: &str) -> PublicValue {
-        PublicValue::Bool(self.is_enabled_for(user))
+    fn decide_for(&self, user: &str) -> Value {
+        Value::Bool(self.is_enabled_for(user))
     }
 }
 

@@ -2,10 +2,11 @@
 
 use std::fmt;
 
+use serde_json::Value;
+
 use super::exposure::{self, Counters};
 use super::{Murmur3, VARIANT_SEED, decimal, weighted_bucket};
 use crate::meta::FlagMeta;
-use crate::public::PublicValue;
 use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 
 /// Users split between named variants by weight, bucketed as Unleash's variants.
@@ -350,8 +351,8 @@ impl FlagValue for Variants {
     const __KIND: &'static Kind<Self> = &Kind::plain().per_user();
 
     /// Nothing: variants' value is their weights, and a frontend gets only a user's variant.
-    fn to_public(&self) -> PublicValue {
-        PublicValue::Null
+    fn to_public(&self) -> Value {
+        Value::Null
     }
 }
 
@@ -365,8 +366,8 @@ impl PerUser for Variants {
     }
 
     /// Only the public variant for one user: a frontend gets the name, never the weights.
-    fn decide_for(&self, user: &str) -> PublicValue {
-        PublicValue::String(self.variant_for(user).to_owned())
+    fn decide_for(&self, user: &str) -> Value {
+        Value::String(self.variant_for(user).to_owned())
     }
 }
 

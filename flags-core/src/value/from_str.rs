@@ -4,9 +4,10 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
+use serde_json::Value;
+
 use super::serde::short_type_name;
 use super::{Kind, ValueError, trim};
-use crate::public::PublicValue;
 
 /// A `#[flag(from_str)]` field's type is the value itself.
 #[doc(hidden)]
@@ -44,7 +45,7 @@ where
         T::to_string,
         |value| value.to_string().trim().is_empty(),
         T::to_string,
-        |value| PublicValue::String(value.to_string()),
+        |value| Value::String(value.to_string()),
     );
 }
 
@@ -62,9 +63,9 @@ where
         |value| to_env(value).trim().is_empty(),
         to_env::<T>,
         |value| {
-            value.as_ref().map_or(PublicValue::Null, |value| {
-                PublicValue::String(value.to_string())
-            })
+            value
+                .as_ref()
+                .map_or(Value::Null, |value| Value::String(value.to_string()))
         },
     )
     .switch(Option::is_some);

@@ -6,8 +6,9 @@
 //! one generic call per field, no bound on the type anywhere else, so a type that cannot be read
 //! fails once, at the field's type, naming the trait it lacks.
 
+use serde_json::Value;
+
 use crate::meta::{FlagMeta, FlagMetaParts, TextForm, Written};
-use crate::public::PublicValue;
 use crate::value::{FlagValue, ValueError};
 use crate::visit::FieldValue;
 
@@ -19,7 +20,7 @@ pub struct Kind<T> {
     to_env: fn(&T) -> String,
     is_unset: fn(&T) -> bool,
     summary: fn(&T) -> String,
-    to_public: fn(&T) -> PublicValue,
+    to_public: fn(&T) -> Value,
     /// Whether a value switches its flag on, for types that are on or off.
     switched_on: Option<fn(&T) -> bool>,
     /// How a type that decides per user does it.
@@ -54,11 +55,11 @@ impl<T> FieldValue for Field<'_, T> {
         self.kind.summary(self.value)
     }
 
-    fn to_public(&self) -> PublicValue {
+    fn to_public(&self) -> Value {
         self.kind.to_public(self.value)
     }
 
-    fn to_public_for(&self, user: &str) -> PublicValue {
+    fn to_public_for(&self, user: &str) -> Value {
         self.kind.to_public_for(self.value, user)
     }
 
@@ -104,12 +105,12 @@ pub(crate) trait PerUser {
     /// wrong with itself.
     fn bind(&mut self, flag: &FlagMeta) -> Bound;
     /// The public value for one user: a decision, a variant's name; never the rule.
-    fn decide_for(&self, user: &str) -> PublicValue;
+    fn decide_for(&self, user: &str) -> Value;
 }
 
 struct PerUserFns<T> {
     bind: fn(&mut T, &FlagMeta) -> Bound,
-    decide_for: fn(&T, &str) -> PublicValue,
+    decide_for: fn(&T, &str) -> Value,
 }
 
 // Not derived: `derive` would ask `T: Copy`.
@@ -151,7 +152,7 @@ impl<T> Kind<T> {
         to_env: fn(&T) -> String,
         is_unset: fn(&T) -> bool,
         summary: fn(&T) -> String,
-        to_public: fn(&T) -> PublicValue,
+        to_public: fn(&T) -> Value,
     ) -> Self {
         Self {
             parse,
@@ -257,12 +258,12 @@ impl<T> Kind<T> {
     }
 
     /// The value as the public projection shows it.
-    pub(crate) fn to_public(&self, value: &T) -> PublicValue {
+    pub(crate) fn to_public(&self, value: &T) -> Value {
         (self.to_public)(value)
     }
 
     /// The public value for one user: a per-user type's decision, else the same for everyone.
-    pub(crate) fn to_public_for(&self, value: &T, user: &str) -> PublicValue {
+    pub(crate) fn to_public_for(&self, value: &T, user: &str) -> Value {
         match self.per_user {
             Some(per_user) => (per_user.decide_for)(value, user),
             None => self.to_public(value),
@@ -290,7 +291,7 @@ impl<T: FlagValue> Kind<Option<T>> {
                 },
                 decide_for: |value, user| match (value, T::__KIND.per_user) {
                     (Some(value), Some(inner)) => (inner.decide_for)(value, user),
-                    _ => PublicValue::Null,
+                    _ => Value::Null,
                 },
             });
             kind.parts.per_user = true;

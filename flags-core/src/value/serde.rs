@@ -9,10 +9,10 @@ use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretBox};
 use serde::Serialize;
 use serde::de::{self, DeserializeOwned, IntoDeserializer};
+use serde_json::Value;
 
 use super::{Kind, ValueError};
 use crate::meta::TextForm;
-use crate::public::PublicValue;
 
 /// A type a `#[flag(serde)]` field may have: one with serde's `Deserialize` and `Serialize`.
 #[diagnostic::on_unimplemented(
@@ -67,26 +67,46 @@ fn unset_text<T: DeserializeOwned>(_: TextForm) -> Option<String> {
     unset::<T>().map(|_| String::new())
 }
 
-/// The text envy reads back: scalars as text, sequences comma-separated, `None` empty.
+/// The text envy reads back: scalars as text, sequences comma-separated, `None` empty. A map or
+/// a struct, which one variable cannot hold, has no text.
 fn to_env<T: Serialize>(value: &T) -> String {
-    PublicValue::from_serialize(value)
-        .map(|value| value.to_env_text())
+    serde_json::to_value(value)
+        .map(|value| env_text(&value))
         .unwrap_or_default()
+}
+
+fn env_text(value: &Value) -> String {
+    match value {
+        Value::Null | Value::Object(_) => String::new(),
+        Value::Bool(value) => value.to_string(),
+        // Rust's own text for a float (`1`, where JSON writes `1.0`), as `f64::to_env` writes it.
+        Value::Number(number) if number.is_f64() => number.as_f64().unwrap_or_default().to_string(),
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(env_text).collect::<Vec<_>>().join(","),
+    }
 }
 
 fn is_unset<T: Serialize>(value: &T) -> bool {
     to_env(value).trim().is_empty()
 }
 
-/// Typed as JSON types it (`Null` for what one variable cannot hold).
-fn to_public<T: Serialize>(value: &T) -> PublicValue {
-    PublicValue::from_serialize(value).unwrap_or(PublicValue::Null)
+/// Typed as JSON types it: a struct is an object; `Null` for what JSON cannot hold (a map whose
+/// keys are not strings).
+fn to_public<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-/// A `bool` is on when `true`, an `Option` when `Some` (whatever it holds); other types are
-/// never on. The derive lets `requires` without `when` on the first two only.
-fn switched_on<T: Serialize>(value: &T) -> bool {
-    value.serialize(SwitchProbe).ok().flatten() == Some(true)
+/// A `bool` is on when `true`, an `Option` when `Some` (whatever it holds, even `Some(false)`);
+/// other types are never on. The derive lets `requires` without `when` on the first two only.
+fn switched_on<T: DeserializeOwned + Serialize>(value: &T) -> bool {
+    let value = serde_json::to_value(value);
+    // An `Option` is the type that deserializes from nothing; only `None` serializes to `null`.
+    if unset::<T>().is_some() {
+        !matches!(value, Ok(Value::Null))
+    } else {
+        matches!(value, Ok(Value::Bool(true)))
+    }
 }
 
 /// A type a `#[flag(serde, secret)]` field may have: a `SecretBox` of a serde type, or an `Option`
@@ -112,7 +132,7 @@ impl<T: DeserializeOwned + Serialize + Zeroize + 'static> SerdeSecret for Secret
         |value| to_env(value.expose_secret()),
         |value| is_unset(value.expose_secret()),
         |_| String::from("<redacted>"),
-        |_| PublicValue::String(String::from("<redacted>")),
+        |_| Value::String(String::from("<redacted>")),
     )
     .secret();
 }
@@ -135,7 +155,7 @@ impl<T: DeserializeOwned + Serialize + Zeroize + 'static> SerdeSecret for Option
                 .is_none_or(|value| is_unset(value.expose_secret()))
         },
         |_| String::from("<redacted>"),
-        |_| PublicValue::String(String::from("<redacted>")),
+        |_| Value::String(String::from("<redacted>")),
     )
     .secret()
     .switch(Option::is_some);
@@ -157,139 +177,6 @@ pub(crate) fn short_type_name(name: &str) -> String {
     }
     short.pop();
     short
-}
-
-/// Serializes a value into whether it switches its flag on: `Some(on)` for a `bool`, `Some(is
-/// some)` for an `Option` (serde tells `Some(false)` apart from `false` only here, in
-/// `serialize_some`), `None` for anything else.
-struct SwitchProbe;
-
-macro_rules! not_a_switch {
-    ($($method:ident($ty:ty)),*) => {$(
-        fn $method(self, _: $ty) -> Result<Option<bool>, de::value::Error> {
-            Ok(None)
-        }
-    )*};
-}
-
-impl serde::Serializer for SwitchProbe {
-    type Ok = Option<bool>;
-    type Error = de::value::Error;
-    type SerializeSeq = serde::ser::Impossible<Option<bool>, de::value::Error>;
-    type SerializeTuple = serde::ser::Impossible<Option<bool>, de::value::Error>;
-    type SerializeTupleStruct = serde::ser::Impossible<Option<bool>, de::value::Error>;
-    type SerializeTupleVariant = serde::ser::Impossible<Option<bool>, de::value::Error>;
-    type SerializeMap = serde::ser::Impossible<Option<bool>, de::value::Error>;
-    type SerializeStruct = serde::ser::Impossible<Option<bool>, de::value::Error>;
-    type SerializeStructVariant = serde::ser::Impossible<Option<bool>, de::value::Error>;
-
-    fn serialize_bool(self, on: bool) -> Result<Option<bool>, Self::Error> {
-        Ok(Some(on))
-    }
-
-    fn serialize_none(self) -> Result<Option<bool>, Self::Error> {
-        Ok(Some(false))
-    }
-
-    fn serialize_some<V: Serialize + ?Sized>(self, _: &V) -> Result<Option<bool>, Self::Error> {
-        Ok(Some(true))
-    }
-
-    not_a_switch!(
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_unit_struct(&'static str)
-    );
-
-    fn serialize_unit(self) -> Result<Option<bool>, Self::Error> {
-        Ok(None)
-    }
-
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-    ) -> Result<Option<bool>, Self::Error> {
-        Ok(None)
-    }
-
-    fn serialize_newtype_struct<V: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &V,
-    ) -> Result<Option<bool>, Self::Error> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_variant<V: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &V,
-    ) -> Result<Option<bool>, Self::Error> {
-        Ok(None)
-    }
-
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
-        Err(serde::ser::Error::custom("not a switch"))
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
-        Err(serde::ser::Error::custom("not a switch"))
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Self::Error> {
-        Err(serde::ser::Error::custom("not a switch"))
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Self::Error> {
-        Err(serde::ser::Error::custom("not a switch"))
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
-        Err(serde::ser::Error::custom("not a switch"))
-    }
-
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, Self::Error> {
-        Err(serde::ser::Error::custom("not a switch"))
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Self::Error> {
-        Err(serde::ser::Error::custom("not a switch"))
-    }
 }
 
 /// The one value in envy's map of one variable.
@@ -320,6 +207,42 @@ impl<'de, T: DeserializeOwned> de::Deserialize<'de> for Single<T> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
+    #[test]
+    fn serializable_values_become_public_values_as_json_types_them() {
+        assert_eq!(super::to_public(&true), Value::Bool(true));
+        assert_eq!(super::to_public(&-3i16), json!(-3));
+        assert_eq!(super::to_public(&None::<u8>), Value::Null);
+        assert_eq!(super::to_public(&vec![Some("a"), None]), json!(["a", null]));
+        let map: std::collections::BTreeMap<&str, u8> = [("a", 1)].into();
+        assert_eq!(super::to_public(&map), json!({"a": 1}));
+        let not_json: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        assert_eq!(super::to_public(&not_json), Value::Null);
+    }
+
+    #[test]
+    fn serializable_values_write_back_as_a_variables_text() {
+        assert_eq!(super::to_env(&vec![1u8, 2]), "1,2");
+        assert_eq!(super::to_env(&None::<u8>), "");
+        assert_eq!(super::to_env(&"fast"), "fast");
+        assert_eq!(super::to_env(&1.0f64), "1");
+        assert_eq!(super::to_env(&-2.5f32), "-2.5");
+        let map: std::collections::BTreeMap<&str, u8> = [("a", 1)].into();
+        assert_eq!(super::to_env(&map), "");
+    }
+
+    #[test]
+    fn a_true_bool_or_any_some_switches_a_flag_on_and_nothing_else_does() {
+        assert!(super::switched_on(&true));
+        assert!(super::switched_on(&Some(false)));
+        assert!(super::switched_on(&Some(0u8)));
+        assert!(!super::switched_on(&false));
+        assert!(!super::switched_on(&None::<bool>));
+        assert!(!super::switched_on(&1u8));
+        assert!(!super::switched_on(&String::from("true")));
+    }
+
     #[test]
     fn type_names_lose_their_module_paths() {
         assert_eq!(

@@ -8,8 +8,9 @@ use std::num::{
     NonZeroU16, NonZeroU32, NonZeroU64, NonZeroU128, NonZeroUsize,
 };
 
+use serde_json::Value;
+
 use super::{FlagValue, ValueError, trim};
-use crate::public::PublicValue;
 
 macro_rules! addresses {
     ($($address:ty => $expected:literal)*) => {$(
@@ -39,7 +40,7 @@ addresses! {
 }
 
 macro_rules! non_zero {
-    ($($non_zero:ty => $int:ty, $public:ident)*) => {$(
+    ($($non_zero:ty => $int:ty)*) => {$(
         impl FlagValue for $non_zero {
             fn parse_env(text: &str) -> Result<Self, ValueError> {
                 trim(text).parse().map_err(|_| {
@@ -60,7 +61,7 @@ macro_rules! non_zero {
                 false
             }
 
-            fn to_public(&self) -> PublicValue {
+            fn to_public(&self) -> Value {
                 self.get().to_public()
             }
         }
@@ -68,18 +69,18 @@ macro_rules! non_zero {
 }
 
 non_zero! {
-    NonZeroU8 => u8, UInt
-    NonZeroU16 => u16, UInt
-    NonZeroU32 => u32, UInt
-    NonZeroU64 => u64, UInt
-    NonZeroU128 => u128, UInt
-    NonZeroUsize => usize, UInt
-    NonZeroI8 => i8, Int
-    NonZeroI16 => i16, Int
-    NonZeroI32 => i32, Int
-    NonZeroI64 => i64, Int
-    NonZeroI128 => i128, Int
-    NonZeroIsize => isize, Int
+    NonZeroU8 => u8
+    NonZeroU16 => u16
+    NonZeroU32 => u32
+    NonZeroU64 => u64
+    NonZeroU128 => u128
+    NonZeroUsize => usize
+    NonZeroI8 => i8
+    NonZeroI16 => i16
+    NonZeroI32 => i32
+    NonZeroI64 => i64
+    NonZeroI128 => i128
+    NonZeroIsize => isize
 }
 
 #[cfg(test)]
@@ -118,7 +119,7 @@ mod tests {
         );
         assert_eq!(
             NonZeroU32::parse_env("42").unwrap().to_public(),
-            PublicValue::UInt(42)
+            Value::from(42)
         );
     }
 
