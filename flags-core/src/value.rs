@@ -399,9 +399,12 @@ impl FlagValue for Duration {
 
 /// `1h30m`, `250ms`, `1.5s`, `2d 4h`: humantime's durations, numbers (whole, or decimals that
 /// come to whole nanoseconds) each followed by a unit (`ns`, `us` or `µs`, `ms`, `s`, `m`, `h`,
-/// `d`, `w`, `M` for 30.44 days, `y` for 365.25 days; also `sec`, `min`, `hours`, `days` and
-/// other spellings), with optional spaces. `None` for anything else, or for more than `u64`
-/// seconds.
+/// `d`, `w`; also `sec`, `min`, `hours`, `days` and other spellings), with optional spaces.
+/// `None` for anything else, or for more than `u64` seconds.
+///
+/// Months and years are refused: humantime gives them lengths (30.44 and 365.25 days) no
+/// calendar has, and its month, `M`, is one shift key away from a minute: `5M` is an error
+/// rather than five months.
 ///
 /// Each part (a number and its unit) is parsed alone and the parts are added here, because
 /// humantime 2.4 panics instead of failing when a sum reaches `u64::MAX` seconds with exactly a
@@ -419,6 +422,10 @@ fn parse_duration(text: &str) -> Option<Duration> {
             .find(|c: char| !is_unit(c))
             .map_or(rest.len(), |unit_length| unit_start + unit_length);
         let (part, after) = rest.split_at(part_end);
+        let unit = &part[unit_start..];
+        if matches!(unit, "M" | "month" | "months" | "y" | "year" | "years") {
+            return None;
+        }
         total = total.checked_add(humantime::parse_duration(part).ok()?)?;
         rest = after;
     }
@@ -632,6 +639,10 @@ mod tests {
             "1.0000000001s",
             "1.2.3s",
             "5 parsecs",
+            // Calendar units, whose length depends on the date; `5M` is a slip for `5m`.
+            "5M",
+            "1y",
+            "2 months",
             "1h-30m",
             "99999999999999999999999d",
             // Fractions of a huge whole overflow as the digits are added, not as it is scaled.
