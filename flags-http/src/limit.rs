@@ -18,9 +18,9 @@ use axum::http::Extensions;
 /// push out an address that is blocked.
 const ADDRESSES: usize = 4096;
 
-/// The key of failures counted together: those of addresses beyond [`ADDRESSES`], and those of
-/// requests whose address is unknown.
-const TOGETHER: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+/// The key of the overflow: the failures counted together, those of addresses beyond
+/// [`ADDRESSES`] and those of requests whose address is unknown.
+const OVERFLOW: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 
 /// Failures per client address, each address with its window.
 pub(crate) struct FailureLimit {
@@ -47,7 +47,7 @@ impl FailureLimit {
     /// together) has failed `max` times within the window.
     pub(crate) fn blocked(&self, client: IpAddr, now: Instant) -> Option<Duration> {
         let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        let failures = clients.get(&client).or_else(|| clients.get(&TOGETHER))?;
+        let failures = clients.get(&client).or_else(|| clients.get(&OVERFLOW))?;
         let ends = failures.since + self.window;
         (failures.count >= self.max && now < ends).then(|| ends - now)
     }
@@ -59,7 +59,7 @@ impl FailureLimit {
         if !clients.contains_key(&client) && clients.len() >= ADDRESSES {
             clients.retain(|_, failures| now < failures.since + self.window);
             if clients.len() >= ADDRESSES {
-                client = TOGETHER;
+                client = OVERFLOW;
             }
         }
         let failures = clients.entry(client).or_insert(Failures {
@@ -106,7 +106,7 @@ pub fn client_address(extensions: &Extensions) -> IpAddr {
         Some(ClientAddress(address)) => *address,
         None => match extensions.get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(peer)) => peer.ip(),
-            None => return TOGETHER,
+            None => return OVERFLOW,
         },
     };
     match peer.to_canonical() {
@@ -187,6 +187,6 @@ mod tests {
         let client = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 9));
         extensions.insert(ClientAddress(client));
         assert_eq!(client_address(&extensions), client);
-        assert_eq!(client_address(&Extensions::new()), TOGETHER);
+        assert_eq!(client_address(&Extensions::new()), OVERFLOW);
     }
 }
