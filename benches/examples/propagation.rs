@@ -1,36 +1,37 @@
 //! Shared flags in PostgreSQL (issue 14): how long a change made through one instance takes to
-//! be served by the others, and how many changes a second one database takes with three
+//! be served by the others, and how many changes a second one database takes with several
 //! instances following it.
 //!
 //! ```text
-//! propagation [--durable] [CHANGES] [SECONDS]
+//! propagation [--durable] [--instances N] [CHANGES] [SECONDS]
 //!
-//!   CHANGES     timed changes per row (default 200, after a tenth as many to warm up)
-//!   SECONDS     per throughput row (default 10)
-//!   --durable   with the server's fsync, synchronous_commit and full_page_writes on, as in
-//!               production (the test cluster turns them off)
+//!   CHANGES       timed changes per row (default 200, after a tenth as many to warm up)
+//!   SECONDS       per throughput row (default 10)
+//!   --instances   how many instances share the database (default 3, at most 10)
+//!   --durable     with the server's fsync, synchronous_commit and full_page_writes on, as in
+//!                 production (the test cluster turns them off)
 //! ```
 //!
-//! It starts a throwaway PostgreSQL cluster (`flags_tests::postgres::Cluster`) and three
-//! instances A, B and C of the seed application in this process, each its own `Live<Settings>`
-//! over its own `PostgresStore` (same database, same application), following the store, and
-//! served by `flags_http::router` on its own loopback port from a thread with a one-thread tokio
-//! runtime, as three processes would each run one. The client runs on the main thread, on a
-//! runtime of its own.
+//! It starts a throwaway PostgreSQL cluster (`flags_tests::postgres::Cluster`) and N instances
+//! A, B, C… of the seed application in this process, each its own `Live<Settings>` over its own
+//! `PostgresStore` (same database, same application), following the store, and served by
+//! `flags_http::router` on its own loopback port from a thread with a one-thread tokio runtime,
+//! which also runs its store's driver, as N processes would each run one. The client runs on the
+//! main thread, on a runtime of its own.
 //!
 //! Propagation: each change sets `FEATURE_IMAGE_GENERATION_ENABLED` to the opposite of its
 //! current value with a `PATCH` to A; the clock starts as the `PATCH` is sent, and stops when the
-//! later of B and C serves the new value, measured four ways: `GET /api/feature-flags` on B and
-//! C polled concurrently without pause, then with a 1 ms pause between polls; then
-//! `Live::subscribe` timestamps on B and C (no polling), after a `PATCH` to A, then after
-//! `Live::commit` on A (no HTTP at all).
+//! last of the other instances serves the new value, measured four ways: `GET
+//! /api/feature-flags` on every other instance polled concurrently without pause, then with a
+//! 1 ms pause between polls; then `Live::subscribe` timestamps on the others (no polling), after
+//! a `PATCH` to A, then after `Live::commit` on A (no HTTP at all).
 //!
 //! Throughput: `PATCH`es for SECONDS, each setting the flag to the opposite of what its instance
-//! serves: one at a time through A; one at a time through A, B and C in turn, without waiting for
-//! an instance to catch up; and three clients at once, each through its own instance. A change
-//! through an instance behind the store's version catches up and is made again on top; one that
-//! other instances keep overtaking is refused (409) and counted apart. After each row, every
-//! instance must reach the last version committed.
+//! serves: one at a time through A; one at a time through every instance in turn, without
+//! waiting for an instance to catch up; and one client per instance at once. A change through an
+//! instance behind the store's version catches up and is made again on top; one that other
+//! instances keep overtaking is refused (409) and counted apart. After each row, every instance
+//! must reach the last version committed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,6 +54,8 @@ const TOKEN: &str = "benchmark-admin-token";
 const APP: &str = "rose";
 const FLAG: &str = "FEATURE_IMAGE_GENERATION_ENABLED";
 const PUBLIC_NAME: &str = "image_generation";
+/// The instances' names, in the order they start; A takes the timed changes.
+const NAMES: [&str; 10] = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"];
 /// How long a change may take to reach every instance before the benchmark gives up.
 const PROPAGATION_LIMIT: Duration = Duration::from_secs(5);
 
@@ -62,15 +65,24 @@ fn main() {
     if durable {
         arguments.remove(0);
     }
+    let mut count = 3;
+    if arguments
+        .first()
+        .is_some_and(|first| first == "--instances")
+        && arguments.len() > 1
+    {
+        count = number(&arguments[1], "--instances");
+        arguments.drain(..2);
+    }
     let (changes, seconds) = match arguments.as_slice() {
         [] => (200, 10),
         [changes] => (number(changes, "CHANGES"), 10),
         [changes, seconds] => (number(changes, "CHANGES"), number(seconds, "SECONDS")),
-        _ => {
-            eprintln!("usage: propagation [--durable] [CHANGES] [SECONDS]");
-            std::process::exit(2);
-        }
+        _ => usage(),
     };
+    if !(2..=NAMES.len() as u64).contains(&count) {
+        usage();
+    }
     let cluster = Cluster::start();
     if durable {
         make_durable(&cluster);
@@ -83,10 +95,11 @@ fn main() {
             "as the test cluster makes them: fsync, synchronous_commit and full_page_writes off"
         }
     );
-    let instances: Vec<Instance> = ["A", "B", "C"]
-        .into_iter()
+    let instances: Vec<Instance> = NAMES[..count as usize]
+        .iter()
         .map(|name| Instance::start(name, &cluster.url()))
         .collect();
+    println!("{count} instances on one database");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -142,6 +155,12 @@ fn make_durable(cluster: &Cluster) {
         ["on", "on", "on"],
         "the server's settings after a restart"
     );
+}
+
+fn usage() -> ! {
+    eprintln!("usage: propagation [--durable] [--instances N] [CHANGES] [SECONDS]");
+    eprintln!("  N: 2 to {}", NAMES.len());
+    std::process::exit(2);
 }
 
 fn number(text: &str, what: &str) -> u64 {
@@ -241,22 +260,23 @@ async fn run(instances: &[Instance], changes: u64, seconds: Duration) {
     let bench = Bench { client, instances };
     let changes = usize::try_from(changes).expect("a count that fits in memory");
     println!(
-        "{changes} changes per row, after {} to warm up; each from its PATCH (or apply) on A to \
-         the later of B and C serving it",
-        changes / 10
+        "{changes} changes per row, after {} to warm up; each from its PATCH (or commit) on A to \
+         the last of the {} others serving it",
+        changes / 10,
+        instances.len() - 1
     );
     println!();
     println!(
-        "| served by B and C, as seen by | p50 | p99 | max | in B's and C's `Live`, p50 | p99 | \
+        "| served by the others, as seen by | p50 | p99 | max | in the others' `Live`, p50 | p99 | \
          A answered, p50 | p99 |"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    // B's and C's new versions, from the moment each reaches their `Live`.
+    // The others' new versions, from the moment each reaches their `Live`.
     let (sender, mut arrivals) = unbounded_channel();
-    let subscriptions = [
-        subscribe(&instances[1], &sender),
-        subscribe(&instances[2], &sender),
-    ];
+    let subscriptions: Vec<Subscription> = instances[1..]
+        .iter()
+        .map(|instance| subscribe(instance, &sender))
+        .collect();
     let mut slowest = Vec::new();
     for way in [
         Way::Polling { pause: None },
@@ -295,7 +315,7 @@ async fn run(instances: &[Instance], changes: u64, seconds: Duration) {
     println!("The slowest change of each row (where its time went):");
     for (way, served, reached, answered) in slowest {
         println!(
-            "- {}: served {}, in both `Live`s {}, A answered {}",
+            "- {}: served {}, in every other `Live` {}, A answered {}",
             way.describe(),
             millis(served),
             millis(reached),
@@ -323,13 +343,13 @@ async fn run(instances: &[Instance], changes: u64, seconds: Duration) {
     }
 }
 
-/// How a change is made, and its arrival on B and C seen.
+/// How a change is made, and its arrival on the other instances seen.
 #[derive(Clone, Copy)]
 enum Way {
-    /// A `PATCH` to A; `GET /api/feature-flags` on B and C, concurrently, with `pause` between
-    /// the polls of each.
+    /// A `PATCH` to A; `GET /api/feature-flags` on every other instance, concurrently, with
+    /// `pause` between the polls of each.
     Polling { pause: Option<Duration> },
-    /// A `PATCH` to A, or `Live::commit` on A; the time B's and C's `Live::subscribe` callbacks
+    /// A `PATCH` to A, or `Live::commit` on A; the time the others' `Live::subscribe` callbacks
     /// run.
     Subscribed { over_http: bool },
 }
@@ -337,18 +357,16 @@ enum Way {
 impl Way {
     fn describe(self) -> String {
         match self {
-            Way::Polling { pause: None } => {
-                String::from("PATCH to A; GET on B and C polled without pause")
-            }
+            Way::Polling { pause: None } => String::from("PATCH to A; GET on the others, no pause"),
             Way::Polling { pause: Some(pause) } => format!(
-                "PATCH to A; GET on B and C polled with a {} ms pause",
+                "PATCH to A; GET on the others, a {} ms pause",
                 pause.as_millis()
             ),
             Way::Subscribed { over_http: true } => {
-                String::from("PATCH to A; `Live::subscribe` on B and C")
+                String::from("PATCH to A; `Live::subscribe` on the others")
             }
             Way::Subscribed { over_http: false } => {
-                String::from("`Live::commit` on A; `Live::subscribe` on B and C")
+                String::from("`Live::commit` on A; `Live::subscribe` on the others")
             }
         }
     }
@@ -359,8 +377,53 @@ struct Bench<'a> {
     instances: &'a [Instance],
 }
 
-/// One change, from its start: when A answered, when the later of B's and C's `Live` had it,
-/// and when the later of B and C served it (as the row measures it).
+/// One instance's public flags, polled by a task of its own.
+struct Poll {
+    client: reqwest::Client,
+    name: &'static str,
+    url: String,
+}
+
+impl Poll {
+    /// Polls until the flags serve `enabled`: when they first did, or why not by `deadline`.
+    async fn served(
+        self,
+        enabled: bool,
+        pause: Option<Duration>,
+        deadline: Instant,
+    ) -> Result<Instant, String> {
+        loop {
+            let body = self
+                .client
+                .get(&self.url)
+                .send()
+                .await
+                .expect("the instance answers")
+                .bytes()
+                .await
+                .expect("the answer's body");
+            let now = Instant::now();
+            let served: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+            if served[PUBLIC_NAME] == enabled {
+                return Ok(now);
+            }
+            if now > deadline {
+                return Err(format!(
+                    "{} still serves {} {} s after the change to {enabled} was sent",
+                    self.name,
+                    served[PUBLIC_NAME],
+                    PROPAGATION_LIMIT.as_secs()
+                ));
+            }
+            if let Some(pause) = pause {
+                tokio::time::sleep(pause).await;
+            }
+        }
+    }
+}
+
+/// One change, from its start: when A answered, when the last of the others' `Live` had it, and
+/// when the last of the others served it (as the row measures it).
 struct Timed {
     answered: Duration,
     reached: Duration,
@@ -378,25 +441,35 @@ struct Throughput {
 }
 
 impl Bench<'_> {
-    /// Makes one change through A and times it `way`; `arrivals` has B's and C's new versions.
+    /// Makes one change through A and times it `way`; `arrivals` has the others' new versions.
     async fn change(&self, way: Way, arrivals: &mut UnboundedReceiver<Arrival>) -> Timed {
-        let [a, b, c] = self.instances else {
-            unreachable!("three instances")
-        };
+        let a = &self.instances[0];
         let enabled = !a.flags.get().image_generation_enabled;
         let start = Instant::now();
         let deadline = start + PROPAGATION_LIMIT;
         let refused = |status| format!("A answered the PATCH with {status}");
         let (answered, served) = match way {
             Way::Polling { pause } => {
-                // The first to fail ends the change: a refused PATCH is not waited for.
-                let polled = tokio::try_join!(
-                    async { self.patch(a, enabled).await.map_err(refused) },
-                    self.served(b, enabled, pause, deadline),
-                    self.served(c, enabled, pause, deadline),
-                );
-                let (answered, on_b, on_c) = polled.unwrap_or_else(|failure| panic!("{failure}"));
-                (answered, Some(on_b.max(on_c)))
+                // Each other instance polled by a task of its own, all at once.
+                let polls: Vec<_> = self.instances[1..]
+                    .iter()
+                    .map(|instance| {
+                        let poll = Poll {
+                            client: self.client.clone(),
+                            name: instance.name,
+                            url: instance.url("/api/feature-flags"),
+                        };
+                        tokio::spawn(poll.served(enabled, pause, deadline))
+                    })
+                    .collect();
+                let answered = self.patch(a, enabled).await.map_err(refused);
+                let answered = answered.unwrap_or_else(|failure| panic!("{failure}"));
+                let mut last = answered;
+                for poll in polls {
+                    let served = poll.await.expect("a poll ends");
+                    last = last.max(served.unwrap_or_else(|failure| panic!("{failure}")));
+                }
+                (answered, Some(last))
             }
             Way::Subscribed { over_http: true } => {
                 let answered = self.patch(a, enabled).await.map_err(refused);
@@ -410,7 +483,9 @@ impl Bench<'_> {
                 (Instant::now(), None)
             }
         };
-        let reached = arrived(arrivals, enabled, deadline).await;
+        let others: Vec<&'static str> =
+            self.instances[1..].iter().map(|other| other.name).collect();
+        let reached = arrived(arrivals, &others, enabled, deadline).await;
         Timed {
             answered: answered - start,
             reached: reached - start,
@@ -438,63 +513,39 @@ impl Bench<'_> {
         }
     }
 
-    /// Polls `instance`'s public flags until they serve `enabled`: when they first did, or why
-    /// not by `deadline`.
-    async fn served(
-        &self,
-        instance: &Instance,
-        enabled: bool,
-        pause: Option<Duration>,
-        deadline: Instant,
-    ) -> Result<Instant, String> {
-        let url = instance.url("/api/feature-flags");
-        loop {
-            let body = self
-                .client
-                .get(&url)
-                .send()
-                .await
-                .expect("the instance answers")
-                .bytes()
-                .await
-                .expect("the answer's body");
-            let now = Instant::now();
-            let served: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-            if served[PUBLIC_NAME] == enabled {
-                return Ok(now);
-            }
-            if now > deadline {
-                return Err(format!(
-                    "{} still serves {} {} s after the change to {enabled} was sent",
-                    instance.name,
-                    served[PUBLIC_NAME],
-                    PROPAGATION_LIMIT.as_secs()
-                ));
-            }
-            if let Some(pause) = pause {
-                tokio::time::sleep(pause).await;
-            }
-        }
-    }
-
     /// PATCHes for `seconds` as `writers` says, then waits for every instance to reach the last
     /// version committed.
     async fn throughput(&self, writers: Writers, seconds: Duration) -> Throughput {
         let start = Instant::now();
+        let every: Vec<usize> = (0..self.instances.len()).collect();
         let counts = match writers {
             Writers::A => self.write(&[0], start, seconds).await,
-            Writers::InTurn => self.write(&[0, 1, 2], start, seconds).await,
+            Writers::InTurn => self.write(&every, start, seconds).await,
             Writers::AllAtOnce => {
-                let (a, b, c) = tokio::join!(
-                    self.write(&[0], start, seconds),
-                    self.write(&[1], start, seconds),
-                    self.write(&[2], start, seconds),
-                );
-                Counts {
-                    committed: a.committed + b.committed + c.committed,
-                    stale: a.stale + b.stale + c.stale,
-                    last: a.last.max(b.last).max(c.last),
+                // One writer per instance, each a task of its own, all at once.
+                let tasks: Vec<_> = self
+                    .instances
+                    .iter()
+                    .map(|instance| {
+                        let writer = Writer {
+                            client: self.client.clone(),
+                            targets: vec![instance.target()],
+                        };
+                        tokio::spawn(writer.write(start, seconds))
+                    })
+                    .collect();
+                let mut total = Counts {
+                    committed: 0,
+                    stale: 0,
+                    last: start,
+                };
+                for task in tasks {
+                    let counts = task.await.expect("a writer ends");
+                    total.committed += counts.committed;
+                    total.stale += counts.stale;
+                    total.last = total.last.max(counts.last);
                 }
+                total
             }
         };
         let version = self
@@ -540,24 +591,70 @@ impl Bench<'_> {
     /// PATCHes one after the other until `seconds` after `start`, through the instances at
     /// `turns` in turn, each setting the flag to the opposite of what its instance serves.
     async fn write(&self, turns: &[usize], start: Instant, seconds: Duration) -> Counts {
+        let targets = turns
+            .iter()
+            .map(|turn| self.instances[*turn].target())
+            .collect();
+        let writer = Writer {
+            client: self.client.clone(),
+            targets,
+        };
+        writer.write(start, seconds).await
+    }
+}
+
+/// An instance as a writer sends it changes.
+struct Target {
+    name: &'static str,
+    flags: Arc<Live<Settings>>,
+    url: String,
+}
+
+impl Instance {
+    fn target(&self) -> Target {
+        Target {
+            name: self.name,
+            flags: Arc::clone(&self.flags),
+            url: self.url("/api/admin/feature-flags"),
+        }
+    }
+}
+
+/// One client that sends changes through its targets in turn.
+struct Writer {
+    client: reqwest::Client,
+    targets: Vec<Target>,
+}
+
+impl Writer {
+    async fn write(self, start: Instant, seconds: Duration) -> Counts {
         let mut counts = Counts {
             committed: 0,
             stale: 0,
             last: start,
         };
-        for &turn in turns.iter().cycle() {
+        for target in self.targets.iter().cycle() {
             if start.elapsed() >= seconds {
                 break;
             }
-            let instance = &self.instances[turn];
-            let enabled = !instance.flags.get().image_generation_enabled;
-            match self.patch(instance, enabled).await {
-                Ok(answered) => {
+            let enabled = !target.flags.get().image_generation_enabled;
+            let response = self
+                .client
+                .patch(&target.url)
+                .bearer_auth(TOKEN)
+                .body(format!(r#"{{"{FLAG}": {enabled}}}"#))
+                .send()
+                .await
+                .expect("the instance answers");
+            let status = response.status();
+            response.bytes().await.expect("the answer's body");
+            match status {
+                StatusCode::OK => {
                     counts.committed += 1;
-                    counts.last = answered;
+                    counts.last = Instant::now();
                 }
-                Err(StatusCode::CONFLICT) => counts.stale += 1,
-                Err(status) => panic!("{} answered a PATCH with {status}", instance.name),
+                StatusCode::CONFLICT => counts.stale += 1,
+                status => panic!("{} answered a PATCH with {status}", target.name),
             }
         }
         counts
@@ -569,9 +666,9 @@ impl Bench<'_> {
 enum Writers {
     /// One client, through A.
     A,
-    /// One client, through A, B and C in turn.
+    /// One client, through every instance in turn.
     InTurn,
-    /// Three clients at once, each through its own instance.
+    /// One client per instance, all at once.
     AllAtOnce,
 }
 
@@ -579,8 +676,8 @@ impl Writers {
     fn describe(self) -> &'static str {
         match self {
             Writers::A => "A, one PATCH at a time",
-            Writers::InTurn => "A, B, C in turn, one PATCH at a time",
-            Writers::AllAtOnce => "A, B and C at once, one PATCH at a time each",
+            Writers::InTurn => "every instance in turn, one PATCH at a time",
+            Writers::AllAtOnce => "every instance at once, one PATCH at a time each",
         }
     }
 }
@@ -604,29 +701,40 @@ fn subscribe(instance: &Instance, arrivals: &UnboundedSender<Arrival>) -> Subscr
     })
 }
 
-/// When the later of B's and C's arrivals with the flag at `enabled` came.
+/// When the last of the others' arrivals with the flag at `enabled` came.
 async fn arrived(
     arrivals: &mut UnboundedReceiver<Arrival>,
+    others: &[&'static str],
     enabled: bool,
     deadline: Instant,
 ) -> Instant {
-    let (mut on_b, mut on_c) = (None, None);
-    while on_b.is_none() || on_c.is_none() {
+    let mut on: Vec<Option<Instant>> = vec![None; others.len()];
+    while on.iter().any(Option::is_none) {
         let arrival = tokio::time::timeout_at(deadline.into(), arrivals.recv()).await;
         match arrival {
-            Ok(Some(("B", value, at))) if value == enabled => on_b = Some(at),
-            Ok(Some(("C", value, at))) if value == enabled => on_c = Some(at),
+            Ok(Some((name, value, at))) if value == enabled => {
+                if let Some(index) = others.iter().position(|other| *other == name) {
+                    on[index].get_or_insert(at);
+                }
+            }
             Ok(Some(_)) => {}
             Ok(None) => unreachable!("the sender is held"),
-            Err(_) => panic!(
-                "the change to {enabled} reached B: {}, C: {} within {} s",
-                on_b.is_some(),
-                on_c.is_some(),
-                PROPAGATION_LIMIT.as_secs()
-            ),
+            Err(_) => {
+                let missing: Vec<&str> = others
+                    .iter()
+                    .zip(&on)
+                    .filter(|(_, at)| at.is_none())
+                    .map(|(name, _)| *name)
+                    .collect();
+                panic!(
+                    "the change to {enabled} did not reach {} within {} s",
+                    missing.join(", "),
+                    PROPAGATION_LIMIT.as_secs()
+                )
+            }
         }
     }
-    on_b.max(on_c).expect("both arrived")
+    on.into_iter().flatten().max().expect("every other arrived")
 }
 
 struct Percentiles {
