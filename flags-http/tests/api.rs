@@ -1057,3 +1057,56 @@ async fn an_applications_own_admin_route_is_behind_the_same_tokens_and_limit() {
     let reply = server.get("/whoami", Some(TOKEN)).await;
     assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// A flag a flag service manages changes there: a local change of it is 409 naming the
+/// service, with nothing changed; what the service pushes is served at once, under a new tag,
+/// and with `If-Match` on the version alone a change of another flag still goes ahead.
+#[tokio::test]
+async fn a_flag_a_service_manages_is_409_naming_it_and_its_pushes_change_the_etag() {
+    let flags = live();
+    let service = flags.managed_by("unleash", ["FEATURE_MAX_IMAGES"]).unwrap();
+    let server = server(&flags).await;
+    let reply = server
+        .patch(json!({"FEATURE_MAX_IMAGES": 4}), Some(TOKEN))
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_eq!(
+        reply.message(),
+        "FEATURE_MAX_IMAGES is managed by unleash: change it in unleash"
+    );
+    assert_eq!(flags.version(), 0);
+    let reset = "/api/admin/feature-flags/FEATURE_MAX_IMAGES";
+    let reply = server
+        .send(Method::DELETE, reset, Some(TOKEN), &[], None)
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+
+    let path = "/api/feature-flags";
+    let before = server.get(path, None).await;
+    assert_eq!(before.header("etag"), Some("\"0\""));
+    service.push([("FEATURE_MAX_IMAGES", Some("7"))]).unwrap();
+    let after = server
+        .send(Method::GET, path, None, &[("if-none-match", "\"0\"")], None)
+        .await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_eq!(after.json()["max_images"], 7);
+    let tag = after.header("etag").unwrap().to_owned();
+    assert!(tag.starts_with("\"0-") && tag.len() == 20, "{tag}");
+    let again = server
+        .send(Method::GET, path, None, &[("if-none-match", &tag)], None)
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    // The admin list shows where the value came from; If-Match with the tag it gave goes ahead.
+    let listed = server.get("/api/admin/feature-flags", Some(TOKEN)).await;
+    let max_images = listed.json()["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|flag| flag["variable"] == "FEATURE_MAX_IMAGES")
+        .cloned()
+        .unwrap();
+    assert_eq!(max_images["source"]["kind"], "service");
+    assert_eq!(max_images["source"]["text"], "flag service unleash");
+    let reply = server.patch_if(&tag, json!({"BETA_TOKEN": "t0ken"})).await;
+    assert_eq!(reply.json(), json!({"version": 1}));
+}
