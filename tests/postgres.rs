@@ -75,6 +75,21 @@ impl Cluster {
     /// the message names what is missing or which program failed, with its output and the server's
     /// log.
     pub fn start() -> Cluster {
+        Self::start_serving(None)
+    }
+
+    /// [`Cluster::start`], with TLS on (`ssl = on`): the server presents `certificate` (PEM) and
+    /// proves it with `key` (PEM), and takes both plain and TLS connections, as a server whose
+    /// clients choose (libpq's `sslmode`) does.
+    ///
+    /// # Panics
+    ///
+    /// As [`Cluster::start`] does, and when the files cannot be written.
+    pub fn start_with_tls(certificate: &str, key: &str) -> Cluster {
+        Self::start_serving(Some((certificate.to_owned(), key.to_owned())))
+    }
+
+    fn start_serving(tls: Option<(String, String)>) -> Cluster {
         let programs = Programs::find().unwrap_or_else(|missing| panic!("{missing}"));
         let server_user = server_user();
         let directory = tempfile::Builder::new()
@@ -91,8 +106,47 @@ impl Cluster {
             port: 0,
         };
         cluster.create();
+        if let Some((certificate, key)) = tls {
+            cluster.serve_tls(&certificate, &key);
+        }
         cluster.start_on_a_free_port();
         cluster
+    }
+
+    /// Puts the server's certificate and key in its data directory, readable by the server's user
+    /// alone (the server refuses a key others can read), and turns TLS on.
+    fn serve_tls(&self, certificate: &str, key: &str) {
+        let data = self.data_directory();
+        for (name, contents) in [("server.crt", certificate), ("server.key", key)] {
+            let path = data.join(name);
+            let written = fs::write(&path, contents)
+                .and_then(|()| fs::set_permissions(&path, fs::Permissions::from_mode(0o600)))
+                .and_then(|()| match self.server_user {
+                    Some(user) => std::os::unix::fs::chown(&path, Some(user.uid), Some(user.gid)),
+                    None => Ok(()),
+                });
+            if let Err(error) = written {
+                panic!(
+                    "flags_tests::postgres: cannot write {}: {error}",
+                    path.display()
+                );
+            }
+        }
+        let settings = "\n# flags_tests::postgres: TLS, for clients that ask for it.\n\
+                        ssl = on\n\
+                        ssl_cert_file = 'server.crt'\n\
+                        ssl_key_file = 'server.key'\n";
+        let configuration = data.join("postgresql.conf");
+        let appended = fs::OpenOptions::new()
+            .append(true)
+            .open(&configuration)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, settings.as_bytes()));
+        if let Err(error) = appended {
+            panic!(
+                "flags_tests::postgres: cannot write {}: {error}",
+                configuration.display()
+            );
+        }
     }
 
     /// A connection string for the `postgres` database as the superuser, such as

@@ -14,7 +14,7 @@ use flags_core::live::{FileStore, Follower, Stored};
 use tokio::sync::Notify;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, timeout};
-use tokio_postgres::{AsyncMessage, Client, Config, Connection, NoTls, Socket};
+use tokio_postgres::{AsyncMessage, Client, Config, Connection, Socket};
 
 use crate::sql::{self, Statements};
 
@@ -22,8 +22,8 @@ use crate::sql::{self, Statements};
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const LONGEST_BACKOFF: Duration = Duration::from_secs(5);
 
-/// A connection to the database, as tokio-postgres makes it.
-pub(crate) type DatabaseConnection = Connection<Socket, tokio_postgres::tls::NoTlsStream>;
+/// A connection to the database, as tokio-postgres makes it: over TLS, or not, as `sslmode` says.
+pub(crate) type DatabaseConnection = Connection<Socket, crate::tls::TlsStream>;
 
 /// What the store's handles and its driver share.
 pub(crate) struct Shared {
@@ -31,6 +31,7 @@ pub(crate) struct Shared {
     /// The `LISTEN` channel of the application: `flags:APP`.
     pub(crate) channel: String,
     pub(crate) config: Config,
+    pub(crate) tls: crate::tls::Tls,
     pub(crate) cache: Option<FileStore>,
     pub(crate) connect_within: Duration,
     pub(crate) answer_within: Duration,
@@ -159,9 +160,9 @@ pub(crate) async fn establish(
     let connecting = async {
         let (mut client, mut connection) = shared
             .config
-            .connect(NoTls)
+            .connect(shared.tls.connector.clone())
             .await
-            .map_err(|error| sql::describe(&error))?;
+            .map_err(|error| describe_connecting(shared, &error))?;
         let (sender, notes) = unbounded_channel();
         let setup = async {
             if migrate {
@@ -198,6 +199,20 @@ pub(crate) async fn establish(
             shared.connect_within.as_secs_f32()
         )),
     }
+}
+
+/// Why a connection could not be made, in one line: a TLS handshake's failure in words an
+/// operator can act on, else the database's.
+fn describe_connecting(shared: &Shared, error: &tokio_postgres::Error) -> String {
+    let hosts = shared.config.get_hosts();
+    let host = match hosts.first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        _ => String::from("the database's"),
+    };
+    shared
+        .tls
+        .describe(error, &host)
+        .unwrap_or_else(|| sql::describe(error))
 }
 
 /// The link to the database as last logged, so that each change of it is logged once.

@@ -69,13 +69,22 @@
 //!   every [`reread_every`](Builder::reread_every) catches anything else missed. Each change of
 //!   the link is logged once (target `flags_postgres`).
 //!
-//! Connections are not encrypted (`NoTls`): for a database on the same host or network.
+//! # TLS
+//!
+//! The URL's `sslmode` is honoured as libpq honours it, with rustls: `disable`, `prefer` (the
+//! default: encrypted if the server offers it), `require` (encrypted), `verify-ca` (and the
+//! server's certificate signed by a root in `sslrootcert`, or `~/.postgresql/root.crt`) and
+//! `verify-full` (and naming the host), in a URL's query
+//! (`postgres://…/app?sslmode=verify-full&sslrootcert=/etc/ssl/rds-ca.pem`) or among `key=value`
+//! pairs. A certificate refused is an error that says why (not signed by a root in the file, not
+//! naming the host), never showing the password.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod blocking;
 mod driver;
 mod sql;
+mod tls;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -242,15 +251,9 @@ impl Builder {
                 self.app
             )));
         }
-        // The URL may hold a password: what a URL looks like, never what this one holds (the
-        // driver's reasons can quote a character of it).
-        let mut config: tokio_postgres::Config = self.url.parse().map_err(|_| {
-            StoreError::misconfigured(
-                "the database URL cannot be read: write it as \
-                 postgres://USER:PASSWORD@HOST:PORT/DATABASE, or as key=value pairs \
-                 (host=... user=... dbname=...)",
-            )
-        })?;
+        // The URL may hold a password: its errors say what a URL looks like, never what this
+        // one holds (the driver's reasons can quote a character of it).
+        let (mut config, tls) = tls::parse(&self.url)?;
         config.connect_timeout(self.connect_within);
         // A server that stops answering mid-request is noticed in seconds, not TCP's minutes.
         config.keepalives(true);
@@ -265,6 +268,7 @@ impl Builder {
             channel: format!("flags:{}", self.app),
             app: self.app,
             config,
+            tls,
             cache: self.cache.map(FileStore::new),
             connect_within: self.connect_within,
             answer_within: self.answer_within,
