@@ -399,6 +399,23 @@ async fn the_openapi_document_is_openapi_3_1_and_documents_every_route_the_serve
         );
     }
 
+    // The schemas are the types the routes serialize, not copies of them.
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    assert!(
+        schemas.keys().all(|name| !name.ends_with("Schema")),
+        "{:?}",
+        schemas.keys()
+    );
+    let event = &schemas["AuditEvent"]["properties"];
+    assert_eq!(event["at"]["format"], "date-time", "{event}");
+    assert_eq!(event["outcome"]["$ref"], "#/components/schemas/Outcome");
+    assert!(schemas["Source"]["properties"]["kind"].is_object());
+    assert!(schemas["Source"]["properties"]["service"].is_object());
+    let change = &document["paths"]["/api/admin/feature-flags"]["patch"]["responses"];
+    for status in ["401", "403", "409", "412", "422", "429", "503"] {
+        assert!(change[status]["description"].is_string(), "PATCH {status}");
+    }
+
     for public in ["/api/feature-flags", "/api/health"] {
         let refused = &document["paths"][public]["get"]["responses"]["429"];
         assert!(

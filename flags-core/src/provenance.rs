@@ -98,20 +98,42 @@ impl Serialize for Source {
     }
 }
 
-/// What a serialized [`Source`] holds: the fields its kind has, then its text.
+/// Where a value came from: its kind, the fields of its kind, and its text.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename = "Source")]
 struct SourceJson<'a> {
+    /// `default`, `environment`, `file`, `map`, `override` or `service`.
     kind: &'static str,
+    /// For `file`: the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<String>,
+    /// For `override`: who made the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     actor: Option<&'a str>,
+    /// For `override`: the version it made.
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<u64>,
+    /// For `service`: the flag service that manages the flag.
     #[serde(skip_serializing_if = "Option::is_none")]
     service: Option<&'a str>,
+    /// The source as one line (`override by alice (version 3)`).
     text: String,
+}
+
+/// `Source`'s schema is its serialized form's.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Source {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <SourceJson<'static> as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Source {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Source")
+    }
 }
 
 /// Where each flag's value came from in one load, in the flags' declaration order.

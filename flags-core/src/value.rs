@@ -23,7 +23,7 @@ pub use serde::{SerdeSecret, SerdeValue};
 /// A type that one environment variable can hold.
 ///
 /// Implemented for `bool`, every integer type, `f32`, `f64`, `String`, `PathBuf`,
-/// [`SecretString`], [`Duration`], `Option<T>` and `Vec<T>` (comma-separated), and by
+/// [`SecretString`], [`Duration`](std::time::Duration), `Option<T>` and `Vec<T>` (comma-separated), and by
 /// `#[derive(FlagValue)]` for fieldless enums.
 ///
 /// An empty variable counts as unset and never reaches [`FlagValue::parse_env`]: the flag's

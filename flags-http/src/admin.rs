@@ -7,7 +7,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::header::{ETAG, IF_MATCH};
+use axum::http::header::ETAG;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use flags_core::live::{AuditEvent, Change, Live};
@@ -15,8 +15,8 @@ use flags_core::{FeatureFlags, Source};
 use serde_derive::{Deserialize, Serialize};
 
 use crate::auth::Actor;
-use crate::conditional::{self, Tag};
-use crate::error::{Error, ProblemBody};
+use crate::conditional::{self, IfMatch, Tag};
+use crate::error::{Error, ProblemBody, Refused};
 use crate::patch::Edits;
 use crate::{BODY_LIMIT, Shared};
 
@@ -45,7 +45,6 @@ pub(crate) struct AdminFlag<'a> {
     /// unset.
     value: Option<String>,
     /// Where the value came from.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::SourceSchema))]
     source: &'a Source,
     /// Its default as a variable would hold it; `null` when it has none, or is secret.
     default: Option<String>,
@@ -89,7 +88,7 @@ pub(crate) struct AdminFlag<'a> {
         (status = 200, description = "Every flag and the flags' version", body = AdminFlags,
             headers(("ETag" = String, description = "The flags' version, quoted"))),
         (status = 304, description = "The flags are still at the version `If-None-Match` names"),
-        crate::schema::AuthResponses,
+        crate::error::Denied,
     ),
 ))]
 pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
@@ -165,7 +164,7 @@ pub(crate) struct Changed {
     operation_id = "change_flags",
     tag = "admin",
     security(("bearer" = [])),
-    params(crate::schema::IfMatch),
+    params(IfMatch),
     request_body(
         content = Object, content_type = "application/json",
         description = "Variable to value: text as in an env file, a boolean, a number, or null \
@@ -176,14 +175,14 @@ pub(crate) struct Changed {
             headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 400, description = "The body is not a JSON object", body = crate::error::ErrorBody),
         (status = 413, description = "The body is over 64 KiB", body = crate::error::ErrorBody),
-        crate::schema::ChangeResponses,
-        crate::schema::AuthResponses,
+        Refused,
+        crate::error::Denied,
     ),
 ))]
 pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
     Extension(Actor(actor)): Extension<Actor>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
     let body = body.map_err(|rejection| match rejection.status() {
@@ -191,7 +190,7 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
         _ => Error::BadRequest(rejection.body_text()),
     })?;
     let edits: Edits = crate::patch::edits(&body)?;
-    commit(&shared.flags, &headers, Change::edit(&actor, edits)).await
+    commit(&shared.flags, &if_match, Change::edit(&actor, edits)).await
 }
 
 /// Reset a flag
@@ -205,20 +204,20 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
     security(("bearer" = [])),
     params(
         ("variable" = String, Path, description = "The flag's environment variable"),
-        crate::schema::IfMatch,
+        IfMatch,
     ),
     responses(
         (status = 200, description = "Reset: the new version", body = Changed,
             headers(("ETag" = String, description = "The new version, quoted"))),
-        crate::schema::ChangeResponses,
-        crate::schema::AuthResponses,
+        Refused,
+        crate::error::Denied,
     ),
 ))]
 pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
     Extension(Actor(actor)): Extension<Actor>,
     uri: Uri,
-    headers: HeaderMap,
+    if_match: IfMatch,
     variable: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
     let variable = match variable {
@@ -232,13 +231,13 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
                 variable: Some(name.to_string()),
                 message: format!("{name}: the variable's name is not valid UTF-8"),
             };
-            return Err(Error::Unprocessable {
+            return Err(Error::Refused(Refused::Unprocessable {
                 message: problem.message.clone(),
                 problems: vec![problem],
-            });
+            }));
         }
     };
-    commit(&shared.flags, &headers, Change::reset(&actor, [variable])).await
+    commit(&shared.flags, &if_match, Change::reset(&actor, [variable])).await
 }
 
 /// Roll back
@@ -250,30 +249,30 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
     operation_id = "rollback",
     tag = "admin",
     security(("bearer" = [])),
-    params(crate::schema::IfMatch),
+    params(IfMatch),
     responses(
         (status = 200, description = "Rolled back: the new version", body = Changed,
             headers(("ETag" = String, description = "The new version, quoted"))),
-        crate::schema::ChangeResponses,
-        crate::schema::AuthResponses,
+        Refused,
+        crate::error::Denied,
     ),
 ))]
 pub(crate) async fn rollback<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
     Extension(Actor(actor)): Extension<Actor>,
-    headers: HeaderMap,
+    if_match: IfMatch,
 ) -> Result<Response, Error> {
-    commit(&shared.flags, &headers, Change::rollback(&actor)).await
+    commit(&shared.flags, &if_match, Change::rollback(&actor)).await
 }
 
 /// Makes `change`, on the version `If-Match` names if it names one, and answers with the new
 /// version or why there is none.
 async fn commit<S: FeatureFlags + Send + Sync + 'static>(
     flags: &Live<S>,
-    headers: &HeaderMap,
+    if_match: &IfMatch,
     change: Change,
 ) -> Result<Response, Error> {
-    let change = match if_match(headers, flags.version())? {
+    let change = match if_match.version(flags.version())? {
         Some(version) => change.if_version(version),
         None => change,
     };
@@ -284,38 +283,6 @@ async fn commit<S: FeatureFlags + Send + Sync + 'static>(
             Ok(admin_response(StatusCode::OK, Some(tag), body))
         }
         Err(error) => Err(Error::refused(error, Tag::of(&flags.snapshot()))),
-    }
-}
-
-/// The version an `If-Match` header makes a change conditional on: `None` without the header
-/// or with `*`; the current version when the header lists it, so that the change goes ahead
-/// unless another comes first; otherwise one it lists, which the change will find stale (412).
-fn if_match(headers: &HeaderMap, current: u64) -> Result<Option<u64>, Error> {
-    let mut listed = Vec::new();
-    for header in headers.get_all(IF_MATCH) {
-        let header = header.to_str().unwrap_or_default();
-        for tag in header.split(',').map(str::trim) {
-            if tag == "*" {
-                return Ok(None);
-            }
-            listed.extend(Tag::parse(tag).map(|tag| tag.version));
-        }
-    }
-    if headers.get(IF_MATCH).is_none() {
-        return Ok(None);
-    }
-    if listed.contains(&current) {
-        return Ok(Some(current));
-    }
-    match listed.first() {
-        Some(version) => Ok(Some(*version)),
-        None => Err(Error::PreconditionFailed {
-            message: format!(
-                "If-Match names no version of these flags: they are at version {current}, \
-                 `If-Match: \"{current}\"` names it"
-            ),
-            tag: None,
-        }),
     }
 }
 
@@ -333,7 +300,6 @@ pub(crate) struct AuditQuery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct Audit {
     /// The recent audit events, oldest first, newest last.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::schema::AuditEventSchema>))]
     events: Vec<AuditEvent>,
 }
 
@@ -350,7 +316,7 @@ pub(crate) struct Audit {
     responses(
         (status = 200, description = "The recent audit events, newest last", body = Audit),
         (status = 400, description = "The query string cannot be read", body = crate::error::ErrorBody),
-        crate::schema::AuthResponses,
+        crate::error::Denied,
     ),
 ))]
 pub(crate) async fn audit<S: FeatureFlags + Send + Sync + 'static>(

@@ -1,10 +1,15 @@
 //! The flags' state as an entity tag: `ETag`, `If-None-Match` on the routes that read the flags,
 //! and the version `If-Match` names on the routes that change them.
 
-use axum::http::HeaderMap;
-use axum::http::HeaderValue;
-use axum::http::header::IF_NONE_MATCH;
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{IF_MATCH, IF_NONE_MATCH};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
 use flags_core::Snapshot;
+
+use crate::error::{Error, Refused};
 
 /// What tells one state of the flags from another: the version (the overrides', which
 /// instances sharing a store agree on), and the revision of the values flag services pushed
@@ -56,6 +61,68 @@ impl Tag {
         let canonical = digits == "0" || (!digits.starts_with('0') && !digits.is_empty());
         let version = digits.parse().ok().filter(|_| canonical)?;
         Some(Self { version, revision })
+    }
+}
+
+/// `If-Match` on a change: the tags it lists, which make the change conditional on the flags'
+/// version.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Header))]
+pub(crate) struct IfMatch {
+    /// Make the change only if the flags are still at this version, quoted (`"3"`): 412
+    /// otherwise.
+    #[cfg_attr(feature = "openapi", param(rename = "If-Match"))]
+    if_match: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let headers = parts.headers.get_all(IF_MATCH);
+        let mut values = headers.iter().peekable();
+        if values.peek().is_none() {
+            return Ok(Self { if_match: None });
+        }
+        // A value that is not text names no tag.
+        let values: Vec<&str> = values
+            .map(|value| value.to_str().unwrap_or_default())
+            .collect();
+        Ok(Self {
+            if_match: Some(values.join(", ")),
+        })
+    }
+}
+
+impl IfMatch {
+    /// The version the change is conditional on, the flags being at `current`: `None` without
+    /// the header or with `*`; `current` when the header lists it, so that the change goes ahead
+    /// unless another comes first; otherwise one it lists, which the change will find stale
+    /// (412); and 412 at once when it lists no version at all.
+    pub(crate) fn version(&self, current: u64) -> Result<Option<u64>, Error> {
+        let Some(header) = &self.if_match else {
+            return Ok(None);
+        };
+        let mut listed = Vec::new();
+        for tag in header.split(',').map(str::trim) {
+            if tag == "*" {
+                return Ok(None);
+            }
+            listed.extend(Tag::parse(tag).map(|tag| tag.version));
+        }
+        if listed.contains(&current) {
+            return Ok(Some(current));
+        }
+        match listed.first() {
+            Some(version) => Ok(Some(*version)),
+            None => Err(Error::Refused(Refused::PreconditionFailed {
+                message: format!(
+                    "If-Match names no version of these flags: they are at version {current}, \
+                     `If-Match: \"{current}\"` names it"
+                ),
+                tag: None,
+            })),
+        }
     }
 }
 

@@ -1,4 +1,6 @@
-//! [`Error`]: every way a request fails, as the status, headers and JSON body a client gets.
+//! [`Error`]: every way a request fails, as the status, headers and JSON body a client gets; and
+//! the two families of failure the admin routes share, each a type of its own whose OpenAPI
+//! description is its own: [`Refused`] (a change not made) and [`Denied`] (a request not let in).
 
 use std::time::Duration;
 
@@ -19,12 +21,33 @@ use crate::conditional::Tag;
 pub(crate) enum Error {
     /// 400: the request cannot be read (malformed JSON, a bad query string).
     BadRequest(String),
+    /// 401, 403, 429: the request may not use the admin routes.
+    Denied(Denied),
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed,
+    /// 409, 412, 422, 503: the change was not made.
+    Refused(Refused),
+    /// 413: a body over the limit.
+    TooLarge { limit: usize },
+    /// 500: a bug; logged, never described to the client.
+    Internal,
+}
+
+/// Why a request may not use the admin routes: what [`require`](crate::auth::require) answers.
+#[derive(Debug)]
+pub(crate) enum Denied {
     /// 401: no credentials; the client is told to send a bearer token.
     Unauthenticated,
     /// 403: the credentials are wrong, or the admin API has no credentials to accept.
     Forbidden(&'static str),
-    /// 405: the path exists, the method does not.
-    MethodNotAllowed,
+    /// 429: too many failed authentications from the client's address.
+    TooManyFailures { retry_after: Duration },
+}
+
+/// Why a change was not made: what the routes that change flags answer when they refuse one.
+/// Nothing changed.
+#[derive(Debug)]
+pub(crate) enum Refused {
     /// 409: the change cannot be made on the flags as they are: a rollback with no earlier
     /// version, a change that other instances' changes kept overtaking (made on no version in
     /// particular, it caught up and was overtaken again until it gave up), or a change of flags
@@ -32,22 +55,28 @@ pub(crate) enum Error {
     Conflict { message: String, tag: Option<Tag> },
     /// 412: a change conditional on a version (`If-Match`) that is no longer the flags'.
     PreconditionFailed { message: String, tag: Option<Tag> },
-    /// 413: a body over the limit.
-    TooLarge { limit: usize },
-    /// 422: a change that would not load, or that names no variable; nothing changed.
+    /// 422: a change that would not load, or that names no variable.
     Unprocessable {
         message: String,
         problems: Vec<ProblemBody>,
     },
-    /// 429: too many failed authentications from the client's address.
-    TooManyFailures { retry_after: Duration },
-    /// 503: the store of live flags cannot keep the change now; nothing changed.
+    /// 503: the store of live flags cannot keep the change now.
     Unavailable,
     /// 503: the store was asked to keep the change, and its answer never came: it may have kept
     /// it. The client reads the flags before it tries again.
     OutcomeUnknown,
-    /// 500: a bug; logged, never described to the client.
-    Internal,
+}
+
+impl From<Denied> for Error {
+    fn from(denied: Denied) -> Self {
+        Self::Denied(denied)
+    }
+}
+
+impl From<Refused> for Error {
+    fn from(refused: Refused) -> Self {
+        Self::Refused(refused)
+    }
 }
 
 /// One problem, as a client reads it.
@@ -87,35 +116,36 @@ impl Error {
     /// The answer to a change that `Live` refused, the flags being at `tag` now.
     pub(crate) fn refused(error: ChangeError, tag: Tag) -> Self {
         let message = error.to_string();
-        match error {
-            ChangeError::Rejected(error) => Self::Unprocessable {
+        let refused = match error {
+            ChangeError::Rejected(error) => Refused::Unprocessable {
                 message,
                 problems: error.problems().iter().map(ProblemBody::from).collect(),
             },
-            ChangeError::Stale { .. } => Self::PreconditionFailed {
+            ChangeError::Stale { .. } => Refused::PreconditionFailed {
                 message,
                 tag: Some(tag),
             },
-            ChangeError::Overtaken { .. } => Self::Conflict {
+            ChangeError::Overtaken { .. } => Refused::Conflict {
                 message,
                 tag: Some(tag),
             },
             ChangeError::NothingToRollBack { .. } | ChangeError::Managed { .. } => {
-                Self::Conflict { message, tag: None }
+                Refused::Conflict { message, tag: None }
             }
             ChangeError::Store(error) => {
                 // The reason may quote a path or a database's words: the log gets it, not the
                 // client.
                 tracing::error!(target: "flags_http", "the store did not keep a change: {error}");
                 match error {
-                    StoreError::OutcomeUnknown { .. } => Self::OutcomeUnknown,
-                    error if error.is_retryable() => Self::Unavailable,
-                    _ => Self::Internal,
+                    StoreError::OutcomeUnknown { .. } => Refused::OutcomeUnknown,
+                    error if error.is_retryable() => Refused::Unavailable,
+                    _ => return Self::Internal,
                 }
             }
             // A kind of refusal this version does not know: the client is told what it says.
-            _ => Self::Conflict { message, tag: None },
-        }
+            _ => Refused::Conflict { message, tag: None },
+        };
+        Self::Refused(refused)
     }
 
     /// A query string that cannot be read, said in the crate's words rather than axum's.
@@ -130,15 +160,17 @@ impl Error {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Denied(Denied::Unauthenticated) => StatusCode::UNAUTHORIZED,
+            Self::Denied(Denied::Forbidden(_)) => StatusCode::FORBIDDEN,
+            Self::Denied(Denied::TooManyFailures { .. }) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::Refused(Refused::Conflict { .. }) => StatusCode::CONFLICT,
+            Self::Refused(Refused::PreconditionFailed { .. }) => StatusCode::PRECONDITION_FAILED,
+            Self::Refused(Refused::Unprocessable { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Refused(Refused::Unavailable | Refused::OutcomeUnknown) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyFailures { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable | Self::OutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -150,7 +182,7 @@ impl IntoResponse for Error {
         let mut headers = Vec::new();
         let (message, problems) = match self {
             Self::BadRequest(message) => (message, Vec::new()),
-            Self::Unauthenticated => {
+            Self::Denied(Denied::Unauthenticated) => {
                 headers.push((
                     WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"flags admin\""),
@@ -158,13 +190,15 @@ impl IntoResponse for Error {
                 let message = "the admin API needs a token: send `Authorization: Bearer <token>`";
                 (message.to_owned(), Vec::new())
             }
-            Self::Forbidden(message) => (message.to_owned(), Vec::new()),
+            Self::Denied(Denied::Forbidden(message)) => (message.to_owned(), Vec::new()),
             Self::MethodNotAllowed => {
                 let message =
                     "this path does not take this method; the `Allow` header lists those it takes";
                 (message.to_owned(), Vec::new())
             }
-            Self::PreconditionFailed { message, tag } | Self::Conflict { message, tag } => {
+            Self::Refused(
+                Refused::PreconditionFailed { message, tag } | Refused::Conflict { message, tag },
+            ) => {
                 headers.extend(tag.map(|tag| (ETAG, tag.header())));
                 (message, Vec::new())
             }
@@ -175,8 +209,8 @@ impl IntoResponse for Error {
                 );
                 (message, Vec::new())
             }
-            Self::Unprocessable { message, problems } => (message, problems),
-            Self::TooManyFailures { retry_after } => {
+            Self::Refused(Refused::Unprocessable { message, problems }) => (message, problems),
+            Self::Denied(Denied::TooManyFailures { retry_after }) => {
                 // Whole seconds, rounded up: a client that waits that long is let in.
                 let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
                 headers.push((RETRY_AFTER, HeaderValue::from(seconds.max(1))));
@@ -186,11 +220,11 @@ impl IntoResponse for Error {
                 );
                 (message, Vec::new())
             }
-            Self::Unavailable => {
+            Self::Refused(Refused::Unavailable) => {
                 let message = "the flags' store is unavailable: nothing changed, retry later";
                 (message.to_owned(), Vec::new())
             }
-            Self::OutcomeUnknown => {
+            Self::Refused(Refused::OutcomeUnknown) => {
                 let message = "the flags' store did not answer in time: the change may or may \
                                not have been made; read the flags before trying it again";
                 (message.to_owned(), Vec::new())

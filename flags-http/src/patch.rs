@@ -7,7 +7,7 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::error::{Error, ProblemBody};
+use crate::error::{Error, ProblemBody, Refused};
 
 /// Each variable named, in the order written, with its text (`None` for `null`: a reset).
 pub(crate) type Edits = Vec<(String, Option<String>)>;
@@ -26,10 +26,10 @@ pub(crate) fn edits(body: &[u8]) -> Result<Edits, Error> {
         Err(error) => return Err(not_utf8(body).unwrap_or_else(|| malformed(&error))),
     };
     if entries.is_empty() {
-        return Err(Error::Unprocessable {
+        return Err(Error::Refused(Refused::Unprocessable {
             message: String::from("the change names no variable: nothing to change"),
             problems: Vec::new(),
-        });
+        }));
     }
     let mut problems = Vec::new();
     let mut edits = Vec::with_capacity(entries.len());
@@ -69,10 +69,10 @@ pub(crate) fn edits(body: &[u8]) -> Result<Edits, Error> {
     }
     match problems.is_empty() {
         true => Ok(edits),
-        false => Err(Error::Unprocessable {
+        false => Err(Error::Refused(Refused::Unprocessable {
             message: lines(&problems),
             problems,
-        }),
+        })),
     }
 }
 
@@ -102,9 +102,11 @@ fn not_utf8(body: &[u8]) -> Option<Error> {
             })
         })
         .collect();
-    (!problems.is_empty()).then(|| Error::Unprocessable {
-        message: lines(&problems),
-        problems,
+    (!problems.is_empty()).then(|| {
+        Error::Refused(Refused::Unprocessable {
+            message: lines(&problems),
+            problems,
+        })
     })
 }
 
@@ -158,7 +160,9 @@ mod tests {
     fn message(body: &[u8]) -> String {
         match edits(body) {
             Err(Error::BadRequest(message)) => format!("400 {message}"),
-            Err(Error::Unprocessable { message, .. }) => format!("422 {message}"),
+            Err(Error::Refused(Refused::Unprocessable { message, .. })) => {
+                format!("422 {message}")
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -1,100 +1,69 @@
-//! What the OpenAPI document describes that no handler builds: a header, the responses every
-//! admin route shares, and the JSON of types flags-core serializes by hand (feature `openapi`).
+//! What the OpenAPI document says of the refusals the admin routes share (feature `openapi`):
+//! one response per way each of [`Denied`] and [`Refused`] answers, the body an [`ErrorBody`].
 
-use utoipa::{IntoParams, IntoResponses, ToSchema};
+use std::collections::BTreeMap;
 
-use crate::error::ErrorBody;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, ResponsesBuilder};
+use utoipa::{IntoResponses, ToSchema};
 
-/// `If-Match` on a change.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Header)]
-#[allow(dead_code)] // A description of a header, never built.
-pub(crate) struct IfMatch {
-    /// Make the change only if the flags are still at this version, quoted (`"3"`): 412
-    /// otherwise.
-    #[param(rename = "If-Match")]
-    if_match: Option<String>,
+use crate::error::{Denied, ErrorBody, Refused};
+
+/// `responses`, each a status and what it means, with a JSON [`ErrorBody`].
+fn described(responses: &[(&str, &str)]) -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+    let body = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(ErrorBody::name())))
+        .build();
+    responses
+        .iter()
+        .fold(ResponsesBuilder::new(), |builder, (status, description)| {
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content("application/json", body.clone());
+            builder.response(*status, response)
+        })
+        .build()
+        .into()
 }
 
-/// What every admin route may answer when the request is not let in.
-#[derive(IntoResponses)]
-#[allow(dead_code)] // A description of responses, never built.
-pub(crate) enum AuthResponses {
-    /// No token: `WWW-Authenticate: Bearer`.
-    #[response(status = 401)]
-    Unauthenticated(ErrorBody),
-    /// A wrong token, or no token configured (the admin API is off).
-    #[response(status = 403)]
-    Forbidden(ErrorBody),
-    /// Too many failed authentications from this address: `Retry-After` says when to retry.
-    #[response(status = 429)]
-    TooManyFailures(ErrorBody),
+impl IntoResponses for Denied {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        described(&[
+            ("401", "No token: `WWW-Authenticate: Bearer`."),
+            (
+                "403",
+                "A wrong token, or no token configured (the admin API is off).",
+            ),
+            (
+                "429",
+                "Too many failed authentications from this address: `Retry-After` says when to \
+                 retry.",
+            ),
+        ])
+    }
 }
 
-/// What a change may answer when it is refused; nothing changed.
-#[derive(IntoResponses)]
-#[allow(dead_code)] // A description of responses, never built.
-pub(crate) enum ChangeResponses {
-    /// Without `If-Match`: changes through other instances kept overtaking this one; or, for a
-    /// rollback, there is no earlier version to go back to.
-    #[response(status = 409)]
-    Overtaken(ErrorBody),
-    /// `If-Match` names a version the flags are no longer at.
-    #[response(status = 412)]
-    PreconditionFailed(ErrorBody),
-    /// The change would not load: each problem listed.
-    #[response(status = 422)]
-    Unprocessable(ErrorBody),
-    /// The store of live flags cannot keep the change.
-    #[response(status = 503)]
-    Unavailable(ErrorBody),
-}
-
-/// Where a value came from, as [`flags_core::Source`] serializes.
-#[derive(ToSchema)]
-#[schema(as = Source)]
-#[allow(dead_code)] // The schema of a type flags-core serializes.
-pub(crate) struct SourceSchema {
-    /// `default`, `environment`, `file`, `map` or `override`.
-    kind: String,
-    /// For `file`: the file.
-    path: Option<String>,
-    /// For `override`: who made the change.
-    actor: Option<String>,
-    /// For `override`: the version it made.
-    version: Option<u64>,
-    /// The source as one line (`override by alice (version 3)`).
-    text: String,
-}
-
-/// One change a audit event records, as [`flags_core::live::AuditChange`] serializes.
-#[derive(ToSchema)]
-#[schema(as = AuditChange)]
-#[allow(dead_code)] // The schema of a type flags-core serializes.
-pub(crate) struct AuditChangeSchema {
-    /// The flag's variable.
-    flag: String,
-    /// Its value before (`<redacted>` for a secret), `null` when unset.
-    old: Option<String>,
-    /// Its value after, or asked for when rejected; `null` when unset.
-    new: Option<String>,
-}
-
-/// One attempt to change the flags, as [`flags_core::live::AuditEvent`] serializes.
-#[derive(ToSchema)]
-#[schema(as = AuditEvent)]
-#[allow(dead_code)] // The schema of a type flags-core serializes.
-pub(crate) struct AuditEventSchema {
-    /// The version it made (or would have made, when rejected).
-    version: u64,
-    /// Who made it.
-    actor: String,
-    /// When, in RFC 3339 UTC.
-    at: String,
-    /// `applied` or `rejected`.
-    outcome: String,
-    /// Why it was rejected.
-    reason: Option<String>,
-    /// Each flag it changed or asked to change.
-    changes: Vec<AuditChangeSchema>,
+impl IntoResponses for Refused {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        described(&[
+            (
+                "409",
+                "Without `If-Match`: changes through other instances kept overtaking this one; \
+                 for a rollback, there is no earlier version to go back to; or the change names \
+                 a flag a flag service manages (the message names it). Nothing changed.",
+            ),
+            (
+                "412",
+                "`If-Match` names a version the flags are no longer at. Nothing changed.",
+            ),
+            (
+                "422",
+                "The change would not load: each problem listed. Nothing changed.",
+            ),
+            (
+                "503",
+                "The store of live flags cannot keep the change now (nothing changed), or did not \
+                 answer in time (the change may have been made: read the flags before retrying).",
+            ),
+        ])
+    }
 }

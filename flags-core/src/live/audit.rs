@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 ///  "reason": null, "changes": [{"flag": "FEATURE_WHATSAPP_ENABLED", "old": "true", "new": "false"}]}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     /// The version the change made, or, for a rejected change, the version it was tried on.
     pub version: u64,
@@ -26,6 +27,7 @@ pub struct AuditEvent {
     pub actor: String,
     /// When, in UTC, to the microsecond; RFC 3339 in JSON (`2026-11-29T03:12:45.123456Z`).
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: OffsetDateTime,
     /// Whether it was applied.
     pub outcome: Outcome,
@@ -37,6 +39,7 @@ pub struct AuditEvent {
 
 /// Whether a change was applied: `applied` or `rejected` in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// It is the new version.
@@ -58,6 +61,7 @@ impl Outcome {
 /// One flag's change: its variable, and its value before and after as logs show values
 /// (`<redacted>` for a secret; `None` when unset).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditChange {
     /// The flag's variable.
     pub flag: String,
