@@ -132,11 +132,17 @@ impl Cluster {
                 );
             }
         }
-        let settings = "\n# flags_tests::postgres: TLS, for clients that ask for it.\n\
-                        ssl = on\n\
-                        ssl_cert_file = 'server.crt'\n\
-                        ssl_key_file = 'server.key'\n";
-        let configuration = data.join("postgresql.conf");
+        self.configure(
+            "\n# flags_tests::postgres: TLS, for clients that ask for it.\n\
+             ssl = on\n\
+             ssl_cert_file = 'server.crt'\n\
+             ssl_key_file = 'server.key'\n",
+        );
+    }
+
+    /// Appends `settings` to the server's configuration file.
+    fn configure(&self, settings: &str) {
+        let configuration = self.data_directory().join("postgresql.conf");
         let appended = fs::OpenOptions::new()
             .append(true)
             .open(&configuration)
@@ -283,17 +289,7 @@ impl Cluster {
              full_page_writes = off\n",
             sockets.display().to_string().replace('\'', "''")
         );
-        let configuration = self.data_directory().join("postgresql.conf");
-        let appended = fs::OpenOptions::new()
-            .append(true)
-            .open(&configuration)
-            .and_then(|mut file| std::io::Write::write_all(&mut file, settings.as_bytes()));
-        if let Err(error) = appended {
-            panic!(
-                "flags_tests::postgres: cannot write {}: {error}",
-                configuration.display()
-            );
-        }
+        self.configure(&settings);
     }
 
     /// Starts the server on a port that was free a moment ago, and on another if it was taken

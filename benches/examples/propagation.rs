@@ -496,16 +496,8 @@ impl Bench<'_> {
     /// Sends the PATCH that sets the flag to `enabled` through `instance`: when it was answered,
     /// or the status it was answered with if not 200.
     async fn patch(&self, instance: &Instance, enabled: bool) -> Result<Instant, StatusCode> {
-        let response = self
-            .client
-            .patch(instance.url("/api/admin/feature-flags"))
-            .bearer_auth(TOKEN)
-            .body(format!(r#"{{"{FLAG}": {enabled}}}"#))
-            .send()
-            .await
-            .expect("the instance answers");
-        let status = response.status();
-        response.bytes().await.expect("the answer's body");
+        let url = instance.url("/api/admin/feature-flags");
+        let status = patch(&self.client, &url, enabled).await;
         if status == StatusCode::OK {
             Ok(Instant::now())
         } else {
@@ -638,17 +630,7 @@ impl Writer {
                 break;
             }
             let enabled = !target.flags.get().image_generation_enabled;
-            let response = self
-                .client
-                .patch(&target.url)
-                .bearer_auth(TOKEN)
-                .body(format!(r#"{{"{FLAG}": {enabled}}}"#))
-                .send()
-                .await
-                .expect("the instance answers");
-            let status = response.status();
-            response.bytes().await.expect("the answer's body");
-            match status {
+            match patch(&self.client, &target.url, enabled).await {
                 StatusCode::OK => {
                     counts.committed += 1;
                     counts.last = Instant::now();
@@ -659,6 +641,21 @@ impl Writer {
         }
         counts
     }
+}
+
+/// Sends the PATCH that sets the flag to `enabled` to `url`, and reads the answer whole: its
+/// status.
+async fn patch(client: &reqwest::Client, url: &str, enabled: bool) -> StatusCode {
+    let response = client
+        .patch(url)
+        .bearer_auth(TOKEN)
+        .body(format!(r#"{{"{FLAG}": {enabled}}}"#))
+        .send()
+        .await
+        .expect("the instance answers");
+    let status = response.status();
+    response.bytes().await.expect("the answer's body");
+    status
 }
 
 /// Who sends the changes of a throughput row.

@@ -405,43 +405,45 @@ impl Store for PostgresStore {
     }
 
     fn record<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            outside_a_runtime()?;
-            let shared = self.shared();
-            let doing = "cannot record an audit event";
-            let link = shared.link.lock().await;
-            let Some(link) = link.as_ref() else {
-                return Err(StoreError::unavailable(doing, shared.down_reason()));
-            };
-            let recording = sql::record(&link.client, &link.statements, &shared.app, event);
-            match timeout(shared.answer_within, recording).await {
-                Ok(recorded) => recorded.map_err(|failure| failure.into_store_error(doing)),
-                Err(_) => Err(StoreError::unavailable(
-                    doing,
-                    "the database did not answer",
-                )),
-            }
-        })
+        Box::pin(self.on_link(
+            "cannot record an audit event",
+            async |link: &driver::Link, app: &str| {
+                sql::record(&link.client, &link.statements, app, event).await
+            },
+        ))
     }
 
-    fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<flags_core::live::AuditEvent>>> {
-        Some(Box::pin(async move {
-            outside_a_runtime()?;
-            let shared = self.shared();
-            let doing = "cannot read the audit";
-            let link = shared.link.lock().await;
-            let Some(link) = link.as_ref() else {
-                return Err(StoreError::unavailable(doing, shared.down_reason()));
-            };
-            let reading = sql::audit(&link.client, &link.statements, &shared.app, limit);
-            match timeout(shared.answer_within, reading).await {
-                Ok(events) => events.map_err(|failure| failure.into_store_error(doing)),
-                Err(_) => Err(StoreError::unavailable(
-                    doing,
-                    "the database did not answer",
-                )),
-            }
-        }))
+    fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
+        Some(Box::pin(self.on_link(
+            "cannot read the audit",
+            async move |link: &driver::Link, app: &str| {
+                sql::audit(&link.client, &link.statements, app, limit).await
+            },
+        )))
+    }
+}
+
+impl PostgresStore {
+    /// `work` on the store's connection, within the time the database has to answer; `doing`
+    /// says what, for its error.
+    async fn on_link<T>(
+        &self,
+        doing: &str,
+        work: impl AsyncFnOnce(&driver::Link, &str) -> Result<T, sql::Failure>,
+    ) -> Result<T, StoreError> {
+        outside_a_runtime()?;
+        let shared = self.shared();
+        let link = shared.link.lock().await;
+        let Some(link) = link.as_ref() else {
+            return Err(StoreError::unavailable(doing, shared.down_reason()));
+        };
+        match timeout(shared.answer_within, work(link, &shared.app)).await {
+            Ok(done) => done.map_err(|failure| failure.into_store_error(doing)),
+            Err(_) => Err(StoreError::unavailable(
+                doing,
+                "the database did not answer",
+            )),
+        }
     }
 }
 
