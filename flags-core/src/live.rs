@@ -97,7 +97,8 @@ pub use scoped::Scoped;
 pub use store::{CommitOutcome, Store, StoreError, StoreFuture, Stored, StoredOverride};
 pub use sync::Follower;
 
-use state::{Overrides, Services, State, build, overrides_of, replaced_by_store};
+use state::{Overrides, Services, State, build, replaced_by_store};
+use sync::overrides_of;
 
 use crate::error::{FlagsError, Problem};
 use crate::flags::FeatureFlags;

@@ -282,7 +282,7 @@ async fn commit<S: FeatureFlags + Send + Sync + 'static>(
             let body = Json(Changed { version });
             Ok(admin_response(StatusCode::OK, Some(tag), body))
         }
-        Err(error) => Err(Error::refused(error, Tag::of(&flags.snapshot()))),
+        Err(error) => Err(Error::refused(error, Tag::of(&flags.snapshot()).header())),
     }
 }
 

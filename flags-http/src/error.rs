@@ -13,8 +13,6 @@ use flags_core::Problem;
 use flags_core::live::{ChangeError, StoreError};
 use serde_derive::Serialize;
 
-use crate::conditional::Tag;
-
 /// A failed request. Its body is always a JSON object with a `message`; a refused change also
 /// lists its `problems`, each as [`Problem`] serializes (`kind`, `variable`, `message`).
 #[derive(Debug)]
@@ -51,10 +49,17 @@ pub(crate) enum Refused {
     /// 409: the change cannot be made on the flags as they are: a rollback with no earlier
     /// version, a change that other instances' changes kept overtaking (made on no version in
     /// particular, it caught up and was overtaken again until it gave up), or a change of flags
-    /// a flag service manages. The flags' tag, when it is what the client should read again.
-    Conflict { message: String, tag: Option<Tag> },
+    /// a flag service manages. The flags' tag (`ETag`), when it is what the client should read
+    /// again.
+    Conflict {
+        message: String,
+        tag: Option<HeaderValue>,
+    },
     /// 412: a change conditional on a version (`If-Match`) that is no longer the flags'.
-    PreconditionFailed { message: String, tag: Option<Tag> },
+    PreconditionFailed {
+        message: String,
+        tag: Option<HeaderValue>,
+    },
     /// 422: a change that would not load, or that names no variable.
     Unprocessable {
         message: String,
@@ -113,8 +118,8 @@ pub(crate) struct ErrorBody {
 }
 
 impl Error {
-    /// The answer to a change that `Live` refused, the flags being at `tag` now.
-    pub(crate) fn refused(error: ChangeError, tag: Tag) -> Self {
+    /// The answer to a change that `Live` refused, the flags being at `tag` now (an `ETag`).
+    pub(crate) fn refused(error: ChangeError, tag: HeaderValue) -> Self {
         let message = error.to_string();
         let refused = match error {
             ChangeError::Rejected(error) => Refused::Unprocessable {
@@ -199,7 +204,7 @@ impl IntoResponse for Error {
             Self::Refused(
                 Refused::PreconditionFailed { message, tag } | Refused::Conflict { message, tag },
             ) => {
-                headers.extend(tag.map(|tag| (ETAG, tag.header())));
+                headers.extend(tag.map(|tag| (ETAG, tag)));
                 (message, Vec::new())
             }
             Self::TooLarge { limit } => {

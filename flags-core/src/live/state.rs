@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use super::audit::AuditEvent;
-use super::change::Attempt;
 use super::store::{Stored, StoredOverride};
 use crate::error::{FlagsError, Problem};
 use crate::flags::{FeatureFlags, load_from};
@@ -127,31 +126,6 @@ pub(super) fn build<S: FeatureFlags>(
     let mut snapshot = Snapshot::new(value, vars.provenance(), warnings, version);
     snapshot.revision = services.revision;
     Ok(snapshot)
-}
-
-/// A store's overrides as a change's, with the problem of each that names no flag, or a flag
-/// that cannot change live.
-pub(super) fn overrides_of<S: FeatureFlags>(
-    stored: Vec<StoredOverride>,
-) -> (Overrides, Vec<Problem>) {
-    let mut overrides = Overrides::new();
-    let mut problems = Vec::new();
-    for entry in stored {
-        let actor: Arc<str> = Arc::from(entry.actor.as_str());
-        let mut attempt = Attempt::new(entry.version, &actor);
-        if let Some(flag) = attempt.changeable::<S>(&entry.env) {
-            overrides.insert(
-                flag.env(),
-                Override {
-                    value: entry.value,
-                    actor,
-                    version: entry.version,
-                },
-            );
-        }
-        problems.append(&mut attempt.problems);
-    }
-    (overrides, problems)
 }
 
 /// The warnings for overrides from the store that replace a value the loaded sources set: an

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use super::Live;
 use super::change::Attempt;
 use super::error::Refused;
-use super::state::overrides_of;
-use super::store::Stored;
-use crate::error::FlagsError;
+use super::state::{Override, Overrides};
+use super::store::{Stored, StoredOverride};
+use crate::error::{FlagsError, Problem};
 use crate::flags::FeatureFlags;
 
 /// Live flags as a store that pushes other instances' versions holds them, whatever their
@@ -148,4 +148,29 @@ impl<S: FeatureFlags> Live<S> {
             event: Some(Box::new(event)),
         })
     }
+}
+
+/// A store's overrides as a change's, with the problem of each that names no flag, or a flag
+/// that cannot change live.
+pub(super) fn overrides_of<S: FeatureFlags>(
+    stored: Vec<StoredOverride>,
+) -> (Overrides, Vec<Problem>) {
+    let mut overrides = Overrides::new();
+    let mut problems = Vec::new();
+    for entry in stored {
+        let actor: Arc<str> = Arc::from(entry.actor.as_str());
+        let mut attempt = Attempt::new(entry.version, &actor);
+        if let Some(flag) = attempt.changeable::<S>(&entry.env) {
+            overrides.insert(
+                flag.env(),
+                Override {
+                    value: entry.value,
+                    actor,
+                    version: entry.version,
+                },
+            );
+        }
+        problems.append(&mut attempt.problems);
+    }
+    (overrides, problems)
 }
