@@ -3,24 +3,39 @@
 
 use std::collections::BTreeMap;
 
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, ResponsesBuilder};
 use utoipa::{IntoResponses, ToSchema};
 
 use crate::error::{Denied, ErrorBody, Refused};
 
-/// `responses`, each a status and what it means, with a JSON [`ErrorBody`].
-fn described(responses: &[(&str, &str)]) -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+/// One response: its status, what it means, and the header it comes with (its name and what it
+/// says), if any.
+type Described<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>);
+
+/// `responses`, each with a JSON [`ErrorBody`].
+fn described(responses: &[Described<'_>]) -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
     let body = ContentBuilder::new()
         .schema(Some(Ref::from_schema_name(ErrorBody::name())))
         .build();
     responses
         .iter()
-        .fold(ResponsesBuilder::new(), |builder, (status, description)| {
-            let response = ResponseBuilder::new()
-                .description(*description)
-                .content("application/json", body.clone());
-            builder.response(*status, response)
-        })
+        .fold(
+            ResponsesBuilder::new(),
+            |builder, (status, description, header)| {
+                let mut response = ResponseBuilder::new()
+                    .description(*description)
+                    .content("application/json", body.clone());
+                if let Some((name, says)) = header {
+                    let header = HeaderBuilder::new()
+                        .schema(ObjectBuilder::new().schema_type(Type::String))
+                        .description(Some(*says));
+                    response = response.header(*name, header.build());
+                }
+                builder.response(*status, response)
+            },
+        )
         .build()
         .into()
 }
@@ -28,15 +43,21 @@ fn described(responses: &[(&str, &str)]) -> BTreeMap<String, RefOr<utoipa::opena
 impl IntoResponses for Denied {
     fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
         described(&[
-            ("401", "No token: `WWW-Authenticate: Bearer`."),
+            (
+                "401",
+                "No token: `WWW-Authenticate: Bearer`.",
+                Some(("WWW-Authenticate", "`Bearer realm=\"flags admin\"`")),
+            ),
             (
                 "403",
                 "A wrong token, or no token configured (the admin API is off).",
+                None,
             ),
             (
                 "429",
                 "Too many failed authentications from this address: `Retry-After` says when to \
                  retry.",
+                Some(("Retry-After", "Seconds until the address is let in again")),
             ),
         ])
     }
@@ -50,20 +71,78 @@ impl IntoResponses for Refused {
                 "Without `If-Match`: changes through other instances kept overtaking this one; \
                  for a rollback, there is no earlier version to go back to; or the change names \
                  a flag a flag service manages (the message names it). Nothing changed.",
+                None,
             ),
             (
                 "412",
                 "`If-Match` names a version the flags are no longer at. Nothing changed.",
+                Some((
+                    "ETag",
+                    "The version the flags are at, to redo the change on",
+                )),
             ),
             (
                 "422",
                 "The change would not load: each problem listed. Nothing changed.",
+                None,
             ),
             (
                 "503",
                 "The store of live flags cannot keep the change now (nothing changed), or did not \
                  answer in time (the change may have been made: read the flags before retrying).",
+                None,
             ),
         ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::response::IntoResponse;
+
+    use super::*;
+    use crate::error::Error;
+
+    /// What the document says each type answers is what it answers: every way of each, as a
+    /// response, has a status its description lists.
+    #[test]
+    fn each_refusal_answers_a_status_its_description_lists() {
+        let statuses =
+            |responses: BTreeMap<String, _>| -> Vec<String> { responses.into_keys().collect() };
+        let denied = [
+            Denied::Unauthenticated,
+            Denied::Forbidden("no"),
+            Denied::TooManyFailures {
+                retry_after: Duration::from_secs(1),
+            },
+        ];
+        let listed = statuses(Denied::responses());
+        for denied in denied {
+            let status = Error::from(denied).into_response().status();
+            assert!(listed.contains(&status.as_str().to_owned()), "{status}");
+        }
+        let refused = [
+            Refused::Conflict {
+                message: String::new(),
+                tag: None,
+            },
+            Refused::PreconditionFailed {
+                message: String::new(),
+                tag: None,
+            },
+            Refused::Unprocessable {
+                message: String::new(),
+                problems: Vec::new(),
+            },
+            Refused::Unavailable,
+            Refused::OutcomeUnknown,
+        ];
+        let listed = statuses(Refused::responses());
+        for refused in refused {
+            let status = Error::from(refused).into_response().status();
+            assert!(listed.contains(&status.as_str().to_owned()), "{status}");
+        }
     }
 }

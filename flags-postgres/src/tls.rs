@@ -15,6 +15,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -113,7 +114,10 @@ pub(crate) fn parse(url: &str) -> Result<(tokio_postgres::Config, Tls), StoreErr
         (Mode::Disable, _) => None,
         (_, Some(path)) => Some(path),
         (Mode::VerifyCa | Mode::VerifyFull, None) => Some(default_roots(mode)?),
-        (_, None) => None,
+        // libpq's rule, kept for its users: require checks the chain when the default roots
+        // exist.
+        (Mode::Require, None) => default_roots(mode).ok(),
+        (Mode::Prefer, None) => None,
     };
     let connector = Connector::new(client_config(mode, roots.as_deref())?);
     Ok((
@@ -315,6 +319,10 @@ fn client_config(mode: Mode, roots: Option<&Path>) -> Result<ClientConfig, Store
     Ok(config)
 }
 
+/// The most a file of root certificates is read: far more than any bundle, and a bound for a
+/// path that names a device that never ends (`/dev/zero`).
+const ROOTS_LIMIT: u64 = 4 * 1024 * 1024;
+
 /// The certificates of the PEM file at `path`; an error when there are none.
 fn read_roots(path: &Path) -> Result<RootCertStore, StoreError> {
     let unreadable = |why: String| {
@@ -324,8 +332,14 @@ fn read_roots(path: &Path) -> Result<RootCertStore, StoreError> {
             path.display()
         ))
     };
-    let certificates = CertificateDer::pem_file_iter(path)
-        .map_err(|error| unreadable(error.to_string()))?
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| std::io::Read::take(file, ROOTS_LIMIT + 1).read_to_end(&mut pem))
+        .map_err(|error| unreadable(error.to_string()))?;
+    if pem.len() as u64 > ROOTS_LIMIT {
+        return Err(unreadable(format!("it is over {} MiB", ROOTS_LIMIT >> 20)));
+    }
+    let certificates = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| unreadable(error.to_string()))?;
     if certificates.is_empty() {
