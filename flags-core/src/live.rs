@@ -74,6 +74,11 @@ mod error;
 mod file_store;
 #[cfg(feature = "metrics")]
 mod gauges;
+/// Without the `metrics` feature, no gauges to set.
+#[cfg(not(feature = "metrics"))]
+mod gauges {
+    pub(super) fn changed<S>(_: &crate::Snapshot<S>, _: &[usize]) {}
+}
 mod managed;
 mod scoped;
 mod state;
@@ -214,7 +219,7 @@ impl<S: FeatureFlags> Builder<S> {
         // Logged as `Loader::load` logs a load's warnings, and kept in the snapshot.
         snapshot.warnings.iter().for_each(Problem::log);
         #[cfg(feature = "metrics")]
-        gauges::export(&snapshot, None);
+        gauges::export(&snapshot, None, None);
         Ok(Live::from_parts(base, overrides, snapshot, self))
     }
 }
@@ -227,7 +232,7 @@ impl<S: FeatureFlags> Live<S> {
         let snapshot = build::<S>(&base, &Overrides::new(), &Services::default(), 0)?;
         snapshot.warnings.iter().for_each(Problem::log);
         #[cfg(feature = "metrics")]
-        gauges::export(&snapshot, None);
+        gauges::export(&snapshot, None, None);
         Ok(Self::from_parts(
             base,
             Overrides::new(),
@@ -357,16 +362,16 @@ impl<S: FeatureFlags> Live<S> {
     }
 
     /// Makes `snapshot` what readers see, then tells subscribers (after the flags' lock is
-    /// released, which `state` is).
-    fn show(&self, state: MutexGuard<'_, State>, snapshot: Snapshot<S>) {
+    /// released, which `state` is); `changed` are the positions of the flags whose values it
+    /// changes, for the metrics.
+    fn show(&self, state: MutexGuard<'_, State>, snapshot: Snapshot<S>, changed: &[usize]) {
         // Under the lock, so that readers see versions in the order they were made.
         self.current.store(Arc::new(snapshot));
         drop(state);
         // The flags as they are now, not the snapshot just stored: another change may have been
         // shown since the lock was released, and subscribers must end on the newest.
         let latest = self.current.load_full();
-        #[cfg(feature = "metrics")]
-        gauges::export(&latest, Some("applied"));
+        gauges::changed(&latest, changed);
         let subscribers: Vec<_> = lock(&self.subscribers)
             .iter()
             .map(|(_, subscriber)| Arc::clone(subscriber))

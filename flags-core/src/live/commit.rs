@@ -217,11 +217,11 @@ impl<S: FeatureFlags> Live<S> {
     /// told of its own commits too); then it only remains to audit it.
     fn publish(&self, prepared: Prepared<S>) -> u64 {
         let Prepared {
+            attempt,
             previous,
             next,
             mut snapshot,
             event,
-            ..
         } = prepared;
         let version = snapshot.version();
         // Audited before anyone can see it: a subscriber that acts on it (a log level raised)
@@ -242,7 +242,7 @@ impl<S: FeatureFlags> Live<S> {
                 }
             }
             state.advance(next, version);
-            self.show(state, snapshot);
+            self.show(state, snapshot, &attempt.touched);
         }
         version
     }

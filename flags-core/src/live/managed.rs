@@ -172,7 +172,7 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
         let event = attempt.applied::<S>(&self.current.load(), &snapshot);
         state.services.refused = None;
         state.remember(event.clone());
-        self.show(state, snapshot);
+        self.show(state, snapshot, &attempt.touched);
         self.record(&event);
         Ok(true)
     }

@@ -119,7 +119,7 @@ impl<S: FeatureFlags> Live<S> {
                 );
                 state.refused = None;
                 state.advance(next, version);
-                self.show(state, snapshot);
+                self.show(state, snapshot, &attempt.touched);
                 return Ok(Some(version));
             }
             Ok(_) => {}
