@@ -357,6 +357,14 @@ impl Store for PostgresStore {
             let Some(connected) = link.as_mut() else {
                 return Err(StoreError::unavailable(doing, shared.down_reason()));
             };
+            // Another instance's newer version, read while this change waited for the
+            // connection: no need to ask the database to refuse it.
+            if let Some(known) = lock(&shared.known)
+                .as_ref()
+                .filter(|known| known.version > previous)
+            {
+                return Ok(CommitOutcome::Behind(known.clone()));
+            }
             let sent = AtomicBool::new(false);
             let commit = sql::Commit {
                 previous,

@@ -144,7 +144,7 @@ pub(crate) async fn read(
 /// tells every instance listening on `channel` the new version. One transaction, in four round
 /// trips: the statements of each step are sent together (tokio-postgres pipelines them), and the
 /// server runs them in order. When the store is at another version, nothing is written, and what
-/// it holds comes back, read in the same transaction.
+/// it holds comes back, read once the transaction is rolled back.
 ///
 /// A failure once `COMMIT` is sent is [`Failure::AfterCommit`]: the change may have landed.
 /// `sent` is set just before it is sent, for a caller that gives up waiting to tell the two apart.
@@ -187,8 +187,10 @@ pub(crate) async fn commit(
     )?;
     let found = unsigned(locked.get(0))?;
     if found != previous {
-        let held = read(&transaction, statements, app).await?;
-        // Nothing was written: the transaction ends, rolled back, when dropped.
+        // Nothing was written: rolled back as it is dropped, which frees the state's row for the
+        // other instances at once; what the store holds is read after.
+        drop(transaction);
+        let held = read(client, statements, app).await?;
         return Ok(CommitOutcome::Behind(held.unwrap_or_default()));
     }
     let overrides: [&(dyn ToSql + Sync); 5] = [&app, &variables, &values, &actors, &versions];
