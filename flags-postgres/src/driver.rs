@@ -316,7 +316,10 @@ async fn pump(connection: &mut DatabaseConnection, notes: &UnboundedSender<u64>)
     loop {
         match poll_fn(|context| connection.poll_message(context)).await {
             Some(Ok(AsyncMessage::Notification(note))) => {
-                let _ = notes.send(version_of(note.payload()));
+                // The receiver is the follower beside this pump, gone only with it.
+                if notes.send(version_of(note.payload())).is_err() {
+                    return String::from("the store stopped following");
+                }
             }
             Some(Ok(_)) => {}
             Some(Err(error)) => return sql::describe(&error),

@@ -297,8 +297,8 @@ impl Html {
     }
 
     fn text(&mut self, text: &str) -> &mut Self {
-        // Writing to a String cannot fail.
-        let _ = pulldown_cmark_escape::escape_html(&mut self.0, text);
+        pulldown_cmark_escape::escape_html(&mut self.0, text)
+            .expect("writing to a String cannot fail");
         self
     }
 
