@@ -1,5 +1,5 @@
 //! Reading the body of `PATCH /api/admin/feature-flags`: a JSON object of variable to value,
-//! into the edits [`Live::patch`](flags_core::live::Live::patch) takes.
+//! into the edits a [`Change::edit`](flags_core::live::Change::edit) makes.
 
 use std::collections::HashSet;
 use std::fmt;
