@@ -1110,3 +1110,43 @@ async fn a_flag_a_service_manages_is_409_naming_it_and_its_pushes_change_the_eta
     let reply = server.patch_if(&tag, json!({"BETA_TOKEN": "t0ken"})).await;
     assert_eq!(reply.json(), json!({"version": 1}));
 }
+
+/// No variable can hold a NUL character, nor can PostgreSQL's text: such a value is the flag's
+/// problem (422, naming it), never the store's, whatever the store.
+#[tokio::test]
+async fn a_value_with_a_nul_character_is_422_naming_the_flag_and_no_store_is_asked() {
+    let flags = Arc::new(
+        Live::<Settings>::builder()
+            .store(BrokenStore)
+            .load(Loader::new().map([("API_KEY", CANARY)]))
+            .unwrap(),
+    );
+    let server = server(&flags).await;
+    let reply = server
+        .patch(
+            json!({"FEATURE_MAX_IMAGES": "4\u{0}", "BETA_TOKEN": "t\u{0}ken"}),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // In the body's order (json! sorts its keys).
+    assert_eq!(
+        reply.problems(),
+        [
+            r#""invalid" "BETA_TOKEN""#,
+            r#""invalid" "FEATURE_MAX_IMAGES""#,
+        ]
+    );
+    let message = reply.message();
+    assert!(
+        message.contains(
+            "FEATURE_MAX_IMAGES: invalid value \"4\\0\", expected text without a NUL character"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.starts_with("BETA_TOKEN: invalid value <redacted>"),
+        "{message}"
+    );
+    assert_eq!(flags.version(), 0);
+}

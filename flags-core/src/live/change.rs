@@ -263,6 +263,23 @@ impl Attempt {
         self.requested.push((name.to_owned(), flag, value.cloned()));
     }
 
+    /// Whether `value` can be a value of `flag` at all: a variable cannot hold a NUL character (an
+    /// environment cannot, nor a store's text), so such a value is the flag's problem (recorded)
+    /// before any store is asked to keep it.
+    pub(super) fn holdable(&mut self, flag: &'static FlagMeta, value: &str) -> bool {
+        if !value.contains('\0') {
+            return true;
+        }
+        self.problems.push(Problem::Invalid {
+            flag: flag.field(),
+            env: flag.env(),
+            value: crate::error::ShownValue::new(value, flag.is_secret()),
+            expected: "text without a NUL character, which no variable can hold".into(),
+            source: self.source(),
+        });
+        false
+    }
+
     /// The change's problems as the error of a rejected change.
     pub(super) fn error(&self) -> FlagsError {
         FlagsError::new(self.problems.clone())

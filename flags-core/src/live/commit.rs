@@ -296,6 +296,7 @@ fn edited<S: FeatureFlags>(
             continue;
         }
         match value {
+            Some(value) if !attempt.holdable(flag, value) => {}
             Some(value) => {
                 let entry = super::state::Override {
                     value: value.clone(),

@@ -139,6 +139,11 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
                 });
                 continue;
             }
+            if let Some(text) = value
+                && !attempt.holdable(flag, text)
+            {
+                continue;
+            }
             if next.get(flag.env()) == value.as_ref() {
                 // Named, but unchanged: not part of the change.
                 attempt.touched.pop();
