@@ -36,6 +36,14 @@ type Flags = Arc<Live<Settings>>;
 /// The actor the audit names for a change made with `ADMIN_TOKEN`.
 const ADMIN: &str = "admin";
 
+/// Where the live flags' changes are kept, as the options say.
+struct Kept {
+    /// `--store`.
+    file: Option<PathBuf>,
+    /// `--require-database`.
+    require_database: bool,
+}
+
 /// The options of `rose serve`.
 #[derive(clap::Args)]
 pub(crate) struct Options {
@@ -49,6 +57,10 @@ pub(crate) struct Options {
     /// when the database cannot be reached
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
+    /// With the flags kept in PostgreSQL, refuse to start when the database cannot be used,
+    /// rather than start from --store's copy (or the environment alone) and connect later
+    #[arg(long)]
+    require_database: bool,
     /// Requests one client address may make to the public routes per minute while
     /// RATE_LIMIT_ENABLED is on
     #[arg(long, value_name = "N", default_value_t = limit::DEFAULT_PER_MINUTE)]
@@ -85,7 +97,11 @@ pub(crate) fn run(options: Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (flags, shared) = match runtime.block_on(load(&first, options.store)) {
+    let kept = Kept {
+        file: options.store,
+        require_database: options.require_database,
+    };
+    let (flags, shared) = match runtime.block_on(load(&first, kept)) {
         Ok(loaded) => loaded,
         Err(error) => {
             tracing::error!("{error}");
@@ -137,8 +153,12 @@ pub(crate) fn run(options: Options) -> ExitCode {
 /// follow; its driver runs on the server's runtime, until the store is dropped.
 async fn load(
     first: &Snapshot<Settings>,
-    store: Option<PathBuf>,
+    kept: Kept,
 ) -> Result<(Flags, Option<PostgresStore>), String> {
+    let Kept {
+        file: store,
+        require_database,
+    } = kept;
     let builder = Live::<Settings>::builder();
     let shared = match (first.database_type, &first.database_url) {
         (DatabaseType::Postgresql, Some(url)) => {
@@ -147,6 +167,10 @@ async fn load(
                 Some(cache) => shared.cache(cache),
                 None => shared,
             };
+            let shared = match require_database {
+                true => shared.require_database(),
+                false => shared,
+            };
             let (shared, driver) = shared
                 .connect()
                 .await
@@ -154,6 +178,12 @@ async fn load(
             tokio::spawn(driver);
             tracing::info!("the live flags are kept in PostgreSQL, as application rose");
             Some(shared)
+        }
+        _ if require_database => {
+            return Err(String::from(
+                "--require-database: the flags are kept in PostgreSQL only with \
+                 FEATURE_DATABASE_TYPE=postgresql and DATABASE_URL, and they are not both set",
+            ));
         }
         _ => None,
     };

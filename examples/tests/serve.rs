@@ -1144,3 +1144,64 @@ async fn the_readmes_rollback_procedure_works_as_written() {
     assert!(dir.path().join("flags.json").exists());
     assert!(server.stop().status.success());
 }
+
+/// Health says how the instance stands with its database, so that a load balancer (or a person)
+/// can tell a server that serves the last flags it had from one that follows the fleet; and a
+/// server told to require its database refuses to start without it.
+#[tokio::test]
+async fn health_reports_the_store_and_require_database_refuses_a_start_without_it() {
+    let cluster = Cluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    let client = client();
+    let with = |url: &str| {
+        [
+            ("FEATURE_DATABASE_TYPE", "postgresql"),
+            ("DATABASE_URL", url),
+            ("TOGETHER_API_KEY", "together-key"),
+        ]
+        .map(|(name, value)| (name, value.to_owned()))
+    };
+    let vars = with(&cluster.url());
+    let vars: Vec<(&str, &str)> = vars
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let server = Server::start(dir.path(), &vars, &[]);
+    let health = get(&client, &server, "/api/health?store=required").await;
+    assert_eq!(health.status, 200, "{health:?}");
+    assert_eq!(
+        health.json(),
+        json!({"status": "ok", "version": 0, "store": "connected"})
+    );
+    server.stop();
+
+    // A database that does not exist: the server starts from the environment, and says so.
+    let missing = cluster.url().replace("/postgres", "/no_such_database");
+    let vars = with(&missing);
+    let vars: Vec<(&str, &str)> = vars
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let server = Server::start(dir.path(), &vars, &[]);
+    let health = get(&client, &server, "/api/health").await;
+    assert_eq!(health.status, 200, "{health:?}");
+    assert_eq!(
+        health.json(),
+        json!({"status": "degraded", "version": 0, "store": "unreachable"})
+    );
+    let required = get(&client, &server, "/api/health?store=required").await;
+    assert_eq!(required.status, 503, "{required:?}");
+    server.stop();
+
+    let refused = Server::spawn(dir.path(), &vars, &["--require-database"]).wait();
+    assert_eq!(refused.status.code(), Some(1), "{}", refused.stderr);
+    assert_eq!(refused.stdout, "");
+    assert!(
+        refused.stderr.contains(
+            "DATABASE_URL: the database is required at start, and cannot be used: the database \
+             refused: database \"no_such_database\" does not exist"
+        ),
+        "{}",
+        refused.stderr
+    );
+}

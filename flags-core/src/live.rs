@@ -99,7 +99,9 @@ pub use error::{ChangeError, LoadError, Refused};
 pub use file_store::FileStore;
 pub use managed::Managed;
 pub use scoped::Scoped;
-pub use store::{CommitOutcome, Store, StoreError, StoreFuture, Stored, StoredOverride};
+pub use store::{
+    CommitOutcome, Store, StoreError, StoreFuture, StoreState, Stored, StoredOverride,
+};
 pub use sync::Follower;
 
 use state::{Overrides, Services, State, build, replaced_by_store};
@@ -271,6 +273,21 @@ impl<S: FeatureFlags> Live<S> {
         self.current.load().version()
     }
 
+    /// How the flags stand with their store, for a health check: `None` without a store;
+    /// [`StoreHealth::Behind`] when the store holds a version this build refused (the flags stay
+    /// at an older one until it holds what this build loads), else the store's own
+    /// [`StoreState`].
+    pub fn store_health(&self) -> Option<StoreHealth> {
+        let store = self.store.as_ref()?;
+        if let Some(version) = self.lock().refused {
+            return Some(StoreHealth::Behind { store: version });
+        }
+        Some(match store.state() {
+            StoreState::Unreachable { reason } => StoreHealth::Unreachable { reason },
+            _ => StoreHealth::Ready,
+        })
+    }
+
     /// The recent audit events, oldest first, newest last (see [`Builder::audit_len`]): the
     /// store's, when it keeps an audit that instances share ([`Store::audit`]), else this
     /// process's (also when the store cannot be read: then with a warning logged). Waits for
@@ -393,6 +410,24 @@ impl<S: FeatureFlags> Live<S> {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How live flags stand with their store ([`Live::store_health`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreHealth {
+    /// The store can be used, and the flags are at a version it held.
+    Ready,
+    /// The store cannot be reached: the flags are the last it gave, and changes are refused.
+    Unreachable {
+        /// Why, in one line.
+        reason: String,
+    },
+    /// The store holds a version this build does not load: the flags stay at an older one.
+    Behind {
+        /// The version the store holds.
+        store: u64,
+    },
 }
 
 /// The flags now, as [`Live::get`] returns them: derefs to the [`Snapshot`], which derefs to

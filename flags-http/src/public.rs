@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flags_core::FeatureFlags;
+use flags_core::live::StoreHealth;
 use serde_derive::{Deserialize, Serialize};
 
 use crate::Shared;
@@ -109,31 +111,68 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct Health {
-    /// Always `ok`: the server answers and its flags are loaded.
+    /// `ok` when the flags are at their store's version (or have no store); `degraded` when the
+    /// store cannot be reached or holds a version this build refused: the flags served are
+    /// then the last good ones, and changes may be refused.
     status: &'static str,
     /// The flags' version.
     version: u64,
+    /// The store: `connected`, `unreachable` or `behind`; `null` without one.
+    store: Option<&'static str>,
+}
+
+/// The query of `GET /api/health`.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub(crate) struct HealthQuery {
+    /// `required`: answer 503 unless the store is connected and the flags at its version (for
+    /// a load balancer that should take an instance without its store out of rotation).
+    store: Option<String>,
 }
 
 /// Health
 ///
-/// `{"status": "ok", "version": N}` while the server answers.
+/// `{"status": "ok", "version": N, "store": "connected"}` while the server answers; `degraded`
+/// with its store unreachable or ahead of what this build loads. 200 unless `?store=required`
+/// and the store is not connected: then 503.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get,
     path = "/api/health",
     operation_id = "health",
     tag = "public",
-    responses((status = 200, description = "The server is up", body = Health)),
+    params(HealthQuery),
+    responses(
+        (status = 200, description = "The server is up", body = Health),
+        (status = 503, description = "`?store=required`, and the store is not connected, or \
+            holds what this build refuses", body = Health),
+        (status = 400, description = "The query string cannot be read", body = crate::error::ErrorBody),
+    ),
 ))]
 pub(crate) async fn health<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
-) -> impl IntoResponse {
-    let health = Health {
-        status: "ok",
-        version: shared.flags.version(),
+    query: Result<Query<HealthQuery>, QueryRejection>,
+) -> Result<Response, Error> {
+    let Query(query) = query.map_err(Error::query)?;
+    let store = shared.flags.store_health();
+    let (status, store) = match &store {
+        None => ("ok", None),
+        Some(StoreHealth::Ready) => ("ok", Some("connected")),
+        Some(StoreHealth::Unreachable { .. }) => ("degraded", Some("unreachable")),
+        Some(StoreHealth::Behind { .. }) => ("degraded", Some("behind")),
+        // A state this version does not know: reported, not hidden.
+        Some(_) => ("degraded", Some("unknown")),
     };
-    (
-        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        Json(health),
-    )
+    let required = query.store.as_deref() == Some("required");
+    let code = match (required, store) {
+        (true, Some(store)) if store != "connected" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::OK,
+    };
+    let health = Health {
+        status,
+        version: shared.flags.version(),
+        store,
+    };
+    let headers = [(CACHE_CONTROL, HeaderValue::from_static("no-store"))];
+    Ok((code, headers, Json(health)).into_response())
 }

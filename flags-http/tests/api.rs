@@ -362,7 +362,10 @@ async fn a_valid_change_is_on_the_public_route_at_once() {
     );
 
     let health = server.get("/api/health", None).await;
-    assert_eq!(health.json(), json!({"status": "ok", "version": 2}));
+    assert_eq!(
+        health.json(),
+        json!({"status": "ok", "version": 2, "store": null})
+    );
 }
 
 #[tokio::test]

@@ -27,7 +27,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use flags_core::live::{AuditEvent, CommitOutcome, Store, StoreError, StoreFuture, Stored};
+use flags_core::live::{
+    AuditEvent, CommitOutcome, Store, StoreError, StoreFuture, StoreState, Stored,
+};
 use tokio::runtime::Runtime;
 
 use crate::Builder;
@@ -92,6 +94,10 @@ impl Store for PostgresStore {
     fn record<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
         let done = self.wait(self.store.record(event));
         Box::pin(std::future::ready(done))
+    }
+
+    fn state(&self) -> StoreState {
+        self.store.state()
     }
 
     fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {

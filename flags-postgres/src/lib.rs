@@ -92,7 +92,8 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use flags_core::live::{
-    AuditEvent, CommitOutcome, FileStore, Follower, Store, StoreError, StoreFuture, Stored,
+    AuditEvent, CommitOutcome, FileStore, Follower, Store, StoreError, StoreFuture, StoreState,
+    Stored,
 };
 use tokio::sync::Notify;
 use tokio::time::timeout;
@@ -421,6 +422,10 @@ impl Store for PostgresStore {
         ))
     }
 
+    fn state(&self) -> StoreState {
+        self.link_state()
+    }
+
     fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
         Some(Box::pin(self.on_link(
             "cannot read the audit",
@@ -432,6 +437,14 @@ impl Store for PostgresStore {
 }
 
 impl PostgresStore {
+    /// Whether the database can be used now: the driver holds a connection.
+    fn link_state(&self) -> StoreState {
+        match lock(&self.shared().down).clone() {
+            None => StoreState::Ready,
+            Some(reason) => StoreState::Unreachable { reason },
+        }
+    }
+
     /// `work` on the store's connection, within the time the database has to answer; `doing`
     /// says what, for its error.
     async fn on_link<T>(

@@ -58,6 +58,19 @@ pub enum CommitOutcome {
     Behind(Stored),
 }
 
+/// Whether a store can be used now, as far as it knows: what a health check reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreState {
+    /// It can be used (a file store always can: its errors come with each commit).
+    Ready,
+    /// It cannot be reached: changes are refused, and the flags are the last it gave.
+    Unreachable {
+        /// Why, in one line, never with a password.
+        reason: String,
+    },
+}
+
 /// Keeps the overrides of live flags, so that a change survives a restart (and, in a store that
 /// many instances share, reaches them all).
 ///
@@ -96,6 +109,12 @@ pub trait Store: Send + Sync {
         let _ = limit;
         None
     }
+
+    /// Whether the store can be used now, as far as it knows without asking it (a health check
+    /// calls it): [`StoreState::Ready`] by default.
+    fn state(&self) -> StoreState {
+        StoreState::Ready
+    }
 }
 
 /// A store shared with whoever else holds it (a test that looks at what it was handed, an
@@ -120,6 +139,10 @@ impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
 
     fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
         (**self).audit(limit)
+    }
+
+    fn state(&self) -> StoreState {
+        (**self).state()
     }
 }
 
