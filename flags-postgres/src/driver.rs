@@ -168,9 +168,16 @@ pub(crate) async fn establish(
             if migrate {
                 sql::migrate(&mut client).await?;
             }
-            // The channel is the application's, from a name checked to need no escaping.
+            // The channel is the application's, from a name checked to need no escaping. The
+            // server ends this session's transactions and statements that last twice as long as
+            // the store waits for them: a cut instance's would hold the state's row.
+            let server_limit = 2 * shared.answer_within.as_millis();
             client
-                .batch_execute(&format!("LISTEN \"{}\"", shared.channel))
+                .batch_execute(&format!(
+                    "LISTEN \"{}\"; SET statement_timeout = {server_limit}; \
+                     SET idle_in_transaction_session_timeout = {server_limit}",
+                    shared.channel
+                ))
                 .await
                 .map_err(sql::Failure::from)?;
             let statements = Statements::prepare(&client).await?;

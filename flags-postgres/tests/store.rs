@@ -593,3 +593,67 @@ fn a_program_without_a_runtime_changes_a_flag_through_the_blocking_store() {
     );
     assert_eq!(running.workers(), 6);
 }
+
+/// A network that goes silent between an instance and the database (packets lost, nothing
+/// closed): a change is answered within the store's wait, the one queued behind it too, each
+/// saying whether retrying can help; once the network is back, changes go through again, and
+/// what was refused never landed.
+#[test]
+fn a_silent_network_is_answered_within_the_stores_wait_and_what_it_refused_never_lands() {
+    let cluster = Cluster::start();
+    let proxy = Proxy::start(format!("127.0.0.1:{}", cluster.port()).parse().unwrap());
+    let proxied_url = cluster.url().replace(
+        &format!(":{}/", cluster.port()),
+        &format!(":{}/", proxy.port()),
+    );
+    let wait = Duration::from_secs(1);
+    let instance = Instance::with(PostgresStore::builder(&proxied_url, "rose").answer_within(wait));
+    instance.apply("5", "alice").unwrap();
+
+    proxy.silence();
+    let started = Instant::now();
+    let answers: Vec<(Result<u64, ChangeError>, Duration)> = thread::scope(|scope| {
+        let changes: Vec<_> = ["6", "7"]
+            .into_iter()
+            .map(|workers| {
+                let instance = &instance;
+                scope.spawn(move || {
+                    let answer = instance.apply(workers, "alice");
+                    (answer, started.elapsed())
+                })
+            })
+            .collect();
+        changes
+            .into_iter()
+            .map(|change| change.join().unwrap())
+            .collect()
+    });
+    for (answer, took) in &answers {
+        // What the fault test reports: how long a change waited for its answer.
+        eprintln!(
+            "a change during a silent cut was answered in {} ms",
+            took.as_millis()
+        );
+        assert!(*took < Duration::from_secs(3), "answered after {took:?}");
+        let error = answer.as_ref().unwrap_err();
+        assert!(store_problem(error), "{error}");
+    }
+    assert_eq!((instance.flags.version(), instance.workers()), (1, 5));
+
+    proxy.restore();
+    wait_until("a change accepted again", || {
+        instance.apply("8", "alice").is_ok()
+    });
+    assert_eq!(
+        column(&cluster.url(), "SELECT version FROM flags_state"),
+        ["2"]
+    );
+    assert_eq!(
+        column(
+            &cluster.url(),
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM flags_audit \
+             WHERE outcome = 'applied'"
+        ),
+        ["1,2"]
+    );
+}

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 /// Forwards connections to `target` while open; cut, it ends the connections it carries and
-/// closes each new one at once.
+/// closes each new one at once; silenced, it keeps them open and passes nothing, as a network
+/// that loses every packet.
 pub struct Proxy {
     address: SocketAddr,
     shared: Arc<Shared>,
@@ -18,6 +19,7 @@ pub struct Proxy {
 #[derive(Default)]
 struct Shared {
     cut: AtomicBool,
+    silent: AtomicBool,
     stopping: AtomicBool,
     carried: Mutex<Vec<TcpStream>>,
 }
@@ -64,20 +66,40 @@ impl Proxy {
         }
     }
 
+    /// Passes nothing either way from now on, and closes nothing: a silent cut.
+    pub fn silence(&self) {
+        self.shared.silent.store(true, Ordering::SeqCst);
+    }
+
     pub fn restore(&self) {
         self.shared.cut.store(false, Ordering::SeqCst);
+        self.shared.silent.store(false, Ordering::SeqCst);
     }
 }
 
-/// Copies bytes both ways between `client` and a new connection to `target`.
-fn carry(shared: &Shared, client: TcpStream, target: SocketAddr) -> io::Result<()> {
+/// Copies bytes both ways between `client` and a new connection to `target`, dropping them while
+/// silenced.
+fn carry(shared: &Arc<Shared>, client: TcpStream, target: SocketAddr) -> io::Result<()> {
     let server = TcpStream::connect(target)?;
     let mut carried = shared.carried.lock().unwrap();
     carried.push(client.try_clone()?);
     carried.push(server.try_clone()?);
     let pipe = |mut from: TcpStream, mut to: TcpStream| {
+        let shared = Arc::clone(shared);
         thread::spawn(move || {
-            let _ = io::copy(&mut from, &mut to);
+            let mut buffer = [0; 16 * 1024];
+            loop {
+                let read = match io::Read::read(&mut from, &mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => read,
+                };
+                if shared.silent.load(Ordering::SeqCst) {
+                    continue;
+                }
+                if io::Write::write_all(&mut to, &buffer[..read]).is_err() {
+                    break;
+                }
+            }
             let _ = to.shutdown(Shutdown::Both);
             let _ = from.shutdown(Shutdown::Both);
         })
