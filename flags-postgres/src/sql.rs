@@ -37,6 +37,19 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::E
         .iter()
         .map(|row| row.get(0))
         .collect();
+    let known: Vec<i32> = MIGRATIONS.iter().map(|(version, _, _)| *version).collect();
+    let newer: Vec<&i32> = applied
+        .iter()
+        .filter(|version| !known.contains(version))
+        .collect();
+    if !newer.is_empty() {
+        tracing::warn!(
+            target: "flags_postgres",
+            "the database ran migrations this build does not know ({newer:?}): a newer build of \
+             flags-postgres migrated it; this one reads and writes it as its own migrations left \
+             it, which a newer build keeps working for, or deploy the newer build everywhere"
+        );
+    }
     for (version, name, sql) in MIGRATIONS {
         if !applied.contains(&version) {
             transaction.batch_execute(sql).await?;

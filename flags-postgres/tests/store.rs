@@ -399,6 +399,20 @@ fn migrations_run_twice_and_touch_no_other_applications_rows_or_tables() {
     assert_eq!(other.workers(), 2);
     // Each application's audit is its own.
     assert_eq!(other.audit().len(), 1);
+
+    // A newer build migrated the database further: this one says so, and works on.
+    sql(
+        &url,
+        "INSERT INTO flags_migrations (version, name) VALUES (99, 'from a newer build')",
+    );
+    let logs = capture_logs(|| {
+        let rose = Instance::start(&url);
+        assert_eq!(rose.workers(), 5);
+    });
+    assert!(
+        logs.contains("the database ran migrations this build does not know ([99])"),
+        "{logs}"
+    );
 }
 
 #[test]
