@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
-use flags_core::live::{FileStore, Follower, Stored};
+use flags_core::live::{FileStore, Follower, StoreError, Stored};
 use tokio::sync::Notify;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, timeout};
@@ -53,6 +53,30 @@ pub(crate) struct Shared {
     pub(crate) wake: Notify,
     /// Set, and the driver woken, when the last handle of the store is dropped.
     pub(crate) stopped: AtomicBool,
+    /// Audit events of changes refused while the database could not be used: written when it
+    /// is back, oldest first.
+    pub(crate) pending: Mutex<Pending>,
+}
+
+/// The audit events waiting for the database, at most [`Pending::LIMIT`].
+#[derive(Default)]
+pub(crate) struct Pending {
+    pub(crate) events: std::collections::VecDeque<flags_core::live::AuditEvent>,
+    /// How many were dropped, the oldest first, since the database was last written to.
+    pub(crate) dropped: u64,
+}
+
+impl Pending {
+    /// More than a long outage's refusals, as few as memory allows.
+    pub(crate) const LIMIT: usize = 1000;
+
+    pub(crate) fn push(&mut self, event: flags_core::live::AuditEvent) {
+        if self.events.len() == Self::LIMIT {
+            self.events.pop_front();
+            self.dropped += 1;
+        }
+        self.events.push_back(event);
+    }
 }
 
 /// An open connection's client, and its prepared statements.
@@ -279,7 +303,9 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
         sender,
     } = established;
     let follow = async {
-        // Notifications sent while this instance was not listening are lost: read everything.
+        // The audit of what was refused meanwhile, then what changed meanwhile: notifications
+        // sent while this instance was not listening are lost, so everything is read.
+        write_pending(shared).await?;
         reread(shared).await?;
         let period = shared.reread_every;
         let mut ticks = interval_at(Instant::now() + period, period);
@@ -315,6 +341,45 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
         lost = pump(&mut connection, &sender) => Err(lost),
     };
     ended.err()
+}
+
+/// Writes the audit events kept while the database could not be used; `Err` when the connection
+/// is lost (those not written wait for the next).
+async fn write_pending(shared: &Shared) -> Result<(), String> {
+    let (events, dropped) = {
+        let mut pending = lock(&shared.pending);
+        let dropped = std::mem::take(&mut pending.dropped);
+        (std::mem::take(&mut pending.events), dropped)
+    };
+    if dropped > 0 {
+        tracing::warn!(
+            target: "flags_postgres",
+            "{dropped} audit events of changes refused while the database was away were not kept \
+             (at most {} are); this instance's log has them",
+            Pending::LIMIT
+        );
+    }
+    let mut events = events.into_iter();
+    let link = shared.link.lock().await;
+    let Some(link) = link.as_ref() else {
+        lock(&shared.pending).events.extend(events);
+        return Err(shared.down_reason());
+    };
+    while let Some(event) = events.next() {
+        let recording = sql::record(&link.client, &link.statements, &shared.app, &event);
+        let failed = match timeout(shared.answer_within, recording).await {
+            Ok(Ok(())) => continue,
+            Ok(Err(failure)) => failure.into_store_error("cannot record an audit event"),
+            Err(_) => StoreError::unavailable("cannot record an audit event", "no answer"),
+        };
+        // Back to the front of the queue, in order, for the next connection.
+        let mut pending = lock(&shared.pending);
+        for (index, event) in std::iter::once(event).chain(events).enumerate() {
+            pending.events.insert(index, event);
+        }
+        return Err(failed.to_string());
+    }
+    Ok(())
 }
 
 /// Drives `connection` until it ends, handing on the version each notification carries; the

@@ -284,6 +284,7 @@ impl Builder {
             follower: Mutex::new(None),
             wake: Notify::new(),
             stopped: AtomicBool::new(false),
+            pending: Mutex::default(),
         })
     }
 }
@@ -421,13 +422,26 @@ impl Store for PostgresStore {
         })
     }
 
+    /// Writes `event` to the shared audit; while the database cannot be used, keeps it (the last
+    /// thousand such) and writes it when the database is back.
     fn record<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
-        Box::pin(self.on_link(
-            "cannot record an audit event",
-            async |link: &driver::Link, app: &str| {
-                sql::record(&link.client, &link.statements, app, event).await
-            },
-        ))
+        Box::pin(async move {
+            let recorded = self
+                .on_link(
+                    "cannot record an audit event",
+                    async |link: &driver::Link, app: &str| {
+                        sql::record(&link.client, &link.statements, app, event).await
+                    },
+                )
+                .await;
+            match recorded {
+                Err(error) if error.is_retryable() => {
+                    lock(&self.shared().pending).push(event.clone());
+                    Ok(())
+                }
+                recorded => recorded,
+            }
+        })
     }
 
     fn state(&self) -> StoreState {

@@ -306,6 +306,14 @@ fn instances_keep_serving_while_the_database_is_away_and_converge_when_it_is_bac
         ),
         ["7"]
     );
+    // And the changes refused while the database was away are in the shared audit, each
+    // instance's written when it was back.
+    // (erin's attempts while the store reconnected were refused too, as many as they were.)
+    let refused = "SELECT actor || ':' || count(*) FROM flags_audit WHERE outcome = 'rejected' \
+                   AND actor IN ('carol', 'dave') GROUP BY actor ORDER BY actor";
+    wait_until("the refusals audited", || {
+        column(&cluster.url(), refused) == ["carol:1", "dave:3"]
+    });
 }
 
 #[test]

@@ -51,7 +51,7 @@ impl<S: FeatureFlags> Live<S> {
             attempts += 1;
             let prepared = match self.prepare(&change) {
                 Ok(prepared) => prepared,
-                Err(refusal) => return Err(self.refuse(*refusal, true).await),
+                Err(refusal) => return Err(self.refuse(*refusal).await),
             };
             let Some(store) = &self.store else {
                 return Ok(self.publish(prepared));
@@ -69,8 +69,9 @@ impl<S: FeatureFlags> Live<S> {
                         version: prepared.previous,
                         error: ChangeError::Store(error),
                     };
-                    // Whatever kept the store from the change keeps it from the audit too.
-                    return Err(self.refuse(refusal, false).await);
+                    // A store that cannot keep the change may keep its audit later (flags-postgres
+                    // writes it when the database is back).
+                    return Err(self.refuse(refusal).await);
                 }
             };
             let found = newer.version;
@@ -97,7 +98,7 @@ impl<S: FeatureFlags> Live<S> {
                 version: prepared.previous,
                 error,
             };
-            return Err(self.refuse(refusal, true).await);
+            return Err(self.refuse(refusal).await);
         }
     }
 
@@ -247,9 +248,9 @@ impl<S: FeatureFlags> Live<S> {
         version
     }
 
-    /// Audits a change that will not be made (in the store too, when `in_store` and it keeps an
-    /// audit), and returns why.
-    async fn refuse(&self, refusal: Refusal, in_store: bool) -> ChangeError {
+    /// Audits a change that will not be made (in the store too, when it keeps an audit), and
+    /// returns why.
+    async fn refuse(&self, refusal: Refusal) -> ChangeError {
         let Refusal {
             attempt,
             version,
@@ -260,9 +261,7 @@ impl<S: FeatureFlags> Live<S> {
         self.record(&event);
         #[cfg(feature = "metrics")]
         metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
-        if in_store {
-            self.record_in_store(&event).await;
-        }
+        self.record_in_store(&event).await;
         error
     }
 

@@ -95,8 +95,9 @@ pub trait Store: Send + Sync {
         event: &'a AuditEvent,
     ) -> StoreFuture<'a, CommitOutcome>;
 
-    /// Keeps the audit event of a change that was rejected, in a store that keeps an audit.
-    /// Nothing by default.
+    /// Keeps the audit event of a change that was rejected, in a store that keeps an audit,
+    /// whatever the reason (the store itself could not be used, say: a store may keep such an
+    /// event until it can write it). Nothing by default.
     fn record<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
         let _ = event;
         Box::pin(std::future::ready(Ok(())))
