@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use flags_core::live::{
-    AuditEvent, Change, ChangeError, CommitOutcome, FileStore, JsonLinesAudit, Live, LoadError,
-    Outcome, Store, StoreError, StoreFuture, Stored, StoredOverride,
+    AuditEvent, AuditPage, Change, ChangeError, CommitOutcome, FileStore, JsonLinesAudit, Live,
+    LoadError, Outcome, Store, StoreError, StoreFuture, Stored, StoredOverride,
 };
 use flags_core::secrecy::{ExposeSecret, SecretString};
 use flags_core::{FeatureFlags, FlagValue, Loader, Source};
@@ -660,9 +660,9 @@ impl Store for SharedStore {
         Box::pin(std::future::ready(Ok(())))
     }
 
-    fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
+    fn audit(&self, page: AuditPage) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
         let events = self.events.lock().unwrap();
-        let newest = events[events.len().saturating_sub(limit)..].to_vec();
+        let newest = events[events.len().saturating_sub(page.limit)..].to_vec();
         Some(Box::pin(std::future::ready(Ok(newest))))
     }
 }

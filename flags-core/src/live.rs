@@ -100,7 +100,7 @@ pub use file_store::FileStore;
 pub use managed::Managed;
 pub use scoped::Scoped;
 pub use store::{
-    CommitOutcome, Store, StoreError, StoreFuture, StoreState, Stored, StoredOverride,
+    AuditPage, CommitOutcome, Store, StoreError, StoreFuture, StoreState, Stored, StoredOverride,
 };
 pub use sync::Follower;
 
@@ -295,17 +295,20 @@ impl<S: FeatureFlags> Live<S> {
     /// await [`Live::audit_events`].
     pub fn audit(&self) -> Vec<AuditEvent> {
         let len = self.lock().audit_len;
-        pollster::block_on(self.audit_events(len))
+        pollster::block_on(self.audit_events(AuditPage::newest(len)))
     }
 
-    /// The newest `limit` audit events, oldest first, as [`Live::audit`] gives them.
-    pub async fn audit_events(&self, limit: usize) -> Vec<AuditEvent> {
+    /// The audit events of `page`, oldest first, as [`Live::audit`] gives them: the newest,
+    /// or, with [`AuditPage::before`], those of the page before a page read already.
+    pub async fn audit_events(&self, page: AuditPage) -> Vec<AuditEvent> {
         let own = || {
             let state = self.lock();
-            let skip = state.audit.len().saturating_sub(limit);
-            state.audit.iter().skip(skip).cloned().collect()
+            let before = |event: &&AuditEvent| page.before.is_none_or(|before| event.at < before);
+            let events: Vec<&AuditEvent> = state.audit.iter().filter(before).collect();
+            let skip = events.len().saturating_sub(page.limit);
+            events.into_iter().skip(skip).cloned().collect()
         };
-        let Some(reading) = self.store.as_ref().and_then(|store| store.audit(limit)) else {
+        let Some(reading) = self.store.as_ref().and_then(|store| store.audit(page)) else {
             return own();
         };
         match reading.await {

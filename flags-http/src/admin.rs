@@ -10,9 +10,11 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::header::ETAG;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use flags_core::live::{AuditEvent, Change, Live};
+use flags_core::live::{AuditEvent, AuditPage, Change, Live};
 use flags_core::{FeatureFlags, Source};
 use serde_derive::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::auth::Actor;
 use crate::conditional::{self, IfMatch, Tag};
@@ -291,8 +293,11 @@ async fn commit<S: FeatureFlags + Send + Sync + 'static>(
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub(crate) struct AuditQuery {
-    /// At most this many events, the newest.
+    /// At most this many events, the newest (1000 at most, and by default).
     limit: Option<usize>,
+    /// Only events before this time (RFC 3339): the `at` of the oldest event of the page read
+    /// before, to read the audit a page at a time.
+    before: Option<String>,
 }
 
 /// The body of `GET /api/admin/audit`.
@@ -325,7 +330,16 @@ pub(crate) async fn audit<S: FeatureFlags + Send + Sync + 'static>(
 ) -> Result<Response, Error> {
     let Query(query) = query.map_err(Error::query)?;
     let limit = query.limit.unwrap_or(AUDIT_LIMIT).min(AUDIT_LIMIT);
-    let events = shared.flags.audit_events(limit).await;
+    let before = match query.before.as_deref() {
+        None => None,
+        Some(text) => Some(OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+            Error::BadRequest(format!(
+                "before={text:?} is not a time: write it as RFC 3339, as an event's `at` is \
+                 (2026-12-04T20:15:07.123456Z)"
+            ))
+        })?),
+    };
+    let events = shared.flags.audit_events(AuditPage { limit, before }).await;
     Ok(admin_response(StatusCode::OK, None, Json(Audit { events })))
 }
 

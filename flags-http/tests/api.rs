@@ -687,6 +687,32 @@ async fn the_audit_lists_events_newest_last_and_limit_keeps_the_newest() {
     );
     let reply = server.get("/api/admin/audit?limit=many", Some(TOKEN)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+
+    // The page before: the events before the oldest of this one.
+    let oldest = events[0]["at"].as_str().unwrap();
+    let before = server
+        .get(
+            &format!("/api/admin/audit?limit=2&before={oldest}"),
+            Some(TOKEN),
+        )
+        .await
+        .json();
+    let versions: Vec<&Value> = before["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| &event["version"])
+        .collect();
+    assert_eq!(versions, [1]);
+    let reply = server
+        .get("/api/admin/audit?before=yesterday", Some(TOKEN))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply
+            .message()
+            .starts_with("before=\"yesterday\" is not a time")
+    );
 }
 
 #[tokio::test]

@@ -28,7 +28,7 @@
 //! ```
 
 use flags_core::live::{
-    AuditEvent, CommitOutcome, Store, StoreError, StoreFuture, StoreState, Stored,
+    AuditEvent, AuditPage, CommitOutcome, Store, StoreError, StoreFuture, StoreState, Stored,
 };
 use tokio::runtime::Runtime;
 
@@ -100,8 +100,8 @@ impl Store for PostgresStore {
         self.store.state()
     }
 
-    fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
-        let reading = self.store.audit(limit)?;
+    fn audit(&self, page: AuditPage) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
+        let reading = self.store.audit(page)?;
         Some(Box::pin(std::future::ready(self.wait(reading))))
     }
 }

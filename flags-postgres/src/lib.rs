@@ -92,8 +92,8 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use flags_core::live::{
-    AuditEvent, CommitOutcome, FileStore, Follower, Store, StoreError, StoreFuture, StoreState,
-    Stored,
+    AuditEvent, AuditPage, CommitOutcome, FileStore, Follower, Store, StoreError, StoreFuture,
+    StoreState, Stored,
 };
 use tokio::sync::Notify;
 use tokio::time::timeout;
@@ -448,11 +448,11 @@ impl Store for PostgresStore {
         self.link_state()
     }
 
-    fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
+    fn audit(&self, page: AuditPage) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
         Some(Box::pin(self.on_link(
             "cannot read the audit",
             async move |link: &driver::Link, app: &str| {
-                sql::audit(&link.client, &link.statements, app, limit).await
+                sql::audit(&link.client, &link.statements, app, page).await
             },
         )))
     }

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use flags_core::live::{
-    AuditChange, AuditEvent, CommitOutcome, Outcome, StoreError, Stored, StoredOverride,
+    AuditChange, AuditEvent, AuditPage, CommitOutcome, Outcome, StoreError, Stored, StoredOverride,
 };
 use time::OffsetDateTime;
 use tokio_postgres::error::SqlState;
@@ -12,11 +12,18 @@ use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::{Client, GenericClient, IsolationLevel, Statement};
 
 /// The migrations, in order: each runs once per database, recorded in `flags_migrations`.
-const MIGRATIONS: [(i32, &str, &str); 1] = [(
-    1,
-    "create flags",
-    include_str!("../migrations/0001_create_flags.sql"),
-)];
+const MIGRATIONS: [(i32, &str, &str); 2] = [
+    (
+        1,
+        "create flags",
+        include_str!("../migrations/0001_create_flags.sql"),
+    ),
+    (
+        2,
+        "audit by time",
+        include_str!("../migrations/0002_audit_by_time.sql"),
+    ),
+];
 
 /// The key of the advisory lock that lets one instance at a time migrate.
 const MIGRATION_LOCK: i64 = 0x666c_6167_735f_6d67; // "flags_mg"
@@ -120,7 +127,8 @@ impl Statements {
             audit: client
                 .prepare(
                     "SELECT version, actor, at, outcome, reason, changes FROM flags_audit
-                     WHERE app = $1 ORDER BY id DESC LIMIT $2",
+                     WHERE app = $1 AND ($3::timestamptz IS NULL OR at < $3)
+                     ORDER BY at DESC, id DESC LIMIT $2",
                 )
                 .await?,
         })
@@ -280,15 +288,17 @@ impl<'a> EventRow<'a> {
     }
 }
 
-/// The newest `limit` audit events of `app`, oldest first.
+/// The audit events of `app` that `page` asks for, oldest first.
 pub(crate) async fn audit(
     client: &Client,
     statements: &Statements,
     app: &str,
-    limit: usize,
+    page: AuditPage,
 ) -> Result<Vec<AuditEvent>, Failure> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = client.query(&statements.audit, &[&app, &limit]).await?;
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+    let rows = client
+        .query(&statements.audit, &[&app, &limit, &page.before])
+        .await?;
     let mut events = Vec::with_capacity(rows.len());
     for row in rows.iter().rev() {
         let outcome = match row.get::<_, &str>(3) {

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::proxy::Proxy;
-use flags_core::live::{AuditEvent, Change, ChangeError, Live, Outcome, StoreError};
+use flags_core::live::{AuditEvent, AuditPage, Change, ChangeError, Live, Outcome, StoreError};
 use flags_core::{FeatureFlags, Loader};
 use flags_postgres::{Following, PostgresStore};
 use flags_tests::capture_logs;
@@ -76,7 +76,8 @@ impl Instance {
     }
 
     fn audit(&self) -> Vec<AuditEvent> {
-        self.runtime.block_on(self.flags.audit_events(1000))
+        self.runtime
+            .block_on(self.flags.audit_events(AuditPage::newest(1000)))
     }
 }
 
@@ -173,6 +174,17 @@ fn a_change_through_one_instance_is_served_by_the_others() {
         .map(|event| (event.version, event.actor))
         .collect();
     assert_eq!(audit, [(1, "alice".to_owned()), (2, "bob".to_owned())]);
+    // A page at a time, backwards: before the newest event, the one before it.
+    let newest = instances[1].audit().pop().unwrap();
+    let page = AuditPage {
+        limit: 10,
+        before: Some(newest.at),
+    };
+    let before = instances[1]
+        .runtime
+        .block_on(instances[1].flags.audit_events(page));
+    let versions: Vec<u64> = before.iter().map(|event| event.version).collect();
+    assert_eq!(versions, [1]);
     // A new instance starts from the store.
     let late = Instance::start(&cluster.url());
     assert_eq!((late.flags.version(), late.workers()), (2, 8));
@@ -402,7 +414,7 @@ fn migrations_run_twice_and_touch_no_other_applications_rows_or_tables() {
     assert_eq!(users, ["ada"]);
     assert_eq!(
         column(&url, "SELECT version || ' ' || name FROM flags_migrations"),
-        ["1 create flags"]
+        ["1 create flags", "2 audit by time"]
     );
     assert_eq!(other.workers(), 2);
     // Each application's audit is its own.

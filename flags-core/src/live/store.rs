@@ -48,6 +48,26 @@ impl fmt::Debug for StoredOverride {
 /// returns a future that is already done.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
+/// Which audit events to read: the newest `limit` of those before `before` (all, without it),
+/// as a page of a longer audit, read backwards from its newest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditPage {
+    /// At most this many events.
+    pub limit: usize,
+    /// Only events strictly before this time: the `at` of the oldest event of the page before.
+    pub before: Option<time::OffsetDateTime>,
+}
+
+impl AuditPage {
+    /// The newest `limit` events.
+    pub fn newest(limit: usize) -> Self {
+        Self {
+            limit,
+            before: None,
+        }
+    }
+}
+
 /// How a commit went, when the store could be asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommitOutcome {
@@ -103,11 +123,11 @@ pub trait Store: Send + Sync {
         Box::pin(std::future::ready(Ok(())))
     }
 
-    /// The newest `limit` audit events, oldest first, of a store that keeps an audit that
-    /// instances share; `None` (the default) for one that keeps none, whose
+    /// The audit events of `page`, oldest first, of a store that keeps an audit that instances
+    /// share; `None` (the default) for one that keeps none, whose
     /// [`Live::audit_events`](super::Live::audit_events) are its process's own.
-    fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
-        let _ = limit;
+    fn audit(&self, page: AuditPage) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
+        let _ = page;
         None
     }
 
@@ -138,8 +158,8 @@ impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
         (**self).record(event)
     }
 
-    fn audit(&self, limit: usize) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
-        (**self).audit(limit)
+    fn audit(&self, page: AuditPage) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
+        (**self).audit(page)
     }
 
     fn state(&self) -> StoreState {
