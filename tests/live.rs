@@ -1139,3 +1139,42 @@ fn a_flag_service_pushes_the_flags_it_manages_and_local_changes_to_them_are_refu
         Some("APP_REGION is managed by toy: change it in toy")
     );
 }
+
+/// A store that went back (restored from a backup) is followed back, loudly: the store is the
+/// truth every instance follows, and a rollback would lead to a version it no longer knows.
+#[test]
+fn a_store_that_went_back_is_adopted_with_an_error_logged_and_no_history() {
+    let flags = Live::<Settings>::builder()
+        .without_tracing_audit()
+        .load(loader())
+        .unwrap();
+    for workers in ["5", "6", "7"] {
+        flags.apply([("APP_WORKERS", workers)], "alice").unwrap();
+    }
+    let older = Stored {
+        version: 1,
+        overrides: vec![StoredOverride {
+            env: "APP_WORKERS".into(),
+            value: "5".into(),
+            actor: "alice".into(),
+            version: 1,
+        }],
+    };
+    // `sync` takes newer versions only.
+    assert_eq!(flags.sync(older.clone()).unwrap(), None);
+    let logs = capture_logs(|| assert_eq!(flags.adopt(older.clone()).unwrap(), Some(1)));
+    assert!(
+        logs.contains(
+            "ERROR flags::live: the store went back from version 3 to version 1 (was its \
+             database restored from a backup?): following it, as every instance does"
+        ),
+        "{logs}"
+    );
+    assert_eq!((flags.version(), flags.get().workers), (1, 5));
+    assert_eq!(flags.adopt(older).unwrap(), None);
+    assert!(matches!(
+        flags.rollback("bob").unwrap_err(),
+        ChangeError::NothingToRollBack { version: 1 }
+    ));
+    assert_eq!(flags.apply([("APP_WORKERS", "9")], "bob").unwrap(), 2);
+}

@@ -114,6 +114,17 @@ impl Shared {
         true
     }
 
+    /// Keeps `stored` as what the store holds although it is older than what was known: the
+    /// store went back. In memory, and in the cache file.
+    pub(crate) fn forget_to(&self, stored: &Stored) {
+        *lock(&self.known) = Some(stored.clone());
+        if let Some(cache) = &self.cache
+            && let Err(error) = cache.replace(stored)
+        {
+            tracing::warn!(target: "flags_postgres", "{error}");
+        }
+    }
+
     /// Why the database cannot be used now.
     pub(crate) fn down_reason(&self) -> String {
         lock(&self.down)
@@ -400,16 +411,19 @@ async fn pump(connection: &mut DatabaseConnection, notes: &UnboundedSender<u64>)
     }
 }
 
-/// Reads the flags, keeps them, and hands a newer version to the follower; `Err` when the
-/// connection is lost.
+/// Reads the flags, keeps them, and hands a newer version to the follower, or an older one when
+/// the store went back; `Err` when the connection is lost.
 async fn reread(shared: &Shared) -> Result<(), String> {
-    let read = {
+    // What was known when the read was made: commits are known before they free the connection,
+    // which the read holds, so a read older than this is a store that went back.
+    let (read, known) = {
         let link = shared.link.lock().await;
         let Some(link) = link.as_ref() else {
             return Err(shared.down_reason());
         };
+        let known = shared.known_version();
         let reading = sql::read(&link.client, &link.statements, &shared.app);
-        match timeout(shared.answer_within, reading).await {
+        let read = match timeout(shared.answer_within, reading).await {
             Ok(Ok(read)) => read,
             Ok(Err(failure)) if failure.lost_connection(&link.client) => {
                 return Err(failure
@@ -419,7 +433,7 @@ async fn reread(shared: &Shared) -> Result<(), String> {
             Ok(Err(failure)) => {
                 // The rows cannot be read as flags: the flags stay, and it is said.
                 let error = failure.into_store_error("cannot read the flags");
-                tracing::error!(target: "flags_postgres", "{} : {error}", shared.app);
+                tracing::error!(target: "flags_postgres", "{}: {error}", shared.app);
                 return Ok(());
             }
             Err(_) => {
@@ -428,24 +442,31 @@ async fn reread(shared: &Shared) -> Result<(), String> {
                     shared.answer_within.as_secs_f32()
                 ));
             }
-        }
+        };
+        (read, known)
     };
     let Some(stored) = read else {
         return Ok(());
     };
-    shared.learn(&stored);
+    let went_back = stored.version < known;
+    match went_back {
+        true => shared.forget_to(&stored),
+        false => drop(shared.learn(&stored)),
+    }
     let follower = lock(&shared.follower)
         .as_ref()
         .and_then(|(_, follower)| follower.upgrade());
     let Some(follower) = follower else {
         return Ok(());
     };
-    if stored.version <= follower.version() {
-        return Ok(());
-    }
-    // A version that does not load here is logged by `sync`; its audit event, the first time,
-    // goes to the shared audit.
-    let Err(refused) = follower.sync(stored) else {
+    // A version that does not load here is logged by `sync` (or `adopt`); its audit event, the
+    // first time, goes to the shared audit.
+    let taken = match went_back {
+        true => follower.adopt(stored),
+        false if stored.version > follower.version() => follower.sync(stored),
+        false => return Ok(()),
+    };
+    let Err(refused) = taken else {
         return Ok(());
     };
     let link = shared.link.lock().await;

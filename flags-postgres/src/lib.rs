@@ -150,7 +150,7 @@ impl PostgresStore {
             require_database: false,
             connect_within: Duration::from_secs(3),
             answer_within: Duration::from_secs(2),
-            reread_every: Duration::from_secs(30),
+            reread_every: Duration::from_secs(3),
         }
     }
 
@@ -212,7 +212,9 @@ impl Builder {
         self
     }
 
-    /// How often the flags are read again even without a notification (default 30 s).
+    /// How often the flags are read again even without a notification (default 3 s): what
+    /// catches a change no notification told of, such as a database restored from a backup,
+    /// which every instance then follows back within that time.
     pub fn reread_every(mut self, period: Duration) -> Self {
         self.reread_every = period;
         self
@@ -391,10 +393,11 @@ impl Store for PostgresStore {
             );
             match timeout(shared.answer_within, committing).await {
                 Ok(Ok(outcome)) => {
-                    drop(link);
+                    // Known before the connection is free: a read after it must not look older.
                     if outcome == CommitOutcome::Committed {
                         shared.learn(next);
                     }
+                    drop(link);
                     Ok(outcome)
                 }
                 Ok(Err(failure)) => {

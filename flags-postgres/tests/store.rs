@@ -41,11 +41,16 @@ impl Instance {
         Self::with(PostgresStore::builder(url, "rose").answer_within(Duration::from_secs(5)))
     }
 
+    /// An instance over `builder`: with no periodic read unless the builder asks for one, so that
+    /// what reaches it reaches it by notification or reconnection.
+
     fn with(builder: flags_postgres::Builder) -> Instance {
+        Self::reading_every(builder, Duration::from_secs(3600))
+    }
+
+    fn reading_every(builder: flags_postgres::Builder, period: Duration) -> Instance {
         let runtime = runtime();
-        // No periodic read: what reaches an instance here reaches it by notification or
-        // reconnection.
-        let connecting = builder.reread_every(Duration::from_secs(3600)).connect();
+        let connecting = builder.reread_every(period).connect();
         let (store, driver) = runtime.block_on(connecting).unwrap();
         runtime.spawn(driver);
         let flags = Live::<Settings>::builder()
@@ -690,4 +695,66 @@ fn a_silent_network_is_answered_within_the_stores_wait_and_what_it_refused_never
         ),
         ["1,2"]
     );
+}
+
+/// The database restored from an older backup while instances run: each notices the store went
+/// back (a notification, or the periodic read, without any) and follows it, logging it; a change
+/// through any of them then goes on top, and a new instance agrees with the rest.
+#[test]
+fn instances_follow_a_store_restored_to_an_older_version_and_never_drift() {
+    let cluster = Cluster::start();
+    let url = cluster.url();
+    let open = || {
+        let builder = PostgresStore::builder(&url, "rose").answer_within(Duration::from_secs(5));
+        Instance::reading_every(builder, Duration::from_millis(500))
+    };
+    let instances: Vec<Instance> = (0..3).map(|_| open()).collect();
+    instances[0].apply("5", "alice").unwrap();
+    // What a backup taken now would hold.
+    let backup = column(
+        &url,
+        "SELECT variable || '=' || value || '=' || actor || '=' || version FROM flags_overrides",
+    );
+    assert_eq!(backup, ["FEATURE_WORKERS=5=alice=1"]);
+    for workers in ["6", "7", "8"] {
+        instances[1].apply(workers, "bob").unwrap();
+    }
+    for instance in &instances {
+        wait_until("at version 4", || instance.flags.version() == 4);
+    }
+
+    // The restore: the rows as the backup has them, and no notification. (Each instance's
+    // driver logs it, on its runtime's thread: tests/live.rs checks what `Live::adopt` says.)
+    {
+        let restored = Instant::now();
+        sql(
+            &url,
+            "BEGIN;
+             DELETE FROM flags_overrides WHERE app = 'rose';
+             UPDATE flags_state SET version = 1 WHERE app = 'rose';
+             INSERT INTO flags_overrides (app, variable, value, actor, version)
+                 VALUES ('rose', 'FEATURE_WORKERS', '5', 'alice', 1);
+             COMMIT;",
+        );
+        for instance in &instances {
+            wait_until("followed back", || instance.flags.version() == 1);
+            assert_eq!(instance.workers(), 5);
+        }
+        // What the fault test reports: how long the fleet took to agree.
+        eprintln!(
+            "the fleet agreed on the restored version {} ms after the restore",
+            restored.elapsed().as_millis()
+        );
+        assert!(restored.elapsed() < Duration::from_secs(5));
+    }
+
+    // A change through an instance, and through a new one, go on top of the restored version.
+    assert_eq!(instances[2].apply("9", "carol").unwrap(), 2);
+    let late = open();
+    assert_eq!((late.flags.version(), late.workers()), (2, 9));
+    assert_eq!(late.apply("10", "dave").unwrap(), 3);
+    for instance in &instances {
+        wait_until("at version 3", || instance.flags.version() == 3);
+        assert_eq!(instance.workers(), 10);
+    }
 }

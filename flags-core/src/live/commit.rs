@@ -75,9 +75,14 @@ impl<S: FeatureFlags> Live<S> {
                 }
             };
             let found = newer.version;
-            // Other instances' changes, taken as any version from the store is; one that does not
-            // load here leaves these flags behind, and the change with nothing to go on.
-            let caught_up = match self.sync(newer) {
+            // Other instances' changes, taken as any version from the store is (a store that went
+            // back, restored from a backup, is followed back); one that does not load here leaves
+            // these flags behind, and the change with nothing to go on.
+            let taken = match found < prepared.previous {
+                true => self.adopt(newer),
+                false => self.sync(newer),
+            };
+            let caught_up = match taken {
                 Ok(_) => true,
                 Err(refused) => {
                     if let Some(event) = refused.event {

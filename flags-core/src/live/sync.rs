@@ -17,6 +17,9 @@ pub trait Follower: Send + Sync {
     /// Takes a version the store holds: [`Live::sync`].
     fn sync(&self, stored: Stored) -> Result<Option<u64>, Refused>;
 
+    /// Takes what the store holds although it went back: [`Live::adopt`].
+    fn adopt(&self, stored: Stored) -> Result<Option<u64>, Refused>;
+
     /// The version the flags are at: [`Live::version`].
     fn version(&self) -> u64;
 }
@@ -24,6 +27,10 @@ pub trait Follower: Send + Sync {
 impl<S: FeatureFlags + Send + Sync> Follower for Live<S> {
     fn sync(&self, stored: Stored) -> Result<Option<u64>, Refused> {
         Live::sync(self, stored)
+    }
+
+    fn adopt(&self, stored: Stored) -> Result<Option<u64>, Refused> {
+        Live::adopt(self, stored)
     }
 
     fn version(&self) -> u64 {
@@ -76,10 +83,27 @@ impl<S: FeatureFlags> Live<S> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn sync(&self, stored: Stored) -> Result<Option<u64>, Refused> {
+        self.take(stored, Taking::Newer)
+    }
+
+    /// Takes what a store holds although its version is older than these flags' own: the store
+    /// went back (a database restored from a backup, say), and it is the truth every instance
+    /// follows. Validated and swapped in as [`Live::sync`] does, with an ERROR logged (target
+    /// `flags::live`) saying from which version to which, and the history of earlier versions
+    /// forgotten (a rollback would go to a version the store no longer knows). `Ok(None)` when
+    /// the flags are at that version already.
+    pub fn adopt(&self, stored: Stored) -> Result<Option<u64>, Refused> {
+        self.take(stored, Taking::Any)
+    }
+
+    fn take(&self, stored: Stored, taking: Taking) -> Result<Option<u64>, Refused> {
         let mut state = self.lock();
         let version = stored.version;
-        if version <= state.version {
-            return Ok(None);
+        let back = version < state.version;
+        match taking {
+            Taking::Newer if version <= state.version => return Ok(None),
+            Taking::Any if version == state.version => return Ok(None),
+            _ => {}
         }
         // Who made the version, and what it changes, for the audit of a refusal.
         let actor: Arc<str> = stored
@@ -112,13 +136,26 @@ impl<S: FeatureFlags> Live<S> {
         let (next, mut problems) = overrides_of::<S>(stored.overrides);
         match state.build::<S>(&next, version) {
             Ok(snapshot) if problems.is_empty() => {
-                tracing::info!(
-                    target: "flags::live",
-                    "version {version} from the store (this instance was at {})",
-                    state.version
-                );
+                if back {
+                    tracing::error!(
+                        target: "flags::live",
+                        "the store went back from version {} to version {version} (was its \
+                         database restored from a backup?): following it, as every instance does",
+                        state.version
+                    );
+                } else {
+                    tracing::info!(
+                        target: "flags::live",
+                        "version {version} from the store (this instance was at {})",
+                        state.version
+                    );
+                }
                 state.refused = None;
                 state.advance(next, version);
+                if back {
+                    // What `advance` kept is of a version the store no longer knows.
+                    state.history.clear();
+                }
                 self.show(state, snapshot, &attempt.touched);
                 return Ok(Some(version));
             }
@@ -148,6 +185,14 @@ impl<S: FeatureFlags> Live<S> {
             event: Some(Box::new(event)),
         })
     }
+}
+
+/// Which versions of a store [`Live::take`] takes.
+enum Taking {
+    /// Newer ones than the flags' own: other instances' changes.
+    Newer,
+    /// Any other: the store went back.
+    Any,
 }
 
 /// A store's overrides as a change's, with the problem of each that names no flag, or a flag
