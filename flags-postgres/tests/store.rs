@@ -41,13 +41,13 @@ impl Instance {
         Self::with(PostgresStore::builder(url, "rose").answer_within(Duration::from_secs(5)))
     }
 
-    /// An instance over `builder`: with no periodic read unless the builder asks for one, so that
-    /// what reaches it reaches it by notification or reconnection.
-
+    /// An instance over `builder`, with no periodic read: what reaches it reaches it by
+    /// notification or reconnection.
     fn with(builder: flags_postgres::Builder) -> Instance {
         Self::reading_every(builder, Duration::from_secs(3600))
     }
 
+    /// An instance over `builder` that reads the flags again every `period`.
     fn reading_every(builder: flags_postgres::Builder, period: Duration) -> Instance {
         let runtime = runtime();
         let connecting = builder.reread_every(period).connect();
