@@ -96,6 +96,11 @@ impl Store for PostgresStore {
         Box::pin(std::future::ready(done))
     }
 
+    fn record_refused_version<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
+        let done = self.wait(self.store.record_refused_version(event));
+        Box::pin(std::future::ready(done))
+    }
+
     fn state(&self) -> StoreState {
         self.store.state()
     }

@@ -469,9 +469,9 @@ async fn reread(shared: &Shared) -> Result<(), String> {
     let Err(refused) = taken else {
         return Ok(());
     };
-    let link = shared.link.lock().await;
-    if let (Some(event), Some(link)) = (refused.event, link.as_ref()) {
-        let recording = sql::record(&link.client, &link.statements, &shared.app, &event);
+    let mut link = shared.link.lock().await;
+    if let (Some(event), Some(link)) = (refused.event, link.as_mut()) {
+        let recording = sql::record_once(&mut link.client, &link.statements, &shared.app, &event);
         if let Ok(Err(failure)) = timeout(shared.answer_within, recording).await {
             let error = failure.into_store_error("cannot record an audit event");
             tracing::error!(target: "flags_postgres", "{error}");

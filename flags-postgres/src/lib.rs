@@ -447,6 +447,31 @@ impl Store for PostgresStore {
         })
     }
 
+    /// Kept once, whichever instances refuse the version.
+    fn record_refused_version<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            outside_a_runtime()?;
+            let shared = self.shared();
+            let doing = "cannot record an audit event";
+            let Ok(mut link) = timeout(shared.answer_within, shared.link.lock()).await else {
+                return Err(StoreError::unavailable(doing, "the connection is busy"));
+            };
+            let Some(link) = link.as_mut() else {
+                lock(&shared.pending).push(event.clone());
+                return Ok(());
+            };
+            let recording =
+                sql::record_once(&mut link.client, &link.statements, &shared.app, event);
+            match timeout(shared.answer_within, recording).await {
+                Ok(recorded) => recorded.map_err(|failure| failure.into_store_error(doing)),
+                Err(_) => Err(StoreError::unavailable(
+                    doing,
+                    "the database did not answer",
+                )),
+            }
+        })
+    }
+
     fn state(&self) -> StoreState {
         self.link_state()
     }

@@ -83,6 +83,7 @@ pub(crate) struct Statements {
     insert_event: Statement,
     notify: Statement,
     audit: Statement,
+    same_refusal: Statement,
 }
 
 impl Statements {
@@ -124,6 +125,12 @@ impl Statements {
                 )
                 .await?,
             notify: client.prepare("SELECT pg_notify($1, $2)").await?,
+            same_refusal: client
+                .prepare(
+                    "SELECT 1 FROM flags_audit WHERE app = $1 AND version = $2 AND actor = $3
+                     AND outcome = 'rejected' AND reason IS NOT DISTINCT FROM $4 LIMIT 1",
+                )
+                .await?,
             audit: client
                 .prepare(
                     "SELECT version, actor, at, outcome, reason, changes FROM flags_audit
@@ -250,6 +257,34 @@ pub(crate) async fn record(
     let event = EventRow::new(event)?;
     let audited = event.parameters(&app);
     client.execute(&statements.insert_event, &audited).await?;
+    Ok(())
+}
+
+/// Keeps the audit event of a version that an instance refused, unless another instance kept the
+/// same already (same version, actor, outcome and reason): one transaction, which holds the
+/// application's state row while it looks, so that instances refusing together keep one.
+pub(crate) async fn record_once(
+    client: &mut Client,
+    statements: &Statements,
+    app: &str,
+    event: &AuditEvent,
+) -> Result<(), Failure> {
+    let row = EventRow::new(event)?;
+    let transaction = client.transaction().await?;
+    let by_app: [&(dyn ToSql + Sync); 1] = [&app];
+    transaction
+        .query_opt(&statements.lock_state, &by_app)
+        .await?;
+    let same: [&(dyn ToSql + Sync); 4] = [&app, &row.version, &row.actor, &row.reason];
+    let kept = transaction
+        .query_opt(&statements.same_refusal, &same)
+        .await?;
+    if kept.is_none() {
+        transaction
+            .execute(&statements.insert_event, &row.parameters(&app))
+            .await?;
+    }
+    transaction.commit().await?;
     Ok(())
 }
 

@@ -351,14 +351,18 @@ fn a_row_written_by_hand_that_does_not_load_is_refused_audited_and_never_served(
          SELECT pg_notify('flags:rose', '2');
          COMMIT;",
     );
-    // Each instance refuses it, and audits that in the shared audit.
-    wait_until("both refusals audited", || {
+    // Each instance refuses it; the shared audit keeps the refusal once.
+    wait_until("the refusal audited", || {
         column(
             &url,
             "SELECT count(*) FROM flags_audit WHERE outcome = 'rejected' AND version = 2",
-        ) == ["2"]
+        ) == ["1"]
     });
     for instance in &instances {
+        wait_until("refused", || {
+            instance.flags.store_health()
+                == Some(flags_core::live::StoreHealth::Behind { store: 2 })
+        });
         assert_eq!((instance.flags.version(), instance.workers()), (1, 5));
     }
     let events = instances[0].audit();
@@ -374,12 +378,34 @@ fn a_row_written_by_hand_that_does_not_load_is_refused_audited_and_never_served(
         reason.contains("FEATURE_PORT: read only at start"),
         "{reason}"
     );
-    // A change made on the version the instances keep is overtaken by the store's, which it
-    // cannot take.
-    let error = instances[0].apply("6", "alice").unwrap_err();
-    assert!(
-        matches!(error, ChangeError::Overtaken { found: 2, .. }),
-        "{error}"
+    // A change that leaves the bad rows as they are cannot go on top of them, and says why.
+    let error = instances[0]
+        .commit(Change::set("alice", [("FEATURE_BETA_ENABLED", "on")]))
+        .unwrap_err();
+    let ChangeError::Rejected(problems) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(problems.problems().len(), 2, "{error}");
+    // One that repairs them goes on top of the store's version, and every instance follows.
+    let repair = Change::edit(
+        "alice",
+        [("FEATURE_WORKERS", Some("6")), ("FEATURE_PORT", None)],
+    );
+    assert_eq!(instances[0].commit(repair).unwrap(), 3);
+    for instance in &instances {
+        wait_until("repaired", || instance.flags.version() == 3);
+        assert_eq!(instance.workers(), 6);
+        assert_eq!(
+            instance.flags.store_health(),
+            Some(flags_core::live::StoreHealth::Ready)
+        );
+    }
+    assert_eq!(
+        column(
+            &url,
+            "SELECT variable || '=' || value FROM flags_overrides ORDER BY 1"
+        ),
+        ["FEATURE_WORKERS=6"]
     );
 }
 

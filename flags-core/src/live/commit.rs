@@ -6,7 +6,8 @@ use std::sync::Arc;
 use super::change::{Attempt, Change, Kind};
 use super::error::ChangeError;
 use super::state::{Overrides, State, stored};
-use super::store::CommitOutcome;
+use super::store::{CommitOutcome, Stored, StoredOverride};
+use super::sync::overrides_of;
 use super::{AuditEvent, Live};
 use crate::flags::FeatureFlags;
 use crate::snapshot::Snapshot;
@@ -47,9 +48,11 @@ impl<S: FeatureFlags> Live<S> {
     pub async fn commit(&self, change: Change) -> Result<u64, ChangeError> {
         let _turn = self.writers.lock().await;
         let mut attempts = 0;
+        // The store's version that these flags refused, when the change is made on it instead.
+        let mut refused_version = self.refused_store_version();
         loop {
             attempts += 1;
-            let prepared = match self.prepare(&change) {
+            let prepared = match self.prepare(&change, refused_version.as_ref()) {
                 Ok(prepared) => prepared,
                 Err(refusal) => return Err(self.refuse(*refusal).await),
             };
@@ -76,26 +79,30 @@ impl<S: FeatureFlags> Live<S> {
             };
             let found = newer.version;
             // Other instances' changes, taken as any version from the store is (a store that went
-            // back, restored from a backup, is followed back); one that does not load here leaves
-            // these flags behind, and the change with nothing to go on.
+            // back, restored from a backup, is followed back). One that does not load here
+            // leaves these flags behind: the change is made again on what the store holds, so
+            // that a change that repairs it (resets or fixes what this build refuses) can go on.
             let taken = match found < prepared.previous {
-                true => self.adopt(newer),
-                false => self.sync(newer),
+                true => self.adopt(newer.clone()),
+                false => self.sync(newer.clone()),
             };
-            let caught_up = match taken {
-                Ok(_) => true,
+            refused_version = match taken {
+                Ok(_) => None,
                 Err(refused) => {
-                    if let Some(event) = refused.event {
-                        self.record_in_store(&event).await;
+                    if let (Some(event), Some(store)) = (refused.event, &self.store)
+                        && let Err(error) = store.record_refused_version(&event).await
+                    {
+                        tracing::error!(
+                            target: "flags::audit",
+                            "the store cannot record an audit event: {error}"
+                        );
                     }
-                    false
+                    Some(newer)
                 }
             };
             let error = match change.expected_version() {
                 Some(expected) => ChangeError::Stale { expected, found },
-                None if !caught_up || attempts == ATTEMPTS => {
-                    ChangeError::Overtaken { attempts, found }
-                }
+                None if attempts == ATTEMPTS => ChangeError::Overtaken { attempts, found },
                 None => continue,
             };
             let refusal = Refusal {
@@ -146,17 +153,38 @@ impl<S: FeatureFlags> Live<S> {
         self.commit_blocking(Change::rollback(actor))
     }
 
-    /// The change made on the flags as they are now: its overrides, built and validated, with
-    /// its audit event; or why it cannot be made.
-    fn prepare(&self, change: &Change) -> Result<Prepared<S>, Box<Refusal>> {
+    /// What the store holds, when these flags refused it (a version this build does not load):
+    /// a change is made on it, so that one that repairs it can go on.
+    fn refused_store_version(&self) -> Option<Stored> {
+        let refused = self.lock().refused?;
+        let stored = self.store.as_ref()?.read().ok()??;
+        (stored.version == refused).then_some(stored)
+    }
+
+    /// The change made on the flags as they are now (or, with `on`, on the store's version they
+    /// refused): its overrides, built and validated, with its audit event; or why it cannot be
+    /// made.
+    fn prepare(&self, change: &Change, on: Option<&Stored>) -> Result<Prepared<S>, Box<Refusal>> {
         let state = self.lock();
-        let version = state.version + 1;
+        let previous = on.map_or(state.version, |stored| stored.version);
+        let version = previous + 1;
         let mut attempt = Attempt::new(version, change.actor_arc());
         let mut managed = Vec::new();
-        let next = match &change.kind {
-            Kind::Edit(edits) => Some(edited::<S>(&state, edits, &mut attempt, &mut managed)),
-            Kind::Rollback => rolled_back::<S>(&state, &mut attempt),
-            Kind::Restore(saved) => {
+        let next = match (&change.kind, on) {
+            (Kind::Edit(edits), Some(stored)) => Some(rebased::<S>(
+                &state,
+                stored,
+                edits,
+                &mut attempt,
+                &mut managed,
+            )),
+            // A rollback goes to a version this instance had, which it did not have of this one.
+            (Kind::Rollback | Kind::Restore(_), Some(_)) => None,
+            (Kind::Edit(edits), None) => {
+                Some(edited::<S>(&state, edits, &mut attempt, &mut managed))
+            }
+            (Kind::Rollback, None) => rolled_back::<S>(&state, &mut attempt),
+            (Kind::Restore(saved), None) => {
                 let mut next = state.overrides.clone();
                 for (env, saved) in saved {
                     attempt.touched.extend(S::__schema().index_of(env));
@@ -168,7 +196,7 @@ impl<S: FeatureFlags> Live<S> {
                 Some(next)
             }
         };
-        let tried_on = state.version;
+        let tried_on = previous;
         let refused = |attempt, error| {
             Box::new(Refusal {
                 attempt,
@@ -177,13 +205,13 @@ impl<S: FeatureFlags> Live<S> {
             })
         };
         if let Some(expected) = change.expected_version()
-            && expected != state.version
+            && expected != previous
         {
-            let found = state.version;
+            let found = previous;
             return Err(refused(attempt, ChangeError::Stale { expected, found }));
         }
         let Some(next) = next else {
-            let version = state.version;
+            let version = previous;
             return Err(refused(attempt, ChangeError::NothingToRollBack { version }));
         };
         if let Some(service) = managed.first().and_then(|env| state.services.manager(env)) {
@@ -211,7 +239,7 @@ impl<S: FeatureFlags> Live<S> {
         let event = attempt.applied::<S>(&current, &snapshot);
         Ok(Prepared {
             attempt,
-            previous: state.version,
+            previous,
             next,
             snapshot,
             event,
@@ -235,7 +263,9 @@ impl<S: FeatureFlags> Live<S> {
         self.record(&event);
         let mut state = self.lock();
         state.remember(event);
-        if state.version == previous {
+        // Made on the flags' version, or on the store's that they refused (and now leave).
+        if state.version == previous || state.refused == Some(previous) {
+            state.refused = None;
             if state.services.revision != snapshot.revision() {
                 // A flag service pushed while the store kept the change: on top of its values.
                 match state.build::<S>(&next, version) {
@@ -314,6 +344,56 @@ fn edited<S: FeatureFlags>(
             }
         }
     }
+    next
+}
+
+/// The overrides `edits` make of what the store holds (`stored`, a version these flags refused),
+/// with the attempt's problems recorded: those of the change, and those of each of the store's
+/// overrides it leaves as they are that this build does not load. A reset removes the store's
+/// override of its variable whatever the flag (one this build lacks, one read only at start):
+/// that is how such an override is repaired.
+fn rebased<S: FeatureFlags>(
+    state: &State,
+    stored: &Stored,
+    edits: &[(String, Option<String>)],
+    attempt: &mut Attempt,
+    managed: &mut Vec<&'static str>,
+) -> Overrides {
+    let mut entries = stored.overrides.clone();
+    for (name, value) in edits {
+        let held = entries.iter().position(|entry| entry.env == *name);
+        if let (None, Some(held)) = (value, held) {
+            let index = S::__schema().index_of(name);
+            attempt.touched.extend(index);
+            let flag = index.map(|index| &S::FLAGS[index]);
+            attempt.requested(name, flag, None);
+            entries.remove(held);
+            continue;
+        }
+        let flag = attempt.known::<S>(name);
+        attempt.requested(name, flag, value.as_ref());
+        let Some(flag) = flag else { continue };
+        if state.services.manager(flag.env()).is_some() {
+            managed.push(flag.env());
+            continue;
+        }
+        if !attempt.changes_live(flag) {
+            continue;
+        }
+        entries.retain(|entry| entry.env != flag.env());
+        if let Some(value) = value
+            && attempt.holdable(flag, value)
+        {
+            entries.push(StoredOverride {
+                env: flag.env().to_owned(),
+                value: value.clone(),
+                actor: attempt.actor.to_string(),
+                version: attempt.version,
+            });
+        }
+    }
+    let (next, mut problems) = overrides_of::<S>(entries);
+    attempt.problems.append(&mut problems);
     next
 }
 

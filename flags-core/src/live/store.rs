@@ -123,6 +123,15 @@ pub trait Store: Send + Sync {
         Box::pin(std::future::ready(Ok(())))
     }
 
+    /// Keeps the audit event of a version of the store that these flags refused ([`Refused`]):
+    /// every instance that follows the store refuses it alike, so a store whose audit the
+    /// instances share keeps it once. [`Store::record`] by default.
+    ///
+    /// [`Refused`]: super::Refused
+    fn record_refused_version<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
+        self.record(event)
+    }
+
     /// The audit events of `page`, oldest first, of a store that keeps an audit that instances
     /// share; `None` (the default) for one that keeps none, whose
     /// [`Live::audit_events`](super::Live::audit_events) are its process's own.
@@ -156,6 +165,10 @@ impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
 
     fn record<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
         (**self).record(event)
+    }
+
+    fn record_refused_version<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
+        (**self).record_refused_version(event)
     }
 
     fn audit(&self, page: AuditPage) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
