@@ -1178,3 +1178,41 @@ fn a_store_that_went_back_is_adopted_with_an_error_logged_and_no_history() {
     ));
     assert_eq!(flags.apply([("APP_WORKERS", "9")], "bob").unwrap(), 2);
 }
+
+/// A change given an idempotency key is made once: its retry is answered with the version it
+/// made, and the same key on another change is refused.
+#[test]
+fn a_change_retried_with_its_idempotency_key_is_made_once() {
+    let flags = Live::<Settings>::builder()
+        .without_tracing_audit()
+        .load(loader())
+        .unwrap();
+    let change = || Change::set("alice", [("APP_WORKERS", "8")]).idempotency_key("change-1");
+    assert_eq!(flags.commit_blocking(change()).unwrap(), 1);
+    flags.apply([("APP_WORKERS", "9")], "bob").unwrap();
+    // The retry, after another change: answered as the first was, and nothing is made.
+    assert_eq!(flags.commit_blocking(change()).unwrap(), 1);
+    assert_eq!((flags.version(), flags.get().workers), (2, 9));
+    let other = Change::set("alice", [("APP_WORKERS", "7")]).idempotency_key("change-1");
+    let error = flags.commit_blocking(other).unwrap_err();
+    assert!(
+        matches!(&error, ChangeError::KeyInUse { key, version: 1 } if key == "change-1"),
+        "{error:?}"
+    );
+    let audit = flags.audit();
+    let applied: Vec<_> = audit
+        .iter()
+        .filter(|event| event.outcome == Outcome::Applied)
+        .map(|event| (event.version, event.idempotency_key.as_deref()))
+        .collect();
+    assert_eq!(applied, [(1, Some("change-1")), (2, None)]);
+    // The key is in the event's JSON when given, and only then.
+    let json = serde_json::to_value(&audit[0]).unwrap();
+    assert_eq!(json["idempotency_key"], "change-1");
+    assert!(
+        serde_json::to_value(&audit[1])
+            .unwrap()
+            .get("idempotency_key")
+            .is_none()
+    );
+}

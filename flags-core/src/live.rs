@@ -369,6 +369,7 @@ impl<S: FeatureFlags> Live<S> {
                 audit: VecDeque::new(),
                 audit_len: builder.audit_len,
                 refused: None,
+                keys: VecDeque::new(),
             }),
             writers: tokio::sync::Mutex::new(()),
             store: builder.store,

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::auth::Actor;
-use crate::conditional::{self, IfMatch, Tag};
+use crate::conditional::{self, IdempotencyKey, IfMatch, Tag};
 use crate::error::{Error, ProblemBody, Refused};
 use crate::patch::Edits;
 use crate::{BODY_LIMIT, Shared};
@@ -166,7 +166,7 @@ pub(crate) struct Changed {
     operation_id = "change_flags",
     tag = "admin",
     security(("bearer" = [])),
-    params(IfMatch),
+    params(IfMatch, IdempotencyKey),
     request_body(
         content = Object, content_type = "application/json",
         description = "Variable to value: text as in an env file, a boolean, a number, or null \
@@ -185,6 +185,7 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
     Extension(Actor(actor)): Extension<Actor>,
     if_match: IfMatch,
+    key: IdempotencyKey,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
     let body = body.map_err(|rejection| match rejection.status() {
@@ -192,7 +193,12 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
         _ => Error::BadRequest(rejection.body_text()),
     })?;
     let edits: Edits = crate::patch::edits(&body)?;
-    commit(&shared.flags, &if_match, Change::edit(&actor, edits)).await
+    commit(
+        &shared.flags,
+        &if_match,
+        key.on(Change::edit(&actor, edits)),
+    )
+    .await
 }
 
 /// Reset a flag
@@ -207,6 +213,7 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
     params(
         ("variable" = String, Path, description = "The flag's environment variable"),
         IfMatch,
+        IdempotencyKey,
     ),
     responses(
         (status = 200, description = "Reset: the new version", body = Changed,
@@ -220,6 +227,7 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
     Extension(Actor(actor)): Extension<Actor>,
     uri: Uri,
     if_match: IfMatch,
+    key: IdempotencyKey,
     variable: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
     let variable = match variable {
@@ -239,7 +247,12 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
             }));
         }
     };
-    commit(&shared.flags, &if_match, Change::reset(&actor, [variable])).await
+    commit(
+        &shared.flags,
+        &if_match,
+        key.on(Change::reset(&actor, [variable])),
+    )
+    .await
 }
 
 /// Roll back
@@ -251,7 +264,7 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
     operation_id = "rollback",
     tag = "admin",
     security(("bearer" = [])),
-    params(IfMatch),
+    params(IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "Rolled back: the new version", body = Changed,
             headers(("ETag" = String, description = "The new version, quoted"))),
@@ -263,8 +276,9 @@ pub(crate) async fn rollback<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
     Extension(Actor(actor)): Extension<Actor>,
     if_match: IfMatch,
+    key: IdempotencyKey,
 ) -> Result<Response, Error> {
-    commit(&shared.flags, &if_match, Change::rollback(&actor)).await
+    commit(&shared.flags, &if_match, key.on(Change::rollback(&actor))).await
 }
 
 /// Makes `change`, on the version `If-Match` names if it names one, and answers with the new

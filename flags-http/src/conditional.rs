@@ -126,6 +126,50 @@ impl IfMatch {
     }
 }
 
+/// `Idempotency-Key` on a change (the IETF draft's header): a key the client chose for it, so
+/// that a retry is answered as the first attempt was, and the change made once.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Header))]
+pub(crate) struct IdempotencyKey {
+    /// A key unique to this change (a UUID, say; 1 to 255 visible ASCII characters): sent again
+    /// with a retry, the change is made once, and the retry answered as the first was.
+    #[cfg_attr(feature = "openapi", param(rename = "Idempotency-Key"))]
+    idempotency_key: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(Self {
+                idempotency_key: None,
+            });
+        };
+        let key = value.to_str().ok().filter(|key| {
+            (1..=255).contains(&key.len()) && key.bytes().all(|byte| byte.is_ascii_graphic())
+        });
+        match key {
+            Some(key) => Ok(Self {
+                idempotency_key: Some(key.to_owned()),
+            }),
+            None => Err(Error::BadRequest(String::from(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID, say)",
+            ))),
+        }
+    }
+}
+
+impl IdempotencyKey {
+    /// `change`, with the key if the request gave one.
+    pub(crate) fn on(self, change: flags_core::live::Change) -> flags_core::live::Change {
+        match self.idempotency_key {
+            Some(key) => change.idempotency_key(key),
+            None => change,
+        }
+    }
+}
+
 /// Whether the request's `If-None-Match` names `tag` (weakly: `W/"3"` does) or is `*`: the
 /// client has those flags already.
 pub(crate) fn has_tag(headers: &HeaderMap, tag: Tag) -> bool {

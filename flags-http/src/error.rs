@@ -137,6 +137,10 @@ impl Error {
             ChangeError::NothingToRollBack { .. } | ChangeError::Managed { .. } => {
                 Refused::Conflict { message, tag: None }
             }
+            ChangeError::KeyInUse { .. } => Refused::Unprocessable {
+                message,
+                problems: Vec::new(),
+            },
             ChangeError::Store(error) => {
                 // The reason may quote a path or a database's words: the log gets it, not the
                 // client.
@@ -172,9 +176,10 @@ impl Error {
             Self::Refused(Refused::Conflict { .. }) => StatusCode::CONFLICT,
             Self::Refused(Refused::PreconditionFailed { .. }) => StatusCode::PRECONDITION_FAILED,
             Self::Refused(Refused::Unprocessable { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Refused(Refused::Unavailable | Refused::OutcomeUnknown) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::Refused(Refused::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            // The store, upstream of this server, did not answer in time: what a gateway's
+            // timeout is, and not "unavailable", which says nothing changed.
+            Self::Refused(Refused::OutcomeUnknown) => StatusCode::GATEWAY_TIMEOUT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -231,7 +236,8 @@ impl IntoResponse for Error {
             }
             Self::Refused(Refused::OutcomeUnknown) => {
                 let message = "the flags' store did not answer in time: the change may or may \
-                               not have been made; read the flags before trying it again";
+                               not have been made; read the flags before trying it again, or \
+                               retry it with the same Idempotency-Key, which makes it once";
                 (message.to_owned(), Vec::new())
             }
             Self::Internal => {

@@ -83,13 +83,19 @@ impl IntoResponses for Refused {
             ),
             (
                 "422",
-                "The change would not load: each problem listed. Nothing changed.",
+                "The change would not load: each problem listed; or its `Idempotency-Key` is \
+                 another change's. Nothing changed.",
                 None,
             ),
             (
                 "503",
-                "The store of live flags cannot keep the change now (nothing changed), or did not \
-                 answer in time (the change may have been made: read the flags before retrying).",
+                "The store of live flags cannot keep the change now. Nothing changed.",
+                None,
+            ),
+            (
+                "504",
+                "The store of live flags did not answer in time: the change may have been made. \
+                 Read the flags before retrying, or retry with the same `Idempotency-Key`.",
                 None,
             ),
         ])

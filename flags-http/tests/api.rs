@@ -1179,3 +1179,43 @@ async fn a_value_with_a_nul_character_is_422_naming_the_flag_and_no_store_is_ask
     );
     assert_eq!(flags.version(), 0);
 }
+
+/// A PATCH retried with its `Idempotency-Key` is answered as the first was, and made once; the
+/// key on another change is 422; a key no header can carry is 400.
+#[tokio::test]
+async fn a_change_retried_with_its_idempotency_key_is_answered_as_the_first_and_made_once() {
+    let flags = live();
+    let server = server(&flags).await;
+    let patch = |body: Value, key: &'static str| {
+        let body = Some(body.to_string().into_bytes());
+        let path = "/api/admin/feature-flags";
+        let server = &server;
+        async move {
+            server
+                .send(
+                    Method::PATCH,
+                    path,
+                    Some(TOKEN),
+                    &[("idempotency-key", key)],
+                    body,
+                )
+                .await
+        }
+    };
+    let first = patch(json!({"FEATURE_MAX_IMAGES": 4}), "3f1c-7a").await;
+    assert_eq!(first.json(), json!({"version": 1}));
+    let again = patch(json!({"FEATURE_MAX_IMAGES": 4}), "3f1c-7a").await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json(), json!({"version": 1}));
+    assert_eq!(flags.version(), 1);
+    let other = patch(json!({"FEATURE_MAX_IMAGES": 5}), "3f1c-7a").await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        other
+            .message()
+            .starts_with("the idempotency key \"3f1c-7a\" was given to another change")
+    );
+    let bad = patch(json!({"FEATURE_MAX_IMAGES": 5}), "two words").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(flags.version(), 1);
+}

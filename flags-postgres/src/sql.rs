@@ -12,7 +12,7 @@ use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::{Client, GenericClient, IsolationLevel, Statement};
 
 /// The migrations, in order: each runs once per database, recorded in `flags_migrations`.
-const MIGRATIONS: [(i32, &str, &str); 2] = [
+const MIGRATIONS: [(i32, &str, &str); 3] = [
     (
         1,
         "create flags",
@@ -22,6 +22,11 @@ const MIGRATIONS: [(i32, &str, &str); 2] = [
         2,
         "audit by time",
         include_str!("../migrations/0002_audit_by_time.sql"),
+    ),
+    (
+        3,
+        "idempotency keys",
+        include_str!("../migrations/0003_idempotency_keys.sql"),
     ),
 ];
 
@@ -84,6 +89,7 @@ pub(crate) struct Statements {
     notify: Statement,
     audit: Statement,
     same_refusal: Statement,
+    keyed: Statement,
 }
 
 impl Statements {
@@ -120,11 +126,18 @@ impl Statements {
                 .await?,
             insert_event: client
                 .prepare(
-                    "INSERT INTO flags_audit (app, version, actor, at, outcome, reason, changes)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO flags_audit
+                         (app, version, actor, at, outcome, reason, changes, idempotency_key)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .await?,
             notify: client.prepare("SELECT pg_notify($1, $2)").await?,
+            keyed: client
+                .prepare(
+                    "SELECT version, changes FROM flags_audit
+                     WHERE app = $1 AND idempotency_key = $2 AND outcome = 'applied'",
+                )
+                .await?,
             same_refusal: client
                 .prepare(
                     "SELECT 1 FROM flags_audit WHERE app = $1 AND version = $2 AND actor = $3
@@ -133,7 +146,8 @@ impl Statements {
                 .await?,
             audit: client
                 .prepare(
-                    "SELECT version, actor, at, outcome, reason, changes FROM flags_audit
+                    "SELECT version, actor, at, outcome, reason, changes, idempotency_key
+                     FROM flags_audit
                      WHERE app = $1 AND ($3::timestamptz IS NULL OR at < $3)
                      ORDER BY at DESC, id DESC LIMIT $2",
                 )
@@ -213,6 +227,26 @@ pub(crate) async fn commit(
         transaction.execute(&statements.ensure_state, &by_app),
         transaction.query_one(&statements.lock_state, &by_app),
     )?;
+    // A key the store has: the change was made already (its answer lost), or the key is
+    // another change's. Looked up once the state's row is held, so that two retries of one
+    // change cannot both make it.
+    if let Some(key) = &event.idempotency_key {
+        let keyed: [&(dyn ToSql + Sync); 2] = [&app, key];
+        if let Some(made) = transaction.query_opt(&statements.keyed, &keyed).await? {
+            let version = unsigned(made.get(0))?;
+            let Json(changes) = made
+                .try_get::<_, Json<Vec<AuditChange>>>(1)
+                .map_err(|_| Failure::Store(StoreError::corrupt("an audit row's changes")))?;
+            let first = AuditEvent {
+                changes,
+                ..event.event.clone()
+            };
+            return Ok(match first.asks_as(event.event) {
+                true => CommitOutcome::AlreadyCommitted { version },
+                false => CommitOutcome::KeyInUse { version },
+            });
+        }
+    }
     let found = unsigned(locked.get(0))?;
     if found != previous {
         // Nothing was written: rolled back as it is dropped, which frees the state's row for the
@@ -290,27 +324,31 @@ pub(crate) async fn record_once(
 
 /// An audit event as `flags_audit` keeps it.
 struct EventRow<'a> {
+    event: &'a AuditEvent,
     version: i64,
     actor: &'a str,
     at: OffsetDateTime,
     outcome: &'static str,
     reason: Option<&'a str>,
     changes: Json<&'a [AuditChange]>,
+    idempotency_key: Option<&'a str>,
 }
 
 impl<'a> EventRow<'a> {
     fn new(event: &'a AuditEvent) -> Result<Self, Failure> {
         Ok(Self {
+            event,
             version: signed(event.version)?,
             actor: &event.actor,
             at: event.at,
             outcome: event.outcome.as_str(),
             reason: event.reason.as_deref(),
             changes: Json(&event.changes),
+            idempotency_key: event.idempotency_key.as_deref(),
         })
     }
 
-    fn parameters<'p>(&'p self, app: &'p &str) -> [&'p (dyn ToSql + Sync); 7] {
+    fn parameters<'p>(&'p self, app: &'p &str) -> [&'p (dyn ToSql + Sync); 8] {
         [
             app,
             &self.version,
@@ -319,6 +357,7 @@ impl<'a> EventRow<'a> {
             &self.outcome,
             &self.reason,
             &self.changes,
+            &self.idempotency_key,
         ]
     }
 }
@@ -355,6 +394,7 @@ pub(crate) async fn audit(
             outcome,
             reason: row.get(4),
             changes,
+            idempotency_key: row.get(6),
         });
     }
     Ok(events)

@@ -445,7 +445,7 @@ fn migrations_run_twice_and_touch_no_other_applications_rows_or_tables() {
     assert_eq!(users, ["ada"]);
     assert_eq!(
         column(&url, "SELECT version || ' ' || name FROM flags_migrations"),
-        ["1 create flags", "2 audit by time"]
+        ["1 create flags", "2 audit by time", "3 idempotency keys"]
     );
     assert_eq!(other.workers(), 2);
     // Each application's audit is its own.
@@ -783,4 +783,53 @@ fn instances_follow_a_store_restored_to_an_older_version_and_never_drift() {
         wait_until("at version 3", || instance.flags.version() == 3);
         assert_eq!(instance.workers(), 10);
     }
+}
+
+/// The database commits a change and its answer is lost on the way back: the change is answered
+/// "outcome unknown", and its retry with the same idempotency key (through another instance, as
+/// a load balancer may send it) is answered with the version it made, which it made once.
+#[test]
+fn a_change_whose_answer_is_lost_is_said_unknown_and_its_retry_made_once() {
+    let cluster = Cluster::start();
+    let proxy = Proxy::start(format!("127.0.0.1:{}", cluster.port()).parse().unwrap());
+    let proxied_url = cluster.url().replace(
+        &format!(":{}/", cluster.port()),
+        &format!(":{}/", proxy.port()),
+    );
+    let cut = Instance::with(
+        PostgresStore::builder(&proxied_url, "rose").answer_within(Duration::from_secs(1)),
+    );
+    let other = Instance::start(&cluster.url());
+    let change = || Change::set("alice", [("FEATURE_WORKERS", "6")]).idempotency_key("k-41");
+
+    proxy.drop_replies_after_commit();
+    let error = cut.commit(change()).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ChangeError::Store(StoreError::OutcomeUnknown { .. })
+        ),
+        "{error}"
+    );
+    // It landed: the other instance serves it.
+    wait_until("served elsewhere", || other.workers() == 6);
+    proxy.restore();
+
+    assert_eq!(other.commit(change()).unwrap(), 1);
+    wait_until("a retry answered", || cut.commit(change()).is_ok());
+    assert_eq!(cut.commit(change()).unwrap(), 1);
+    assert_eq!(
+        column(
+            &cluster.url(),
+            "SELECT count(*) FROM flags_audit WHERE outcome = 'applied' AND idempotency_key = 'k-41'"
+        ),
+        ["1"]
+    );
+    wait_until("the cut instance caught up", || cut.workers() == 6);
+    // The key on another change is refused, by any instance.
+    let reused = Change::set("alice", [("FEATURE_WORKERS", "7")]).idempotency_key("k-41");
+    assert!(matches!(
+        other.commit(reused).unwrap_err(),
+        ChangeError::KeyInUse { version: 1, .. }
+    ));
 }

@@ -35,6 +35,29 @@ pub struct AuditEvent {
     pub reason: Option<String>,
     /// Each flag the change touched, by variable.
     pub changes: Vec<AuditChange>,
+    /// The key its author gave the change, so that a retry of it is answered as it was
+    /// ([`Change::idempotency_key`](super::Change::idempotency_key), an HTTP
+    /// `Idempotency-Key`); in JSON only when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+impl AuditEvent {
+    /// Whether `other` asks for what this event's change asked for: each flag it touched, set to
+    /// the same value (as the audit shows values: secrets are alike). A retry of a change made
+    /// already touches the same flags with the same values, whatever the flags were since.
+    pub fn asks_as(&self, other: &AuditEvent) -> bool {
+        let asked = |event: &AuditEvent| {
+            let mut asked: Vec<(String, Option<String>)> = event
+                .changes
+                .iter()
+                .map(|change| (change.flag.clone(), change.new.clone()))
+                .collect();
+            asked.sort();
+            asked
+        };
+        asked(self) == asked(other)
+    }
 }
 
 /// Whether a change was applied: `applied` or `rejected` in JSON.

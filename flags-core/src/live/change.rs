@@ -44,6 +44,7 @@ use crate::visit::{FieldValue, Visitor};
 pub struct Change {
     actor: Arc<str>,
     expected: Option<u64>,
+    key: Option<Arc<str>>,
     pub(super) kind: Kind,
 }
 
@@ -114,6 +115,22 @@ impl Change {
         self
     }
 
+    /// Gives the change a key its author chose, unique to it (an HTTP `Idempotency-Key`): made
+    /// again with the same key (a retry after an answer that never came, or said the outcome
+    /// is unknown), it is answered with the version the first made, and made once. Made again
+    /// with the same key but asking for something else, it is refused
+    /// ([`ChangeError::KeyInUse`](super::ChangeError::KeyInUse)). Kept by this process for
+    /// its last thousand changes, and by a store that keeps an audit (`flags-postgres`) for good.
+    pub fn idempotency_key(mut self, key: impl Into<Arc<str>>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// The key the change was given, if any ([`Change::idempotency_key`]).
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
     /// Who makes the change.
     pub fn actor(&self) -> &str {
         &self.actor
@@ -128,12 +145,17 @@ impl Change {
         Self {
             actor: Arc::from(actor),
             expected: None,
+            key: None,
             kind,
         }
     }
 
     pub(super) fn actor_arc(&self) -> &Arc<str> {
         &self.actor
+    }
+
+    pub(super) fn key_arc(&self) -> Option<&Arc<str>> {
+        self.key.as_ref()
     }
 }
 
@@ -143,6 +165,7 @@ impl fmt::Debug for Change {
         let mut change = f.debug_struct("Change");
         change.field("actor", &self.actor);
         change.field("expected", &self.expected);
+        change.field("key", &self.key);
         match &self.kind {
             Kind::Edit(edits) => {
                 let variables: Vec<&str> = edits.iter().map(|(name, _)| name.as_str()).collect();
@@ -171,6 +194,8 @@ pub(super) struct Attempt {
     pub(super) problems: Vec<Problem>,
     /// Where its values come from, as its problems name it.
     source: Source,
+    /// The idempotency key its change was given, which its audit event carries.
+    pub(super) key: Option<Arc<str>>,
 }
 
 impl Attempt {
@@ -199,6 +224,7 @@ impl Attempt {
             requested: Vec::new(),
             problems: Vec::new(),
             source,
+            key: None,
         }
     }
 
@@ -326,6 +352,7 @@ impl Attempt {
             outcome: Outcome::Rejected,
             reason: Some(reason),
             changes,
+            idempotency_key: self.key.as_deref().map(str::to_owned),
         }
     }
 
@@ -356,6 +383,7 @@ impl Attempt {
             outcome: Outcome::Applied,
             reason: None,
             changes,
+            idempotency_key: self.key.as_deref().map(str::to_owned),
         }
     }
 }

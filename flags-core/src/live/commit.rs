@@ -56,6 +56,29 @@ impl<S: FeatureFlags> Live<S> {
                 Ok(prepared) => prepared,
                 Err(refusal) => return Err(self.refuse(*refusal).await),
             };
+            // A retry of a change made here: answered as it was, from memory.
+            if let Some(key) = change.key() {
+                let made = self
+                    .lock()
+                    .key(key)
+                    .map(|(version, event)| (version, event.asks_as(&prepared.event)));
+                match made {
+                    Some((version, true)) => return Ok(version),
+                    Some((version, false)) => {
+                        let error = ChangeError::KeyInUse {
+                            key: key.to_owned(),
+                            version,
+                        };
+                        let refusal = Refusal {
+                            attempt: prepared.attempt,
+                            version: prepared.previous,
+                            error,
+                        };
+                        return Err(self.refuse(refusal).await);
+                    }
+                    None => {}
+                }
+            }
             let Some(store) = &self.store else {
                 return Ok(self.publish(prepared));
             };
@@ -66,6 +89,28 @@ impl<S: FeatureFlags> Live<S> {
             let newer = match outcome {
                 Ok(CommitOutcome::Committed) => return Ok(self.publish(prepared)),
                 Ok(CommitOutcome::Behind(newer)) => newer,
+                Ok(CommitOutcome::AlreadyCommitted { version }) => {
+                    // Made before (its answer was lost): the flags catch up with it, as far as
+                    // the store says; a store that follows its database takes it anyway.
+                    if let Some(key) = change.key_arc() {
+                        self.lock().remember_key(key, version, &prepared.event);
+                    }
+                    if let Some(stored) = store.read().ok().flatten()
+                        && let Err(refused) = self.sync(stored)
+                    {
+                        self.record_refused_version(refused).await;
+                    }
+                    return Ok(version);
+                }
+                Ok(CommitOutcome::KeyInUse { version }) => {
+                    let key = change.key().unwrap_or_default().to_owned();
+                    let refusal = Refusal {
+                        attempt: prepared.attempt,
+                        version: prepared.previous,
+                        error: ChangeError::KeyInUse { key, version },
+                    };
+                    return Err(self.refuse(refusal).await);
+                }
                 Err(error) => {
                     let refusal = Refusal {
                         attempt: prepared.attempt,
@@ -89,14 +134,7 @@ impl<S: FeatureFlags> Live<S> {
             refused_version = match taken {
                 Ok(_) => None,
                 Err(refused) => {
-                    if let (Some(event), Some(store)) = (refused.event, &self.store)
-                        && let Err(error) = store.record_refused_version(&event).await
-                    {
-                        tracing::error!(
-                            target: "flags::audit",
-                            "the store cannot record an audit event: {error}"
-                        );
-                    }
+                    self.record_refused_version(refused).await;
                     Some(newer)
                 }
             };
@@ -169,6 +207,7 @@ impl<S: FeatureFlags> Live<S> {
         let previous = on.map_or(state.version, |stored| stored.version);
         let version = previous + 1;
         let mut attempt = Attempt::new(version, change.actor_arc());
+        attempt.key = change.key_arc().cloned();
         let mut managed = Vec::new();
         let next = match (&change.kind, on) {
             (Kind::Edit(edits), Some(stored)) => Some(rebased::<S>(
@@ -262,6 +301,9 @@ impl<S: FeatureFlags> Live<S> {
         // comes after.
         self.record(&event);
         let mut state = self.lock();
+        if let Some(key) = &attempt.key {
+            state.remember_key(key, version, &event);
+        }
         state.remember(event);
         // Made on the flags' version, or on the store's that they refused (and now leave).
         if state.version == previous || state.refused == Some(previous) {
@@ -298,6 +340,16 @@ impl<S: FeatureFlags> Live<S> {
         metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
         self.record_in_store(&event).await;
         error
+    }
+
+    /// Hands the audit event of a version of the store these flags refused to the store (the
+    /// first time they refuse it).
+    async fn record_refused_version(&self, refused: super::Refused) {
+        if let (Some(event), Some(store)) = (refused.event, &self.store)
+            && let Err(error) = store.record_refused_version(&event).await
+        {
+            tracing::error!(target: "flags::audit", "the store cannot record an audit event: {error}");
+        }
     }
 
     /// Hands the audit event of a rejected change to the store, when it keeps an audit.

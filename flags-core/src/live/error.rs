@@ -52,6 +52,14 @@ pub enum ChangeError {
     /// The store could not keep the change: [`StoreError::is_retryable`] says whether trying
     /// again can help; [`StoreError::OutcomeUnknown`] says it may have been kept after all.
     Store(StoreError),
+    /// The change's idempotency key was given to another change, which asked for something
+    /// else ([`Change::idempotency_key`](super::Change::idempotency_key)).
+    KeyInUse {
+        /// The key.
+        key: String,
+        /// The version the other change made.
+        version: u64,
+    },
 }
 
 impl ChangeError {
@@ -99,6 +107,11 @@ impl fmt::Display for ChangeError {
                 )
             }
             Self::Store(error) => write!(f, "the store could not keep the change: {error}"),
+            Self::KeyInUse { key, version } => write!(
+                f,
+                "the idempotency key {key:?} was given to another change (version {version}), \
+                 which asked for something else: give this change a key of its own"
+            ),
         }
     }
 }

@@ -32,7 +32,13 @@ pub(super) struct State {
     ///
     /// [`Live::sync`]: super::Live::sync
     pub(super) refused: Option<u64>,
+    /// The idempotency keys of the last changes made here, each with its version and its audit
+    /// event (what it asked for), newest last.
+    pub(super) keys: VecDeque<(Arc<str>, u64, AuditEvent)>,
 }
+
+/// How many changes' idempotency keys a process keeps.
+const KEYS: usize = 1000;
 
 /// The overrides of one version, by variable.
 pub(super) type Overrides = BTreeMap<&'static str, Override>;
@@ -85,6 +91,24 @@ impl State {
         while self.audit.len() > self.audit_len {
             self.audit.pop_front();
         }
+    }
+
+    /// Keeps the idempotency key of a change that made `version`, with its event.
+    pub(super) fn remember_key(&mut self, key: &Arc<str>, version: u64, event: &AuditEvent) {
+        if self.keys.len() == KEYS {
+            self.keys.pop_front();
+        }
+        self.keys
+            .push_back((Arc::clone(key), version, event.clone()));
+    }
+
+    /// The version and event of the change made here with `key`, if this process keeps it.
+    pub(super) fn key(&self, key: &str) -> Option<(u64, &AuditEvent)> {
+        self.keys
+            .iter()
+            .rev()
+            .find(|(kept, _, _)| &**kept == key)
+            .map(|(_, version, event)| (*version, event))
     }
 
     /// Makes `next` the overrides, as `version`, keeping the ones it replaces in the history.

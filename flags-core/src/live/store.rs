@@ -76,6 +76,18 @@ pub enum CommitOutcome {
     /// Another writer committed first: the store holds this, at a newer version than the one the
     /// change was made on. Nothing was written; the change may be made again on top of it.
     Behind(Stored),
+    /// The change's idempotency key (the event's) is that of a change committed already, which
+    /// asked for the same ([`AuditEvent::asks_as`]): it made `version`. Nothing was written.
+    AlreadyCommitted {
+        /// The version the change made.
+        version: u64,
+    },
+    /// The change's idempotency key is that of a change committed already that asked for
+    /// something else. Nothing was written.
+    KeyInUse {
+        /// The version the other change made.
+        version: u64,
+    },
 }
 
 /// Whether a store can be used now, as far as it knows: what a health check reports.
@@ -107,7 +119,9 @@ pub trait Store: Send + Sync {
     /// that made it: whole, or not at all. When the store is no longer at `previous` (another
     /// instance committed first), nothing is written and the answer is
     /// [`CommitOutcome::Behind`] with what the store holds. A store that keeps an audit keeps
-    /// `event` in the same commit; others ignore it (the audit sinks have it).
+    /// `event` in the same commit; others ignore it (the audit sinks have it). A store that
+    /// keeps the events' idempotency keys answers a key it has with
+    /// [`CommitOutcome::AlreadyCommitted`] or [`CommitOutcome::KeyInUse`], writing nothing.
     fn commit<'a>(
         &'a self,
         previous: u64,

@@ -20,6 +20,10 @@ pub struct Proxy {
 struct Shared {
     cut: AtomicBool,
     silent: AtomicBool,
+    /// Set: once a client sends `COMMIT`, nothing the server sends reaches it.
+    drop_after_commit: AtomicBool,
+    /// Set when such a `COMMIT` passed: replies are dropped from then on.
+    committed: AtomicBool,
     stopping: AtomicBool,
     carried: Mutex<Vec<TcpStream>>,
 }
@@ -66,6 +70,12 @@ impl Proxy {
         }
     }
 
+    /// Lets the next `COMMIT` reach the server, then drops every reply: the change lands, and
+    /// its answer is lost, as when a network fails at that moment.
+    pub fn drop_replies_after_commit(&self) {
+        self.shared.drop_after_commit.store(true, Ordering::SeqCst);
+    }
+
     /// Passes nothing either way from now on, and closes nothing: a silent cut.
     pub fn silence(&self) {
         self.shared.silent.store(true, Ordering::SeqCst);
@@ -74,6 +84,8 @@ impl Proxy {
     pub fn restore(&self) {
         self.shared.cut.store(false, Ordering::SeqCst);
         self.shared.silent.store(false, Ordering::SeqCst);
+        self.shared.drop_after_commit.store(false, Ordering::SeqCst);
+        self.shared.committed.store(false, Ordering::SeqCst);
     }
 }
 
@@ -84,7 +96,8 @@ fn carry(shared: &Arc<Shared>, client: TcpStream, target: SocketAddr) -> io::Res
     let mut carried = shared.carried.lock().unwrap();
     carried.push(client.try_clone()?);
     carried.push(server.try_clone()?);
-    let pipe = |mut from: TcpStream, mut to: TcpStream| {
+    // `to_server`: the client's bytes, in which a `COMMIT` is seen; else the server's replies.
+    let pipe = |mut from: TcpStream, mut to: TcpStream, to_server: bool| {
         let shared = Arc::clone(shared);
         thread::spawn(move || {
             let mut buffer = [0; 16 * 1024];
@@ -96,7 +109,18 @@ fn carry(shared: &Arc<Shared>, client: TcpStream, target: SocketAddr) -> io::Res
                 if shared.silent.load(Ordering::SeqCst) {
                     continue;
                 }
-                if io::Write::write_all(&mut to, &buffer[..read]).is_err() {
+                let bytes = &buffer[..read];
+                if to_server
+                    && shared.drop_after_commit.load(Ordering::SeqCst)
+                    // The query `COMMIT`, ended by its NUL (not `READ COMMITTED`).
+                    && bytes.windows(7).any(|window| window == b"COMMIT\0")
+                {
+                    shared.committed.store(true, Ordering::SeqCst);
+                }
+                if !to_server && shared.committed.load(Ordering::SeqCst) {
+                    continue;
+                }
+                if io::Write::write_all(&mut to, bytes).is_err() {
                     break;
                 }
             }
@@ -104,8 +128,8 @@ fn carry(shared: &Arc<Shared>, client: TcpStream, target: SocketAddr) -> io::Res
             let _ = from.shutdown(Shutdown::Both);
         })
     };
-    pipe(client.try_clone()?, server.try_clone()?);
-    pipe(server, client);
+    pipe(client.try_clone()?, server.try_clone()?, true);
+    pipe(server, client, false);
     Ok(())
 }
 
