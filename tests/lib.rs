@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 #[cfg(unix)]
 pub mod postgres;
+pub mod proxy;
 
 /// The README's examples, compiled and run as doctests so that they stay true. They are this
 /// package's, not flags-core's, since some mount flags-http on axum.

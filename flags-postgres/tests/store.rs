@@ -1,19 +1,17 @@
 //! The PostgreSQL store against a real server that each test starts for itself: instances that
 //! follow each other, races, the database away and back, rows written by hand, migrations.
 
-mod common;
-
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::proxy::Proxy;
 use flags_core::live::{AuditEvent, AuditPage, Change, ChangeError, Live, Outcome, StoreError};
 use flags_core::{FeatureFlags, Loader};
 use flags_postgres::{Following, PostgresStore};
 use flags_tests::capture_logs;
 use flags_tests::postgres::Cluster;
+use flags_tests::proxy::Proxy;
 use tokio::runtime::Runtime;
 
 #[derive(Debug, FeatureFlags)]

@@ -1,9 +1,10 @@
 //! A TCP proxy on loopback that a test can cut, as a network between one instance and the
-//! database fails, and restore.
+//! database fails, and restore: closed at once, after some more bytes, silent, or losing the
+//! server's replies once a `COMMIT` passed.
 
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
@@ -24,6 +25,8 @@ struct Shared {
     drop_after_commit: AtomicBool,
     /// Set when such a `COMMIT` passed: replies are dropped from then on.
     committed: AtomicBool,
+    /// The client's bytes still passed before every connection is closed (`u64::MAX`: never).
+    cut_after: AtomicU64,
     stopping: AtomicBool,
     carried: Mutex<Vec<TcpStream>>,
 }
@@ -32,7 +35,10 @@ impl Proxy {
     pub fn start(target: SocketAddr) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            cut_after: AtomicU64::new(u64::MAX),
+            ..Shared::default()
+        });
         let acceptor = thread::spawn({
             let shared = Arc::clone(&shared);
             move || {
@@ -70,6 +76,12 @@ impl Proxy {
         }
     }
 
+    /// Passes `bytes` more of what clients send, then cuts (as [`Proxy::cut`]): a network that
+    /// fails in the middle of whatever is being said.
+    pub fn cut_after(&self, bytes: u64) {
+        self.shared.cut_after.store(bytes, Ordering::SeqCst);
+    }
+
     /// Lets the next `COMMIT` reach the server, then drops every reply: the change lands, and
     /// its answer is lost, as when a network fails at that moment.
     pub fn drop_replies_after_commit(&self) {
@@ -86,6 +98,7 @@ impl Proxy {
         self.shared.silent.store(false, Ordering::SeqCst);
         self.shared.drop_after_commit.store(false, Ordering::SeqCst);
         self.shared.committed.store(false, Ordering::SeqCst);
+        self.shared.cut_after.store(u64::MAX, Ordering::SeqCst);
     }
 }
 
@@ -109,7 +122,25 @@ fn carry(shared: &Arc<Shared>, client: TcpStream, target: SocketAddr) -> io::Res
                 if shared.silent.load(Ordering::SeqCst) {
                     continue;
                 }
-                let bytes = &buffer[..read];
+                let mut bytes = &buffer[..read];
+                if to_server {
+                    let left = shared.cut_after.load(Ordering::SeqCst);
+                    if left != u64::MAX {
+                        let passed = bytes.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                        shared
+                            .cut_after
+                            .store(left - passed as u64, Ordering::SeqCst);
+                        if passed < bytes.len() || left == passed as u64 {
+                            bytes = &bytes[..passed];
+                            let _ = io::Write::write_all(&mut to, bytes);
+                            shared.cut.store(true, Ordering::SeqCst);
+                            for stream in shared.carried.lock().unwrap().drain(..) {
+                                let _ = stream.shutdown(Shutdown::Both);
+                            }
+                            break;
+                        }
+                    }
+                }
                 if to_server
                     && shared.drop_after_commit.load(Ordering::SeqCst)
                     // The query `COMMIT`, ended by its NUL (not `READ COMMITTED`).

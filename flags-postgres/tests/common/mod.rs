@@ -1,3 +1,0 @@
-//! What the PostgreSQL store's tests share.
-
-pub mod proxy;
