@@ -831,3 +831,40 @@ fn a_change_whose_answer_is_lost_is_said_unknown_and_its_retry_made_once() {
         ChangeError::KeyInUse { version: 1, .. }
     ));
 }
+
+/// What PostgreSQL cannot store is the flag's problem, found before the database is asked: a
+/// NUL character is refused with the flag's name, never as a store that is unavailable; and the
+/// audit keeps each event's time to the microsecond.
+#[test]
+fn a_nul_character_is_the_flags_problem_and_the_audit_keeps_microseconds() {
+    let cluster = Cluster::start();
+    let instance = Instance::start(&cluster.url());
+    let error = instance.apply("5\u{0}", "alice").unwrap_err();
+    let ChangeError::Rejected(problems) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        problems.problems()[0].env(),
+        Some("FEATURE_WORKERS"),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("expected text without a NUL character"),
+        "{error}"
+    );
+    for workers in ["5", "6", "7"] {
+        instance.apply(workers, "alice").unwrap();
+    }
+    // Three events written at whole seconds would be a coincidence of one in a million cubed.
+    let fractions = column(
+        &cluster.url(),
+        "SELECT count(*) FROM flags_audit WHERE extract(microseconds FROM at)::bigint % 1000000 <> 0",
+    );
+    assert_ne!(fractions, ["0"]);
+    let read = instance.audit();
+    let stored = read.last().unwrap();
+    assert_eq!(stored.at.nanosecond() % 1000, 0);
+    assert_eq!(stored.version, 3);
+}
