@@ -361,6 +361,26 @@ impl<S: FeatureFlags> Live<S> {
     }
 }
 
+/// The flag an edit of `name` to `value` may change, recorded as asked; `None`, with its problem
+/// recorded, for a name that is no flag's or a flag that cannot change live, and for a flag a
+/// service manages (its variable goes to `managed`).
+fn editable<S: FeatureFlags>(
+    state: &State,
+    name: &str,
+    value: Option<&String>,
+    attempt: &mut Attempt,
+    managed: &mut Vec<&'static str>,
+) -> Option<&'static crate::meta::FlagMeta> {
+    let flag = attempt.known::<S>(name);
+    attempt.requested(name, flag, value);
+    let flag = flag?;
+    if state.services.manager(flag.env()).is_some() {
+        managed.push(flag.env());
+        return None;
+    }
+    attempt.changes_live(flag).then_some(flag)
+}
+
 /// The overrides `edits` make of the current ones, with the attempt's problems recorded; the
 /// variables of managed flags it names go to `managed`, and stay as they are.
 fn edited<S: FeatureFlags>(
@@ -371,16 +391,9 @@ fn edited<S: FeatureFlags>(
 ) -> Overrides {
     let mut next = state.overrides.clone();
     for (name, value) in edits {
-        let flag = attempt.known::<S>(name);
-        attempt.requested(name, flag, value.as_ref());
-        let Some(flag) = flag else { continue };
-        if state.services.manager(flag.env()).is_some() {
-            managed.push(flag.env());
+        let Some(flag) = editable::<S>(state, name, value.as_ref(), attempt, managed) else {
             continue;
-        }
-        if !attempt.changes_live(flag) {
-            continue;
-        }
+        };
         match value {
             Some(value) if !attempt.holdable(flag, value) => {}
             Some(value) => {
@@ -422,16 +435,9 @@ fn rebased<S: FeatureFlags>(
             entries.remove(held);
             continue;
         }
-        let flag = attempt.known::<S>(name);
-        attempt.requested(name, flag, value.as_ref());
-        let Some(flag) = flag else { continue };
-        if state.services.manager(flag.env()).is_some() {
-            managed.push(flag.env());
+        let Some(flag) = editable::<S>(state, name, value.as_ref(), attempt, managed) else {
             continue;
-        }
-        if !attempt.changes_live(flag) {
-            continue;
-        }
+        };
         entries.retain(|entry| entry.env != flag.env());
         if let Some(value) = value
             && attempt.holdable(flag, value)
