@@ -402,6 +402,16 @@ impl<S: FeatureFlags> Live<S> {
         }
     }
 
+    /// Keeps `event`, the audit event of a change or version refused, among the recent ones,
+    /// then (with the flags' lock, `state`, released) hands it to every audit sink and counts it.
+    fn audit_refusal(&self, mut state: MutexGuard<'_, State>, event: &AuditEvent) {
+        state.remember(event.clone());
+        drop(state);
+        self.record(event);
+        #[cfg(feature = "metrics")]
+        metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+    }
+
     /// Hands `event` to every audit sink; a sink that fails is logged.
     fn record(&self, event: &AuditEvent) {
         for sink in &self.sinks {

@@ -229,10 +229,7 @@ impl AuditSink for JsonLinesAudit {
     fn record(&self, event: &AuditEvent) -> io::Result<()> {
         let mut line = serde_json::to_vec(event).map_err(io::Error::other)?;
         line.push(b'\n');
-        let mut file = self
-            .file
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut file = super::lock(&self.file);
         // One write of the whole line: appended as a unit, or cut short by a crash and dropped
         // when the file is next opened.
         file.write_all(&line)?;

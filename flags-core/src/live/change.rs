@@ -319,8 +319,7 @@ impl Attempt {
         version: u64,
         reason: String,
     ) -> AuditEvent {
-        let indices: Vec<usize> = self.touched.clone();
-        let old = shown::<S>(current, &indices);
+        let old = shown::<S>(current, &self.touched);
         let changes = self
             .requested
             .iter()

@@ -25,6 +25,17 @@ struct Prepared<S> {
     event: AuditEvent,
 }
 
+impl<S> Prepared<S> {
+    /// The change, refused for `error` on the version it was made on.
+    fn refused(self, error: ChangeError) -> Refusal {
+        Refusal {
+            attempt: self.attempt,
+            version: self.previous,
+            error,
+        }
+    }
+}
+
 /// A change that will not be made, with what it found (for its audit event).
 struct Refusal {
     attempt: Attempt,
@@ -65,15 +76,8 @@ impl<S: FeatureFlags> Live<S> {
                 match made {
                     Some((version, true)) => return Ok(version),
                     Some((version, false)) => {
-                        let error = ChangeError::KeyInUse {
-                            key: key.to_owned(),
-                            version,
-                        };
-                        let refusal = Refusal {
-                            attempt: prepared.attempt,
-                            version: prepared.previous,
-                            error,
-                        };
+                        let key = key.to_owned();
+                        let refusal = prepared.refused(ChangeError::KeyInUse { key, version });
                         return Err(self.refuse(refusal).await);
                     }
                     None => {}
@@ -104,23 +108,12 @@ impl<S: FeatureFlags> Live<S> {
                 }
                 Ok(CommitOutcome::KeyInUse { version }) => {
                     let key = change.key().unwrap_or_default().to_owned();
-                    let refusal = Refusal {
-                        attempt: prepared.attempt,
-                        version: prepared.previous,
-                        error: ChangeError::KeyInUse { key, version },
-                    };
+                    let refusal = prepared.refused(ChangeError::KeyInUse { key, version });
                     return Err(self.refuse(refusal).await);
                 }
-                Err(error) => {
-                    let refusal = Refusal {
-                        attempt: prepared.attempt,
-                        version: prepared.previous,
-                        error: ChangeError::Store(error),
-                    };
-                    // A store that cannot keep the change may keep its audit later (flags-postgres
-                    // writes it when the database is back).
-                    return Err(self.refuse(refusal).await);
-                }
+                // A store that cannot keep the change may keep its audit later (flags-postgres
+                // writes it when the database is back).
+                Err(error) => return Err(self.refuse(prepared.refused(error.into())).await),
             };
             let found = newer.version;
             // Other instances' changes, taken as any version from the store is (a store that went
@@ -143,12 +136,7 @@ impl<S: FeatureFlags> Live<S> {
                 None if attempts == ATTEMPTS => ChangeError::Overtaken { attempts, found },
                 None => continue,
             };
-            let refusal = Refusal {
-                attempt: prepared.attempt,
-                version: prepared.previous,
-                error,
-            };
-            return Err(self.refuse(refusal).await);
+            return Err(self.refuse(prepared.refused(error)).await);
         }
     }
 
@@ -334,10 +322,7 @@ impl<S: FeatureFlags> Live<S> {
             error,
         } = refusal;
         let event = attempt.rejected::<S>(&self.current.load(), version, error.to_string());
-        self.lock().remember(event.clone());
-        self.record(&event);
-        #[cfg(feature = "metrics")]
-        metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+        self.audit_refusal(self.lock(), &event);
         self.record_in_store(&event).await;
         error
     }

@@ -9,7 +9,7 @@ use super::change::Attempt;
 use super::error::ChangeError;
 use crate::error::{FlagsError, Problem};
 use crate::flags::FeatureFlags;
-use crate::provenance::Source;
+use crate::meta::FlagMeta;
 use crate::rollout::murmur3::Murmur3;
 
 impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
@@ -57,10 +57,9 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
         K: AsRef<str>,
     {
         let service: Arc<str> = Arc::from(service);
-        let schema = S::__schema();
         let mut state = self.lock();
         let mut attempt = Attempt::by_service(state.version, &service);
-        let mut handed = Vec::new();
+        let mut handed: Vec<&'static FlagMeta> = Vec::new();
         for name in variables {
             let Some(flag) = attempt.known::<S>(name.as_ref()) else {
                 continue;
@@ -83,37 +82,36 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
                     service: Arc::clone(&service),
                     why,
                 }),
-                None => handed.push(flag.env()),
+                None => handed.push(flag),
             }
         }
         if !attempt.problems.is_empty() {
             return Err(FlagsError::new(attempt.problems));
         }
-        for env in &handed {
-            if let Some(entry) = state.overrides.get(env) {
-                let index = schema.index_of(env).unwrap_or_default();
+        for flag in &handed {
+            if let Some(entry) = state.overrides.get(flag.env()) {
                 Problem::LikelyMistake {
-                    flag: schema.flags()[index].field(),
-                    env,
+                    flag: flag.field(),
+                    env: flag.env(),
                     note: format!(
                         "{service} manages it now, so its values win over the store's override; \
                          reset the override"
                     ),
-                    source: Source::Override {
-                        actor: Arc::clone(&entry.actor),
-                        version: entry.version,
-                    },
+                    source: entry.source(),
                 }
                 .log();
             }
-            state.services.managers.insert(env, Arc::clone(&service));
+            state
+                .services
+                .managers
+                .insert(flag.env(), Arc::clone(&service));
         }
         drop(state);
         let live: Arc<dyn Push> = Arc::clone(self) as Arc<dyn Push>;
         Ok(Managed {
             live,
             service,
-            variables: handed,
+            variables: handed.iter().map(|flag| flag.env()).collect(),
         })
     }
 
@@ -200,11 +198,7 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
             attempt.actor
         );
         let event = attempt.rejected::<S>(&self.current.load(), state.version, error.to_string());
-        state.remember(event.clone());
-        drop(state);
-        self.record(&event);
-        #[cfg(feature = "metrics")]
-        metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+        self.audit_refusal(state, &event);
         ChangeError::Rejected(error)
     }
 }

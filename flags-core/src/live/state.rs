@@ -51,6 +51,16 @@ pub(crate) struct Override {
     pub(super) version: u64,
 }
 
+impl Override {
+    /// Where its value comes from, as a snapshot's provenance and a problem name it.
+    pub(super) fn source(&self) -> Source {
+        Source::Override {
+            actor: Arc::clone(&self.actor),
+            version: self.version,
+        }
+    }
+}
+
 /// The flag services that manage flags ([`Live::managed_by`](super::Live::managed_by)), and the
 /// values they pushed.
 #[derive(Default)]
@@ -132,10 +142,7 @@ pub(super) fn build<S: FeatureFlags>(
 ) -> Result<Snapshot<S>, FlagsError> {
     let mut vars = base.clone();
     for (env, entry) in overrides {
-        let source = vars.add_source(Source::Override {
-            actor: Arc::clone(&entry.actor),
-            version: entry.version,
-        });
+        let source = vars.add_source(entry.source());
         vars.set(env, &entry.value, source);
     }
     for (env, value) in &services.values {
@@ -177,10 +184,7 @@ pub(super) fn replaced_by_store<S: FeatureFlags>(
                     "the store's override replaces the value from the {}",
                     base.source_of(index)
                 ),
-                source: Source::Override {
-                    actor: Arc::clone(&entry.actor),
-                    version: entry.version,
-                },
+                source: entry.source(),
             })
         })
         .collect()

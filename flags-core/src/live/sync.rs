@@ -175,11 +175,7 @@ impl<S: FeatureFlags> Live<S> {
         );
         attempt.problems = error.problems().to_vec();
         let event = attempt.rejected::<S>(&self.current.load(), version, error.to_string());
-        state.remember(event.clone());
-        drop(state);
-        self.record(&event);
-        #[cfg(feature = "metrics")]
-        metrics::counter!("flags_changes_total", "outcome" => "rejected").increment(1);
+        self.audit_refusal(state, &event);
         Err(Refused {
             error,
             event: Some(Box::new(event)),
