@@ -280,19 +280,24 @@ fn default_roots(mode: Mode) -> Result<PathBuf, StoreError> {
     let path = home.map(|home| home.join(".postgresql/root.crt"));
     match path {
         Some(path) if path.exists() => Ok(path),
-        _ => Err(StoreError::misconfigured(format!(
-            "sslmode={} checks the server's certificate against root certificates, and there \
-             are none: add sslrootcert=FILE to the database URL (a PEM file of the CA that signed \
-             the server's certificate), or put them in ~/.postgresql/root.crt",
-            mode.name()
-        ))),
+        _ => Err(no_roots(mode)),
     }
+}
+
+/// The error of a mode that checks the server's certificate with no roots to check it against.
+fn no_roots(mode: Mode) -> StoreError {
+    StoreError::misconfigured(format!(
+        "sslmode={} checks the server's certificate against root certificates, and there are \
+         none: add sslrootcert=FILE to the database URL (a PEM file of the CA that signed the \
+         server's certificate), or put them in ~/.postgresql/root.crt",
+        mode.name()
+    ))
 }
 
 /// rustls's configuration for `mode`, with the roots in the PEM file `roots`, if any.
 fn client_config(mode: Mode, roots: Option<&Path>) -> Result<ClientConfig, StoreError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = match roots {
+    let chain = match roots {
         Some(path) => {
             let roots = Arc::new(read_roots(path)?);
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&provider))
@@ -303,12 +308,17 @@ fn client_config(mode: Mode, roots: Option<&Path>) -> Result<ClientConfig, Store
                         path.display()
                     ))
                 })?;
-            match mode {
-                Mode::VerifyFull => webpki,
-                _ => Arc::new(SignedByRoot(webpki)),
-            }
+            Some(webpki)
         }
-        None => Arc::new(Unchecked(Arc::clone(&provider))),
+        None => None,
+    };
+    let verifier: Arc<dyn ServerCertVerifier> = match (mode, chain) {
+        (Mode::VerifyFull, Some(webpki)) => webpki,
+        (Mode::VerifyCa | Mode::VerifyFull, None) => return Err(no_roots(mode)),
+        (_, chain) => Arc::new(SignedByRoot {
+            chain,
+            provider: Arc::clone(&provider),
+        }),
     };
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -354,10 +364,16 @@ fn read_roots(path: &Path) -> Result<RootCertStore, StoreError> {
     Ok(roots)
 }
 
-/// `verify-ca`, and `require` with roots: the certificate is signed by a root, whatever host it
-/// names.
+/// What `prefer`, `require` and `verify-ca` check of the server's certificate (`verify-full` is
+/// rustls's own verifier): with roots, that a root signs it, whatever host it names; without,
+/// nothing (the certificate taken as it is, as libpq does). The handshake's signatures are
+/// checked either way.
 #[derive(Debug)]
-struct SignedByRoot(Arc<WebPkiServerVerifier>);
+struct SignedByRoot {
+    /// The roots' verifier, whose check of the name is set aside; `None` without roots.
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
 
 impl ServerCertVerifier for SignedByRoot {
     fn verify_server_cert(
@@ -368,9 +384,11 @@ impl ServerCertVerifier for SignedByRoot {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
         let verified =
-            self.0
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+            chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
         match verified {
             // The name is checked after the chain: a name error means the chain holds.
             Err(rustls::Error::InvalidCertificate(
@@ -386,49 +404,7 @@ impl ServerCertVerifier for SignedByRoot {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0
-            .verify_tls12_signature(message, certificate, signature)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        certificate: &CertificateDer<'_>,
-        signature: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0
-            .verify_tls13_signature(message, certificate, signature)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `prefer` and `require` without roots: encrypted, the certificate taken as it is (as libpq
-/// does), but the handshake's signatures still checked.
-#[derive(Debug)]
-struct Unchecked(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for Unchecked {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        certificate: &CertificateDer<'_>,
-        signature: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
+        let algorithms = &self.provider.signature_verification_algorithms;
         verify_tls12_signature(message, certificate, signature, algorithms)
     }
 
@@ -438,12 +414,14 @@ impl ServerCertVerifier for Unchecked {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
+        let algorithms = &self.provider.signature_verification_algorithms;
         verify_tls13_signature(message, certificate, signature, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
