@@ -48,6 +48,14 @@ impl Schema {
             .find(name)
     }
 
+    /// The variable of the flag `name` is likely a typo of (`FEATURE_BETA` for `FEATURE_BTEA`),
+    /// for a name that is no flag's.
+    #[cold]
+    pub fn nearest(&self, name: &str) -> Option<&'static str> {
+        let envs = self.flags.iter().map(FlagMeta::env);
+        crate::suggest::nearest(name, envs, self.prefix)
+    }
+
     /// The position of the flag whose variable is `name` but for the case of its letters
     /// (`feature_beta` for `FEATURE_BETA`), for a name that is no flag's exactly. Only names that
     /// name no flag come here, once per load each, so a scan does.

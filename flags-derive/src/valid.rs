@@ -209,7 +209,7 @@ fn unknown_target(input: &Input, name: &str) -> String {
     let candidates = candidates
         .chain(field_names.iter().map(String::as_str))
         .filter(|candidate| has_lower_case(candidate) == has_lower_case(name));
-    let hint = match nearest(name, candidates) {
+    let hint = match nearest(name, candidates, &input.prefix) {
         Some(suggestion) => format!("; did you mean `{suggestion}`?"),
         None => String::from(
             "; name one of its fields, or its variable, and declare it if it is not there yet",

@@ -248,7 +248,7 @@ impl Attempt {
             },
             None => Problem::Unknown {
                 env: name.to_owned(),
-                suggestion: crate::suggest::nearest(name, schema.flags().iter().map(FlagMeta::env)),
+                suggestion: schema.nearest(name),
                 source: self.source(),
             },
         };

@@ -412,7 +412,7 @@ impl Vars {
             });
         let unknown = self.unknown.iter().map(|(name, source)| Problem::Unknown {
             env: name.clone(),
-            suggestion: crate::suggest::nearest(name, flags.iter().map(|flag| flag.env())),
+            suggestion: self.schema.nearest(name),
             source: self.sources[source.0 as usize].clone(),
         });
         other_case.chain(unknown)
