@@ -9,7 +9,7 @@ use flags_core::live::{
     LoadError, Outcome, Store, StoreError, StoreFuture, Stored, StoredOverride,
 };
 use flags_core::secrecy::{ExposeSecret, SecretString};
-use flags_core::{FeatureFlags, FlagValue, Loader, Source};
+use flags_core::{FeatureFlags, FlagValue, Loader, Problem, Source, Unmanageable};
 use flags_tests::capture_logs;
 
 const CANARY: &str = "canary-live-4e1d";
@@ -1034,7 +1034,15 @@ fn a_flag_service_pushes_the_flags_it_manages_and_local_changes_to_them_are_refu
         .managed_by("toy", ["APP_BETA_ENABLED", "APP_REGION"])
         .unwrap();
     assert_eq!(toy.variables(), ["APP_BETA_ENABLED", "APP_REGION"]);
-    assert!(flags.managed_by("other", ["APP_REGION"]).is_err());
+    let taken = flags.managed_by("other", ["APP_REGION"]).unwrap_err();
+    assert_eq!(
+        lines(&taken),
+        ["APP_REGION: the flag service other cannot manage it: toy manages it already"]
+    );
+    assert!(matches!(
+        &taken.problems()[0],
+        Problem::NotManageable { reason: Unmanageable::ManagedBy(toy), .. } if &**toy == "toy"
+    ));
 
     // A small service of its own: a thread that pushes each state it is told of, as a flag
     // service's client does when it polls or is told of a change.
@@ -1074,12 +1082,7 @@ fn a_flag_service_pushes_the_flags_it_manages_and_local_changes_to_them_are_refu
     );
     assert_eq!(pushed[3], Ok(true));
     assert_eq!(flags.get().region, Region::Us);
-    assert_eq!(
-        flags.get().source("APP_REGION"),
-        Some(&Source::Map)
-            .filter(|_| false)
-            .or(Some(&Source::Default))
-    );
+    assert_eq!(flags.get().source("APP_REGION"), Some(&Source::Default));
     // The version counts the overrides, which instances share; the revision, what was pushed.
     assert_eq!(flags.version(), 0);
 
@@ -1138,6 +1141,15 @@ fn a_flag_service_pushes_the_flags_it_manages_and_local_changes_to_them_are_refu
         audit[4].2.as_deref(),
         Some("APP_REGION is managed by toy: change it in toy")
     );
+
+    // A flag it was never handed is not the service's to push.
+    let unhanded = toy.push([("APP_WORKERS", Some("3"))]).unwrap_err();
+    assert_eq!(
+        unhanded.to_string(),
+        "APP_WORKERS: the flag service toy cannot manage it: it was never handed to toy: name it \
+         in Live::managed_by(\"toy\", ...)"
+    );
+    assert_eq!(flags.get().revision(), revision);
 }
 
 /// A store that went back (restored from a backup) is followed back, loudly: the store is the

@@ -258,7 +258,7 @@ pub enum Problem {
         /// The service (`unleash`).
         service: std::sync::Arc<str>,
         /// Why it cannot manage it.
-        why: String,
+        reason: Unmanageable,
     },
     /// A `.env` file could not be read or has a line that does not parse.
     #[non_exhaustive]
@@ -270,9 +270,23 @@ pub enum Problem {
     },
 }
 
+/// Why a flag service cannot manage a flag ([`Problem::NotManageable`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unmanageable {
+    /// The flag is read only at start (`#[flag(restart)]`).
+    ReadAtStart,
+    /// The flag is secret, and a service's values are not.
+    Secret,
+    /// Another service manages it already.
+    ManagedBy(std::sync::Arc<str>),
+    /// The service pushed a value for a flag it was never handed.
+    NotHanded,
+}
+
 impl Problem {
     /// What kind of problem it is, in snake case (`invalid`, `missing`, `unmet`, `unknown`,
-    /// `needs_restart`, `conflict`, ...): the variant's name, for a program that reads the
+    /// `needs_restart`, `not_manageable`, ...): the variant's name, for a program that reads the
     /// problem as data (an HTTP client, a script reading JSON).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -412,11 +426,27 @@ impl fmt::Display for Problem {
                  in the environment and restart"
             ),
             Self::NotManageable {
-                env, service, why, ..
-            } => write!(
-                f,
-                "{env}: the flag service {service} cannot manage it: {why}"
-            ),
+                env,
+                service,
+                reason,
+                ..
+            } => {
+                write!(f, "{env}: the flag service {service} cannot manage it: ")?;
+                match reason {
+                    Unmanageable::ReadAtStart => {
+                        f.write_str("it is read only at start (#[flag(restart)])")
+                    }
+                    Unmanageable::Secret => {
+                        f.write_str("it is secret, and a service's values are not")
+                    }
+                    Unmanageable::ManagedBy(other) => write!(f, "{other} manages it already"),
+                    Unmanageable::NotHanded => write!(
+                        f,
+                        "it was never handed to {service}: name it in \
+                         Live::managed_by(\"{service}\", ...)"
+                    ),
+                }
+            }
         }
     }
 }

@@ -133,7 +133,7 @@ mod visit;
 #[doc(hidden)]
 pub mod __private;
 
-pub use error::{FlagsError, Problem, ShownValue};
+pub use error::{FlagsError, Problem, ShownValue, Unmanageable};
 pub use flags::FeatureFlags;
 pub use meta::{FlagMeta, Requirement};
 pub use provenance::{Provenance, Source};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::Live;
 use super::change::Attempt;
 use super::error::ChangeError;
-use crate::error::{FlagsError, Problem};
+use crate::error::{FlagsError, Problem, Unmanageable};
 use crate::flags::FeatureFlags;
 use crate::meta::FlagMeta;
 use crate::rollout::murmur3::Murmur3;
@@ -64,23 +64,23 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
             let Some(flag) = attempt.known::<S>(name.as_ref()) else {
                 continue;
             };
-            let why = if flag.needs_restart() {
-                Some(String::from("it is read only at start (#[flag(restart)])"))
+            let reason = if flag.needs_restart() {
+                Some(Unmanageable::ReadAtStart)
             } else if flag.is_secret() {
-                Some(String::from("it is secret, and a service's values are not"))
+                Some(Unmanageable::Secret)
             } else {
                 let other = state
                     .services
                     .manager(flag.env())
                     .filter(|other| other.as_ref() != service.as_ref());
-                other.map(|other| format!("{other} manages it already"))
+                other.map(|other| Unmanageable::ManagedBy(Arc::clone(other)))
             };
-            match why {
-                Some(why) => attempt.problems.push(Problem::NotManageable {
+            match reason {
+                Some(reason) => attempt.problems.push(Problem::NotManageable {
                     flag: flag.field(),
                     env: flag.env(),
                     service: Arc::clone(&service),
-                    why,
+                    reason,
                 }),
                 None => handed.push(flag),
             }
@@ -133,7 +133,7 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
                     flag: flag.field(),
                     env: flag.env(),
                     service: Arc::clone(service),
-                    why: format!("it was not handed to {service} (Live::managed_by)"),
+                    reason: Unmanageable::NotHanded,
                 });
                 continue;
             }
