@@ -7,9 +7,13 @@ use super::{FlagValue, ValueError};
 
 const DURATION_EXPECTED: &str = "a duration such as 30s, 5m, 1h30m or 250ms";
 
+/// What a duration in months or years is told.
+const NO_CALENDAR: &str = "a duration such as 30s, 5m, 1h30m or 250ms (months and years have no \
+                           fixed length; m is minutes)";
+
 impl FlagValue for Duration {
     fn parse_env(text: &str) -> Result<Self, ValueError> {
-        parse_duration(text).ok_or_else(|| ValueError::known(DURATION_EXPECTED))
+        parse_duration(text)
     }
 
     /// The shortest text in hours, minutes, seconds and sub-second units: `1h30m`, `250ms`.
@@ -35,10 +39,10 @@ impl FlagValue for Duration {
     }
 }
 
-/// `1h30m`, `250ms`, `1.5s`, `2d 4h`: humantime's durations, numbers (whole, or decimals that
-/// come to whole nanoseconds) each followed by a unit (`ns`, `us` or `µs`, `ms`, `s`, `m`, `h`,
-/// `d`, `w`; also `sec`, `min`, `hours`, `days` and other spellings), with optional spaces.
-/// `None` for anything else, or for more than `u64` seconds.
+/// `1h30m`, `250ms`, `1.5s`, `.25ms`, `2d 4h`: humantime's durations, numbers (whole, or decimals
+/// that come to whole nanoseconds) each followed by a unit (`ns`, `us` or `µs`, `ms`, `s`, `m`,
+/// `h`, `d`, `w`; also `sec`, `min`, `hours`, `days` and other spellings), with optional spaces.
+/// An error for anything else, or for more than `u64` seconds.
 ///
 /// Months and years are refused: humantime gives them lengths (30.44 and 365.25 days) no
 /// calendar has, and its month, `M`, is one shift key away from a minute: `5M` is an error
@@ -47,7 +51,8 @@ impl FlagValue for Duration {
 /// Each part (a number and its unit) is parsed alone and the parts are added here, because
 /// humantime 2.4 panics instead of failing when a sum reaches `u64::MAX` seconds with exactly a
 /// second of nanoseconds to carry (chronotope/humantime#66); a part alone cannot reach it.
-fn parse_duration(text: &str) -> Option<Duration> {
+fn parse_duration(text: &str) -> Result<Duration, ValueError> {
+    let invalid = || ValueError::known(DURATION_EXPECTED);
     let text = text.trim();
     let is_unit = |c: char| c.is_ascii_alphabetic() || c == 'µ';
     let mut total = Duration::ZERO;
@@ -62,12 +67,21 @@ fn parse_duration(text: &str) -> Option<Duration> {
         let (part, after) = rest.split_at(part_end);
         let unit = &part[unit_start..];
         if matches!(unit, "M" | "month" | "months" | "y" | "year" | "years") {
-            return None;
+            return Err(ValueError::known(NO_CALENDAR));
         }
-        total = total.checked_add(humantime::parse_duration(part).ok()?)?;
+        // humantime wants a digit before the point; `.25ms` has always been a quarter of one.
+        let part = match part.trim_start().starts_with('.') {
+            true => humantime::parse_duration(&format!("0{}", part.trim_start())),
+            false => humantime::parse_duration(part),
+        };
+        let part = part.map_err(|_| invalid())?;
+        total = total.checked_add(part).ok_or_else(invalid)?;
         rest = after;
     }
-    (!text.is_empty()).then_some(total)
+    match text.is_empty() {
+        true => Err(invalid()),
+        false => Ok(total),
+    }
 }
 
 #[cfg(test)]
@@ -98,6 +112,11 @@ mod tests {
             Ok(Duration::from_secs(600))
         );
         assert_eq!(Duration::parse_env("3µs"), Ok(Duration::from_micros(3)));
+        assert_eq!(Duration::parse_env(".25ms"), Ok(Duration::from_micros(250)));
+        assert_eq!(
+            Duration::parse_env("1m .5s"),
+            Ok(Duration::from_millis(60_500))
+        );
         assert_eq!(
             Duration::parse_env("2w"),
             Ok(Duration::from_secs(1_209_600))
@@ -106,9 +125,10 @@ mod tests {
             "30",
             "1h 30",
             "s",
-            // humantime wants a digit before the point, and a fraction in whole nanoseconds.
-            ".25ms",
+            // A fraction finer than a nanosecond.
             "1.0000000001s",
+            ".",
+            ".ms",
             "1.2.3s",
             "5 parsecs",
             // Calendar units, whose length depends on the date; `5M` is a slip for `5m`.
@@ -117,7 +137,7 @@ mod tests {
             "2 months",
             "1h-30m",
             "99999999999999999999999d",
-            // Fractions of a huge whole overflow as the digits are added, not as it is scaled.
+            // Fractions of a huge whole, which overflow.
             "340282366920938463463374607431768211.999us",
             "3938453320844195178974243.9d",
             // humantime 2.4 panics on this one when given it whole (chronotope/humantime#66).
@@ -126,6 +146,15 @@ mod tests {
         ] {
             assert!(Duration::parse_env(text).is_err(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn months_and_years_are_refused_saying_m_is_minutes() {
+        for text in ["5M", "1y", "2 months"] {
+            let error = Duration::parse_env(text).unwrap_err();
+            assert_eq!(error.what_was_expected(), NO_CALENDAR, "{text:?}");
+        }
+        assert!(NO_CALENDAR.ends_with("(months and years have no fixed length; m is minutes)"));
     }
 
     #[test]
