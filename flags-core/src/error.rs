@@ -177,7 +177,7 @@ pub enum Problem {
         flag: &'static str,
         /// The variable.
         env: &'static str,
-        /// What is doubtful, never quoting a value that may be secret.
+        /// What looks like a mistake, never quoting a value that may be secret.
         note: String,
         /// Where the value came from.
         source: Source,

@@ -11,7 +11,7 @@ use crate::value::{Kind, ValueError};
 pub struct Load<'a> {
     vars: &'a Vars,
     problems: Vec<Problem>,
-    /// What loaded values found doubtful about themselves.
+    /// What loaded values found likely mistaken about themselves.
     warnings: Vec<Problem>,
     /// What the struct's requirements need to know of the values read so far.
     requirements: RequirementCheck,

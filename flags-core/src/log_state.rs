@@ -62,7 +62,10 @@ impl Visitor for StateLog<'_> {
             flag.env(),
         );
         let unreleased = flag.status().filter(|status| is_not_released(status));
-        if let (Some(status), Some(true)) = (unreleased, value.switched_on()) {
+        // Whether it is on is asked only of an unreleased flag: for a serde type, it serializes.
+        if let Some(status) = unreleased
+            && value.switched_on() == Some(true)
+        {
             tracing::warn!(
                 target: "flags",
                 flag = flag.field(),

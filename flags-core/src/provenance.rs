@@ -68,32 +68,25 @@ impl fmt::Display for Source {
 /// ```
 impl Serialize for Source {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut json = SourceJson {
-            kind: "",
-            path: None,
-            actor: None,
-            version: None,
-            service: None,
-            text: self.to_string(),
+        let text = self.to_string();
+        let json = match self {
+            Self::Default => SourceJson::of("default", text),
+            Self::Environment => SourceJson::of("environment", text),
+            Self::File(path) => SourceJson {
+                path: Some(path.display().to_string()),
+                ..SourceJson::of("file", text)
+            },
+            Self::Map => SourceJson::of("map", text),
+            Self::Override { actor, version } => SourceJson {
+                actor: Some(actor),
+                version: Some(*version),
+                ..SourceJson::of("override", text)
+            },
+            Self::Service { service } => SourceJson {
+                service: Some(service),
+                ..SourceJson::of("service", text)
+            },
         };
-        match self {
-            Self::Default => json.kind = "default",
-            Self::Environment => json.kind = "environment",
-            Self::File(path) => {
-                json.kind = "file";
-                json.path = Some(path.display().to_string());
-            }
-            Self::Map => json.kind = "map",
-            Self::Override { actor, version } => {
-                json.kind = "override";
-                json.actor = Some(actor);
-                json.version = Some(*version);
-            }
-            Self::Service { service } => {
-                json.kind = "service";
-                json.service = Some(service);
-            }
-        }
         json.serialize(serializer)
     }
 }
@@ -121,6 +114,20 @@ struct SourceJson<'a> {
     text: String,
 }
 
+impl SourceJson<'_> {
+    /// A source of `kind` with its `text`, and none of the fields of other kinds.
+    fn of(kind: &'static str, text: String) -> Self {
+        Self {
+            kind,
+            path: None,
+            actor: None,
+            version: None,
+            service: None,
+            text,
+        }
+    }
+}
+
 /// `Source`'s schema is its serialized form's.
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for Source {
@@ -129,12 +136,9 @@ impl utoipa::PartialSchema for Source {
     }
 }
 
+/// Named `Source`, utoipa's default.
 #[cfg(feature = "openapi")]
-impl utoipa::ToSchema for Source {
-    fn name() -> std::borrow::Cow<'static, str> {
-        std::borrow::Cow::Borrowed("Source")
-    }
-}
+impl utoipa::ToSchema for Source {}
 
 /// Where each flag's value came from in one load, in the flags' declaration order.
 #[derive(Debug, Clone)]

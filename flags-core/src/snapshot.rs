@@ -1,5 +1,5 @@
 //! [`Snapshot`]: a loaded struct of flags with what its load knew of it, where each value came
-//! from and what was doubtful, which a bare struct cannot carry.
+//! from and what looks like a mistake, which a bare struct cannot carry.
 
 use std::ops::Deref;
 
@@ -47,7 +47,7 @@ pub struct Snapshot<T> {
     pub(crate) warnings: Vec<Problem>,
     version: u64,
     /// A digest of the values flag services pushed; 0 when none did.
-    pub(crate) revision: u64,
+    revision: u64,
 }
 
 impl<T> Snapshot<T> {
@@ -56,13 +56,14 @@ impl<T> Snapshot<T> {
         provenance: Provenance,
         warnings: Vec<Problem>,
         version: u64,
+        revision: u64,
     ) -> Self {
         Self {
             value,
             provenance,
             warnings,
             version,
-            revision: 0,
+            revision,
         }
     }
 
@@ -195,6 +196,6 @@ impl Loader {
     pub fn snapshot<T: FeatureFlags>(&self) -> Result<Snapshot<T>, FlagsError> {
         let vars = self.read(T::__schema());
         let (value, warnings) = load_from(&vars)?;
-        Ok(Snapshot::new(value, vars.provenance(), warnings, 0))
+        Ok(Snapshot::new(value, vars.provenance(), warnings, 0, 0))
     }
 }

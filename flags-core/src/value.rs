@@ -213,7 +213,7 @@ impl FlagValue for bool {
 }
 
 macro_rules! integers {
-    ($($int:ty => $public:expr)*) => {$(
+    ($($int:ty)*) => {$(
         impl FlagValue for $int {
             fn parse_env(text: &str) -> Result<Self, ValueError> {
                 trim(text).parse().map_err(|_| {
@@ -233,29 +233,16 @@ macro_rules! integers {
                 false
             }
 
+            /// A JSON number; one beyond 64 bits (a `u128`, an `i128`), which JSON numbers here
+            /// cannot hold, as text.
             fn to_public(&self) -> Value {
-                let to_public: fn($int) -> Value = $public;
-                to_public(*self)
+                serde_json::to_value(self).unwrap_or_else(|_| Value::String(self.to_string()))
             }
         }
     )*};
 }
 
-integers! {
-    u8 => Value::from
-    u16 => Value::from
-    u32 => Value::from
-    u64 => Value::from
-    // JSON numbers here are at most 64 bits: a larger one is shown as text.
-    u128 => |n| u64::try_from(n).map_or_else(|_| Value::String(n.to_string()), Value::from)
-    usize => Value::from
-    i8 => Value::from
-    i16 => Value::from
-    i32 => Value::from
-    i64 => Value::from
-    i128 => |n| i64::try_from(n).map_or_else(|_| Value::String(n.to_string()), Value::from)
-    isize => Value::from
-}
+integers! { u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize }
 
 macro_rules! floats {
     ($($float:ty => $range:literal)*) => {$(
@@ -498,6 +485,16 @@ mod tests {
             "an integer from -128 to 127"
         );
         assert_eq!(u16::parse_env(" 8080 "), Ok(8080));
+    }
+
+    #[test]
+    fn integers_are_public_as_json_numbers_and_beyond_64_bits_as_text() {
+        assert_eq!(8080u16.to_public(), Value::from(8080));
+        assert_eq!((-3i128).to_public(), Value::from(-3));
+        assert_eq!(u128::from(u64::MAX).to_public(), Value::from(u64::MAX));
+        let huge = u128::from(u64::MAX) + 1;
+        assert_eq!(huge.to_public(), Value::String(huge.to_string()));
+        assert_eq!(i128::MIN.to_public(), Value::String(i128::MIN.to_string()));
     }
 
     #[test]

@@ -154,9 +154,14 @@ pub(super) fn build<S: FeatureFlags>(
         }
     }
     let (value, warnings) = load_from::<S>(&vars)?;
-    let mut snapshot = Snapshot::new(value, vars.provenance(), warnings, version);
-    snapshot.revision = services.revision;
-    Ok(snapshot)
+    let provenance = vars.provenance();
+    Ok(Snapshot::new(
+        value,
+        provenance,
+        warnings,
+        version,
+        services.revision,
+    ))
 }
 
 /// The warnings for overrides from the store that replace a value the loaded sources set: an
