@@ -19,9 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::{Router, middleware};
-use flags_core::Snapshot;
 use flags_core::live::{FileStore, Live};
 use flags_core::secrecy::{ExposeSecret, SecretString};
+use flags_core::{FlagValue, Snapshot};
 use flags_examples::{DatabaseType, Settings};
 use flags_http::Tokens;
 use flags_postgres::{Following, PostgresStore};
@@ -35,14 +35,6 @@ type Flags = Arc<Live<Settings>>;
 
 /// The actor the audit names for a change made with `ADMIN_TOKEN`.
 const ADMIN: &str = "admin";
-
-/// Where the live flags' changes are kept, as the options say.
-struct Kept {
-    /// `--store`.
-    file: Option<PathBuf>,
-    /// `--require-database`.
-    require_database: bool,
-}
 
 /// The options of `rose serve`.
 #[derive(clap::Args)]
@@ -97,11 +89,8 @@ pub(crate) fn run(options: Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let kept = Kept {
-        file: options.store,
-        require_database: options.require_database,
-    };
-    let (flags, shared) = match runtime.block_on(load(&first, kept)) {
+    let loading = load(&first, options.store, options.require_database);
+    let (flags, shared) = match runtime.block_on(loading) {
         Ok(loaded) => loaded,
         Err(error) => {
             tracing::error!("{error}");
@@ -153,12 +142,9 @@ pub(crate) fn run(options: Options) -> ExitCode {
 /// follow; its driver runs on the server's runtime, until the store is dropped.
 async fn load(
     first: &Snapshot<Settings>,
-    kept: Kept,
+    store: Option<PathBuf>,
+    require_database: bool,
 ) -> Result<(Flags, Option<PostgresStore>), String> {
-    let Kept {
-        file: store,
-        require_database,
-    } = kept;
     let builder = Live::<Settings>::builder();
     let shared = match (first.database_type, &first.database_url) {
         (DatabaseType::Postgresql, Some(url)) => {
@@ -179,10 +165,14 @@ async fn load(
             tracing::info!("the live flags are kept in PostgreSQL, as application rose");
             Some(shared)
         }
-        _ if require_database => {
-            return Err(String::from(
+        (database_type, _) if require_database => {
+            let unset = match database_type {
+                DatabaseType::Postgresql => String::from("DATABASE_URL is not set"),
+                other => format!("FEATURE_DATABASE_TYPE is {}", other.to_env()),
+            };
+            return Err(format!(
                 "--require-database: the flags are kept in PostgreSQL only with \
-                 FEATURE_DATABASE_TYPE=postgresql and DATABASE_URL, and they are not both set",
+                 FEATURE_DATABASE_TYPE=postgresql and DATABASE_URL set, and {unset}"
             ));
         }
         _ => None,

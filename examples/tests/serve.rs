@@ -1204,4 +1204,18 @@ async fn health_reports_the_store_and_require_database_refuses_a_start_without_i
         "{}",
         refused.stderr
     );
+
+    // Flags not kept in PostgreSQL at all: what is not so is named.
+    let sqlite = [("TOGETHER_API_KEY", "together-key")];
+    let refused = Server::spawn(dir.path(), &sqlite, &["--require-database"]).wait();
+    assert_eq!(refused.status.code(), Some(1), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "--require-database: the flags are kept in PostgreSQL only with \
+             FEATURE_DATABASE_TYPE=postgresql and DATABASE_URL set, and FEATURE_DATABASE_TYPE is \
+             sqlite"
+        ),
+        "{}",
+        refused.stderr
+    );
 }

@@ -285,6 +285,20 @@ fn operations(document: &Value) -> Vec<Operation<'_>> {
     operations
 }
 
+/// Whether a link's target is a web page: `http:`, `https:` or `mailto:`, or a path or anchor of
+/// this server's (no scheme at all).
+fn is_web_link(target: &str) -> bool {
+    let Some(colon) = target.find(':') else {
+        return true;
+    };
+    let scheme = &target[..colon];
+    // A colon after a path's first `/`, `?` or `#` is no scheme's.
+    scheme.contains(['/', '?', '#'])
+        || ["http", "https", "mailto"]
+            .iter()
+            .any(|web| scheme.eq_ignore_ascii_case(web))
+}
+
 /// HTML being written. Markup comes only from literals (`&'static str`) and from the Markdown of
 /// descriptions; every other text of the document goes through [`Html::text`], escaped, and raw
 /// HTML within Markdown is escaped too: the document is data, never markup.
@@ -314,12 +328,22 @@ impl Html {
     }
 
     /// Markdown as HTML, except what would make the document markup: raw HTML in it is text,
-    /// escaped as every other text is, and an image is its alt text (the page loads nothing).
+    /// escaped as every other text is, an image is its alt text (the page loads nothing), and a
+    /// link to anything but a web page (`javascript:`, `data:`) is its text.
     fn markdown(&mut self, text: &str, flow: Flow) -> &mut Self {
         let mut paragraphs = 0;
+        let mut in_dropped_link = false;
         let events = Parser::new(text).filter_map(|event| match event {
             Event::Html(html) | Event::InlineHtml(html) => Some(Event::Text(html)),
             Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
+            Event::Start(Tag::Link { ref dest_url, .. }) if !is_web_link(dest_url) => {
+                in_dropped_link = true;
+                None
+            }
+            Event::End(TagEnd::Link) if in_dropped_link => {
+                in_dropped_link = false;
+                None
+            }
             // A line break within a paragraph is a space, as a browser shows it.
             Event::SoftBreak => Some(Event::Text(" ".into())),
             Event::Start(Tag::Paragraph) if flow == Flow::Inline => {
@@ -634,6 +658,20 @@ mod tests {
         let mut html = Html(String::new());
         html.inline("The flags' version,\nquoted.\n\nSee `ETag`.");
         assert_eq!(html.0, "The flags' version, quoted. See <code>ETag</code>.");
+    }
+
+    #[test]
+    fn a_link_to_anything_but_a_web_page_is_its_text() {
+        let mut html = Html(String::new());
+        html.inline(
+            "[docs](https://example.com/a:b), [here](/docs#x), [mail](mailto:ops@example.com), \
+             [run](javascript:alert(1)), [run](JavaScript:alert(1)), [data](data:text/html,x)",
+        );
+        assert_eq!(
+            html.0,
+            "<a href=\"https://example.com/a:b\">docs</a>, <a href=\"/docs#x\">here</a>, \
+             <a href=\"mailto:ops@example.com\">mail</a>, run, run, data"
+        );
     }
 
     #[test]
