@@ -288,7 +288,7 @@ async fn commit<S: FeatureFlags + Send + Sync + 'static>(
     if_match: &IfMatch,
     change: Change,
 ) -> Result<Response, Error> {
-    let change = match if_match.version(flags.version())? {
+    let change = match if_match.version(Tag::of(&flags.get()))? {
         Some(version) => change.if_version(version),
         None => change,
     };

@@ -96,10 +96,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 
 impl IfMatch {
     /// The version the change is conditional on, the flags being at `current`: `None` without
-    /// the header or with `*`; `current` when the header lists it, so that the change goes ahead
-    /// unless another comes first; otherwise one it lists, which the change will find stale
-    /// (412); and 412 at once when it lists no version at all.
-    pub(crate) fn version(&self, current: u64) -> Result<Option<u64>, Error> {
+    /// the header or with `*`; `current`'s version when the header lists it, so that the change
+    /// goes ahead unless another comes first; otherwise one it lists, which the change will find
+    /// stale (412); and 412 at once, with `current` as its `ETag`, when it lists no version.
+    pub(crate) fn version(&self, current: Tag) -> Result<Option<u64>, Error> {
+        let version = current.version;
         let Some(header) = &self.if_match else {
             return Ok(None);
         };
@@ -110,17 +111,18 @@ impl IfMatch {
             }
             listed.extend(Tag::parse(tag).map(|tag| tag.version));
         }
-        if listed.contains(&current) {
-            return Ok(Some(current));
+        if listed.contains(&version) {
+            return Ok(Some(version));
         }
         match listed.first() {
             Some(version) => Ok(Some(*version)),
+            // Weak tags, unquoted or malformed ones: none of them can name a version.
             None => Err(Error::Refused(Refused::PreconditionFailed {
                 message: format!(
-                    "If-Match names no version of these flags: they are at version {current}, \
-                     `If-Match: \"{current}\"` names it"
+                    "If-Match: a change needs a strong tag such as \"{version}\" (weak W/ tags \
+                     never match); the flags are at version {version}"
                 ),
-                tag: None,
+                tag: Some(current.header()),
             })),
         }
     }

@@ -476,16 +476,21 @@ async fn a_change_on_a_stale_version_gets_412_and_a_current_one_goes_ahead() {
     assert_eq!(reply.json(), json!({"version": 2}));
     let reply = server.patch_if("*", json!({"FEATURE_MAX_IMAGES": 7})).await;
     assert_eq!(reply.json(), json!({"version": 3}));
-    // A weak or unreadable tag names no version.
+    // A weak or unreadable tag names no version: refused, with the tag to redo the change on.
     let reply = server
         .patch_if("W/\"3\"", json!({"FEATURE_MAX_IMAGES": 8}))
         .await;
     assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(reply.header("etag"), Some("\"3\""));
     assert_eq!(
         reply.message(),
-        "If-Match names no version of these flags: they are at version 3, `If-Match: \"3\"` \
-         names it"
+        "If-Match: a change needs a strong tag such as \"3\" (weak W/ tags never match); the \
+         flags are at version 3"
     );
+    let reply = server.patch_if("3", json!({"FEATURE_MAX_IMAGES": 8})).await;
+    assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(reply.header("etag"), Some("\"3\""));
+    assert_eq!(flags.version(), 3);
     // DELETE and rollback take it too.
     let reset = "/api/admin/feature-flags/FEATURE_MAX_IMAGES";
     let reply = server
@@ -1136,6 +1141,12 @@ async fn a_flag_a_service_manages_is_409_naming_it_and_its_pushes_change_the_eta
         .unwrap();
     assert_eq!(max_images["source"]["kind"], "service");
     assert_eq!(max_images["source"]["text"], "flag service unleash");
+    // A weak tag is refused with the whole tag, the services' revision included.
+    let reply = server
+        .patch_if(&format!("W/{tag}"), json!({"BETA_TOKEN": "t0ken"}))
+        .await;
+    assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(reply.header("etag"), Some(tag.as_str()));
     let reply = server.patch_if(&tag, json!({"BETA_TOKEN": "t0ken"})).await;
     assert_eq!(reply.json(), json!({"version": 1}));
 }
