@@ -14,8 +14,13 @@ const AUDIT_PATH = "api/admin/audit";
 
 const state = {
   token: null,
-  /** The version the page shows: polled with If-None-Match, changes sent with If-Match. */
+  /** The version the page shows. */
   version: null,
+  /**
+   * The tag of the flags the page shows, as the server sent it (`ETag`, which a flag service's
+   * push changes too): polled with If-None-Match, changes sent with If-Match.
+   */
+  tag: null,
   flags: [],
   /** The audit events, oldest first, as the API lists them. */
   audit: [],
@@ -69,16 +74,16 @@ function serverMessage(reply) {
 
 /**
  * One request of the admin API, with the token. Never throws: a network failure is status 0.
- * `ifMatch` and `ifNoneMatch` are versions.
+ * `ifMatch` and `ifNoneMatch` are tags the server sent, sent back as they came.
  */
 async function request(method, path, { body, ifMatch, ifNoneMatch } = {}) {
   let response;
   try {
     const headers = new Headers({ Authorization: `Bearer ${state.token}` });
     if (body !== undefined) headers.set("Content-Type", "application/json");
-    if (ifMatch !== undefined && ifMatch !== null) headers.set("If-Match", `"${ifMatch}"`);
+    if (ifMatch !== undefined && ifMatch !== null) headers.set("If-Match", ifMatch);
     if (ifNoneMatch !== undefined && ifNoneMatch !== null) {
-      headers.set("If-None-Match", `"${ifNoneMatch}"`);
+      headers.set("If-None-Match", ifNoneMatch);
     }
     response = await fetch(path, {
       method,
@@ -101,7 +106,8 @@ async function request(method, path, { body, ifMatch, ifNoneMatch } = {}) {
     }
   }
   const retryAfter = response.headers.get("Retry-After");
-  return { status: response.status, body: answer, retryAfter };
+  const tag = response.headers.get("ETag");
+  return { status: response.status, body: answer, retryAfter, tag };
 }
 
 /** What a failure that is not about the change itself means for the user. */
@@ -124,6 +130,7 @@ async function load() {
   const audit = await request("GET", AUDIT_PATH);
   if (ticket !== state.loads) return true;
   state.version = flags.body.version;
+  state.tag = flags.tag;
   state.flags = flags.body.flags;
   if (audit.status === 200) state.audit = audit.body.events;
   render();
@@ -134,7 +141,7 @@ async function load() {
 async function poll() {
   if (document.hidden || state.changing || state.token === null) return;
   const ticket = ++state.loads;
-  const reply = await request("GET", FLAGS_PATH, { ifNoneMatch: state.version });
+  const reply = await request("GET", FLAGS_PATH, { ifNoneMatch: state.tag });
   if (ticket !== state.loads || state.token === null) return;
   if (reply.status === 0) {
     state.unreachable = true;
@@ -153,6 +160,7 @@ async function poll() {
   }
   const changed = reply.body.version !== state.version;
   state.version = reply.body.version;
+  state.tag = reply.tag;
   state.flags = reply.body.flags;
   if (changed) {
     const audit = await request("GET", AUDIT_PATH);
@@ -219,6 +227,7 @@ function signOut(message = "Signed out.") {
   stopPolling();
   state.token = null;
   state.version = null;
+  state.tag = null;
   state.flags = [];
   state.audit = [];
   state.problems.clear();
@@ -256,7 +265,7 @@ async function change(method, path, { body, variable, done }) {
   state.changing = true;
   try {
     if (variable) state.problems.delete(variable);
-    const reply = await request(method, path, { body, ifMatch: state.version });
+    const reply = await request(method, path, { body, ifMatch: state.tag });
     switch (reply.status) {
       case 200:
         state.problems.clear();

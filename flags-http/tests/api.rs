@@ -1132,6 +1132,14 @@ async fn a_flag_a_service_manages_is_409_naming_it_and_its_pushes_change_the_eta
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     // The admin list shows where the value came from; If-Match with the tag it gave goes ahead.
     let listed = server.get("/api/admin/feature-flags", Some(TOKEN)).await;
+    assert_eq!(listed.header("etag"), Some(tag.as_str()));
+    // The admin page polls with the tag as it came, and gets 304 while nothing changes.
+    let admin = "/api/admin/feature-flags";
+    let polled = [("if-none-match", tag.as_str())];
+    let reply = server
+        .send(Method::GET, admin, Some(TOKEN), &polled, None)
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_MODIFIED);
     let max_images = listed.json()["flags"]
         .as_array()
         .unwrap()
