@@ -1,6 +1,7 @@
 //! [`Error`]: every way a request fails, as the status, headers and JSON body a client gets; and
 //! the two families of failure the admin routes share, each a type of its own whose OpenAPI
-//! description is its own: [`Refused`] (a change not made) and [`Denied`] (a request not let in).
+//! description is its own: [`Refused`] (a change not made, or not known to be) and [`Denied`] (a
+//! request not let in).
 
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ pub(crate) enum Error {
     Denied(Denied),
     /// 405: the path exists, the method does not.
     MethodNotAllowed,
-    /// 409, 412, 422, 503: the change was not made.
+    /// 409, 412, 422, 503, 504: the change was not made, or (504) may have been.
     Refused(Refused),
     /// 413: a body over the limit.
     TooLarge { limit: usize },
@@ -43,7 +44,7 @@ pub(crate) enum Denied {
 }
 
 /// Why a change was not made: what the routes that change flags answer when they refuse one.
-/// Nothing changed.
+/// Nothing changed, except perhaps after [`Refused::OutcomeUnknown`].
 #[derive(Debug)]
 pub(crate) enum Refused {
     /// 409: the change cannot be made on the flags as they are: a rollback with no earlier
@@ -67,10 +68,16 @@ pub(crate) enum Refused {
     },
     /// 503: the store of live flags cannot keep the change now.
     Unavailable,
-    /// 503: the store was asked to keep the change, and its answer never came: it may have kept
-    /// it. The client reads the flags before it tries again.
+    /// 504: the store was asked to keep the change, and its answer never came
+    /// ([`OUTCOME_UNKNOWN`] says what the client does).
     OutcomeUnknown,
 }
+
+/// What a client is told when the store's answer to a change never came (504): in the body, and
+/// in the OpenAPI document.
+pub(crate) const OUTCOME_UNKNOWN: &str = "the flags' store did not answer in time: the change \
+    may or may not have been made; read the flags before trying it again, or retry it with the \
+    same Idempotency-Key, which makes it once";
 
 impl From<Denied> for Error {
     fn from(denied: Denied) -> Self {
@@ -234,12 +241,7 @@ impl IntoResponse for Error {
                 let message = "the flags' store is unavailable: nothing changed, retry later";
                 (message.to_owned(), Vec::new())
             }
-            Self::Refused(Refused::OutcomeUnknown) => {
-                let message = "the flags' store did not answer in time: the change may or may \
-                               not have been made; read the flags before trying it again, or \
-                               retry it with the same Idempotency-Key, which makes it once";
-                (message.to_owned(), Vec::new())
-            }
+            Self::Refused(Refused::OutcomeUnknown) => (OUTCOME_UNKNOWN.to_owned(), Vec::new()),
             Self::Internal => {
                 let message = "an internal error: nothing changed; the server's log has details";
                 (message.to_owned(), Vec::new())

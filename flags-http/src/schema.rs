@@ -8,7 +8,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, ResponsesBuilder};
 use utoipa::{IntoResponses, ToSchema};
 
-use crate::error::{Denied, ErrorBody, Refused};
+use crate::error::{Denied, ErrorBody, OUTCOME_UNKNOWN, Refused};
 
 /// One response: its status, what it means, and the header it comes with (its name and what it
 /// says), if any.
@@ -92,12 +92,7 @@ impl IntoResponses for Refused {
                 "The store of live flags cannot keep the change now. Nothing changed.",
                 None,
             ),
-            (
-                "504",
-                "The store of live flags did not answer in time: the change may have been made. \
-                 Read the flags before retrying, or retry with the same `Idempotency-Key`.",
-                None,
-            ),
+            ("504", OUTCOME_UNKNOWN, None),
         ])
     }
 }

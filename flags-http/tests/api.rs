@@ -908,6 +908,47 @@ async fn a_store_that_fails_is_503_without_its_reason_and_nothing_changes() {
     assert_eq!(server.public().await["max_images"], 3);
 }
 
+/// A store whose answer to a commit never comes: its reason names a host the client must not
+/// learn.
+struct SilentStore;
+
+impl Store for SilentStore {
+    fn read(&self) -> Result<Option<Stored>, StoreError> {
+        Ok(None)
+    }
+
+    fn commit<'a>(
+        &'a self,
+        _: u64,
+        _: &'a Stored,
+        _: &'a AuditEvent,
+    ) -> StoreFuture<'a, CommitOutcome> {
+        let lost = std::io::Error::other("connection reset");
+        let error = StoreError::outcome_unknown("commit to db.internal.example", lost);
+        Box::pin(std::future::ready(Err(error)))
+    }
+}
+
+#[tokio::test]
+async fn a_store_whose_answer_never_came_is_504_saying_the_change_may_have_been_made() {
+    let flags = Live::<Settings>::builder()
+        .store(SilentStore)
+        .load(Loader::new())
+        .unwrap();
+    let server = server(&Arc::new(flags)).await;
+    let reply = server
+        .patch(json!({"FEATURE_MAX_IMAGES": 4}), Some(TOKEN))
+        .await;
+    assert_eq!(reply.status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(
+        reply.message(),
+        "the flags' store did not answer in time: the change may or may not have been made; \
+         read the flags before trying it again, or retry it with the same Idempotency-Key, which \
+         makes it once"
+    );
+    assert!(!String::from_utf8_lossy(&reply.body).contains("db.internal"));
+}
+
 #[tokio::test]
 async fn the_admin_page_is_served_under_its_own_policy_and_can_be_left_out() {
     let flags = live();
