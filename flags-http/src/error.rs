@@ -148,16 +148,21 @@ impl Error {
                 message,
                 problems: Vec::new(),
             },
-            ChangeError::Store(error) => {
-                // The reason may quote a path or a database's words: the log gets it, not the
-                // client.
-                tracing::error!(target: "flags_http", "the store did not keep a change: {error}");
-                match error {
-                    StoreError::OutcomeUnknown { .. } => Refused::OutcomeUnknown,
-                    error if error.is_retryable() => Refused::Unavailable,
-                    _ => return Self::Internal,
+            // The reason may quote a path or a database's words: the client is not told it. The
+            // audit of the refused change (target `flags::audit`) logs it already; only a 500,
+            // whose body points to the log, gets a line of its own here.
+            ChangeError::Store(error) => match error {
+                StoreError::OutcomeUnknown { .. } => Refused::OutcomeUnknown,
+                error if error.is_retryable() => Refused::Unavailable,
+                error => {
+                    tracing::error!(
+                        target: "flags_http",
+                        "a change was answered 500, as the store cannot keep changes until it is \
+                         fixed: {error}"
+                    );
+                    return Self::Internal;
                 }
-            }
+            },
             // A kind of refusal this version does not know: the client is told what it says.
             _ => Refused::Conflict { message, tag: None },
         };
@@ -250,5 +255,87 @@ impl IntoResponse for Error {
         let mut response = (status, Json(&ErrorBody { message, problems })).into_response();
         response.headers_mut().extend(headers);
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt;
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata};
+
+    use super::*;
+
+    /// Each event as `LEVEL target: message`.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl tracing::Subscriber for Recorder {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            struct Message(String);
+            impl Visit for Message {
+                fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+                    if field.name() == "message" {
+                        self.0 = format!("{value:?}");
+                    }
+                }
+            }
+            let mut message = Message(String::new());
+            event.record(&mut message);
+            let metadata = event.metadata();
+            let line = format!("{} {}: {}", metadata.level(), metadata.target(), message.0);
+            self.0.lock().unwrap().push(line);
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    /// What `body` logs on this thread.
+    fn logs(body: impl FnOnce()) -> Vec<String> {
+        let recorder = Arc::new(Recorder::default());
+        tracing::subscriber::with_default(Arc::clone(&recorder), body);
+        recorder.0.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn only_a_store_error_answered_500_logs_a_line_of_its_own() {
+        let tag = HeaderValue::from_static("\"0\"");
+        let refuse = |error: StoreError| {
+            let error = Error::refused(ChangeError::Store(error), tag.clone());
+            Error::status(&error)
+        };
+        let lost = || io::Error::other("connection reset");
+        let unknown = logs(|| {
+            let status = refuse(StoreError::outcome_unknown("commit", lost()));
+            assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+            let status = refuse(StoreError::unavailable("commit", lost()));
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        });
+        assert_eq!(unknown, Vec::<String>::new());
+        let corrupt = logs(|| {
+            let status = refuse(StoreError::corrupt(
+                "/srv/flags.json holds a negative version",
+            ));
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        });
+        assert_eq!(
+            corrupt,
+            [
+                "ERROR flags_http: a change was answered 500, as the store cannot keep changes until \
+              it is fixed: /srv/flags.json holds a negative version"
+            ]
+        );
     }
 }

@@ -54,8 +54,9 @@
 //! a `message`; a change is never half-applied.
 //!
 //! The router adds nothing the application did not ask for: no global state, no logging setup
-//! (it emits `tracing` events, target `flags_http`, when a change fails for a reason the client
-//! is not told), no fallback route.
+//! (it emits a `tracing` event, target `flags_http`, when a change gets 500 because its store
+//! cannot keep changes until it is fixed; flags-core's audit, target `flags::audit`, logs every
+//! refused change with its reason, which the client is not told), no fallback route.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
