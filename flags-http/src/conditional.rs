@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use axum::extract::FromRequestParts;
 use axum::http::header::{IF_MATCH, IF_NONE_MATCH};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use flags_core::Snapshot;
 
 use crate::error::{Error, Refused};
@@ -65,52 +65,69 @@ impl Tag {
 }
 
 /// `If-Match` on a change: the tags it lists, which make the change conditional on the flags'
-/// version.
+/// version; read once, when the request is. A struct around the [`Condition`] so that utoipa
+/// derives the header's description from its field.
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Header))]
 pub(crate) struct IfMatch {
     /// Make the change only if the flags are still at this version, quoted (`"3"`): 412
     /// otherwise.
-    #[cfg_attr(feature = "openapi", param(rename = "If-Match"))]
-    if_match: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        param(rename = "If-Match", value_type = Option<String>)
+    )]
+    if_match: Condition,
+}
+
+/// What `If-Match` asks of the flags' version.
+enum Condition {
+    /// No `If-Match`, or `*`: any version.
+    Any,
+    /// One of the versions its strong tags name, in the order listed; none when it lists only
+    /// weak tags or text that is no tag.
+    Versions(Vec<u64>),
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let headers = parts.headers.get_all(IF_MATCH);
-        let mut values = headers.iter().peekable();
-        if values.peek().is_none() {
-            return Ok(Self { if_match: None });
-        }
-        // A value that is not text names no tag.
-        let values: Vec<&str> = values
-            .map(|value| value.to_str().unwrap_or_default())
-            .collect();
-        Ok(Self {
-            if_match: Some(values.join(", ")),
-        })
+        Ok(Self::read(&parts.headers))
     }
 }
 
 impl IfMatch {
+    /// The `If-Match` of `headers`, every line of it.
+    fn read(headers: &HeaderMap) -> Self {
+        let mut tags = listed(headers, IF_MATCH).peekable();
+        if tags.peek().is_none() {
+            return Self {
+                if_match: Condition::Any,
+            };
+        }
+        let mut versions = Vec::new();
+        for tag in tags {
+            if tag == "*" {
+                return Self {
+                    if_match: Condition::Any,
+                };
+            }
+            versions.extend(Tag::parse(tag).map(|tag| tag.version));
+        }
+        Self {
+            if_match: Condition::Versions(versions),
+        }
+    }
+
     /// The version the change is conditional on, the flags being at `current`: `None` without
     /// the header or with `*`; `current`'s version when the header lists it, so that the change
     /// goes ahead unless another comes first; otherwise one it lists, which the change will find
     /// stale (412); and 412 at once, with `current` as its `ETag`, when it lists no version.
     pub(crate) fn version(&self, current: Tag) -> Result<Option<u64>, Error> {
-        let version = current.version;
-        let Some(header) = &self.if_match else {
+        let Condition::Versions(listed) = &self.if_match else {
             return Ok(None);
         };
-        let mut listed = Vec::new();
-        for tag in header.split(',').map(str::trim) {
-            if tag == "*" {
-                return Ok(None);
-            }
-            listed.extend(Tag::parse(tag).map(|tag| tag.version));
-        }
+        let version = current.version;
         if listed.contains(&version) {
             return Ok(Some(version));
         }
@@ -175,20 +192,20 @@ impl IdempotencyKey {
 /// Whether the request's `If-None-Match` names `tag` (weakly: `W/"3"` does) or is `*`: the
 /// client has those flags already.
 pub(crate) fn has_tag(headers: &HeaderMap, tag: Tag) -> bool {
-    headers
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .any(|header| none_match(header, tag))
-}
-
-fn none_match(header: &HeaderValue, tag: Tag) -> bool {
-    let Ok(header) = header.to_str() else {
-        return false;
-    };
-    header.split(',').map(str::trim).any(|listed| {
+    listed(headers, IF_NONE_MATCH).any(|listed| {
         let listed = listed.strip_prefix("W/").unwrap_or(listed);
         listed == "*" || Tag::parse(listed) == Some(tag)
     })
+}
+
+/// Each element of the lists that the `name` headers hold (`"3"`, `W/"3"`, `*`), trimmed; a
+/// header that is not text holds one element that is no tag.
+fn listed(headers: &HeaderMap, name: HeaderName) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(name)
+        .into_iter()
+        .flat_map(|value| value.to_str().unwrap_or_default().split(','))
+        .map(str::trim)
 }
 
 #[cfg(test)]
@@ -201,7 +218,11 @@ mod tests {
             version: 12,
             revision: 0,
         };
-        let matches = |header: &'static str| none_match(&HeaderValue::from_static(header), tag);
+        let matches = |header: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(IF_NONE_MATCH, HeaderValue::from_static(header));
+            has_tag(&headers, tag)
+        };
         assert!(matches("\"12\""));
         assert!(matches("W/\"12\""));
         assert!(matches("\"3\", \"12\""));
@@ -210,6 +231,36 @@ mod tests {
         assert!(!matches("12"));
         assert!(!matches("\"123\""));
         assert!(!matches("\"12-00000000000000ff\""));
+    }
+
+    #[test]
+    fn if_match_reads_every_line_and_names_versions_by_strong_tags_only() {
+        let current = Tag {
+            version: 3,
+            revision: 0xc0ffee,
+        };
+        let version = |lines: &[&'static str]| {
+            let mut headers = HeaderMap::new();
+            for line in lines {
+                headers.append(IF_MATCH, HeaderValue::from_static(line));
+            }
+            match IfMatch::read(&headers).version(current) {
+                Ok(version) => Ok(version),
+                Err(Error::Refused(Refused::PreconditionFailed { tag, .. })) => Err(tag),
+                Err(error) => panic!("{error:?}"),
+            }
+        };
+        assert_eq!(version(&[]), Ok(None));
+        assert_eq!(version(&["\"1\"", "*"]), Ok(None));
+        assert_eq!(
+            version(&["\"1\", \"2\"", "\"3-0000000000c0ffee\""]),
+            Ok(Some(3))
+        );
+        assert_eq!(version(&["\"2\"", "\"1\""]), Ok(Some(2)));
+        assert_eq!(version(&["W/\"2\", \"1\""]), Ok(Some(1)));
+        for none in [&["W/\"3\""][..], &["3"], &["\"x\", "], &[""]] {
+            assert_eq!(version(none), Err(Some(current.header())), "{none:?}");
+        }
     }
 
     #[test]
