@@ -90,7 +90,7 @@ pub(crate) struct AdminFlag<'a> {
         (status = 200, description = "Every flag and the flags' version", body = AdminFlags,
             headers(("ETag" = String, description = "The flags' version, quoted"))),
         (status = 304, description = "The flags are still at the version `If-None-Match` names"),
-        crate::error::Denied,
+        crate::error::TurnedAway,
     ),
 ))]
 pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
@@ -178,7 +178,7 @@ pub(crate) struct Changed {
         (status = 400, description = "The body is not a JSON object", body = crate::error::ErrorBody),
         (status = 413, description = "The body is over 64 KiB", body = crate::error::ErrorBody),
         Refused,
-        crate::error::Denied,
+        crate::error::TurnedAway,
     ),
 ))]
 pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
@@ -219,7 +219,7 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
         (status = 200, description = "Reset: the new version", body = Changed,
             headers(("ETag" = String, description = "The new version, quoted"))),
         Refused,
-        crate::error::Denied,
+        crate::error::TurnedAway,
     ),
 ))]
 pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
@@ -269,7 +269,7 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
         (status = 200, description = "Rolled back: the new version", body = Changed,
             headers(("ETag" = String, description = "The new version, quoted"))),
         Refused,
-        crate::error::Denied,
+        crate::error::TurnedAway,
     ),
 ))]
 pub(crate) async fn rollback<S: FeatureFlags + Send + Sync + 'static>(
@@ -335,7 +335,7 @@ pub(crate) struct Audit {
     responses(
         (status = 200, description = "The recent audit events, newest last", body = Audit),
         (status = 400, description = "The query string cannot be read", body = crate::error::ErrorBody),
-        crate::error::Denied,
+        crate::error::TurnedAway,
     ),
 ))]
 pub(crate) async fn audit<S: FeatureFlags + Send + Sync + 'static>(

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::Shared;
-use crate::error::{Denied as Refusal, Error};
+use crate::error::{Error, TurnedAway};
 use crate::limit::client_address;
 
 /// Decides whether a request may use the admin routes, and who makes it: the actor that
@@ -177,7 +177,7 @@ pub(crate) async fn require<S: FeatureFlags + Send + Sync + 'static>(
     let (mut parts, body) = request.into_parts();
     let client = client_address(&parts.extensions);
     if let Some(retry_after) = shared.failures.blocked(client, Instant::now()) {
-        return Error::from(Refusal::TooManyFailures { retry_after }).into_response();
+        return Error::from(TurnedAway::TooManyFailures { retry_after }).into_response();
     }
     match shared.authorize.authorize(&parts) {
         Ok(actor) => {
@@ -190,14 +190,7 @@ pub(crate) async fn require<S: FeatureFlags + Send + Sync + 'static>(
             if denied == Denied::Invalid {
                 shared.failures.record(client, Instant::now());
             }
-            let refusal = match denied {
-                Denied::Missing => Refusal::Unauthenticated,
-                Denied::Invalid => Refusal::Forbidden("the token is not valid for the admin API"),
-                Denied::Disabled => {
-                    Refusal::Forbidden("the admin API is disabled: no token is configured for it")
-                }
-            };
-            Error::from(refusal).into_response()
+            Error::from(denied).into_response()
         }
     }
 }

@@ -1,7 +1,7 @@
 //! [`Error`]: every way a request fails, as the status, headers and JSON body a client gets; and
 //! the two families of failure the admin routes share, each a type of its own whose OpenAPI
-//! description is its own: [`Refused`] (a change not made, or not known to be) and [`Denied`] (a
-//! request not let in).
+//! description is its own: [`Refused`] (a change not made, or not known to be) and
+//! [`TurnedAway`] (a request not let in).
 
 use std::time::Duration;
 
@@ -14,6 +14,8 @@ use flags_core::Problem;
 use flags_core::live::{ChangeError, StoreError};
 use serde_derive::Serialize;
 
+use crate::auth::Denied;
+
 /// A failed request. Its body is always a JSON object with a `message`; a refused change also
 /// lists its `problems`, each as [`Problem`] serializes (`kind`, `variable`, `message`).
 #[derive(Debug)]
@@ -21,7 +23,7 @@ pub(crate) enum Error {
     /// 400: the request cannot be read (malformed JSON, a bad query string).
     BadRequest(String),
     /// 401, 403, 429: the request may not use the admin routes.
-    Denied(Denied),
+    TurnedAway(TurnedAway),
     /// 405: the path exists, the method does not.
     MethodNotAllowed,
     /// 409, 412, 422, 503, 504: the change was not made, or (504) may have been.
@@ -34,11 +36,10 @@ pub(crate) enum Error {
 
 /// Why a request may not use the admin routes: what [`require`](crate::auth::require) answers.
 #[derive(Debug)]
-pub(crate) enum Denied {
-    /// 401: no credentials; the client is told to send a bearer token.
-    Unauthenticated,
-    /// 403: the credentials are wrong, or the admin API has no credentials to accept.
-    Forbidden(&'static str),
+pub(crate) enum TurnedAway {
+    /// 401 without credentials (the client is told to send a bearer token); 403 with wrong
+    /// ones, or when the admin API has no credentials to accept.
+    Denied(Denied),
     /// 429: too many failed authentications from the client's address.
     TooManyFailures { retry_after: Duration },
 }
@@ -79,9 +80,15 @@ pub(crate) const OUTCOME_UNKNOWN: &str = "the flags' store did not answer in tim
     may or may not have been made; read the flags before trying it again, or retry it with the \
     same Idempotency-Key, which makes it once";
 
+impl From<TurnedAway> for Error {
+    fn from(turned_away: TurnedAway) -> Self {
+        Self::TurnedAway(turned_away)
+    }
+}
+
 impl From<Denied> for Error {
     fn from(denied: Denied) -> Self {
-        Self::Denied(denied)
+        Self::TurnedAway(TurnedAway::Denied(denied))
     }
 }
 
@@ -181,9 +188,11 @@ impl Error {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Denied(Denied::Unauthenticated) => StatusCode::UNAUTHORIZED,
-            Self::Denied(Denied::Forbidden(_)) => StatusCode::FORBIDDEN,
-            Self::Denied(Denied::TooManyFailures { .. }) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TurnedAway(TurnedAway::Denied(Denied::Missing)) => StatusCode::UNAUTHORIZED,
+            Self::TurnedAway(TurnedAway::Denied(Denied::Invalid | Denied::Disabled)) => {
+                StatusCode::FORBIDDEN
+            }
+            Self::TurnedAway(TurnedAway::TooManyFailures { .. }) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Refused(Refused::Conflict { .. }) => StatusCode::CONFLICT,
             Self::Refused(Refused::PreconditionFailed { .. }) => StatusCode::PRECONDITION_FAILED,
@@ -204,7 +213,7 @@ impl IntoResponse for Error {
         let mut headers = Vec::new();
         let (message, problems) = match self {
             Self::BadRequest(message) => (message, Vec::new()),
-            Self::Denied(Denied::Unauthenticated) => {
+            Self::TurnedAway(TurnedAway::Denied(Denied::Missing)) => {
                 headers.push((
                     WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"flags admin\""),
@@ -212,7 +221,14 @@ impl IntoResponse for Error {
                 let message = "the admin API needs a token: send `Authorization: Bearer <token>`";
                 (message.to_owned(), Vec::new())
             }
-            Self::Denied(Denied::Forbidden(message)) => (message.to_owned(), Vec::new()),
+            Self::TurnedAway(TurnedAway::Denied(Denied::Invalid)) => {
+                let message = "the token is not valid for the admin API";
+                (message.to_owned(), Vec::new())
+            }
+            Self::TurnedAway(TurnedAway::Denied(Denied::Disabled)) => {
+                let message = "the admin API is disabled: no token is configured for it";
+                (message.to_owned(), Vec::new())
+            }
             Self::MethodNotAllowed => {
                 let message =
                     "this path does not take this method; the `Allow` header lists those it takes";
@@ -232,7 +248,7 @@ impl IntoResponse for Error {
                 (message, Vec::new())
             }
             Self::Refused(Refused::Unprocessable { message, problems }) => (message, problems),
-            Self::Denied(Denied::TooManyFailures { retry_after }) => {
+            Self::TurnedAway(TurnedAway::TooManyFailures { retry_after }) => {
                 // Whole seconds, rounded up: a client that waits that long is let in.
                 let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
                 headers.push((RETRY_AFTER, HeaderValue::from(seconds.max(1))));

@@ -1,5 +1,6 @@
 //! What the OpenAPI document says of the refusals the admin routes share (feature `openapi`):
-//! one response per way each of [`Denied`] and [`Refused`] answers, the body an [`ErrorBody`].
+//! one response per way each of [`TurnedAway`] and [`Refused`] answers, the body an
+//! [`ErrorBody`].
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, ResponsesBuilder};
 use utoipa::{IntoResponses, ToSchema};
 
-use crate::error::{Denied, ErrorBody, OUTCOME_UNKNOWN, Refused};
+use crate::error::{ErrorBody, OUTCOME_UNKNOWN, Refused, TurnedAway};
 
 /// One response: its status, what it means, and the header it comes with (its name and what it
 /// says), if any.
@@ -40,7 +41,7 @@ fn described(responses: &[Described<'_>]) -> BTreeMap<String, RefOr<utoipa::open
         .into()
 }
 
-impl IntoResponses for Denied {
+impl IntoResponses for TurnedAway {
     fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
         described(&[
             (
@@ -104,6 +105,7 @@ mod tests {
     use axum::response::IntoResponse;
 
     use super::*;
+    use crate::auth::Denied;
     use crate::error::Error;
 
     /// What the document says each type answers is what it answers: every way of each, as a
@@ -112,16 +114,17 @@ mod tests {
     fn each_refusal_answers_a_status_its_description_lists() {
         let statuses =
             |responses: BTreeMap<String, _>| -> Vec<String> { responses.into_keys().collect() };
-        let denied = [
-            Denied::Unauthenticated,
-            Denied::Forbidden("no"),
-            Denied::TooManyFailures {
+        let turned_away = [
+            TurnedAway::Denied(Denied::Missing),
+            TurnedAway::Denied(Denied::Invalid),
+            TurnedAway::Denied(Denied::Disabled),
+            TurnedAway::TooManyFailures {
                 retry_after: Duration::from_secs(1),
             },
         ];
-        let listed = statuses(Denied::responses());
-        for denied in denied {
-            let status = Error::from(denied).into_response().status();
+        let listed = statuses(TurnedAway::responses());
+        for turned_away in turned_away {
+            let status = Error::from(turned_away).into_response().status();
             assert!(listed.contains(&status.as_str().to_owned()), "{status}");
         }
         let refused = [
