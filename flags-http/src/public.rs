@@ -112,13 +112,48 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct Health {
     /// `ok` when the flags are at their store's version (or have no store); `degraded` when the
-    /// store cannot be reached or holds a version this build refused: the flags served are
-    /// then the last good ones, and changes may be refused.
-    status: &'static str,
+    /// store cannot be reached, holds a version this build refused, or is in a state this
+    /// version does not know: the flags served are then the last good ones, and changes may be
+    /// refused.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    status: Status,
     /// The flags' version.
     version: u64,
-    /// The store: `connected`, `unreachable` or `behind`; `null` without one.
-    store: Option<&'static str>,
+    /// The store: `connected`, `unreachable`, `behind` or `unknown`; `null` without one.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    store: Option<StoreStatus>,
+}
+
+/// Whether the server serves what its store holds.
+#[derive(Serialize, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    Ok,
+    Degraded,
+}
+
+/// How the flags stand with their store.
+#[derive(Serialize, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+enum StoreStatus {
+    Connected,
+    Unreachable,
+    Behind,
+    /// A state this version does not know: reported, not hidden.
+    Unknown,
+}
+
+impl StoreStatus {
+    fn of(health: &StoreHealth) -> Self {
+        match health {
+            StoreHealth::Ready => Self::Connected,
+            StoreHealth::Unreachable { .. } => Self::Unreachable,
+            StoreHealth::Behind { .. } => Self::Behind,
+            _ => Self::Unknown,
+        }
+    }
 }
 
 /// The query of `GET /api/health`.
@@ -126,16 +161,25 @@ pub(crate) struct Health {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub(crate) struct HealthQuery {
-    /// `required`: answer 503 unless the store is connected and the flags at its version (for
-    /// a load balancer that should take an instance without its store out of rotation).
-    store: Option<String>,
+    /// `required`: answer 503 when the status is `degraded` (for a load balancer that should
+    /// take an instance without its store out of rotation).
+    #[cfg_attr(feature = "openapi", param(inline))]
+    store: Option<StoreRequirement>,
+}
+
+/// What `?store=` asks of the store.
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+enum StoreRequirement {
+    Required,
 }
 
 /// Health
 ///
 /// `{"status": "ok", "version": N, "store": "connected"}` while the server answers; `degraded`
 /// with its store unreachable or ahead of what this build loads. 200 unless `?store=required`
-/// and the store is not connected: then 503.
+/// and the status is `degraded`: then 503.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get,
     path = "/api/health",
@@ -154,18 +198,13 @@ pub(crate) async fn health<S: FeatureFlags + Send + Sync + 'static>(
     query: Result<Query<HealthQuery>, QueryRejection>,
 ) -> Result<Response, Error> {
     let Query(query) = query.map_err(Error::query)?;
-    let store = shared.flags.store_health();
-    let (status, store) = match &store {
-        None => ("ok", None),
-        Some(StoreHealth::Ready) => ("ok", Some("connected")),
-        Some(StoreHealth::Unreachable { .. }) => ("degraded", Some("unreachable")),
-        Some(StoreHealth::Behind { .. }) => ("degraded", Some("behind")),
-        // A state this version does not know: reported, not hidden.
-        Some(_) => ("degraded", Some("unknown")),
+    let store = shared.flags.store_health().as_ref().map(StoreStatus::of);
+    let status = match store {
+        None | Some(StoreStatus::Connected) => Status::Ok,
+        Some(_) => Status::Degraded,
     };
-    let required = query.store.as_deref() == Some("required");
-    let code = match (required, store) {
-        (true, Some(store)) if store != "connected" => StatusCode::SERVICE_UNAVAILABLE,
+    let code = match (query.store, status) {
+        (Some(StoreRequirement::Required), Status::Degraded) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::OK,
     };
     let health = Health {

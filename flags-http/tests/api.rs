@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flags_core::live::{AuditEvent, CommitOutcome, Live, Store, StoreError, StoreFuture, Stored};
+use flags_core::live::{
+    AuditEvent, CommitOutcome, Live, Store, StoreError, StoreFuture, StoreState, Stored,
+};
 use flags_core::secrecy::SecretString;
 use flags_core::{FeatureFlags, Loader, Rollout};
 use flags_http::{Api, Tokens};
@@ -886,6 +888,46 @@ impl Store for BrokenStore {
         let error = StoreError::unavailable("cannot write /srv/private/flags.json", full);
         Box::pin(std::future::ready(Err(error)))
     }
+
+    fn state(&self) -> StoreState {
+        StoreState::Unreachable {
+            reason: String::from("cannot write /srv/private/flags.json"),
+        }
+    }
+}
+
+/// Health says how the flags stand with their store; it answers 503 only when asked to
+/// (`?store=required`) and degraded, and a `store` it cannot read is 400 naming it.
+#[tokio::test]
+async fn health_is_503_only_when_the_store_is_required_and_degraded() {
+    let without = server(&live()).await;
+    let health = without.get("/api/health?store=required", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        health.json(),
+        json!({"status": "ok", "version": 0, "store": null})
+    );
+
+    let flags = Live::<Settings>::builder()
+        .store(BrokenStore)
+        .load(Loader::new())
+        .unwrap();
+    let broken = server(&Arc::new(flags)).await;
+    let degraded = json!({"status": "degraded", "version": 0, "store": "unreachable"});
+    let health = broken.get("/api/health", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json(), degraded);
+    let health = broken.get("/api/health?store=required", None).await;
+    assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(health.json(), degraded);
+
+    let typo = broken.get("/api/health?store=requried", None).await;
+    assert_eq!(typo.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        typo.message(),
+        "the query string cannot be read: store: unknown variant `requried`, expected `required`"
+    );
 }
 
 #[tokio::test]
