@@ -294,11 +294,11 @@ async fn commit<S: FeatureFlags + Send + Sync + 'static>(
     };
     match flags.commit(change).await {
         Ok(version) => {
-            let tag = Tag::with_version(&flags.snapshot(), version);
+            let tag = Tag::with_version(&flags.get(), version);
             let body = Json(Changed { version });
             Ok(admin_response(StatusCode::OK, Some(tag), body))
         }
-        Err(error) => Err(Error::refused(error, Tag::of(&flags.snapshot()).header())),
+        Err(error) => Err(Error::refused(error, Tag::of(&flags.get()))),
     }
 }
 

@@ -139,7 +139,7 @@ impl IfMatch {
                     "If-Match: a change needs a strong tag such as \"{version}\" (weak W/ tags \
                      never match); the flags are at version {version}"
                 ),
-                tag: Some(current.header()),
+                tag: Some(current),
             })),
         }
     }
@@ -259,7 +259,7 @@ mod tests {
         assert_eq!(version(&["\"2\"", "\"1\""]), Ok(Some(2)));
         assert_eq!(version(&["W/\"2\", \"1\""]), Ok(Some(1)));
         for none in [&["W/\"3\""][..], &["3"], &["\"x\", "], &[""]] {
-            assert_eq!(version(none), Err(Some(current.header())), "{none:?}");
+            assert_eq!(version(none), Err(Some(current)), "{none:?}");
         }
     }
 

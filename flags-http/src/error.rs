@@ -15,6 +15,7 @@ use flags_core::live::{ChangeError, StoreError};
 use serde_derive::Serialize;
 
 use crate::auth::Denied;
+use crate::conditional::Tag;
 
 /// A failed request. Its body is always a JSON object with a `message`; a refused change also
 /// lists its `problems`, each as [`Problem`] serializes (`kind`, `variable`, `message`).
@@ -53,15 +54,9 @@ pub(crate) enum Refused {
     /// particular, it caught up and was overtaken again until it gave up), or a change of flags
     /// a flag service manages. The flags' tag (`ETag`), when it is what the client should read
     /// again.
-    Conflict {
-        message: String,
-        tag: Option<HeaderValue>,
-    },
+    Conflict { message: String, tag: Option<Tag> },
     /// 412: a change conditional on a version (`If-Match`) that is no longer the flags'.
-    PreconditionFailed {
-        message: String,
-        tag: Option<HeaderValue>,
-    },
+    PreconditionFailed { message: String, tag: Option<Tag> },
     /// 422: a change that would not load, or that names no variable.
     Unprocessable {
         message: String,
@@ -132,8 +127,8 @@ pub(crate) struct ErrorBody {
 }
 
 impl Error {
-    /// The answer to a change that `Live` refused, the flags being at `tag` now (an `ETag`).
-    pub(crate) fn refused(error: ChangeError, tag: HeaderValue) -> Self {
+    /// The answer to a change that `Live` refused, the flags being at `tag` now.
+    pub(crate) fn refused(error: ChangeError, tag: Tag) -> Self {
         let message = error.to_string();
         let refused = match error {
             ChangeError::Rejected(error) => Refused::Unprocessable {
@@ -237,7 +232,7 @@ impl IntoResponse for Error {
             Self::Refused(
                 Refused::PreconditionFailed { message, tag } | Refused::Conflict { message, tag },
             ) => {
-                headers.extend(tag.map(|tag| (ETAG, tag)));
+                headers.extend(tag.map(|tag| (ETAG, tag.header())));
                 (message, Vec::new())
             }
             Self::TooLarge { limit } => {
@@ -327,9 +322,9 @@ mod tests {
 
     #[test]
     fn only_a_store_error_answered_500_logs_a_line_of_its_own() {
-        let tag = HeaderValue::from_static("\"0\"");
+        let tag = Tag::parse("\"0\"").unwrap();
         let refuse = |error: StoreError| {
-            let error = Error::refused(ChangeError::Store(error), tag.clone());
+            let error = Error::refused(ChangeError::Store(error), tag);
             Error::status(&error)
         };
         let lost = || io::Error::other("connection reset");

@@ -64,39 +64,36 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
         Some(_) => "private, no-cache",
         None => "no-cache",
     };
+    // The projection of these flags, if a request without a user asked for it already: its
+    // `ETag` is formatted, whoever asks.
+    let rendered = shared.public.load();
+    let cached = rendered.as_deref().filter(|rendered| rendered.tag == tag);
+    let etag = || cached.map_or_else(|| tag.header(), |rendered| rendered.etag.clone());
     if conditional::has_tag(request.headers(), tag) {
         // With what the 200 would have said of caching (RFC 9110, 15.4.5).
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         let headers = response.headers_mut();
-        headers.insert(ETAG, tag.header());
+        headers.insert(ETAG, etag());
         headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
         return Ok(response);
     }
-    let (etag, body) = match query.user {
-        Some(user) => {
+    let (etag, body) = match (query.user, cached) {
+        (Some(user), _) => {
             let body = serde_json::to_vec(&snapshot.public_flags_for(&user))
                 .map_err(|_| Error::Internal)?;
-            (tag.header(), Bytes::from(body))
+            (etag(), Bytes::from(body))
         }
-        None => {
-            let rendered = shared.public.load();
-            match &*rendered {
-                Some(rendered) if rendered.tag == tag => {
-                    (rendered.etag.clone(), rendered.body.clone())
-                }
-                _ => {
-                    let body = serde_json::to_vec(&snapshot.public_flags())
-                        .map_err(|_| Error::Internal)?;
-                    let rendered = Rendered {
-                        tag,
-                        etag: tag.header(),
-                        body: Bytes::from(body),
-                    };
-                    let sent = (rendered.etag.clone(), rendered.body.clone());
-                    shared.public.store(Some(Arc::new(rendered)));
-                    sent
-                }
-            }
+        (None, Some(rendered)) => (rendered.etag.clone(), rendered.body.clone()),
+        (None, None) => {
+            let body = serde_json::to_vec(&snapshot.public_flags()).map_err(|_| Error::Internal)?;
+            let rendered = Rendered {
+                tag,
+                etag: tag.header(),
+                body: Bytes::from(body),
+            };
+            let sent = (rendered.etag.clone(), rendered.body.clone());
+            shared.public.store(Some(Arc::new(rendered)));
+            sent
         }
     };
     let mut response = Response::new(Body::from(body));
