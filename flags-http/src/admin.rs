@@ -88,8 +88,9 @@ pub(crate) struct AdminFlag<'a> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every flag and the flags' version", body = AdminFlags,
-            headers(("ETag" = String, description = "The flags' version, quoted"))),
-        (status = 304, description = "The flags are still at the version `If-None-Match` names"),
+            headers(("ETag" = String, description = "The flags' tag: their version, quoted (`\"7\"`), with the revision of the values \
+                flag services pushed once one did (`\"7-00c0ffee00c0ffee\"`)"))),
+        (status = 304, description = "The flags still have the tag `If-None-Match` names"),
         crate::error::TurnedAway,
     ),
 ))]
@@ -174,7 +175,7 @@ pub(crate) struct Changed {
     ),
     responses(
         (status = 200, description = "Applied: the new version", body = Changed,
-            headers(("ETag" = String, description = "The new version, quoted"))),
+            headers(("ETag" = String, description = "The new version's tag"))),
         (status = 400, description = "The body is not a JSON object", body = crate::error::ErrorBody),
         (status = 413, description = "The body is over 64 KiB", body = crate::error::ErrorBody),
         Refused,
@@ -217,7 +218,7 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
     ),
     responses(
         (status = 200, description = "Reset: the new version", body = Changed,
-            headers(("ETag" = String, description = "The new version, quoted"))),
+            headers(("ETag" = String, description = "The new version's tag"))),
         Refused,
         crate::error::TurnedAway,
     ),
@@ -267,7 +268,7 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
     params(IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "Rolled back: the new version", body = Changed,
-            headers(("ETag" = String, description = "The new version, quoted"))),
+            headers(("ETag" = String, description = "The new version's tag"))),
         Refused,
         crate::error::TurnedAway,
     ),

@@ -36,14 +36,34 @@
 //!
 //! | Route | What it does |
 //! |---|---|
-//! | `GET /api/feature-flags` | The public flags, `{"whatsapp": false}`; `?user=ID` decides rollouts and variants for a user. `ETag` is the version; `If-None-Match` gets 304. |
-//! | `GET /api/health` | `{"status": "ok", "version": N}` |
-//! | `GET /api/admin/feature-flags` | Every flag: variable, type, value (secrets redacted), source, default, description, status, group, public name, whether it needs a restart; and the version. |
-//! | `PATCH /api/admin/feature-flags` | A JSON object of variable to value (text as in an env file, a boolean, a number; `null` resets), applied whole as one change by the token's actor: 200 `{"version": N}`, or 422 `{"message", "problems"}` and nothing changed. `If-Match: "N"` makes it conditional on the version (412 when stale); without it, a change that other instances sharing the store overtake is made again on top, and 409 when they keep overtaking. |
+//! | `GET /api/feature-flags` | The public flags, `{"whatsapp": false}`; `?user=ID` decides rollouts and variants for a user. `ETag` is the flags' tag; `If-None-Match` with it (weak or strong) or `*` gets 304. |
+//! | `GET /api/health` | `{"status": "ok", "version": N, "store": "connected"}`. `store` is `connected`, `unreachable`, `behind` (it holds a version this build refuses), `unknown` (a state this version does not know), or `null` without a store; `status` is `degraded` when there is a store and it is not `connected`, else `ok`. 200, or 503 with `?store=required` while `degraded` (the same body); any other `?store=` is 400. |
+//! | `GET /api/admin/feature-flags` | Every flag: variable, type, value (secrets redacted), source, default, description, status, group, public name, whether it needs a restart; and the version. `ETag` and `If-None-Match` as on the public flags. |
+//! | `PATCH /api/admin/feature-flags` | A JSON object of variable to value (text as in an env file, a boolean, a number; `null` resets), applied whole as one change by the token's actor: 200 `{"version": N}` with the new tag as `ETag`, or 422 `{"message", "problems"}` and nothing changed. |
 //! | `DELETE /api/admin/feature-flags/{VARIABLE}` | The variable goes back to what the environment (or its default) says. |
 //! | `POST /api/admin/feature-flags/rollback` | Back to the previous version's values, as a new version. |
-//! | `GET /api/admin/audit` | The recent audit events, newest last; `?limit=N` keeps the newest `N`. |
+//! | `GET /api/admin/audit` | The recent audit events, newest last, 1000 at most; `?limit=N` keeps the newest `N`; `?before=T` (RFC 3339, the `at` of the oldest event read) gives the events before it, to read the audit a page at a time. |
 //! | `GET /admin` | The admin page: the admin API for people, in a browser ([`Api::without_admin_page`] leaves it out). |
+//!
+//! # Tags and changes
+//!
+//! The flags' tag (`ETag`) is their version, quoted, `"7"`; once a flag service pushed values,
+//! it also names the revision of those values, `"7-00c0ffee00c0ffee"`. A client sends it back
+//! as it came. A change (`PATCH`, `DELETE`, rollback) answers:
+//!
+//! - With `If-Match`, it is made only on the version a strong tag names (`"7"`, or the `ETag`
+//!   as it came: the revision does not count). A list that names the flags' version goes ahead;
+//!   one that names only other versions gets 412, with the flags' `ETag`, as does a list that
+//!   names no version at all (weak `W/` tags never match). `*` is no condition.
+//! - Without it, a change that other instances sharing the store overtake is made again on top,
+//!   and 409 (with the `ETag`) when they keep overtaking.
+//! - 409, too, for a flag a flag service manages, and for a rollback with no earlier version.
+//! - `Idempotency-Key` (1 to 255 visible ASCII characters, else 400): a retry with the same key
+//!   is answered as the first attempt was, and the change is made once; the key on another
+//!   change is 422.
+//! - 503 when the store cannot keep the change now: nothing changed. 504 when the store's answer
+//!   never came: the change may have been made; read the flags, or retry with the same
+//!   `Idempotency-Key`. 500 when the store cannot keep changes until it is fixed.
 //!
 //! The admin routes answer only a request that the [`Authorize`] given to the router accepts:
 //! 401 with `WWW-Authenticate: Bearer` without a token, 403 with a wrong one, 403 always when no
@@ -51,7 +71,9 @@
 //! `Retry-After`, whatever it sends, until its window ends ([`Api::failure_limit`]); the address
 //! is the connection's peer, or the [`ClientAddress`] an application behind a proxy puts in the
 //! request ([`client_address`]). A body is at most 64 KiB (413). Every error is a JSON object with
-//! a `message`; a change is never half-applied.
+//! a `message`; a change is never half-applied. The admin routes' answers and health are never
+//! cached (`Cache-Control: no-store`); the public flags are revalidated (`no-cache`, and
+//! `private` with `?user=`).
 //!
 //! The router adds nothing the application did not ask for: no global state, no logging setup
 //! (it emits a `tracing` event, target `flags_http`, when a change gets 500 because its store

@@ -37,7 +37,8 @@ pub(crate) struct PublicQuery {
 /// The public flags
 ///
 /// A JSON object of public name to value; with `?user=ID`, as that user sees them. `ETag` is the
-/// version, and `If-None-Match` with it gets 304.
+/// flags' tag (their version, and the revision of the values flag services pushed, if any), and
+/// `If-None-Match` with it gets 304.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get,
     path = "/api/feature-flags",
@@ -47,8 +48,9 @@ pub(crate) struct PublicQuery {
     responses(
         (status = 200, description = "The public flags: public name to value. Rollouts and \
             variants appear only with `user`, decided for that user.",
-            body = Object, headers(("ETag" = String, description = "The flags' version, quoted"))),
-        (status = 304, description = "The flags are still at the version `If-None-Match` names"),
+            body = Object, headers(("ETag" = String, description = "The flags' tag: their version, quoted (`\"7\"`), with the revision of the values \
+                flag services pushed once one did (`\"7-00c0ffee00c0ffee\"`)"))),
+        (status = 304, description = "The flags still have the tag `If-None-Match` names"),
         (status = 400, description = "The query string cannot be read", body = crate::error::ErrorBody),
     ),
 ))]

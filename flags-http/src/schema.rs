@@ -77,10 +77,7 @@ impl IntoResponses for Refused {
             (
                 "412",
                 "`If-Match` names a version the flags are no longer at. Nothing changed.",
-                Some((
-                    "ETag",
-                    "The version the flags are at, to redo the change on",
-                )),
+                Some(("ETag", "The flags' tag, to redo the change on")),
             ),
             (
                 "422",
