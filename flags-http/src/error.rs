@@ -271,54 +271,11 @@ impl IntoResponse for Error {
 
 #[cfg(test)]
 mod tests {
-    use std::fmt;
     use std::io;
-    use std::sync::{Arc, Mutex};
 
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id, Record};
-    use tracing::{Event, Metadata};
+    use flags_tests::capture_logs;
 
     use super::*;
-
-    /// Each event as `LEVEL target: message`.
-    #[derive(Default)]
-    struct Recorder(Mutex<Vec<String>>);
-
-    impl tracing::Subscriber for Recorder {
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, _: &Attributes<'_>) -> Id {
-            Id::from_u64(1)
-        }
-        fn record(&self, _: &Id, _: &Record<'_>) {}
-        fn record_follows_from(&self, _: &Id, _: &Id) {}
-        fn event(&self, event: &Event<'_>) {
-            struct Message(String);
-            impl Visit for Message {
-                fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-                    if field.name() == "message" {
-                        self.0 = format!("{value:?}");
-                    }
-                }
-            }
-            let mut message = Message(String::new());
-            event.record(&mut message);
-            let metadata = event.metadata();
-            let line = format!("{} {}: {}", metadata.level(), metadata.target(), message.0);
-            self.0.lock().unwrap().push(line);
-        }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
-    }
-
-    /// What `body` logs on this thread.
-    fn logs(body: impl FnOnce()) -> Vec<String> {
-        let recorder = Arc::new(Recorder::default());
-        tracing::subscriber::with_default(Arc::clone(&recorder), body);
-        recorder.0.lock().unwrap().clone()
-    }
 
     #[test]
     fn only_a_store_error_answered_500_logs_a_line_of_its_own() {
@@ -328,14 +285,14 @@ mod tests {
             Error::status(&error)
         };
         let lost = || io::Error::other("connection reset");
-        let unknown = logs(|| {
+        let unknown = capture_logs(|| {
             let status = refuse(StoreError::outcome_unknown("commit", lost()));
             assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
             let status = refuse(StoreError::unavailable("commit", lost()));
             assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         });
-        assert_eq!(unknown, Vec::<String>::new());
-        let corrupt = logs(|| {
+        assert_eq!(unknown, "");
+        let corrupt = capture_logs(|| {
             let status = refuse(StoreError::corrupt(
                 "/srv/flags.json holds a negative version",
             ));
@@ -343,10 +300,8 @@ mod tests {
         });
         assert_eq!(
             corrupt,
-            [
-                "ERROR flags_http: a change was answered 500, as the store cannot keep changes until \
-              it is fixed: /srv/flags.json holds a negative version"
-            ]
+            "ERROR flags_http: a change was answered 500, as the store cannot keep changes until it \
+             is fixed: /srv/flags.json holds a negative version\n"
         );
     }
 }
