@@ -582,9 +582,10 @@ fn flags_set_for_a_scope_are_put_back_when_it_ends() {
 
 #[test]
 fn a_store_that_cannot_keep_a_change_refuses_it_saying_whether_to_retry() {
-    struct Full;
+    /// A store whose every commit fails with the error it makes.
+    struct Failing(fn() -> StoreError);
 
-    impl Store for Full {
+    impl Store for Failing {
         fn read(&self) -> Result<Option<Stored>, StoreError> {
             Ok(None)
         }
@@ -595,16 +596,16 @@ fn a_store_that_cannot_keep_a_change_refuses_it_saying_whether_to_retry() {
             _: &'a Stored,
             _: &'a AuditEvent,
         ) -> StoreFuture<'a, CommitOutcome> {
-            let full = std::io::Error::other("no space left on device");
-            Box::pin(std::future::ready(Err(StoreError::unavailable(
-                "cannot write the store",
-                full,
-            ))))
+            Box::pin(std::future::ready(Err((self.0)())))
         }
     }
 
+    let full = || {
+        let full = std::io::Error::other("no space left on device");
+        StoreError::unavailable("cannot write the store", full)
+    };
     let flags = Live::<Settings>::builder()
-        .store(Full)
+        .store(Failing(full))
         .load(loader())
         .unwrap();
     let error = flags.apply([("APP_WORKERS", "5")], "alice").unwrap_err();
@@ -621,6 +622,22 @@ fn a_store_that_cannot_keep_a_change_refuses_it_saying_whether_to_retry() {
     assert_eq!(
         (event.outcome, event.reason),
         (Outcome::Rejected, Some(error.to_string()))
+    );
+
+    // A commit whose answer was lost: the change may have been kept, and the error says so.
+    let lost = || {
+        let reset = std::io::Error::other("connection reset");
+        StoreError::outcome_unknown("COMMIT was sent", reset)
+    };
+    let flags = Live::<Settings>::builder()
+        .store(Failing(lost))
+        .load(loader())
+        .unwrap();
+    let error = flags.apply([("APP_WORKERS", "5")], "alice").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the store may or may not have kept the change (read the flags again before retrying it, \
+         or retry it with the same idempotency key): COMMIT was sent: connection reset"
     );
 }
 

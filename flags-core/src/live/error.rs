@@ -106,6 +106,11 @@ impl fmt::Display for ChangeError {
                     variables.join(", ")
                 )
             }
+            Self::Store(error @ StoreError::OutcomeUnknown { .. }) => write!(
+                f,
+                "the store may or may not have kept the change (read the flags again before \
+                 retrying it, or retry it with the same idempotency key): {error}"
+            ),
             Self::Store(error) => write!(f, "the store could not keep the change: {error}"),
             Self::KeyInUse { key, version } => write!(
                 f,
