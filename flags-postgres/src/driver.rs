@@ -187,17 +187,19 @@ pub(crate) struct Established {
 }
 
 /// Connects, gets the connection ready (migrations the first time, `LISTEN`, statements), and
-/// reads what the store holds. Its link goes into `shared`; `Err` says why not, in one line.
+/// reads what the store holds. Its link goes into `shared`; `Err` says why not: a refusal of the
+/// store's settings (a password, a database, a grant) is [`StoreError::Misconfigured`], anything
+/// else [`StoreError::Unavailable`].
 pub(crate) async fn establish(
     shared: &Shared,
     migrate: bool,
-) -> Result<(Established, Option<Stored>), String> {
+) -> Result<(Established, Option<Stored>), StoreError> {
     let connecting = async {
         let (mut client, mut connection) = shared
             .config
             .connect(shared.tls.connector.clone())
             .await
-            .map_err(|error| describe_connecting(shared, &error))?;
+            .map_err(|error| connecting_error(shared, &error))?;
         let (sender, notes) = unbounded_channel();
         let setup = async {
             if migrate {
@@ -221,10 +223,10 @@ pub(crate) async fn establish(
         };
         // The connection is driven while it is set up, or nothing would be answered.
         let (statements, stored) = tokio::select! {
-            ready = setup => ready.map_err(|failure| {
-                failure.into_store_error("cannot get the database ready").to_string()
-            })?,
-            lost = pump(&mut connection, &sender) => return Err(lost),
+            ready = setup => ready.map_err(|failure| failure.into_store_error(GETTING_READY))?,
+            lost = pump(&mut connection, &sender) => {
+                return Err(StoreError::unavailable(GETTING_READY, lost));
+            }
         };
         *shared.link.lock().await = Some(Link { client, statements });
         let established = Established {
@@ -236,25 +238,44 @@ pub(crate) async fn establish(
     };
     match timeout(shared.connect_within, connecting).await {
         Ok(established) => established,
-        Err(_) => Err(format!(
-            "no answer within {} s while connecting",
-            shared.connect_within.as_secs_f32()
+        Err(_) => Err(StoreError::unavailable(
+            CONNECTING,
+            format!(
+                "no answer within {} s while connecting",
+                shared.connect_within.as_secs_f32()
+            ),
         )),
     }
 }
 
-/// Why a connection could not be made, in one line: a TLS handshake's failure in words an
-/// operator can act on, else the database's.
-fn describe_connecting(shared: &Shared, error: &tokio_postgres::Error) -> String {
+/// What [`establish`] was doing when it failed, for its error.
+const CONNECTING: &str = "cannot connect to the database";
+const GETTING_READY: &str = "cannot get the database ready";
+
+/// Why a connection could not be made: a TLS handshake's failure in words an operator can act
+/// on (retryable: the server may be given another certificate), else the database's.
+fn connecting_error(shared: &Shared, error: &tokio_postgres::Error) -> StoreError {
     let hosts = shared.config.get_hosts();
     let host = match hosts.first() {
         Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
         _ => String::from("the database's"),
     };
-    shared
-        .tls
-        .describe(error, &host)
-        .unwrap_or_else(|| sql::describe(error))
+    match shared.tls.describe(error, &host) {
+        Some(refused) => StoreError::unavailable(CONNECTING, refused),
+        None => sql::database_error(CONNECTING, error),
+    }
+}
+
+/// Why the database cannot be used, in one line, for the store's state and its log. A refusal of
+/// the store's settings says so: waiting alone does not help, someone has to fix them.
+pub(crate) fn down_reason(error: &StoreError) -> String {
+    match error {
+        StoreError::Misconfigured { .. } => format!(
+            "the database refuses the store's settings, which must be fixed (the URL's user, \
+             password or database, or the user's grants): {error}"
+        ),
+        error => error.to_string(),
+    }
 }
 
 /// The link to the database as last logged, so that each change of it is logged once.
@@ -292,7 +313,7 @@ async fn run(shared: Arc<Shared>, mut first: Option<Established>) {
                     None => return,
                 }
             }
-            Err(reason) => reason,
+            Err(error) => down_reason(&error),
         };
         shared.link.lock().await.take();
         *lock(&shared.down) = Some(reason.clone());

@@ -188,7 +188,9 @@ impl Builder {
     }
 
     /// Refuses to start ([`Builder::connect`] fails) when the database cannot be reached, rather
-    /// than start from the cache or the environment.
+    /// than start from the cache or the environment: with [`StoreError::Misconfigured`] when the
+    /// database refuses the store's settings (a password, a database that does not exist, a
+    /// grant), which trying again cannot help, else [`StoreError::Unavailable`].
     pub fn require_database(mut self) -> Self {
         self.require_database = true;
         self
@@ -236,8 +238,8 @@ impl Builder {
                 }
                 Some(established)
             }
-            Err(reason) => {
-                start_without_database(&shared, require_database, &reason)?;
+            Err(error) => {
+                start_without_database(&shared, require_database, error)?;
                 None
             }
         };
@@ -296,15 +298,13 @@ impl Builder {
 fn start_without_database(
     shared: &Shared,
     require_database: bool,
-    reason: &str,
+    error: StoreError,
 ) -> Result<(), StoreError> {
-    *lock(&shared.down) = Some(reason.to_owned());
     if require_database {
-        return Err(StoreError::unavailable(
-            "the database is required at start, and cannot be used",
-            reason.to_owned(),
-        ));
+        return Err(required_at_start(error));
     }
+    let reason = driver::down_reason(&error);
+    *lock(&shared.down) = Some(reason.clone());
     let Some(cache) = &shared.cache else {
         tracing::warn!(
             target: "flags_postgres",
@@ -331,6 +331,29 @@ fn start_without_database(
     }
     *lock(&shared.known) = cached;
     Ok(())
+}
+
+/// The error of a start that requires the database and cannot use it: of the kind of `error`,
+/// so that settings the database refuses stay [`StoreError::Misconfigured`] (trying again cannot
+/// help), with its cause.
+fn required_at_start(error: StoreError) -> StoreError {
+    let what = String::from("the database is required at start, and cannot be used");
+    match error {
+        StoreError::Misconfigured {
+            cause: Some(cause), ..
+        } => StoreError::Misconfigured {
+            what,
+            cause: Some(cause),
+        },
+        error @ StoreError::Misconfigured { .. } => StoreError::Misconfigured {
+            what,
+            cause: Some(Box::new(error)),
+        },
+        StoreError::Unavailable {
+            cause: Some(cause), ..
+        } => StoreError::unavailable(what, cause),
+        error => StoreError::unavailable(what, error),
+    }
 }
 
 /// The error of a store's future polled where no tokio runtime is entered.

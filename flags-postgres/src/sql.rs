@@ -456,9 +456,11 @@ pub(crate) fn database_error(doing: &str, error: &tokio_postgres::Error) -> Stor
     });
     let what = describe(error);
     match configuration {
+        // The description as its cause, as an unavailable database's: a caller that wraps the
+        // error (a start that requires the database) keeps it.
         true => StoreError::Misconfigured {
-            what: format!("{doing}: {what}"),
-            cause: None,
+            what: doing.to_owned(),
+            cause: Some(what.into()),
         },
         false => StoreError::unavailable(doing.to_owned(), what),
     }

@@ -518,6 +518,49 @@ fn without_the_database_at_start_an_instance_starts_from_its_cache_and_catches_u
     assert!(Path::new(&cache).exists());
 }
 
+/// A database that refuses the store's settings (here, a database that does not exist; a wrong
+/// password is the same kind): a start that requires the database fails as misconfigured, which
+/// retrying cannot help; one that does not starts, and its state and its log say what to fix.
+#[test]
+fn settings_the_database_refuses_are_misconfigured_not_unavailable() {
+    let cluster = Cluster::start();
+    let missing = cluster.url().replace("/postgres", "/no_such_database");
+    let connecting = PostgresStore::builder(&missing, "rose")
+        .require_database()
+        .connect();
+    let error = runtime().block_on(connecting).err().unwrap();
+    assert!(matches!(error, StoreError::Misconfigured { .. }), "{error}");
+    assert!(!error.is_retryable());
+    assert!(
+        error.to_string().starts_with(
+            "the database is required at start, and cannot be used: the database refused: \
+             database \"no_such_database\" does not exist (3D000)"
+        ),
+        "{error}"
+    );
+
+    let logs = capture_logs(|| {
+        let started = Instance::with(PostgresStore::builder(&missing, "rose"));
+        let Some(flags_core::live::StoreHealth::Unreachable { reason }) =
+            started.flags.store_health()
+        else {
+            panic!("{:?}", started.flags.store_health())
+        };
+        assert!(
+            reason.starts_with("the database refuses the store's settings, which must be fixed"),
+            "{reason}"
+        );
+        assert!(reason.contains("(3D000)"), "{reason}");
+    });
+    assert!(
+        logs.contains(
+            "WARN flags_postgres: cannot use the database (the database refuses the \
+                       store's settings, which must be fixed"
+        ),
+        "{logs}"
+    );
+}
+
 /// A database that holds a change up (another session locks the flags' row) past the store's
 /// limit: the change is refused as not answered in time, and never lands later behind the
 /// instance's back; the next change, once the row is free, goes through.
