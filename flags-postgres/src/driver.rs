@@ -157,7 +157,9 @@ pub struct Driver {
 }
 
 impl Driver {
-    pub(crate) fn new(shared: Arc<Shared>, first: Option<Established>) -> Self {
+    /// The driver of a store that connected at start (`Ok`), or could not, for the reason the
+    /// start logged (`Err`).
+    pub(crate) fn new(shared: Arc<Shared>, first: Result<Established, String>) -> Self {
         Self {
             inner: Box::pin(run(shared, first)),
         }
@@ -287,23 +289,17 @@ enum LinkLog {
 }
 
 /// Keeps the store connected and following, until the store is dropped.
-async fn run(shared: Arc<Shared>, mut first: Option<Established>) {
-    let mut log = LinkLog::Starting;
+async fn run(shared: Arc<Shared>, first: Result<Established, String>) {
+    let mut migrated = first.is_ok();
+    let (mut log, mut next) = match first {
+        Ok(established) => (LinkLog::Starting, Some(established)),
+        // The start said why already: the first retry waits its backoff, as every later one.
+        Err(reason) => (LinkLog::Down(reason), None),
+    };
     let mut backoff = FIRST_BACKOFF;
-    let mut migrated = first.is_some();
     loop {
-        if shared.stop_requested() {
-            return;
-        }
-        let established = match first.take() {
-            Some(established) => Ok(established),
-            // What it read is read again, and handed on, as it starts to follow.
-            None => establish(&shared, !migrated)
-                .await
-                .map(|(established, _)| established),
-        };
-        let reason = match established {
-            Ok(established) => {
+        let reason = match next.take() {
+            Some(established) => {
                 migrated = true;
                 backoff = FIRST_BACKOFF;
                 *lock(&shared.down) = None;
@@ -313,16 +309,40 @@ async fn run(shared: Arc<Shared>, mut first: Option<Established>) {
                     None => return,
                 }
             }
-            Err(error) => down_reason(&error),
+            None => {
+                if !wait_to_retry(&shared, backoff).await {
+                    return;
+                }
+                backoff = (backoff * 2).min(LONGEST_BACKOFF);
+                // What it read is read again, and handed on, as it starts to follow.
+                match establish(&shared, !migrated).await {
+                    Ok((established, _)) => {
+                        next = Some(established);
+                        continue;
+                    }
+                    Err(error) => down_reason(&error),
+                }
+            }
         };
         shared.link.lock().await.take();
         *lock(&shared.down) = Some(reason.clone());
         went_down(&shared, &mut log, &reason);
+    }
+}
+
+/// Waits `backoff`, give or take, before connecting again; `false` when the store was dropped
+/// meanwhile. Other wake-ups (a new follower) wait too: connecting reads everything anyway.
+async fn wait_to_retry(shared: &Shared, backoff: Duration) -> bool {
+    let retry = sleep(jittered(backoff));
+    tokio::pin!(retry);
+    loop {
+        if shared.stop_requested() {
+            return false;
+        }
         tokio::select! {
-            () = sleep(jittered(backoff)) => {}
+            () = &mut retry => return !shared.stop_requested(),
             () = shared.wake.notified() => {}
         }
-        backoff = (backoff * 2).min(LONGEST_BACKOFF);
     }
 }
 

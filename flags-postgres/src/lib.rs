@@ -236,12 +236,9 @@ impl Builder {
                 if let Some(stored) = &stored {
                     shared.learn(stored);
                 }
-                Some(established)
+                Ok(established)
             }
-            Err(error) => {
-                start_without_database(&shared, require_database, error)?;
-                None
-            }
+            Err(error) => Err(start_without_database(&shared, require_database, error)?),
         };
         let driver = Driver::new(Arc::clone(&shared), first);
         let store = PostgresStore {
@@ -294,12 +291,13 @@ impl Builder {
 }
 
 /// Starts from the cache (or from nothing) when the database cannot be used at start, with a
-/// WARN; an error when the store requires the database.
+/// WARN, and returns why it cannot, for the driver; an error when the store requires the
+/// database.
 fn start_without_database(
     shared: &Shared,
     require_database: bool,
     error: StoreError,
-) -> Result<(), StoreError> {
+) -> Result<String, StoreError> {
     if require_database {
         return Err(required_at_start(error));
     }
@@ -311,7 +309,7 @@ fn start_without_database(
             "cannot use the database ({reason}): starting from the environment alone, with no \
              override, until the database is back"
         );
-        return Ok(());
+        return Ok(reason);
     };
     let cached = cache.read()?;
     match &cached {
@@ -330,7 +328,7 @@ fn start_without_database(
         ),
     }
     *lock(&shared.known) = cached;
-    Ok(())
+    Ok(reason)
 }
 
 /// The error of a start that requires the database and cannot use it: of the kind of `error`,

@@ -636,6 +636,70 @@ fn a_database_that_never_answers_neither_stops_a_start_nor_holds_up_a_drop() {
     drop(silent);
 }
 
+/// A database away at start is said once: the driver starts knowing why, waits its first backoff
+/// before it tries again, and says nothing more while the reason stays the same.
+#[test]
+fn a_database_away_at_start_is_logged_once_and_retried_after_a_backoff() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    // A server that reads each connection's request for TLS (8 bytes), then closes it, counting
+    // them: every attempt fails alike.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!(
+        "postgres://flags@{}/postgres",
+        listener.local_addr().unwrap()
+    );
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let server = thread::spawn({
+        let (attempts, done) = (Arc::clone(&attempts), Arc::clone(&done));
+        move || {
+            while !done.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        attempts.fetch_add(1, Ordering::Relaxed);
+                        stream.set_nonblocking(false).unwrap();
+                        let _ = std::io::Read::read_exact(&mut stream, &mut [0; 8]);
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        }
+    });
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let logs = capture_logs(|| {
+        runtime.block_on(async {
+            let (store, driver) = PostgresStore::builder(&url, "rose")
+                .connect()
+                .await
+                .unwrap();
+            let driving = tokio::spawn(driver);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(
+                attempts.load(Ordering::Relaxed),
+                1,
+                "retried with no backoff"
+            );
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+            assert!(attempts.load(Ordering::Relaxed) > 1, "never retried");
+            drop(store);
+            driving.await.unwrap();
+        });
+    });
+    done.store(true, Ordering::Relaxed);
+    server.join().unwrap();
+    let warnings: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.starts_with("WARN"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{logs}");
+}
+
 /// A command that changes one flag and exits, with no runtime of its own: the blocking store
 /// runs the same store on the calling thread while it waits, and the running instances see the
 /// change. The async store, used where no runtime is entered, says what to use instead.
