@@ -32,7 +32,7 @@ pub(crate) struct Shared {
     pub(crate) channel: String,
     pub(crate) config: Config,
     pub(crate) tls: crate::tls::Tls,
-    pub(crate) cache: Option<FileStore>,
+    pub(crate) cache: Option<Arc<Cache>>,
     pub(crate) connect_within: Duration,
     pub(crate) answer_within: Duration,
     pub(crate) reread_every: Duration,
@@ -56,6 +56,37 @@ pub(crate) struct Shared {
     /// Audit events of changes refused while the database could not be used: written when it
     /// is back, oldest first.
     pub(crate) pending: Mutex<Pending>,
+}
+
+/// The file the store starts from when the database cannot be used at start: the last version
+/// read or committed.
+pub(crate) struct Cache {
+    pub(crate) file: FileStore,
+    /// The version to write next, set as it is kept in memory; `None` once written.
+    next: Mutex<Option<Stored>>,
+    /// Held from taking the version to write to renaming the file, so that writes end in the
+    /// order their versions were kept.
+    writing: Mutex<()>,
+}
+
+impl Cache {
+    pub(crate) fn new(file: FileStore) -> Self {
+        Self {
+            file,
+            next: Mutex::new(None),
+            writing: Mutex::new(()),
+        }
+    }
+
+    /// Writes the version kept last, if another write did not already: blocks on the disk.
+    fn write_next(&self) -> Result<(), StoreError> {
+        let _writing = lock(&self.writing);
+        let next = lock(&self.next).take();
+        match next {
+            Some(stored) => self.file.replace(&stored),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The audit events waiting for the database, at most [`Pending::LIMIT`].
@@ -93,36 +124,48 @@ impl Shared {
             .map_or(0, |stored| stored.version)
     }
 
-    /// Keeps `stored` as what the store holds, when it is newer than what was: in memory, and in
-    /// the cache file the store starts from when the database is away.
-    pub(crate) fn learn(&self, stored: &Stored) -> bool {
-        {
-            let mut known = lock(&self.known);
-            if known
-                .as_ref()
-                .is_some_and(|known| known.version >= stored.version)
-            {
-                return false;
-            }
-            *known = Some(stored.clone());
-        }
-        if let Some(cache) = &self.cache
-            && let Err(error) = cache.replace(stored)
-        {
-            tracing::warn!(target: "flags_postgres", "{error}");
-        }
-        true
+    /// Keeps `stored` as what the store holds, when it is newer than what was. The cache file
+    /// follows with [`Shared::save_cache`].
+    pub(crate) fn learn(&self, stored: &Stored) {
+        self.keep(stored, |known| known.version < stored.version);
     }
 
     /// Keeps `stored` as what the store holds although it is older than what was known: the
-    /// store went back. In memory, and in the cache file.
+    /// store went back. The cache file follows with [`Shared::save_cache`].
     pub(crate) fn forget_to(&self, stored: &Stored) {
-        *lock(&self.known) = Some(stored.clone());
-        if let Some(cache) = &self.cache
-            && let Err(error) = cache.replace(stored)
-        {
-            tracing::warn!(target: "flags_postgres", "{error}");
+        self.keep(stored, |_| true);
+    }
+
+    /// Keeps `stored` in memory when `replaces` what was known (or nothing was), and as the next
+    /// content of the cache file: both under the lock of `known`, so that the file cannot be
+    /// left with an older version than memory when two threads keep versions at once.
+    fn keep(&self, stored: &Stored, replaces: impl FnOnce(&Stored) -> bool) {
+        let mut known = lock(&self.known);
+        if known.as_ref().is_some_and(|known| !replaces(known)) {
+            return;
         }
+        *known = Some(stored.clone());
+        if let Some(cache) = &self.cache {
+            *lock(&cache.next) = Some(stored.clone());
+        }
+    }
+
+    /// Writes what was last kept to the cache file, if not written yet, on tokio's threads for
+    /// blocking work: the write waits for the disk (an fsync of the file and of its directory),
+    /// which no runtime thread should, nor anyone waiting for the connection. Called with no lock
+    /// held.
+    pub(crate) async fn save_cache(&self) {
+        let Some(cache) = &self.cache else {
+            return;
+        };
+        let cache = Arc::clone(cache);
+        let written = tokio::task::spawn_blocking(move || cache.write_next()).await;
+        let error = match written {
+            Ok(Ok(())) => return,
+            Ok(Err(error)) => error.to_string(),
+            Err(failed) => format!("the cache file was not written: {failed}"),
+        };
+        tracing::warn!(target: "flags_postgres", "{error}");
     }
 
     /// Why the database cannot be used now.
@@ -492,8 +535,9 @@ async fn reread(shared: &Shared) -> Result<(), String> {
     let went_back = stored.version < known;
     match went_back {
         true => shared.forget_to(&stored),
-        false => drop(shared.learn(&stored)),
+        false => shared.learn(&stored),
     }
+    shared.save_cache().await;
     let follower = lock(&shared.follower)
         .as_ref()
         .and_then(|(_, follower)| follower.upgrade());

@@ -235,6 +235,7 @@ impl Builder {
             Ok((established, stored)) => {
                 if let Some(stored) = &stored {
                     shared.learn(stored);
+                    shared.save_cache().await;
                 }
                 Ok(established)
             }
@@ -275,7 +276,9 @@ impl Builder {
             app: self.app,
             config,
             tls,
-            cache: self.cache.map(FileStore::new),
+            cache: self
+                .cache
+                .map(|path| Arc::new(driver::Cache::new(FileStore::new(path)))),
             connect_within: self.connect_within,
             answer_within: self.answer_within,
             reread_every: self.reread_every,
@@ -303,7 +306,7 @@ fn start_without_database(
     }
     let reason = driver::down_reason(&error);
     *lock(&shared.down) = Some(reason.clone());
-    let Some(cache) = &shared.cache else {
+    let Some(cache) = shared.cache.as_ref().map(|cache| &cache.file) else {
         tracing::warn!(
             target: "flags_postgres",
             "cannot use the database ({reason}): starting from the environment alone, with no \
@@ -415,10 +418,12 @@ impl Store for PostgresStore {
             match timeout(shared.answer_within, committing).await {
                 Ok(Ok(outcome)) => {
                     // Known before the connection is free: a read after it must not look older.
+                    // The cache file is written once it is free.
                     if outcome == CommitOutcome::Committed {
                         shared.learn(next);
                     }
                     drop(link);
+                    shared.save_cache().await;
                     Ok(outcome)
                 }
                 Ok(Err(failure)) => {

@@ -561,6 +561,32 @@ fn settings_the_database_refuses_are_misconfigured_not_unavailable() {
     );
 }
 
+/// The cache file follows what the store holds, whether this instance committed it or read it.
+#[test]
+fn the_cache_file_holds_the_last_version_committed_or_read() {
+    let cluster = Cluster::start();
+    let url = cluster.url();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("flags.json");
+    let cached = || {
+        let file = flags_core::live::FileStore::new(&cache);
+        flags_core::live::Store::read(&file).unwrap().unwrap()
+    };
+    let cached_instance = Instance::with(PostgresStore::builder(&url, "rose").cache(&cache));
+    for workers in ["4", "5"] {
+        cached_instance.apply(workers, "alice").unwrap();
+    }
+    assert_eq!(cached().version, 2);
+    let other = Instance::start(&url);
+    other.apply("6", "bob").unwrap();
+    wait_until("read by the cached instance", || {
+        cached_instance.flags.version() == 3
+    });
+    let stored = cached();
+    assert_eq!(stored.version, 3);
+    assert_eq!(stored.overrides[0].value, "6");
+}
+
 /// A database that holds a change up (another session locks the flags' row) past the store's
 /// limit: the change is refused as not answered in time, and never lands later behind the
 /// instance's back; the next change, once the row is free, goes through.
