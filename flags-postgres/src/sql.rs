@@ -93,65 +93,73 @@ pub(crate) struct Statements {
 }
 
 impl Statements {
+    /// Prepares every statement at once: tokio-postgres pipelines them, so a connection is ready
+    /// in one round trip rather than one for each.
     pub(crate) async fn prepare(client: &Client) -> Result<Self, tokio_postgres::Error> {
+        let (
+            read,
+            ensure_state,
+            lock_state,
+            delete_overrides,
+            insert_overrides,
+            update_state,
+            insert_event,
+            notify,
+            keyed,
+            same_refusal,
+            audit,
+        ) = tokio::try_join!(
+            client.prepare(
+                "SELECT s.version, o.variable, o.value, o.actor, o.version
+                 FROM flags_state s LEFT JOIN flags_overrides o ON o.app = s.app
+                 WHERE s.app = $1
+                 ORDER BY o.variable",
+            ),
+            client.prepare(
+                "INSERT INTO flags_state (app, version) VALUES ($1, 0)
+                 ON CONFLICT (app) DO NOTHING",
+            ),
+            client.prepare("SELECT version FROM flags_state WHERE app = $1 FOR UPDATE"),
+            client.prepare("DELETE FROM flags_overrides WHERE app = $1"),
+            client.prepare(
+                "INSERT INTO flags_overrides (app, variable, value, actor, version)
+                 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])",
+            ),
+            client
+                .prepare("UPDATE flags_state SET version = $2, changed_at = now() WHERE app = $1"),
+            client.prepare(
+                "INSERT INTO flags_audit
+                     (app, version, actor, at, outcome, reason, changes, idempotency_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            ),
+            client.prepare("SELECT pg_notify($1, $2)"),
+            client.prepare(
+                "SELECT version, changes FROM flags_audit
+                 WHERE app = $1 AND idempotency_key = $2 AND outcome = 'applied'",
+            ),
+            client.prepare(
+                "SELECT 1 FROM flags_audit WHERE app = $1 AND version = $2 AND actor = $3
+                 AND outcome = 'rejected' AND reason IS NOT DISTINCT FROM $4 LIMIT 1",
+            ),
+            client.prepare(
+                "SELECT version, actor, at, outcome, reason, changes, idempotency_key
+                 FROM flags_audit
+                 WHERE app = $1 AND ($3::timestamptz IS NULL OR at < $3)
+                 ORDER BY at DESC, id DESC LIMIT $2",
+            ),
+        )?;
         Ok(Self {
-            read: client
-                .prepare(
-                    "SELECT s.version, o.variable, o.value, o.actor, o.version
-                     FROM flags_state s LEFT JOIN flags_overrides o ON o.app = s.app
-                     WHERE s.app = $1
-                     ORDER BY o.variable",
-                )
-                .await?,
-            ensure_state: client
-                .prepare(
-                    "INSERT INTO flags_state (app, version) VALUES ($1, 0)
-                     ON CONFLICT (app) DO NOTHING",
-                )
-                .await?,
-            lock_state: client
-                .prepare("SELECT version FROM flags_state WHERE app = $1 FOR UPDATE")
-                .await?,
-            delete_overrides: client
-                .prepare("DELETE FROM flags_overrides WHERE app = $1")
-                .await?,
-            insert_overrides: client
-                .prepare(
-                    "INSERT INTO flags_overrides (app, variable, value, actor, version)
-                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])",
-                )
-                .await?,
-            update_state: client
-                .prepare("UPDATE flags_state SET version = $2, changed_at = now() WHERE app = $1")
-                .await?,
-            insert_event: client
-                .prepare(
-                    "INSERT INTO flags_audit
-                         (app, version, actor, at, outcome, reason, changes, idempotency_key)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .await?,
-            notify: client.prepare("SELECT pg_notify($1, $2)").await?,
-            keyed: client
-                .prepare(
-                    "SELECT version, changes FROM flags_audit
-                     WHERE app = $1 AND idempotency_key = $2 AND outcome = 'applied'",
-                )
-                .await?,
-            same_refusal: client
-                .prepare(
-                    "SELECT 1 FROM flags_audit WHERE app = $1 AND version = $2 AND actor = $3
-                     AND outcome = 'rejected' AND reason IS NOT DISTINCT FROM $4 LIMIT 1",
-                )
-                .await?,
-            audit: client
-                .prepare(
-                    "SELECT version, actor, at, outcome, reason, changes, idempotency_key
-                     FROM flags_audit
-                     WHERE app = $1 AND ($3::timestamptz IS NULL OR at < $3)
-                     ORDER BY at DESC, id DESC LIMIT $2",
-                )
-                .await?,
+            read,
+            ensure_state,
+            lock_state,
+            delete_overrides,
+            insert_overrides,
+            update_state,
+            insert_event,
+            notify,
+            audit,
+            same_refusal,
+            keyed,
         })
     }
 }
