@@ -224,21 +224,26 @@ impl std::fmt::Debug for Driver {
 }
 
 /// A connection made ready (migrated, listening, statements prepared), with the versions its
-/// notifications carry.
+/// notifications carry, and the flags as it read them once it listened.
 pub(crate) struct Established {
     connection: DatabaseConnection,
     notes: UnboundedReceiver<u64>,
     sender: UnboundedSender<u64>,
+    pub(crate) read: Read,
+}
+
+/// The flags as read, with the version known here when they were: commits are known before they
+/// free the connection, which a read holds, so a read older than that is a store that went back.
+pub(crate) struct Read {
+    pub(crate) stored: Option<Stored>,
+    known: u64,
 }
 
 /// Connects, gets the connection ready (migrations the first time, `LISTEN`, statements), and
 /// reads what the store holds. Its link goes into `shared`; `Err` says why not: a refusal of the
 /// store's settings (a password, a database, a grant) is [`StoreError::Misconfigured`], anything
 /// else [`StoreError::Unavailable`].
-pub(crate) async fn establish(
-    shared: &Shared,
-    migrate: bool,
-) -> Result<(Established, Option<Stored>), StoreError> {
+pub(crate) async fn establish(shared: &Shared, migrate: bool) -> Result<Established, StoreError> {
     let connecting = async {
         let (mut client, mut connection) = shared
             .config
@@ -263,23 +268,25 @@ pub(crate) async fn establish(
                 .await
                 .map_err(sql::Failure::from)?;
             let statements = Statements::prepare(&client).await?;
+            // No commit can use this connection before it is published, below.
+            let known = shared.known_version();
             let stored = sql::read(&client, &statements, &shared.app).await?;
-            Ok::<_, sql::Failure>((statements, stored))
+            Ok::<_, sql::Failure>((statements, Read { stored, known }))
         };
         // The connection is driven while it is set up, or nothing would be answered.
-        let (statements, stored) = tokio::select! {
+        let (statements, read) = tokio::select! {
             ready = setup => ready.map_err(|failure| failure.into_store_error(GETTING_READY))?,
             lost = pump(&mut connection, &sender) => {
                 return Err(StoreError::unavailable(GETTING_READY, lost));
             }
         };
         *shared.link.lock().await = Some(Link { client, statements });
-        let established = Established {
+        Ok(Established {
             connection,
             notes,
             sender,
-        };
-        Ok((established, stored))
+            read,
+        })
     };
     match timeout(shared.connect_within, connecting).await {
         Ok(established) => established,
@@ -357,9 +364,8 @@ async fn run(shared: Arc<Shared>, first: Result<Established, String>) {
                     return;
                 }
                 backoff = (backoff * 2).min(LONGEST_BACKOFF);
-                // What it read is read again, and handed on, as it starts to follow.
                 match establish(&shared, !migrated).await {
-                    Ok((established, _)) => {
+                    Ok(established) => {
                         next = Some(established);
                         continue;
                     }
@@ -396,12 +402,14 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
         mut connection,
         mut notes,
         sender,
+        read,
     } = established;
     let follow = async {
         // The audit of what was refused meanwhile, then what changed meanwhile: notifications
-        // sent while this instance was not listening are lost, so everything is read.
+        // sent while this instance was not listening are lost, so the flags read as it
+        // connected, once it listened, are taken.
         write_pending(shared).await?;
-        reread(shared).await?;
+        take(shared, read).await;
         let period = shared.reread_every;
         let mut ticks = interval_at(Instant::now() + period, period);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -495,44 +503,47 @@ async fn pump(connection: &mut DatabaseConnection, notes: &UnboundedSender<u64>)
     }
 }
 
-/// Reads the flags, keeps them, and hands a newer version to the follower, or an older one when
-/// the store went back; `Err` when the connection is lost.
+/// Reads the flags and takes them; `Err` when the connection is lost.
 async fn reread(shared: &Shared) -> Result<(), String> {
-    // What was known when the read was made: commits are known before they free the connection,
-    // which the read holds, so a read older than this is a store that went back.
-    let (read, known) = {
-        let link = shared.link.lock().await;
-        let Some(link) = link.as_ref() else {
-            return Err(shared.down_reason());
-        };
-        let known = shared.known_version();
-        let reading = sql::read(&link.client, &link.statements, &shared.app);
-        let read = match timeout(shared.answer_within, reading).await {
-            Ok(Ok(read)) => read,
-            Ok(Err(failure)) if failure.lost_connection(&link.client) => {
-                return Err(failure
-                    .into_store_error("cannot read the flags")
-                    .to_string());
-            }
-            Ok(Err(failure)) => {
-                // The rows cannot be read as flags: the flags stay, and it is said.
-                let error = failure.into_store_error("cannot read the flags");
-                tracing::error!(target: "flags_postgres", "{}: {error}", shared.app);
-                return Ok(());
-            }
-            Err(_) => {
-                return Err(format!(
-                    "the database did not answer a read within {} s",
-                    shared.answer_within.as_secs_f32()
-                ));
-            }
-        };
-        (read, known)
+    if let Some(read) = read(shared).await? {
+        take(shared, read).await;
+    }
+    Ok(())
+}
+
+/// The flags as the database holds them now; `None` when its rows cannot be read as flags (the
+/// flags stay, and it is said); `Err` when the connection is lost.
+async fn read(shared: &Shared) -> Result<Option<Read>, String> {
+    let link = shared.link.lock().await;
+    let Some(link) = link.as_ref() else {
+        return Err(shared.down_reason());
     };
-    let Some(stored) = read else {
-        return Ok(());
+    let known = shared.known_version();
+    let reading = sql::read(&link.client, &link.statements, &shared.app);
+    match timeout(shared.answer_within, reading).await {
+        Ok(Ok(stored)) => Ok(Some(Read { stored, known })),
+        Ok(Err(failure)) if failure.lost_connection(&link.client) => Err(failure
+            .into_store_error("cannot read the flags")
+            .to_string()),
+        Ok(Err(failure)) => {
+            let error = failure.into_store_error("cannot read the flags");
+            tracing::error!(target: "flags_postgres", "{}: {error}", shared.app);
+            Ok(None)
+        }
+        Err(_) => Err(format!(
+            "the database did not answer a read within {} s",
+            shared.answer_within.as_secs_f32()
+        )),
+    }
+}
+
+/// Keeps the flags `read`, and hands a newer version to the follower, or an older one when the
+/// store went back.
+async fn take(shared: &Shared, read: Read) {
+    let Some(stored) = read.stored else {
+        return;
     };
-    let went_back = stored.version < known;
+    let went_back = stored.version < read.known;
     match went_back {
         true => shared.forget_to(&stored),
         false => shared.learn(&stored),
@@ -542,17 +553,17 @@ async fn reread(shared: &Shared) -> Result<(), String> {
         .as_ref()
         .and_then(|(_, follower)| follower.upgrade());
     let Some(follower) = follower else {
-        return Ok(());
+        return;
     };
     // A version that does not load here is logged by `sync` (or `adopt`); its audit event, the
     // first time, goes to the shared audit.
     let taken = match went_back {
         true => follower.adopt(stored),
         false if stored.version > follower.version() => follower.sync(stored),
-        false => return Ok(()),
+        false => return,
     };
     let Err(refused) = taken else {
-        return Ok(());
+        return;
     };
     let mut link = shared.link.lock().await;
     if let (Some(event), Some(link)) = (refused.event, link.as_mut()) {
@@ -562,7 +573,6 @@ async fn reread(shared: &Shared) -> Result<(), String> {
             tracing::error!(target: "flags_postgres", "{error}");
         }
     }
-    Ok(())
 }
 
 fn went_up(shared: &Shared, log: &mut LinkLog) {

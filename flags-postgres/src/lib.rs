@@ -232,8 +232,8 @@ impl Builder {
         let require_database = self.require_database;
         let shared = Arc::new(self.shared()?);
         let first = match driver::establish(&shared, true).await {
-            Ok((established, stored)) => {
-                if let Some(stored) = &stored {
+            Ok(established) => {
+                if let Some(stored) = &established.read.stored {
                     shared.learn(stored);
                     shared.save_cache().await;
                 }
