@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
-use flags_core::live::{FileStore, Follower, StoreError, Stored};
+use flags_core::live::{AuditEvent, FileStore, Follower, StoreError, Stored};
 use tokio::sync::Notify;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, timeout};
@@ -92,7 +92,7 @@ impl Cache {
 /// The audit events waiting for the database, at most [`Pending::LIMIT`].
 #[derive(Default)]
 pub(crate) struct Pending {
-    pub(crate) events: std::collections::VecDeque<flags_core::live::AuditEvent>,
+    pub(crate) events: std::collections::VecDeque<Audit>,
     /// How many were dropped, the oldest first, since the database was last written to.
     pub(crate) dropped: u64,
 }
@@ -101,12 +101,76 @@ impl Pending {
     /// More than a long outage's refusals, as few as memory allows.
     pub(crate) const LIMIT: usize = 1000;
 
-    pub(crate) fn push(&mut self, event: flags_core::live::AuditEvent) {
+    pub(crate) fn push(&mut self, event: Audit) {
         if self.events.len() == Self::LIMIT {
             self.events.pop_front();
             self.dropped += 1;
         }
         self.events.push_back(event);
+    }
+}
+
+/// An audit event for the shared audit, as it is to be kept.
+pub(crate) enum Audit {
+    /// A change refused here: kept as it is.
+    Rejected(AuditEvent),
+    /// A version of the store this build refused: kept once, whichever instances refuse it.
+    RefusedVersion(AuditEvent),
+}
+
+impl Audit {
+    async fn write(&self, link: &mut Link, app: &str) -> Result<(), sql::Failure> {
+        match self {
+            Self::Rejected(event) => sql::record(&link.client, &link.statements, app, event).await,
+            Self::RefusedVersion(event) => {
+                sql::record_once(&mut link.client, &link.statements, app, event).await
+            }
+        }
+    }
+}
+
+/// Why a request cannot have the store's connection.
+pub(crate) enum NoLink {
+    /// An earlier request still held it when this one had waited `answer_within`.
+    Busy,
+    /// There is none, for this reason.
+    Down(String),
+}
+
+impl NoLink {
+    /// The error of a request, `doing` what, that cannot have the connection: retryable.
+    pub(crate) fn into_store_error(self, doing: &str) -> StoreError {
+        match self {
+            Self::Busy => {
+                StoreError::unavailable(doing, "an earlier request still holds the connection")
+            }
+            Self::Down(reason) => StoreError::unavailable(doing, reason),
+        }
+    }
+}
+
+/// The store's connection, held for one request.
+pub(crate) struct Held<'a> {
+    shared: &'a Shared,
+    /// Holds a connection: [`Shared::hold_link`] makes none without one, and only
+    /// [`Held::drop_link`], which ends the hold, takes it away.
+    guard: tokio::sync::MutexGuard<'a, Option<Link>>,
+}
+
+impl Held<'_> {
+    pub(crate) fn link(&mut self) -> &mut Link {
+        match self.guard.as_mut() {
+            Some(link) => link,
+            None => unreachable!("a held connection is taken away only as its hold ends"),
+        }
+    }
+
+    /// Drops the connection (a commit that did not hear back leaves it in a state no one can
+    /// know), so that the driver connects again and reads everything.
+    pub(crate) fn drop_link(mut self, reason: &str) {
+        *self.guard = None;
+        *lock(&self.shared.down) = Some(reason.to_owned());
+        self.shared.wake.notify_one();
     }
 }
 
@@ -175,12 +239,44 @@ impl Shared {
             .unwrap_or_else(|| String::from("the store has no connection yet"))
     }
 
-    /// Drops the connection (a commit that did not hear back leaves it in a state no one can
-    /// know), so that the driver connects again and reads everything.
-    pub(crate) fn drop_link(&self, link: &mut Option<Link>, reason: &str) {
-        *link = None;
-        *lock(&self.down) = Some(reason.to_owned());
-        self.wake.notify_one();
+    /// The connection, for one request, once the requests before it free it: waited for no
+    /// longer than `answer_within`, as long as the database may take to answer (a request it
+    /// holds up holds the connection).
+    pub(crate) async fn hold_link(&self) -> Result<Held<'_>, NoLink> {
+        let Ok(guard) = timeout(self.answer_within, self.link.lock()).await else {
+            return Err(NoLink::Busy);
+        };
+        if guard.is_none() {
+            return Err(NoLink::Down(self.down_reason()));
+        }
+        Ok(Held {
+            shared: self,
+            guard,
+        })
+    }
+
+    /// Writes `audit` to the shared audit; while the database cannot be used (no connection,
+    /// one held or lost, no answer), keeps it, and the driver writes it when the database is
+    /// back. An error only when the database refuses it for good.
+    pub(crate) async fn record(&self, audit: Audit) -> Result<(), StoreError> {
+        let failed = match self.hold_link().await {
+            Ok(mut held) => {
+                let writing = audit.write(held.link(), &self.app);
+                match timeout(self.answer_within, writing).await {
+                    Ok(Ok(())) => return Ok(()),
+                    Ok(Err(failure)) => failure.into_store_error(RECORDING),
+                    Err(_) => StoreError::unavailable(RECORDING, "the database did not answer"),
+                }
+            }
+            Err(no_link) => no_link.into_store_error(RECORDING),
+        };
+        match failed.is_retryable() {
+            true => {
+                lock(&self.pending).push(audit);
+                Ok(())
+            }
+            false => Err(failed),
+        }
     }
 
     fn stop_requested(&self) -> bool {
@@ -299,6 +395,9 @@ pub(crate) async fn establish(shared: &Shared, migrate: bool) -> Result<Establis
         )),
     }
 }
+
+/// What recording an audit event says when it fails.
+const RECORDING: &str = "cannot record an audit event";
 
 /// What [`establish`] was doing when it failed, for its error.
 const CONNECTING: &str = "cannot connect to the database";
@@ -463,17 +562,17 @@ async fn write_pending(shared: &Shared) -> Result<(), String> {
         );
     }
     let mut events = events.into_iter();
-    let link = shared.link.lock().await;
-    let Some(link) = link.as_ref() else {
+    let mut link = shared.link.lock().await;
+    let Some(link) = link.as_mut() else {
         lock(&shared.pending).events.extend(events);
         return Err(shared.down_reason());
     };
     while let Some(event) = events.next() {
-        let recording = sql::record(&link.client, &link.statements, &shared.app, &event);
+        let recording = event.write(link, &shared.app);
         let failed = match timeout(shared.answer_within, recording).await {
             Ok(Ok(())) => continue,
-            Ok(Err(failure)) => failure.into_store_error("cannot record an audit event"),
-            Err(_) => StoreError::unavailable("cannot record an audit event", "no answer"),
+            Ok(Err(failure)) => failure.into_store_error(RECORDING),
+            Err(_) => StoreError::unavailable(RECORDING, "no answer"),
         };
         // Back to the front of the queue, in order, for the next connection.
         let mut pending = lock(&shared.pending);
@@ -562,16 +661,11 @@ async fn take(shared: &Shared, read: Read) {
         false if stored.version > follower.version() => follower.sync(stored),
         false => return,
     };
-    let Err(refused) = taken else {
-        return;
-    };
-    let mut link = shared.link.lock().await;
-    if let (Some(event), Some(link)) = (refused.event, link.as_mut()) {
-        let recording = sql::record_once(&mut link.client, &link.statements, &shared.app, &event);
-        if let Ok(Err(failure)) = timeout(shared.answer_within, recording).await {
-            let error = failure.into_store_error("cannot record an audit event");
-            tracing::error!(target: "flags_postgres", "{error}");
-        }
+    if let Err(refused) = taken
+        && let Some(event) = refused.event
+        && let Err(error) = shared.record(Audit::RefusedVersion(*event)).await
+    {
+        tracing::error!(target: "flags_postgres", "{error}");
     }
 }
 

@@ -385,14 +385,11 @@ impl Store for PostgresStore {
             outside_a_runtime()?;
             let shared = self.shared();
             let doing = "cannot commit a change of flags";
-            // A change behind one the database holds up waits no longer than it would.
-            let Ok(mut link) = timeout(shared.answer_within, shared.link.lock()).await else {
-                let reason = "the change before it still waits for the database";
-                return Err(StoreError::unavailable(doing, reason));
-            };
-            let Some(connected) = link.as_mut() else {
-                return Err(StoreError::unavailable(doing, shared.down_reason()));
-            };
+            let mut held = shared
+                .hold_link()
+                .await
+                .map_err(|no_link| no_link.into_store_error(doing))?;
+            let connected = held.link();
             // Another instance's newer version, read while this change waited for the
             // connection: no need to ask the database to refuse it.
             if let Some(known) = lock(&shared.known)
@@ -422,20 +419,20 @@ impl Store for PostgresStore {
                     if outcome == CommitOutcome::Committed {
                         shared.learn(next);
                     }
-                    drop(link);
+                    drop(held);
                     shared.save_cache().await;
                     Ok(outcome)
                 }
                 Ok(Err(failure)) => {
                     if failure.lost_connection(&connected.client) {
-                        shared.drop_link(&mut link, "the connection was lost during a commit");
+                        held.drop_link("the connection was lost during a commit");
                     }
                     Err(failure.into_store_error(doing))
                 }
                 Err(_) => {
                     let within = shared.answer_within.as_secs_f32();
                     let reason = format!("the database did not answer within {within} s");
-                    shared.drop_link(&mut link, &reason);
+                    held.drop_link(&reason);
                     Err(match sent.load(Ordering::Acquire) {
                         true => StoreError::outcome_unknown(
                             format!(
@@ -455,46 +452,19 @@ impl Store for PostgresStore {
     /// thousand such) and writes it when the database is back.
     fn record<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let recorded = self
-                .on_link(
-                    "cannot record an audit event",
-                    async |link: &driver::Link, app: &str| {
-                        sql::record(&link.client, &link.statements, app, event).await
-                    },
-                )
-                .await;
-            match recorded {
-                Err(error) if error.is_retryable() => {
-                    lock(&self.shared().pending).push(event.clone());
-                    Ok(())
-                }
-                recorded => recorded,
-            }
+            outside_a_runtime()?;
+            let audit = driver::Audit::Rejected(event.clone());
+            self.shared().record(audit).await
         })
     }
 
-    /// Kept once, whichever instances refuse the version.
+    /// Kept once, whichever instances refuse the version; kept for later as
+    /// [`record`](Store::record) keeps an event.
     fn record_refused_version<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             outside_a_runtime()?;
-            let shared = self.shared();
-            let doing = "cannot record an audit event";
-            let Ok(mut link) = timeout(shared.answer_within, shared.link.lock()).await else {
-                return Err(StoreError::unavailable(doing, "the connection is busy"));
-            };
-            let Some(link) = link.as_mut() else {
-                lock(&shared.pending).push(event.clone());
-                return Ok(());
-            };
-            let recording =
-                sql::record_once(&mut link.client, &link.statements, &shared.app, event);
-            match timeout(shared.answer_within, recording).await {
-                Ok(recorded) => recorded.map_err(|failure| failure.into_store_error(doing)),
-                Err(_) => Err(StoreError::unavailable(
-                    doing,
-                    "the database did not answer",
-                )),
-            }
+            let audit = driver::Audit::RefusedVersion(event.clone());
+            self.shared().record(audit).await
         })
     }
 
@@ -530,13 +500,11 @@ impl PostgresStore {
     ) -> Result<T, StoreError> {
         outside_a_runtime()?;
         let shared = self.shared();
-        let Ok(link) = timeout(shared.answer_within, shared.link.lock()).await else {
-            return Err(StoreError::unavailable(doing, "the connection is busy"));
-        };
-        let Some(link) = link.as_ref() else {
-            return Err(StoreError::unavailable(doing, shared.down_reason()));
-        };
-        match timeout(shared.answer_within, work(link, &shared.app)).await {
+        let mut held = shared
+            .hold_link()
+            .await
+            .map_err(|no_link| no_link.into_store_error(doing))?;
+        match timeout(shared.answer_within, work(held.link(), &shared.app)).await {
             Ok(done) => done.map_err(|failure| failure.into_store_error(doing)),
             Err(_) => Err(StoreError::unavailable(
                 doing,
