@@ -3,6 +3,7 @@
 //! instances' changes, reads the flags again after a notification, a reconnection or a period,
 //! and hands each newer version to the flags that follow the store.
 
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,7 +93,11 @@ impl Cache {
 /// The audit events waiting for the database, at most [`Pending::LIMIT`].
 #[derive(Default)]
 pub(crate) struct Pending {
-    pub(crate) events: std::collections::VecDeque<Audit>,
+    /// Oldest first, each with its number, so that the one written can be told from one that
+    /// took its place.
+    events: VecDeque<(u64, Audit)>,
+    /// The number of the next event kept.
+    next: u64,
     /// How many were dropped, the oldest first, since the database was last written to.
     pub(crate) dropped: u64,
 }
@@ -106,11 +111,29 @@ impl Pending {
             self.events.pop_front();
             self.dropped += 1;
         }
-        self.events.push_back(event);
+        self.events.push_back((self.next, event));
+        self.next += 1;
+    }
+
+    /// The oldest event, with its number: a copy, written while others are kept.
+    fn oldest(&self) -> Option<(u64, Audit)> {
+        self.events.front().cloned()
+    }
+
+    /// Forgets the event numbered `number`, written, unless a full queue dropped it meanwhile.
+    fn forget(&mut self, number: u64) {
+        if self
+            .events
+            .front()
+            .is_some_and(|(oldest, _)| *oldest == number)
+        {
+            self.events.pop_front();
+        }
     }
 }
 
 /// An audit event for the shared audit, as it is to be kept.
+#[derive(Clone)]
 pub(crate) enum Audit {
     /// A change refused here: kept as it is.
     Rejected(AuditEvent),
@@ -545,14 +568,11 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
     ended.err()
 }
 
-/// Writes the audit events kept while the database could not be used; `Err` when the connection
-/// is lost (those not written wait for the next).
+/// Writes the audit events kept while the database could not be used, oldest first, each
+/// forgotten once written; `Err` when the connection is lost (those not written wait for the
+/// next).
 async fn write_pending(shared: &Shared) -> Result<(), String> {
-    let (events, dropped) = {
-        let mut pending = lock(&shared.pending);
-        let dropped = std::mem::take(&mut pending.dropped);
-        (std::mem::take(&mut pending.events), dropped)
-    };
+    let dropped = std::mem::take(&mut lock(&shared.pending).dropped);
     if dropped > 0 {
         tracing::warn!(
             target: "flags_postgres",
@@ -561,27 +581,33 @@ async fn write_pending(shared: &Shared) -> Result<(), String> {
             Pending::LIMIT
         );
     }
-    let mut events = events.into_iter();
     let mut link = shared.link.lock().await;
     let Some(link) = link.as_mut() else {
-        lock(&shared.pending).events.extend(events);
         return Err(shared.down_reason());
     };
-    while let Some(event) = events.next() {
-        let recording = event.write(link, &shared.app);
-        let failed = match timeout(shared.answer_within, recording).await {
-            Ok(Ok(())) => continue,
+    loop {
+        let Some((number, event)) = lock(&shared.pending).oldest() else {
+            return Ok(());
+        };
+        let failed = match timeout(shared.answer_within, event.write(link, &shared.app)).await {
+            Ok(Ok(())) => {
+                lock(&shared.pending).forget(number);
+                continue;
+            }
             Ok(Err(failure)) => failure.into_store_error(RECORDING),
             Err(_) => StoreError::unavailable(RECORDING, "no answer"),
         };
-        // Back to the front of the queue, in order, for the next connection.
-        let mut pending = lock(&shared.pending);
-        for (index, event) in std::iter::once(event).chain(events).enumerate() {
-            pending.events.insert(index, event);
+        if failed.is_retryable() {
+            return Err(failed.to_string());
         }
-        return Err(failed.to_string());
+        // Refused for good (a grant taken away): kept waiting, it would stop every later event,
+        // and the following of the flags, on every connection.
+        tracing::error!(
+            target: "flags_postgres",
+            "{failed}; the event is dropped (this instance's log has it)"
+        );
+        lock(&shared.pending).forget(number);
     }
-    Ok(())
 }
 
 /// Drives `connection` until it ends, handing on the version each notification carries; the
@@ -729,4 +755,50 @@ fn jittered(delay: Duration) -> Duration {
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use flags_core::live::Outcome;
+
+    use super::*;
+
+    fn rejected(version: u64) -> Audit {
+        Audit::Rejected(AuditEvent {
+            version,
+            actor: String::from("alice"),
+            at: time::OffsetDateTime::UNIX_EPOCH,
+            outcome: Outcome::Rejected,
+            reason: None,
+            changes: Vec::new(),
+            idempotency_key: None,
+        })
+    }
+
+    fn version(audit: &Audit) -> u64 {
+        match audit {
+            Audit::Rejected(event) | Audit::RefusedVersion(event) => event.version,
+        }
+    }
+
+    #[test]
+    fn pending_events_stay_within_the_limit_and_are_forgotten_only_once_written() {
+        let mut pending = Pending::default();
+        for number in 0..=Pending::LIMIT as u64 {
+            pending.push(rejected(number));
+        }
+        assert_eq!((pending.events.len(), pending.dropped), (Pending::LIMIT, 1));
+        let (number, oldest) = pending.oldest().unwrap();
+        assert_eq!(version(&oldest), 1);
+        // A failed write leaves it first.
+        assert_eq!(version(&pending.oldest().unwrap().1), 1);
+        // Dropped by a full queue while it was written: the next is not forgotten in its place.
+        pending.push(rejected(1001));
+        pending.forget(number);
+        assert_eq!(version(&pending.oldest().unwrap().1), 2);
+        let (number, _) = pending.oldest().unwrap();
+        pending.forget(number);
+        assert_eq!(version(&pending.oldest().unwrap().1), 3);
+        assert_eq!(pending.events.len(), Pending::LIMIT - 1);
+    }
 }
