@@ -526,6 +526,7 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
         sender,
         read,
     } = established;
+    let mut unreadable = Unreadable::default();
     let follow = async {
         // The audit of what was refused meanwhile, then what changed meanwhile: notifications
         // sent while this instance was not listening are lost, so the flags read as it
@@ -545,10 +546,10 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
                         newest = newest.max(note);
                     }
                     if newest > shared.known_version() {
-                        reread(shared).await?;
+                        reread(shared, &mut unreadable).await?;
                     }
                 }
-                _ = ticks.tick() => reread(shared).await?,
+                _ = ticks.tick() => reread(shared, &mut unreadable).await?,
                 () = shared.wake.notified() => {
                     if shared.stop_requested() {
                         return Ok(());
@@ -556,7 +557,7 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
                     if shared.link.lock().await.is_none() {
                         return Err(shared.down_reason());
                     }
-                    reread(shared).await?;
+                    reread(shared, &mut unreadable).await?;
                 }
             }
         }
@@ -628,17 +629,50 @@ async fn pump(connection: &mut DatabaseConnection, notes: &UnboundedSender<u64>)
     }
 }
 
+/// Why the rows of the flags could not be read as flags, as last logged: a read every period
+/// logs once each time it changes, not each time it fails.
+#[derive(Default)]
+struct Unreadable(Option<String>);
+
+impl Unreadable {
+    fn failed(&mut self, shared: &Shared, error: &StoreError) {
+        let reason = error.to_string();
+        if self.0.as_ref() != Some(&reason) {
+            tracing::error!(
+                target: "flags_postgres",
+                "the flags of {} stay as they are while their rows cannot be read: {reason}",
+                shared.app
+            );
+            self.0 = Some(reason);
+        }
+    }
+
+    fn read(&mut self, shared: &Shared) {
+        if self.0.take().is_some() {
+            tracing::info!(
+                target: "flags_postgres",
+                "the rows of the flags of {} can be read again",
+                shared.app
+            );
+        }
+    }
+}
+
 /// Reads the flags and takes them; `Err` when the connection is lost.
-async fn reread(shared: &Shared) -> Result<(), String> {
-    if let Some(read) = read(shared).await? {
-        take(shared, read).await;
+async fn reread(shared: &Shared, unreadable: &mut Unreadable) -> Result<(), String> {
+    match read(shared).await? {
+        Ok(read) => {
+            unreadable.read(shared);
+            take(shared, read).await;
+        }
+        Err(error) => unreadable.failed(shared, &error),
     }
     Ok(())
 }
 
-/// The flags as the database holds them now; `None` when its rows cannot be read as flags (the
-/// flags stay, and it is said); `Err` when the connection is lost.
-async fn read(shared: &Shared) -> Result<Option<Read>, String> {
+/// The flags as the database holds them now, or why its rows cannot be read as flags; `Err`
+/// when the connection is lost.
+async fn read(shared: &Shared) -> Result<Result<Read, StoreError>, String> {
     let link = shared.link.lock().await;
     let Some(link) = link.as_ref() else {
         return Err(shared.down_reason());
@@ -646,15 +680,11 @@ async fn read(shared: &Shared) -> Result<Option<Read>, String> {
     let known = shared.known_version();
     let reading = sql::read(&link.client, &link.statements, &shared.app);
     match timeout(shared.answer_within, reading).await {
-        Ok(Ok(stored)) => Ok(Some(Read { stored, known })),
+        Ok(Ok(stored)) => Ok(Ok(Read { stored, known })),
         Ok(Err(failure)) if failure.lost_connection(&link.client) => Err(failure
             .into_store_error("cannot read the flags")
             .to_string()),
-        Ok(Err(failure)) => {
-            let error = failure.into_store_error("cannot read the flags");
-            tracing::error!(target: "flags_postgres", "{}: {error}", shared.app);
-            Ok(None)
-        }
+        Ok(Err(failure)) => Ok(Err(failure.into_store_error("cannot read the flags"))),
         Err(_) => Err(format!(
             "the database did not answer a read within {} s",
             shared.answer_within.as_secs_f32()

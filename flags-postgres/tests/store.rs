@@ -587,6 +587,61 @@ fn the_cache_file_holds_the_last_version_committed_or_read() {
     assert_eq!(stored.overrides[0].value, "6");
 }
 
+/// Rows that cannot be read as flags (a negative version, written by hand) are said once, however
+/// often the flags are read again meanwhile, and their repair once too.
+#[test]
+fn rows_that_cannot_be_read_are_logged_once_until_they_can_be() {
+    let cluster = Cluster::start();
+    let url = cluster.url();
+    Instance::start(&url).apply("5", "alice").unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let logs = capture_logs(|| {
+        runtime.block_on(async {
+            let (store, driver) = PostgresStore::builder(&url, "rose")
+                .reread_every(Duration::from_millis(50))
+                .connect()
+                .await
+                .unwrap();
+            let driving = tokio::spawn(driver);
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client
+                .batch_execute(
+                    "ALTER TABLE flags_state DROP CONSTRAINT flags_state_version_check;
+                     UPDATE flags_state SET version = -1 WHERE app = 'rose';",
+                )
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            client
+                .batch_execute("UPDATE flags_state SET version = 1 WHERE app = 'rose';")
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            drop(store);
+            driving.await.unwrap();
+        });
+    });
+    let errors: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.starts_with("ERROR"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{logs}");
+    assert!(
+        errors[0].contains("a version in the database is negative (-1)"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("INFO flags_postgres: the rows of the flags of rose can be read again"),
+        "{logs}"
+    );
+}
+
 /// A database that holds a change up (another session locks the flags' row) past the store's
 /// limit: the change is refused as not answered in time, and never lands later behind the
 /// instance's back; the next change, once the row is free, goes through.
