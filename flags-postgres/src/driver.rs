@@ -575,10 +575,15 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
 async fn write_pending(shared: &Shared) -> Result<(), String> {
     let dropped = std::mem::take(&mut lock(&shared.pending).dropped);
     if dropped > 0 {
+        let events = match dropped {
+            1 => "1 audit event of a change refused while the database was away was",
+            _ => &format!(
+                "{dropped} audit events of changes refused while the database was away were"
+            ),
+        };
         tracing::warn!(
             target: "flags_postgres",
-            "{dropped} audit events of changes refused while the database was away were not kept \
-             (at most {} are); this instance's log has them",
+            "{events} not kept (at most {} are); this instance's log has them",
             Pending::LIMIT
         );
     }

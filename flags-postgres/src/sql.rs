@@ -9,7 +9,7 @@ use flags_core::live::{
 use time::OffsetDateTime;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{Json, ToSql};
-use tokio_postgres::{Client, GenericClient, IsolationLevel, Statement};
+use tokio_postgres::{Client, GenericClient, IsolationLevel, Row, Statement};
 
 /// The migrations, in order: each runs once per database, recorded in `flags_migrations`.
 const MIGRATIONS: [(i32, &str, &str); 3] = [
@@ -242,9 +242,7 @@ pub(crate) async fn commit(
         let keyed: [&(dyn ToSql + Sync); 2] = [&app, key];
         if let Some(made) = transaction.query_opt(&statements.keyed, &keyed).await? {
             let version = unsigned(made.get(0))?;
-            let Json(changes) = made
-                .try_get::<_, Json<Vec<AuditChange>>>(1)
-                .map_err(|_| Failure::Store(StoreError::corrupt("an audit row's changes")))?;
+            let changes = changes(&made, 1)?;
             let first = AuditEvent {
                 changes,
                 ..event.event.clone()
@@ -388,13 +386,7 @@ pub(crate) async fn audit(
             // The table's check allows no other.
             _ => Outcome::Rejected,
         };
-        // A row whose changes are not a list of changes (written by hand) is an error, not an
-        // event with none.
-        let Json(changes) = row.try_get::<_, Json<Vec<AuditChange>>>(5).map_err(|_| {
-            Failure::Store(StoreError::corrupt(
-                "an audit row's changes are not a list of {flag, old, new} objects",
-            ))
-        })?;
+        let changes = changes(row, 5)?;
         events.push(AuditEvent {
             version: unsigned(row.get(0))?,
             actor: row.get(1),
@@ -406,6 +398,17 @@ pub(crate) async fn audit(
         });
     }
     Ok(events)
+}
+
+/// The changes of an audit row, in column `column`. A row whose changes are not a list of changes
+/// (written by hand) is an error, not an event with none.
+fn changes(row: &Row, column: usize) -> Result<Vec<AuditChange>, Failure> {
+    match row.try_get::<_, Json<Vec<AuditChange>>>(column) {
+        Ok(Json(changes)) => Ok(changes),
+        Err(_) => Err(Failure::Store(StoreError::corrupt(
+            "an audit row's changes are not a list of {flag, old, new} objects",
+        ))),
+    }
 }
 
 /// Why a request to the database failed: the store's own answer (a row it cannot read), or the
