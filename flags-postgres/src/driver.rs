@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     /// The `LISTEN` channel of the application: `flags:APP`.
     pub(crate) channel: String,
     pub(crate) config: Config,
+    /// Where the store connects, for its log: `host:port/dbname`, never the user's password.
+    pub(crate) address: String,
     pub(crate) tls: crate::tls::Tls,
     pub(crate) cache: Option<Arc<Cache>>,
     pub(crate) connect_within: Duration,
@@ -252,7 +254,16 @@ impl Shared {
             Ok(Err(error)) => error.to_string(),
             Err(failed) => format!("the cache file was not written: {failed}"),
         };
-        tracing::warn!(target: "flags_postgres", "{error}");
+        tracing::warn!(
+            target: "flags_postgres",
+            "the cache of the flags of {} misses their last version: {error}",
+            self.app
+        );
+    }
+
+    /// Why a request failed that the database did not answer in time.
+    pub(crate) fn no_answer(&self) -> String {
+        no_answer(self.answer_within, "answer_within")
     }
 
     /// Why the database cannot be used now.
@@ -288,7 +299,7 @@ impl Shared {
                 match timeout(self.answer_within, writing).await {
                     Ok(Ok(())) => return Ok(()),
                     Ok(Err(failure)) => failure.into_store_error(RECORDING),
-                    Err(_) => StoreError::unavailable(RECORDING, "the database did not answer"),
+                    Err(_) => StoreError::unavailable(RECORDING, self.no_answer()),
                 }
             }
             Err(no_link) => no_link.into_store_error(RECORDING),
@@ -411,12 +422,15 @@ pub(crate) async fn establish(shared: &Shared, migrate: bool) -> Result<Establis
         Ok(established) => established,
         Err(_) => Err(StoreError::unavailable(
             CONNECTING,
-            format!(
-                "no answer within {} s while connecting",
-                shared.connect_within.as_secs_f32()
-            ),
+            no_answer(shared.connect_within, "connect_within"),
         )),
     }
+}
+
+/// Why a request failed that the database did not answer within `within`, naming the builder's
+/// `setting` that sets it.
+fn no_answer(within: Duration, setting: &str) -> String {
+    format!("no answer within {} s ({setting})", within.as_secs_f32())
 }
 
 /// What recording an audit event says when it fails.
@@ -429,12 +443,11 @@ const GETTING_READY: &str = "cannot get the database ready";
 /// Why a connection could not be made: a TLS handshake's failure in words an operator can act
 /// on (retryable: the server may be given another certificate), else the database's.
 fn connecting_error(shared: &Shared, error: &tokio_postgres::Error) -> StoreError {
-    let hosts = shared.config.get_hosts();
-    let host = match hosts.first() {
-        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
-        _ => String::from("the database's"),
+    let host = match shared.config.get_hosts() {
+        [tokio_postgres::config::Host::Tcp(host)] => Some(host.as_str()),
+        _ => None,
     };
-    match shared.tls.describe(error, &host) {
+    match shared.tls.describe(error, host) {
         Some(refused) => StoreError::unavailable(CONNECTING, refused),
         None => sql::database_error(CONNECTING, error),
     }
@@ -583,7 +596,8 @@ async fn write_pending(shared: &Shared) -> Result<(), String> {
         };
         tracing::warn!(
             target: "flags_postgres",
-            "{events} not kept (at most {} are); this instance's log has them",
+            "{events} not kept for the flags of {} (at most {} are); this instance's log has them",
+            shared.app,
             Pending::LIMIT
         );
     }
@@ -601,7 +615,7 @@ async fn write_pending(shared: &Shared) -> Result<(), String> {
                 continue;
             }
             Ok(Err(failure)) => failure.into_store_error(RECORDING),
-            Err(_) => StoreError::unavailable(RECORDING, "no answer"),
+            Err(_) => StoreError::unavailable(RECORDING, shared.no_answer()),
         };
         if failed.is_retryable() {
             return Err(failed.to_string());
@@ -610,7 +624,8 @@ async fn write_pending(shared: &Shared) -> Result<(), String> {
         // and the following of the flags, on every connection.
         tracing::error!(
             target: "flags_postgres",
-            "{failed}; the event is dropped (this instance's log has it)"
+            "an audit event of the flags of {} is dropped (this instance's log has it): {failed}",
+            shared.app
         );
         lock(&shared.pending).forget(number);
     }
@@ -690,10 +705,9 @@ async fn read(shared: &Shared) -> Result<Result<Read, StoreError>, String> {
             .into_store_error("cannot read the flags")
             .to_string()),
         Ok(Err(failure)) => Ok(Err(failure.into_store_error("cannot read the flags"))),
-        Err(_) => Err(format!(
-            "the database did not answer a read within {} s",
-            shared.answer_within.as_secs_f32()
-        )),
+        Err(_) => {
+            Err(StoreError::unavailable("cannot read the flags", shared.no_answer()).to_string())
+        }
     }
 }
 
@@ -726,7 +740,11 @@ async fn take(shared: &Shared, read: Read) {
         && let Some(event) = refused.event
         && let Err(error) = shared.record(Audit::RefusedVersion(*event)).await
     {
-        tracing::error!(target: "flags_postgres", "{error}");
+        tracing::error!(
+            target: "flags_postgres",
+            "the audit of the flags of {} misses a version they refused: {error}",
+            shared.app
+        );
     }
 }
 
@@ -734,12 +752,14 @@ fn went_up(shared: &Shared, log: &mut LinkLog) {
     match log {
         LinkLog::Starting => tracing::info!(
             target: "flags_postgres",
-            "connected to the database: the flags of {} are shared, and changes pushed",
-            shared.app
+            "connected to the database: the flags of {} are shared, and changes pushed ({})",
+            shared.app,
+            shared.address
         ),
         LinkLog::Down(_) => tracing::info!(
             target: "flags_postgres",
-            "the database is back: reading the flags of {} again, and taking changes",
+            "the database at {} is back: reading the flags of {} again, and taking changes",
+            shared.address,
             shared.app
         ),
         LinkLog::Up => {}
@@ -751,20 +771,20 @@ fn went_up(shared: &Shared, log: &mut LinkLog) {
 /// server that now refuses for another reason).
 fn went_down(shared: &Shared, log: &mut LinkLog, reason: &str) {
     match log {
-        LinkLog::Starting => tracing::warn!(
+        // A driver that starts down starts knowing why (the start said it).
+        LinkLog::Starting | LinkLog::Up => tracing::warn!(
             target: "flags_postgres",
-            "cannot use the database ({reason}): changes of {} are refused until it can be used; \
-             retrying",
+            "lost the database at {}: the flags of {} stay as last read, changes are refused, \
+             and the store reconnects: {reason}",
+            shared.address,
             shared.app
-        ),
-        LinkLog::Up => tracing::warn!(
-            target: "flags_postgres",
-            "lost the database ({reason}): serving the last flags read, refusing changes, \
-             reconnecting"
         ),
         LinkLog::Down(before) if before != reason => tracing::warn!(
             target: "flags_postgres",
-            "still cannot use the database, now: {reason}; retrying"
+            "still cannot use the database at {} for the flags of {}, for another reason: \
+             {reason}; retrying",
+            shared.address,
+            shared.app
         ),
         LinkLog::Down(_) => {}
     }

@@ -273,6 +273,7 @@ impl Builder {
         }
         Ok(Shared {
             channel: format!("flags:{}", self.app),
+            address: address(&config),
             app: self.app,
             config,
             tls,
@@ -306,11 +307,12 @@ fn start_without_database(
     }
     let reason = driver::down_reason(&error);
     *lock(&shared.down) = Some(reason.clone());
+    let (address, app) = (&shared.address, &shared.app);
     let Some(cache) = shared.cache.as_ref().map(|cache| &cache.file) else {
         tracing::warn!(
             target: "flags_postgres",
-            "cannot use the database ({reason}): starting from the environment alone, with no \
-             override, until the database is back"
+            "cannot use the database at {address} for the flags of {app}, starting from the \
+             environment alone, with no override, until it is back: {reason}"
         );
         return Ok(reason);
     };
@@ -318,20 +320,55 @@ fn start_without_database(
     match &cached {
         Some(stored) => tracing::warn!(
             target: "flags_postgres",
-            "cannot use the database ({reason}): starting from the overrides last read from it \
-             (version {}, kept in {}) until it is back",
+            "cannot use the database at {address} for the flags of {app}, starting from the \
+             overrides last read from it (version {}, kept in {}) until it is back: {reason}",
             stored.version,
             cache.path().display()
         ),
         None => tracing::warn!(
             target: "flags_postgres",
-            "cannot use the database ({reason}), and its cache {} holds nothing yet: starting \
-             from the environment alone until the database is back",
+            "cannot use the database at {address} for the flags of {app}, and the cache {} holds \
+             nothing yet, starting from the environment alone until it is back: {reason}",
             cache.path().display()
         ),
     }
     *lock(&shared.known) = cached;
     Ok(reason)
+}
+
+/// Where `config` connects, for the log: `host:port/dbname`, each host for several; never the
+/// user's password.
+fn address(config: &tokio_postgres::Config) -> String {
+    let mut hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|host| match host {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(directory) => directory.display().to_string(),
+        })
+        .collect();
+    if hosts.is_empty() {
+        hosts = config
+            .get_hostaddrs()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+    }
+    // One port for every host, or one each; PostgreSQL's when none is given.
+    let ports = config.get_ports();
+    let port = |index: usize| ports.get(index).or(ports.first()).copied().unwrap_or(5432);
+    let hosts: Vec<String> = hosts
+        .iter()
+        .enumerate()
+        .map(|(index, host)| format!("{host}:{}", port(index)))
+        .collect();
+    // A database that is not named is the user's, as libpq has it.
+    let database = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or_default();
+    format!("{}/{database}", hosts.join(","))
 }
 
 /// The error of a start that requires the database and cannot use it: of the kind of `error`,
@@ -430,17 +467,10 @@ impl Store for PostgresStore {
                     Err(failure.into_store_error(doing))
                 }
                 Err(_) => {
-                    let within = shared.answer_within.as_secs_f32();
-                    let reason = format!("the database did not answer within {within} s");
+                    let reason = shared.no_answer();
                     held.drop_link(&reason);
                     Err(match sent.load(Ordering::Acquire) {
-                        true => StoreError::outcome_unknown(
-                            format!(
-                                "{doing}: COMMIT was sent, and the change may have been made; \
-                                 the flags show it once they are read again"
-                            ),
-                            reason,
-                        ),
+                        true => sql::outcome_unknown(reason),
                         false => StoreError::unavailable(doing, reason),
                     })
                 }
@@ -506,10 +536,7 @@ impl PostgresStore {
             .map_err(|no_link| no_link.into_store_error(doing))?;
         match timeout(shared.answer_within, work(held.link(), &shared.app)).await {
             Ok(done) => done.map_err(|failure| failure.into_store_error(doing)),
-            Err(_) => Err(StoreError::unavailable(
-                doing,
-                "the database did not answer",
-            )),
+            Err(_) => Err(StoreError::unavailable(doing, shared.no_answer())),
         }
     }
 }
@@ -529,5 +556,28 @@ impl Drop for Following {
                 *follower = None;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address_of(url: &str) -> String {
+        address(&url.parse().unwrap())
+    }
+
+    #[test]
+    fn the_address_logged_names_hosts_ports_and_database_never_the_password() {
+        assert_eq!(
+            address_of("postgres://flags:hunter2@db.internal:6543/app"),
+            "db.internal:6543/app"
+        );
+        assert_eq!(
+            address_of("host=a,b port=1,2 user=flags password=hunter2 dbname=app"),
+            "a:1,b:2/app"
+        );
+        // PostgreSQL's port, and the user's database, when none is given.
+        assert_eq!(address_of("host=db user=flags"), "db:5432/flags");
     }
 }

@@ -57,9 +57,8 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::E
     if !newer.is_empty() {
         tracing::warn!(
             target: "flags_postgres",
-            "the database ran migrations this build does not know ({newer:?}): a newer build of \
-             flags-postgres migrated it; this one reads and writes it as its own migrations left \
-             it, which a newer build keeps working for, or deploy the newer build everywhere"
+            "the database has migrations {newer:?} this build of flags-postgres does not know (a \
+             newer build ran them): this build keeps working; deploy the newer build everywhere"
         );
     }
     for (version, name, sql) in MIGRATIONS {
@@ -435,13 +434,7 @@ impl Failure {
         match self {
             Self::Store(error) => error,
             Self::Database(error) => database_error(doing, &error),
-            Self::AfterCommit(error) => StoreError::outcome_unknown(
-                format!(
-                    "{doing}: the database's answer to COMMIT was lost; the change may have been \
-                     made, and the flags show it once they are read again"
-                ),
-                describe(&error),
-            ),
+            Self::AfterCommit(error) => outcome_unknown(describe(&error)),
         }
     }
 
@@ -454,6 +447,16 @@ impl Failure {
             }
         }
     }
+}
+
+/// The error of a commit whose `COMMIT` was sent and whose answer never came, because of `cause`:
+/// the change may have been made.
+pub(crate) fn outcome_unknown(cause: impl Into<String>) -> StoreError {
+    StoreError::outcome_unknown(
+        "cannot tell whether the change of flags was committed (COMMIT was sent; the flags show \
+         it once read again)",
+        cause.into(),
+    )
 }
 
 /// A database error as a store error: unavailable when the database cannot be reached or

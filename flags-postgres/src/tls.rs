@@ -131,9 +131,13 @@ pub(crate) fn parse(url: &str) -> Result<(tokio_postgres::Config, Tls), StoreErr
 }
 
 impl Tls {
-    /// What went wrong in a TLS handshake that `error` reports, in words an operator can act
-    /// on; `None` when `error` is not about TLS.
-    pub(crate) fn describe(&self, error: &(dyn Error + 'static), host: &str) -> Option<String> {
+    /// What went wrong in a TLS handshake with `host` (`None`: one not known by name) that
+    /// `error` reports, in words an operator can act on; `None` when `error` is not about TLS.
+    pub(crate) fn describe(
+        &self,
+        error: &(dyn Error + 'static),
+        host: Option<&str>,
+    ) -> Option<String> {
         let rustls = cause::<rustls::Error>(error)?;
         let roots = match &self.roots {
             Some(roots) => roots.display().to_string(),
@@ -145,7 +149,12 @@ impl Tls {
             ) => format!("the server's certificate is not signed by a CA in {roots}"),
             rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            ) => format!("the server's certificate does not name the host {host}"),
+            ) => match host {
+                Some(host) => format!("the server's certificate does not name the host {host}"),
+                None => {
+                    String::from("the server's certificate does not name the host connected to")
+                }
+            },
             rustls::Error::InvalidCertificate(
                 CertificateError::Expired | CertificateError::ExpiredContext { .. },
             ) => String::from("the server's certificate has expired"),

@@ -459,7 +459,9 @@ fn migrations_run_twice_and_touch_no_other_applications_rows_or_tables() {
         assert_eq!(rose.workers(), 5);
     });
     assert!(
-        logs.contains("the database ran migrations this build does not know ([99])"),
+        logs.contains(
+            "the database has migrations [99] this build of flags-postgres does not know"
+        ),
         "{logs}"
     );
 }
@@ -553,10 +555,12 @@ fn settings_the_database_refuses_are_misconfigured_not_unavailable() {
         assert!(reason.contains("(3D000)"), "{reason}");
     });
     assert!(
-        logs.contains(
-            "WARN flags_postgres: cannot use the database (the database refuses the \
-                       store's settings, which must be fixed"
-        ),
+        logs.contains(&format!(
+            "WARN flags_postgres: cannot use the database at 127.0.0.1:{}/no_such_database for \
+             the flags of rose, starting from the environment alone, with no override, until it \
+             is back: the database refuses the store's settings, which must be fixed",
+            cluster.port()
+        )),
         "{logs}"
     );
 }
@@ -671,7 +675,9 @@ fn a_change_the_database_holds_up_too_long_is_refused_and_never_lands_later() {
     let error = instance.apply("6", "alice").unwrap_err();
     assert!(store_problem(&error), "{error}");
     assert!(
-        error.to_string().contains("did not answer within 1 s"),
+        error
+            .to_string()
+            .contains("no answer within 1 s (answer_within)"),
         "{error}"
     );
     runtime.block_on(async { holder.batch_execute("ROLLBACK").await.unwrap() });
