@@ -17,9 +17,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::auth::Actor;
-use crate::conditional::{self, IdempotencyKey, IfMatch, Tag};
+use crate::conditional::{self, IdempotencyKey, IfMatch};
 use crate::error::{Error, ProblemBody, Refused};
 use crate::patch::Edits;
+use crate::tag::Tag;
 use crate::{BODY_LIMIT, Shared};
 
 /// The body of `GET /api/admin/feature-flags`.

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::Shared;
-use crate::error::{Error, TurnedAway};
+use crate::error::{Denied, Error, TurnedAway};
 use crate::limit::client_address;
 
 /// Decides whether a request may use the admin routes, and who makes it: the actor that
@@ -57,19 +57,6 @@ where
     fn authorize(&self, request: &Parts) -> Result<String, Denied> {
         self(request)
     }
-}
-
-/// Why a request may not use the admin routes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Denied {
-    /// It carries no credentials: 401, with `WWW-Authenticate: Bearer`.
-    Missing,
-    /// Its credentials are not valid: 403. Counts as a failure.
-    Invalid,
-    /// Nothing is accepted: the admin API is off (no token configured). 403, whatever the
-    /// request carries.
-    Disabled,
 }
 
 /// Bearer tokens, each naming the actor it stands for: `Authorization: Bearer <token>`.

@@ -14,8 +14,7 @@ use flags_core::Problem;
 use flags_core::live::{ChangeError, StoreError};
 use serde_derive::Serialize;
 
-use crate::auth::Denied;
-use crate::conditional::Tag;
+use crate::tag::Tag;
 
 /// A failed request. Its body is always a JSON object with a `message`; a refused change also
 /// lists its `problems`, each as [`Problem`] serializes (`kind`, `variable`, `message`).
@@ -33,6 +32,20 @@ pub(crate) enum Error {
     TooLarge { limit: usize },
     /// 500: a bug; logged, never described to the client.
     Internal,
+}
+
+/// Why a request may not use the admin routes: what an [`Authorize`](crate::Authorize) answers
+/// for a request it does not let in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Denied {
+    /// It carries no credentials: 401, with `WWW-Authenticate: Bearer`.
+    Missing,
+    /// Its credentials are not valid: 403. Counts as a failure.
+    Invalid,
+    /// Nothing is accepted: the admin API is off (no token configured). 403, whatever the
+    /// request carries.
+    Disabled,
 }
 
 /// Why a request may not use the admin routes: what [`require`](crate::auth::require) answers.

@@ -94,6 +94,7 @@ mod patch;
 mod public;
 #[cfg(feature = "openapi")]
 mod schema;
+mod tag;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,7 +110,8 @@ use axum::routing::{MethodRouter, delete, get, post};
 use flags_core::FeatureFlags;
 use flags_core::live::Live;
 
-pub use auth::{Actor, Authorize, Denied, Tokens};
+pub use auth::{Actor, Authorize, Tokens};
+pub use error::Denied;
 pub use limit::{ClientAddress, client_address};
 #[cfg(feature = "openapi")]
 pub use openapi::openapi;

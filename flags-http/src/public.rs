@@ -14,8 +14,9 @@ use flags_core::live::StoreHealth;
 use serde_derive::{Deserialize, Serialize};
 
 use crate::Shared;
-use crate::conditional::{self, Tag};
+use crate::conditional;
 use crate::error::Error;
+use crate::tag::Tag;
 
 /// The public projection of one state of the flags, serialized once for every request that
 /// asks for it.

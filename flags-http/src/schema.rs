@@ -102,7 +102,7 @@ mod tests {
     use axum::response::IntoResponse;
 
     use super::*;
-    use crate::auth::Denied;
+    use crate::error::Denied;
     use crate::error::Error;
 
     /// What the document says each type answers is what it answers: every way of each, as a
