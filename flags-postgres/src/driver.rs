@@ -482,6 +482,9 @@ async fn run(shared: Arc<Shared>, first: Result<Established, String>) {
         Err(reason) => (LinkLog::Down(reason), None),
     };
     let mut backoff = FIRST_BACKOFF;
+    // A connection that served and was lost (a commit that did not hear back drops it) is made
+    // again at once; a connection that cannot be made is tried again after a backoff.
+    let mut at_once = false;
     loop {
         let reason = match next.take() {
             Some(established) => {
@@ -489,16 +492,23 @@ async fn run(shared: Arc<Shared>, first: Result<Established, String>) {
                 backoff = FIRST_BACKOFF;
                 *lock(&shared.down) = None;
                 went_up(&shared, &mut log);
+                at_once = true;
                 match serve(&shared, established).await {
                     Some(reason) => reason,
                     None => return,
                 }
             }
             None => {
-                if !wait_to_retry(&shared, backoff).await {
-                    return;
+                if std::mem::take(&mut at_once) {
+                    if shared.stop_requested() {
+                        return;
+                    }
+                } else {
+                    if !wait_to_retry(&shared, backoff).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(LONGEST_BACKOFF);
                 }
-                backoff = (backoff * 2).min(LONGEST_BACKOFF);
                 match establish(&shared, !migrated).await {
                     Ok(established) => {
                         next = Some(established);
