@@ -101,6 +101,24 @@ pub trait FeatureFlags: Sized {
     /// Visits every field, in declaration order.
     #[doc(hidden)]
     fn __visit(&self, visitor: &mut dyn Visitor);
+
+    /// Visits the field at `index` alone (nothing when there is none): what evaluating one flag
+    /// reads. The derive writes a `match`; this default visits every field to find it.
+    #[doc(hidden)]
+    fn __visit_field(&self, index: usize, visitor: &mut dyn Visitor) {
+        struct Only<'a> {
+            index: usize,
+            visitor: &'a mut dyn Visitor,
+        }
+        impl Visitor for Only<'_> {
+            fn field(&mut self, index: usize, value: &dyn FieldValue) {
+                if index == self.index {
+                    self.visitor.field(index, value);
+                }
+            }
+        }
+        self.__visit(&mut Only { index, visitor });
+    }
 }
 
 impl Loader {

@@ -113,6 +113,7 @@ extern crate self as flags_core;
 mod checks;
 pub mod docs;
 mod error;
+pub mod evaluate;
 mod flags;
 pub mod lifecycle;
 pub mod live;

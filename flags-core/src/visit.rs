@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+use crate::evaluate::Decision;
+
 /// One field's value, with what its type's kind says of it.
 #[doc(hidden)]
 pub trait FieldValue {
@@ -22,6 +24,9 @@ pub trait FieldValue {
     fn to_public_for(&self, user: &str) -> Value;
     /// Whether the public value depends on the user.
     fn is_per_user(&self) -> bool;
+    /// The public value for a context, and why when the context decided it; `None` when it
+    /// depends on a user and there is none.
+    fn decide(&self, user: Option<&str>) -> Option<Decision>;
 }
 
 /// Visits the fields of a struct of flags, in declaration order (generated code calls

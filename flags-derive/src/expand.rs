@@ -131,7 +131,8 @@ fn load(input: &Input) -> TokenStream {
     }
 }
 
-/// `fn __visit`: each field handed to the visitor with its kind.
+/// `fn __visit`: each field handed to the visitor with its kind; and `fn __visit_field`, one of
+/// them by its position.
 fn visit(input: &Input) -> TokenStream {
     let fields = input.fields.iter().map(|field| {
         let ident = field.ident;
@@ -139,9 +140,22 @@ fn visit(input: &Input) -> TokenStream {
         let kind = kind(field);
         quote!(__visitor.field(#index, &#kind.field(&self.#ident));)
     });
+    let arms = input.fields.iter().map(|field| {
+        let ident = field.ident;
+        let index = Literal::usize_unsuffixed(field.index);
+        let kind = kind(field);
+        quote!(#index => __visitor.field(#index, &#kind.field(&self.#ident)),)
+    });
     quote! {
         fn __visit(&self, __visitor: &mut dyn __flags::Visitor) {
             #(#fields)*
+        }
+
+        fn __visit_field(&self, __index: ::core::primitive::usize, __visitor: &mut dyn __flags::Visitor) {
+            match __index {
+                #(#arms)*
+                _ => {}
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::exposure::{self, Counters, ROLLOUT_OUTCOMES, Reason};
 use super::{Murmur3, decimal, percent_bucket, percent_of};
+use crate::evaluate::{self, Decision};
 use crate::meta::FlagMeta;
 use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 
@@ -262,6 +263,11 @@ impl Rollout {
     /// The decision is an [exposure](super#exposure): a DEBUG event, and a counter with the
     /// `metrics` feature.
     pub fn is_enabled_for(&self, user: &str) -> bool {
+        self.decide_with_reason(user).0
+    }
+
+    /// [`Rollout::is_enabled_for`], with what decided it.
+    fn decide_with_reason(&self, user: &str) -> (bool, Reason) {
         let (enabled, reason) = if self.listed.is_empty() {
             let enabled = match self.percentage {
                 0 => false,
@@ -284,7 +290,7 @@ impl Rollout {
             }
         };
         exposure::rollout(&self.rollout_group, &self.counters, enabled, reason);
-        enabled
+        (enabled, reason)
     }
 
     /// The rollout group, the name hashed with each user key: in a struct of flags, the flag's
@@ -479,6 +485,36 @@ impl PerUser for Rollout {
     /// Only the public decision for one user: a frontend gets `true`/`false`, never the rule.
     fn decide_for(&self, user: &str) -> Value {
         Value::Bool(self.is_enabled_for(user))
+    }
+
+    /// A listed user is a targeting match, a bucket between 0% and 100% a split; off for
+    /// everyone not allowed (0%, no allow list) is disabled, and needs no user; on for everyone
+    /// not denied (100%, no deny list) is the same for all.
+    fn decide(&self, user: Option<&str>) -> Option<Decision> {
+        let everyone_off = self.percentage == 0 && self.allow_list_len() == 0;
+        let everyone_on = self.percentage == 100 && self.deny_list_len() == 0;
+        let (enabled, reason) = match user {
+            Some(user) => {
+                let (enabled, reason) = self.decide_with_reason(user);
+                let reason = match reason {
+                    _ if everyone_off => Some(evaluate::Reason::Disabled),
+                    Reason::AllowList | Reason::DenyList => Some(evaluate::Reason::TargetingMatch),
+                    Reason::Percentage if (1..100).contains(&self.percentage) => {
+                        Some(evaluate::Reason::Split)
+                    }
+                    Reason::Percentage => None,
+                };
+                (enabled, reason)
+            }
+            None if everyone_off => (false, Some(evaluate::Reason::Disabled)),
+            None if everyone_on => (true, None),
+            None => return None,
+        };
+        Some(Decision {
+            value: Value::Bool(enabled),
+            reason,
+            variant: None,
+        })
     }
 }
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::exposure::{self, Counters};
 use super::{Murmur3, VARIANT_SEED, decimal, weighted_bucket};
+use crate::evaluate::{Decision, Reason};
 use crate::meta::FlagMeta;
 use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 
@@ -368,6 +369,25 @@ impl PerUser for Variants {
     /// Only the public variant for one user: a frontend gets the name, never the weights.
     fn decide_for(&self, user: &str) -> Value {
         Value::String(self.variant_for(user).to_owned())
+    }
+
+    /// A user's variant is a split, when more than one variant can be given; with none to give,
+    /// every user gets [`Variants::DISABLED`], and with one, every user gets it: neither needs a
+    /// user.
+    fn decide(&self, user: Option<&str>) -> Option<Decision> {
+        let mut given = self.variants.iter().filter(|variant| variant.weight > 0);
+        let (variant, reason) = match (given.next(), given.next(), user) {
+            (None, _, _) => (Self::DISABLED, Some(Reason::Disabled)),
+            (Some(_), Some(_), Some(user)) => (self.variant_for(user), Some(Reason::Split)),
+            (Some(_), Some(_), None) => return None,
+            (Some(_), None, Some(user)) => (self.variant_for(user), None),
+            (Some(only), None, None) => (only.name.as_str(), None),
+        };
+        Some(Decision {
+            value: Value::String(variant.to_owned()),
+            reason,
+            variant: Some(variant.to_owned()),
+        })
     }
 }
 

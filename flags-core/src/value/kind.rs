@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use crate::evaluate::Decision;
 use crate::meta::{FlagMeta, FlagMetaParts, TextForm, Written};
 use crate::value::{FlagValue, ValueError};
 use crate::visit::FieldValue;
@@ -66,6 +67,10 @@ impl<T> FieldValue for Field<'_, T> {
     fn is_per_user(&self) -> bool {
         self.kind.is_per_user()
     }
+
+    fn decide(&self, user: Option<&str>) -> Option<Decision> {
+        self.kind.decide(self.value, user)
+    }
 }
 
 /// A value the attributes write (a default, a `when` value): the function the derive made of the
@@ -106,11 +111,16 @@ pub(crate) trait PerUser {
     fn bind(&mut self, flag: &FlagMeta) -> Bound;
     /// The public value for one user: a decision, a variant's name; never the rule.
     fn decide_for(&self, user: &str) -> Value;
+    /// The public value for a context, with why: what [`PerUser::decide_for`] gives a user, or
+    /// the value every user gets when the rule gives all the same; `None` when it depends on a
+    /// user and there is none.
+    fn decide(&self, user: Option<&str>) -> Option<Decision>;
 }
 
 struct PerUserFns<T> {
     bind: fn(&mut T, &FlagMeta) -> Bound,
     decide_for: fn(&T, &str) -> Value,
+    decide: fn(&T, Option<&str>) -> Option<Decision>,
 }
 
 // Not derived: `derive` would ask `T: Copy`.
@@ -206,6 +216,7 @@ impl<T> Kind<T> {
         self.per_user = Some(PerUserFns {
             bind: T::bind,
             decide_for: T::decide_for,
+            decide: T::decide,
         });
         self.parts.per_user = true;
         self
@@ -270,6 +281,15 @@ impl<T> Kind<T> {
         }
     }
 
+    /// The public value for a context: a per-user type's decision (`None` when it needs a user
+    /// and has none), else the same for everyone.
+    pub(crate) fn decide(&self, value: &T, user: Option<&str>) -> Option<Decision> {
+        match self.per_user {
+            Some(per_user) => (per_user.decide)(value, user),
+            None => Some(Decision::constant(self.to_public(value))),
+        }
+    }
+
     /// Tells a loaded value its flag, for the kinds that are per user.
     pub(crate) fn bind(&self, value: &mut T, flag: &FlagMeta) -> Bound {
         match self.per_user {
@@ -292,6 +312,10 @@ impl<T: FlagValue> Kind<Option<T>> {
                 decide_for: |value, user| match (value, T::__KIND.per_user) {
                     (Some(value), Some(inner)) => (inner.decide_for)(value, user),
                     _ => Value::Null,
+                },
+                decide: |value, user| match (value, T::__KIND.per_user) {
+                    (Some(value), Some(inner)) => (inner.decide)(value, user),
+                    _ => Some(Decision::constant(Value::Null)),
                 },
             });
             kind.parts.per_user = true;

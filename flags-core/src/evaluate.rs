@@ -1,0 +1,250 @@
+//! Evaluating one flag for one context, as a flag protocol answers: the value, why it is that
+//! value ([`Reason`]), and the variant it is; what OpenFeature's providers and OFREP's server
+//! are written on ([`Snapshot::evaluate`], [`Snapshot::evaluate_all`]).
+//!
+//! The value is the public one ([`FlagValue::to_public`](crate::FlagValue::to_public)): a
+//! [`Rollout`](crate::Rollout) evaluates to the user's decision and [`Variants`](crate::Variants)
+//! to the user's variant, exactly as [`Rollout::is_enabled_for`](crate::Rollout::is_enabled_for)
+//! and [`Variants::variant_for`](crate::Variants::variant_for) decide (each decision is an
+//! [exposure](crate::rollout#exposure)). A secret is never evaluated: it is answered as no flag,
+//! so that whoever asks learns nothing of it, not even that it exists.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::flags::FeatureFlags;
+use crate::meta::FlagMeta;
+use crate::provenance::Source;
+use crate::snapshot::Snapshot;
+use crate::visit::{FieldValue, Visitor};
+
+/// Why a flag has the value it has for a context: OpenFeature's resolution reasons, as
+/// [`Reason::as_str`] spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// No context changes the value, and it is not the flag's default: it was set.
+    Static,
+    /// No context changes the value, and it is the flag's default (its variable is unset), or
+    /// the flag has no value at all: the caller's own default applies.
+    Default,
+    /// The user's key is on a rollout's allow or deny list.
+    TargetingMatch,
+    /// The user's bucket decided: a rollout between 0% and 100%, or variants that split users.
+    Split,
+    /// The flag is off for everyone it does not list: a rollout at 0% with no allow list, or
+    /// variants with none to give (every user gets [`Variants::DISABLED`](crate::Variants::DISABLED)).
+    Disabled,
+}
+
+impl Reason {
+    /// As OpenFeature writes it: `STATIC`, `DEFAULT`, `TARGETING_MATCH`, `SPLIT`, `DISABLED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Static => "STATIC",
+            Reason::Default => "DEFAULT",
+            Reason::TargetingMatch => "TARGETING_MATCH",
+            Reason::Split => "SPLIT",
+            Reason::Disabled => "DISABLED",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One flag evaluated for one context ([`Snapshot::evaluate`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Evaluation {
+    /// The flag.
+    pub flag: &'static FlagMeta,
+    /// Its public value for the context; `Null` when it has none (an `Option` flag that is
+    /// unset), when the caller's own default applies.
+    pub value: Value,
+    /// Why it is that value.
+    pub reason: Reason,
+    /// The variant a [`Variants`](crate::Variants) flag gave (also the value); `None` for any
+    /// other flag.
+    pub variant: Option<String>,
+}
+
+/// Why a flag was not evaluated ([`Snapshot::evaluate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unevaluated {
+    /// No flag has that variable, or it is a secret, which is never evaluated.
+    NotFound,
+    /// The flag decides per user, and no user was given: a rollout or variants whose answer
+    /// differs between users.
+    TargetingKeyMissing,
+}
+
+impl fmt::Display for Unevaluated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unevaluated::NotFound => "no such flag",
+            Unevaluated::TargetingKeyMissing => {
+                "the flag decides per user, and no targeting key was given"
+            }
+        })
+    }
+}
+
+impl std::error::Error for Unevaluated {}
+
+/// What a field's type decides for a context: the public value, and why when the context
+/// decided (`None` when the value is the same for everyone, so that where it came from says
+/// why).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Decision {
+    pub value: Value,
+    pub reason: Option<Reason>,
+    pub variant: Option<String>,
+}
+
+impl Decision {
+    /// A value that is the same for every context.
+    pub(crate) fn constant(value: Value) -> Self {
+        Self {
+            value,
+            reason: None,
+            variant: None,
+        }
+    }
+}
+
+impl<T: FeatureFlags> Snapshot<T> {
+    /// The flag whose variable is `env` (exactly: not by case, not by prefix), evaluated for
+    /// `user` (OpenFeature's targeting key), or why it cannot be.
+    ///
+    /// ```
+    /// use flags_core::evaluate::{Reason, Unevaluated};
+    /// use flags_core::{FeatureFlags, Loader, Rollout};
+    ///
+    /// #[derive(FeatureFlags)]
+    /// #[flags(prefix = "APP_")]
+    /// struct Settings {
+    ///     #[flag(default = false)]
+    ///     beta: bool,
+    ///     #[flag(default = Rollout::new("", 0))]
+    ///     new_ui: Rollout,
+    /// }
+    ///
+    /// let settings = Loader::new()
+    ///     .map([("APP_NEW_UI", "50%; allow=alice")])
+    ///     .snapshot::<Settings>()?;
+    /// let beta = settings.evaluate("APP_BETA", None).unwrap();
+    /// assert_eq!((beta.value, beta.reason), (false.into(), Reason::Default));
+    ///
+    /// let alice = settings.evaluate("APP_NEW_UI", Some("alice")).unwrap();
+    /// assert_eq!((alice.value, alice.reason), (true.into(), Reason::TargetingMatch));
+    /// let bob = settings.evaluate("APP_NEW_UI", Some("bob")).unwrap();
+    /// assert_eq!(bob.value, settings.new_ui.is_enabled_for("bob"));
+    /// assert_eq!(bob.reason, Reason::Split);
+    ///
+    /// let anyone = settings.evaluate("APP_NEW_UI", None);
+    /// assert_eq!(anyone.unwrap_err(), Unevaluated::TargetingKeyMissing);
+    /// assert_eq!(settings.evaluate("app_beta", None).unwrap_err(), Unevaluated::NotFound);
+    /// # Ok::<(), flags_core::FlagsError>(())
+    /// ```
+    pub fn evaluate(&self, env: &str, user: Option<&str>) -> Result<Evaluation, Unevaluated> {
+        let index = T::__schema().index_of(env).ok_or(Unevaluated::NotFound)?;
+        self.evaluate_at(index, user)
+    }
+
+    /// The flag at `index` in [`FeatureFlags::FLAGS`], evaluated for `user`: as
+    /// [`Snapshot::evaluate`], for a caller that looked the flag up itself (by public name, say).
+    pub fn evaluate_at(&self, index: usize, user: Option<&str>) -> Result<Evaluation, Unevaluated> {
+        let flag = T::FLAGS.get(index).ok_or(Unevaluated::NotFound)?;
+        if flag.is_secret() {
+            return Err(Unevaluated::NotFound);
+        }
+        let mut one = One {
+            user,
+            decision: None,
+        };
+        (**self).__visit_field(index, &mut one);
+        let decision = one.decision.ok_or(Unevaluated::NotFound)?;
+        self.finish(index, flag, decision)
+    }
+
+    /// Every flag but the secrets evaluated for `user`, in declaration order: each handed to
+    /// `each` with the flag, in one pass over the struct.
+    pub fn evaluate_all(
+        &self,
+        user: Option<&str>,
+        mut each: impl FnMut(&'static FlagMeta, Result<Evaluation, Unevaluated>),
+    ) {
+        struct All<'a, T, F> {
+            snapshot: &'a Snapshot<T>,
+            user: Option<&'a str>,
+            each: &'a mut F,
+        }
+
+        impl<T, F> Visitor for All<'_, T, F>
+        where
+            T: FeatureFlags,
+            F: FnMut(&'static FlagMeta, Result<Evaluation, Unevaluated>),
+        {
+            fn field(&mut self, index: usize, value: &dyn FieldValue) {
+                let flag = &T::FLAGS[index];
+                if flag.is_secret() {
+                    return;
+                }
+                let result = self.snapshot.finish(index, flag, value.decide(self.user));
+                (self.each)(flag, result);
+            }
+        }
+
+        let mut all = All {
+            snapshot: self,
+            user,
+            each: &mut each,
+        };
+        (**self).__visit(&mut all);
+    }
+
+    /// The evaluation of a decision: why a value the same for everyone is what it is, from
+    /// where it came from.
+    fn finish(
+        &self,
+        index: usize,
+        flag: &'static FlagMeta,
+        decision: Option<Decision>,
+    ) -> Result<Evaluation, Unevaluated> {
+        let decision = decision.ok_or(Unevaluated::TargetingKeyMissing)?;
+        let reason = match decision.reason {
+            Some(reason) => reason,
+            None if decision.value.is_null() => Reason::Default,
+            None => match self.provenance().of(index) {
+                Source::Default => Reason::Default,
+                _ => Reason::Static,
+            },
+        };
+        Ok(Evaluation {
+            flag,
+            value: decision.value,
+            reason,
+            variant: decision.variant,
+        })
+    }
+}
+
+/// Decides one field.
+struct One<'a> {
+    user: Option<&'a str>,
+    /// `Some(None)` when the field needs a user it was not given.
+    decision: Option<Option<Decision>>,
+}
+
+impl Visitor for One<'_> {
+    fn field(&mut self, _: usize, value: &dyn FieldValue) {
+        self.decision = Some(value.decide(self.user));
+    }
+}
