@@ -4,7 +4,7 @@
 //! public exposure, and the variables those flags depend on.
 
 use flags_core::secrecy::SecretString;
-use flags_core::{FeatureFlags, FlagValue};
+use flags_core::{FeatureFlags, FlagValue, Rollout, Variants};
 
 /// The checkpointer's database backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FlagValue)]
@@ -162,9 +162,26 @@ pub struct Settings {
     )]
     pub enable_api_docs: bool,
 
+    /// The new UI, rolled out gradually: a share of users, and users allowed or denied by id.
+    #[flag(default = Rollout::new("", 0), public = "new_ui", group = "Experiments")]
+    pub new_ui: Rollout,
+
+    /// The style of the healer's greeting: an A/B test between named variants.
+    #[flag(
+        default = Variants::new("", &[("classic", 1000)]),
+        public = "greeting_style",
+        group = "Experiments"
+    )]
+    pub greeting_style: Variants,
+
     /// Token that authorizes flag changes through the admin API.
     #[flag(env = "ADMIN_TOKEN", secret, group = "Operations")]
     pub admin_token: Option<SecretString>,
+
+    /// Token with which other services read every flag but the secrets over OpenFeature's
+    /// remote evaluation protocol (OFREP); it changes nothing.
+    #[flag(env = "CLIENT_TOKEN", secret, group = "Operations")]
+    pub client_token: Option<SecretString>,
 
     /// How much the application logs.
     #[flag(env = "LOG_LEVEL", default = LogLevel::Info, group = "Operations")]

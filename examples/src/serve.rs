@@ -102,7 +102,8 @@ pub(crate) fn run(options: Options) -> ExitCode {
         // The level the live flags say: a store may keep one set by an earlier change.
         level.set(loaded.log_level);
         loaded.log_state();
-        admin_tokens(loaded.admin_token.as_ref())
+        let clients = client_tokens(loaded.client_token.as_ref());
+        (admin_tokens(loaded.admin_token.as_ref()), clients)
     };
     // LOG_LEVEL changes live: each new version sets the level it says, for as long as this lives.
     let _level = flags.subscribe(move |flags| level.set(flags.log_level));
@@ -202,10 +203,19 @@ fn admin_tokens(token: Option<&SecretString>) -> Tokens {
     }
 }
 
+/// `CLIENT_TOKEN` as the one client token of the OFREP routes: with it, a service reads every
+/// flag but the secrets; without it, the public flags alone.
+fn client_tokens(token: Option<&SecretString>) -> Tokens {
+    match token {
+        Some(token) => Tokens::new().token(token.clone(), "client"),
+        None => Tokens::new(),
+    }
+}
+
 /// Every route, under the layers every response goes through.
 fn app(
     flags: &Flags,
-    admin: Tokens,
+    (admin, clients): (Tokens, Tokens),
     limit: Arc<limit::PublicLimit>,
     metrics: PrometheusHandle,
     docs: Arc<docs::Docs>,
@@ -213,6 +223,7 @@ fn app(
     // The metrics name every flag's value, public or not: for the admin's token alone, under
     // the admin API's limit on wrong tokens.
     let api = flags_http::Api::new(Arc::clone(flags), admin)
+        .client_tokens(clients)
         .admin_route("/metrics", prometheus::route(metrics))
         .router();
     let own = docs::router(docs).method_not_allowed_fallback(error::method_not_allowed);

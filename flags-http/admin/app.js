@@ -6,8 +6,13 @@
 
 /** Where the token is kept: this tab's session only, never a cookie or a URL. */
 const TOKEN_KEY = "flags-admin-token";
-/** How often the page asks whether another admin changed the flags. */
-const POLL_MILLISECONDS = 3000;
+/**
+ * How often the page asks whether another admin changed the flags, besides the event stream,
+ * which tells it at once: a safety net, and how the page finds the server gone.
+ */
+const POLL_MILLISECONDS = 30000;
+/** The stream of the flags' versions: each event says that they changed. */
+const EVENTS_PATH = "api/feature-flags/events";
 const FLAGS_PATH = "api/admin/feature-flags";
 const ROLLBACK_PATH = "api/admin/feature-flags/rollback";
 const AUDIT_PATH = "api/admin/audit";
@@ -27,6 +32,8 @@ const state = {
   /** Variable → the problem lines of the last refused change that named it. */
   problems: new Map(),
   poll: null,
+  /** The event stream, while signed in. */
+  events: null,
   /** The newest load asked for: an older load that answers late is dropped. */
   loads: 0,
   /** Whether a change is on its way: a second click waits for its answer. */
@@ -173,11 +180,19 @@ async function poll() {
 function startPolling() {
   stopPolling();
   state.poll = setInterval(poll, POLL_MILLISECONDS);
+  // Each event is a change (or the stream's first word): ask for the flags at once. The
+  // browser connects again by itself when the stream ends.
+  if (typeof EventSource === "function") {
+    state.events = new EventSource(EVENTS_PATH);
+    state.events.addEventListener("message", () => poll());
+  }
 }
 
 function stopPolling() {
   clearInterval(state.poll);
   state.poll = null;
+  if (state.events !== null) state.events.close();
+  state.events = null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -100,6 +100,25 @@ impl Tokens {
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
     }
+
+    /// The actor `token` stands for, compared in constant time with every token.
+    fn actor_of(&self, token: &[u8]) -> Option<&str> {
+        // Digests, so that tokens of any length compare in the same time (comparing the tokens
+        // themselves would end early on a length that differs).
+        let presented = digest(token);
+        let mut actor = None;
+        for (token, name) in &self.tokens {
+            if bool::from(token.ct_eq(&presented)) {
+                actor = Some(name.as_str());
+            }
+        }
+        actor
+    }
+
+    /// Whether `token` is one of these.
+    pub(crate) fn accepts(&self, token: &[u8]) -> bool {
+        self.actor_of(token).is_some()
+    }
 }
 
 /// The actors, never the tokens.
@@ -115,16 +134,9 @@ impl Authorize for Tokens {
         if self.tokens.is_empty() {
             return Err(Denied::Disabled);
         }
-        // Digests, so that tokens of any length compare in the same time (comparing the tokens
-        // themselves would end early on a length that differs).
-        let presented = digest(bearer(request)?);
-        let mut actor = None;
-        for (token, name) in &self.tokens {
-            if bool::from(token.ct_eq(&presented)) {
-                actor = Some(name);
-            }
-        }
-        actor.cloned().ok_or(Denied::Invalid)
+        self.actor_of(bearer(request)?)
+            .map(str::to_owned)
+            .ok_or(Denied::Invalid)
     }
 }
 
@@ -147,6 +159,18 @@ fn bearer(request: &Parts) -> Result<&[u8], Denied> {
         [] => Err(Denied::Missing),
         token => Ok(token),
     }
+}
+
+/// The token a request presents to read flags: a bearer token, else OFREP's `X-API-Key`.
+pub(crate) fn presented(request: &Parts) -> Option<&[u8]> {
+    bearer(request).ok().or_else(|| {
+        let key = request
+            .headers
+            .get(crate::ofrep::X_API_KEY)?
+            .as_bytes()
+            .trim_ascii();
+        (!key.is_empty()).then_some(key)
+    })
 }
 
 /// Who an authorised request is from, as [`Authorize`] named them: in the request's extensions

@@ -44,6 +44,29 @@
 //! | `POST /api/admin/feature-flags/rollback` | Back to the previous version's values, as a new version. |
 //! | `GET /api/admin/audit` | The recent audit events, newest last, 1000 at most; `?limit=N` keeps the newest `N`; `?before=T` (RFC 3339, the `at` of the oldest event read) gives the events before it, to read the audit a page at a time. |
 //! | `GET /admin` | The admin page: the admin API for people, in a browser ([`Api::without_admin_page`] leaves it out). |
+//! | `POST /ofrep/v1/evaluate/flags/{key}` | OpenFeature's remote evaluation (OFREP 0.3) of one flag for a context, `{"context": {"targetingKey": "alice"}}`: `{key, value, reason, variant, metadata}`. See [OFREP](#ofrep). |
+//! | `POST /ofrep/v1/evaluate/flags` | Every flag the caller may see, evaluated for a context, with `eventStreams` naming the event stream; `ETag`, and 304 to `If-None-Match`. |
+//! | `GET /api/feature-flags/events` | Server-sent events: one each time the flags change (OFREP's `refetchEvaluation`, with the flags' tag as `etag` and as the event's id), the current tag first unless `Last-Event-ID` names it. At most [`Api::event_streams`] open at once (429 beyond); each ends after a while without a change, and its client connects again. |
+//!
+//! # OFREP
+//!
+//! What a caller sees: without a token, the public flags, by public name (as
+//! `GET /api/feature-flags` shows them); with a client token ([`Api::client_tokens`]; as a
+//! bearer token or `X-API-Key`) or an admin's, every flag but the secrets, by variable. A secret
+//! never answers; a key is matched exactly. A value is the flag's public value for the context's
+//! `targetingKey`: a rollout's decision, a variant's name, as
+//! [`Snapshot::evaluate`](flags_core::Snapshot::evaluate) gives them, with its reason (`STATIC`,
+//! `DEFAULT`, `TARGETING_MATCH`, `SPLIT`, `DISABLED`) and the flags' `version` (and the flag's
+//! `status`) as metadata. A flag with no value answers without `value`, for the caller's default.
+//!
+//! Errors are the protocol's: 400 `{key, errorCode, errorDetails}` with `PARSE_ERROR` (not JSON,
+//! not `application/json`, over 64 KiB), `INVALID_CONTEXT` (no context, not an object, a
+//! `targetingKey` that is not text, over 1000 fields), `TARGETING_KEY_MISSING` (a flag that
+//! splits users, and no key), `GENERAL` (a key over 256 bytes); 404 `FLAG_NOT_FOUND`; 401 for a
+//! token that is neither a client's nor an admin's. Each 400 and 401 counts against the
+//! client's address: after [`Api::bad_request_limit`] of them, 429 with `Retry-After`. No input
+//! gets a 5xx. The bulk answer's `ETag` names the flags' version and what of the caller decides
+//! what it sees (its token's view and its targeting key, hashed): 304 until one of them changes.
 //!
 //! # Tags and changes
 //!
@@ -86,7 +109,9 @@ mod admin;
 mod auth;
 mod conditional;
 mod error;
+mod events;
 mod limit;
+mod ofrep;
 #[cfg(feature = "openapi")]
 mod openapi;
 mod page;
@@ -161,6 +186,12 @@ pub struct Api<S> {
     admin_page: bool,
     /// The application's own routes behind the admin API's authorization.
     admin_routes: Vec<(&'static str, MethodRouter)>,
+    /// The tokens that read every flag but the secrets over OFREP.
+    readers: Tokens,
+    max_bad_requests: u32,
+    bad_request_window: Duration,
+    max_streams: usize,
+    stream_idle: Duration,
 }
 
 impl<S> Api<S>
@@ -176,7 +207,38 @@ where
             failure_window: Duration::from_secs(60),
             admin_page: true,
             admin_routes: Vec::new(),
+            readers: Tokens::new(),
+            max_bad_requests: 100,
+            bad_request_window: Duration::from_secs(60),
+            max_streams: 1000,
+            stream_idle: Duration::from_secs(300),
         }
+    }
+
+    /// Client tokens: a request to the OFREP routes with one of them (as a bearer token or
+    /// `X-API-Key`) sees every flag but the secrets, by variable, where a request without a token
+    /// sees the public flags by public name. A client token changes nothing: the admin routes
+    /// refuse it. An admin's token reads as a client token does.
+    pub fn client_tokens(mut self, tokens: Tokens) -> Self {
+        self.readers = tokens;
+        self
+    }
+
+    /// After `max` OFREP requests that cannot be read (or carry a wrong token) from one address
+    /// within `window` of the first, the address gets 429 on the OFREP routes until `window`
+    /// has passed (default: 100 in 60 s).
+    pub fn bad_request_limit(mut self, max: u32, window: Duration) -> Self {
+        self.max_bad_requests = max.max(1);
+        self.bad_request_window = window;
+        self
+    }
+
+    /// At most `max` event streams open at once (429 beyond), each ended after `idle` without
+    /// a change, for its client to connect again (default: 1000, 5 minutes).
+    pub fn event_streams(mut self, max: usize, idle: Duration) -> Self {
+        self.max_streams = max;
+        self.stream_idle = idle;
+        self
     }
 
     /// Serves `route` at `path` behind the admin API's authorization and its limit on wrong
@@ -218,7 +280,14 @@ where
 
     /// The router, to `merge` into the application's own (or to `nest` under a prefix).
     pub fn router(self) -> Router {
+        let events = events::Events::new(&self.flags, self.max_streams, self.stream_idle);
         let shared = Arc::new(Shared {
+            ofrep: ofrep::Ofrep::new(
+                S::FLAGS,
+                self.readers,
+                FailureLimit::new(self.max_bad_requests, self.bad_request_window),
+            ),
+            events: Arc::new(events),
             flags: self.flags,
             authorize: self.authorize,
             failures: FailureLimit::new(self.max_failures, self.failure_window),
@@ -226,7 +295,10 @@ where
         });
         let public = Router::new()
             .route("/api/feature-flags", get(public::flags::<S>))
-            .route("/api/health", get(public::health::<S>));
+            .route(events::PATH, get(events::stream::<S>))
+            .route("/api/health", get(public::health::<S>))
+            .route(ofrep::BULK_PATH, post(ofrep::evaluate_all::<S>))
+            .route("/ofrep/v1/evaluate/flags/{key}", post(ofrep::evaluate::<S>));
         let admin = Router::new()
             .route(
                 "/api/admin/feature-flags",
@@ -271,6 +343,8 @@ struct Shared<S> {
     failures: FailureLimit,
     /// The public projection of the latest version asked for.
     public: ArcSwapOption<public::Rendered>,
+    ofrep: ofrep::Ofrep,
+    events: Arc<events::Events>,
 }
 
 async fn method_not_allowed() -> Error {

@@ -1,0 +1,577 @@
+//! OpenFeature's remote evaluation protocol (OFREP 0.3): one flag or every flag evaluated for a
+//! context, for any OpenFeature SDK's OFREP provider.
+//!
+//! Errors are the protocol's bodies (`{key, errorCode, errorDetails}`), never the admin API's
+//! `message`; no input gets a 5xx. A request that cannot be read (and a wrong token) counts
+//! against its address, which gets 429 once it failed too often.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER, WWW_AUTHENTICATE,
+};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use flags_core::evaluate::{Evaluation, Unevaluated};
+use flags_core::serde_json::Value;
+use flags_core::{FeatureFlags, FlagMeta, Snapshot};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_derive::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::Shared;
+use crate::auth::{Tokens, presented};
+use crate::limit::{FailureLimit, client_address};
+
+/// The largest body an evaluation request may have.
+const BODY_LIMIT: usize = 64 * 1024;
+/// The longest flag key: no variable or public name is longer.
+const KEY_LIMIT: usize = 256;
+/// The most fields a context may have: the flags decide on `targetingKey` alone, and a context
+/// with more fields than any real one is a request meant to cost.
+const CONTEXT_FIELDS: usize = 1000;
+
+/// What the OFREP routes share beside the flags.
+pub(crate) struct Ofrep {
+    /// The public flags' positions, by public name.
+    public: HashMap<&'static str, usize>,
+    /// The client tokens: they read every flag but the secrets, by variable, and change nothing.
+    readers: Tokens,
+    /// Requests that cannot be read, and wrong tokens, per address.
+    failures: FailureLimit,
+}
+
+impl Ofrep {
+    pub(crate) fn new(flags: &'static [FlagMeta], readers: Tokens, failures: FailureLimit) -> Self {
+        let public = flags
+            .iter()
+            .enumerate()
+            .filter(|(_, flag)| !flag.is_secret())
+            .filter_map(|(index, flag)| Some((flag.public_name()?, index)))
+            .collect();
+        Self {
+            public,
+            readers,
+            failures,
+        }
+    }
+}
+
+/// Which flags a caller sees, and by which keys.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum View {
+    /// No credentials: the public flags, by public name.
+    Public,
+    /// A client token (or an admin's): every flag but the secrets, by variable.
+    Reader,
+}
+
+/// A request the protocol answers with an error.
+struct Failure {
+    status: StatusCode,
+    /// The flag asked for, on the single flag's route.
+    key: Option<String>,
+    code: &'static str,
+    details: String,
+    retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn bad(code: &'static str, details: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            key: None,
+            code,
+            details: details.into(),
+            retry_after: None,
+        }
+    }
+
+    fn for_key(mut self, key: &str) -> Self {
+        self.key = Some(key.to_owned());
+        self
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FailureBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+    error_code: &'static str,
+    error_details: &'a str,
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let body = FailureBody {
+            key: self.key.as_deref(),
+            error_code: self.code,
+            error_details: &self.details,
+        };
+        let mut response = json(self.status, &body);
+        let headers = response.headers_mut();
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(wait) = self.retry_after {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            headers.insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// A JSON response; serializing the protocol's bodies cannot fail (their maps have text keys).
+fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The context of an evaluation request: its targeting key, if any.
+struct Context {
+    targeting_key: Option<String>,
+}
+
+/// A request read, and who sent it.
+struct Asked {
+    view: View,
+    context: Context,
+}
+
+/// Reads an evaluation request: who sends it (a wrong token is 401), and its context. Every
+/// failure but the limit's own counts against the address.
+async fn read<S>(shared: &Shared<S>, request: Request) -> Result<Asked, Failure> {
+    let (parts, body) = request.into_parts();
+    let client = client_address(&parts.extensions);
+    let failures = &shared.ofrep.failures;
+    if let Some(wait) = failures.blocked(client, Instant::now()) {
+        return Err(Failure {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            key: None,
+            code: "GENERAL",
+            details: String::from(
+                "too many requests that could not be read, or with a wrong token, from this address",
+            ),
+            retry_after: Some(wait),
+        });
+    }
+    let result = match view(shared, &parts) {
+        Ok(view) => context_of(&parts.headers, body)
+            .await
+            .map(|context| Asked { view, context }),
+        Err(failure) => Err(failure),
+    };
+    if result.is_err() {
+        failures.record(client, Instant::now());
+    }
+    result
+}
+
+/// Which flags the request's credentials show: none, the public flags; a client token (as a
+/// bearer token or `X-API-Key`) or an admin's, every flag but the secrets; any other, 401.
+fn view<S>(shared: &Shared<S>, parts: &Parts) -> Result<View, Failure> {
+    let Some(token) = presented(parts) else {
+        return Ok(View::Public);
+    };
+    if shared.ofrep.readers.accepts(token) {
+        return Ok(View::Reader);
+    }
+    match shared.authorize.authorize(parts) {
+        Ok(_) => Ok(View::Reader),
+        Err(_) => Err(Failure {
+            status: StatusCode::UNAUTHORIZED,
+            key: None,
+            code: "GENERAL",
+            details: String::from(
+                "the token is not a client token or an admin token of this server",
+            ),
+            retry_after: None,
+        }),
+    }
+}
+
+/// The context of a JSON body `{"context": {...}}`.
+async fn context_of(headers: &HeaderMap, body: Body) -> Result<Context, Failure> {
+    if !is_json(headers) {
+        return Err(Failure::bad(
+            "PARSE_ERROR",
+            "the body must be JSON, with Content-Type: application/json",
+        ));
+    }
+    let bytes: Bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        Failure::bad(
+            "PARSE_ERROR",
+            format!("the body is larger than {} KiB", BODY_LIMIT / 1024),
+        )
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+    let parsed = deserializer
+        .deserialize_map(RequestVisitor)
+        .and_then(|context| deserializer.end().map(|()| context));
+    match parsed {
+        Ok(Some(context)) => Ok(context),
+        Ok(None) => Err(Failure::bad(
+            "INVALID_CONTEXT",
+            "the body has no context: send {\"context\": {\"targetingKey\": \"...\"}}",
+        )),
+        Err(error) if error.is_data() => Err(Failure::bad("INVALID_CONTEXT", error.to_string())),
+        Err(error) => Err(Failure::bad(
+            "PARSE_ERROR",
+            format!("the body is not JSON: {error}"),
+        )),
+    }
+}
+
+/// `application/json`, or a JSON type (`application/…+json`), with any parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let media = value.split(';').next().unwrap_or_default().trim();
+    let Some((kind, sub)) = media.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (sub.eq_ignore_ascii_case("json")
+            || sub.len() > 5 && sub[sub.len() - 5..].eq_ignore_ascii_case("+json"))
+}
+
+/// The request's object: its `context`, other members ignored.
+struct RequestVisitor;
+
+impl<'de> Visitor<'de> for RequestVisitor {
+    type Value = Option<Context>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object with a context")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut context = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == "context" {
+                context = Some(map.next_value_seed(ContextSeed)?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(context)
+    }
+}
+
+/// A context: an object whose `targetingKey`, if it has one, is text.
+struct ContextSeed;
+
+impl<'de> de::DeserializeSeed<'de> for ContextSeed {
+    type Value = Context;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Context, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ContextSeed {
+    type Value = Context;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the context to be an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Context, A::Error> {
+        let mut targeting_key = None;
+        let mut fields = 0;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            fields += 1;
+            if fields > CONTEXT_FIELDS {
+                return Err(de::Error::custom(format_args!(
+                    "the context has more than {CONTEXT_FIELDS} fields"
+                )));
+            }
+            if key == "targetingKey" {
+                match map.next_value::<Value>()? {
+                    Value::String(key) => targeting_key = Some(key),
+                    Value::Null => {}
+                    other => {
+                        return Err(de::Error::custom(format_args!(
+                            "the context's targetingKey must be a string, not {}",
+                            kind(&other)
+                        )));
+                    }
+                }
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Context { targeting_key })
+    }
+}
+
+/// What a JSON value is, for an error.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// One flag evaluated, as the protocol answers it; without `value` when the flag has none, so
+/// that the caller's default applies.
+#[derive(Serialize)]
+struct Success<'a> {
+    key: &'a str,
+    #[serde(skip_serializing_if = "Value::is_null")]
+    value: Value,
+    reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variant: Option<String>,
+    metadata: Metadata,
+}
+
+/// A flag's metadata: the flags' version, and the flag's status if it has one.
+#[derive(Serialize)]
+struct Metadata {
+    version: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+}
+
+impl<'a> Success<'a> {
+    fn new(key: &'a str, evaluation: Evaluation, version: u64) -> Self {
+        Self {
+            key,
+            metadata: Metadata {
+                version,
+                status: evaluation.flag.status(),
+            },
+            value: evaluation.value,
+            reason: evaluation.reason.as_str(),
+            variant: evaluation.variant,
+        }
+    }
+}
+
+/// The key a caller of `view` sees `flag` by.
+fn key_of(view: View, flag: &FlagMeta) -> Option<&'static str> {
+    match view {
+        View::Public => flag.public_name(),
+        View::Reader => Some(flag.env()),
+    }
+}
+
+/// `POST /ofrep/v1/evaluate/flags/{key}`.
+pub(crate) async fn evaluate<S: FeatureFlags + Send + Sync + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    Path(key): Path<String>,
+    request: Request,
+) -> Response {
+    match evaluate_one(&shared, &key, request).await {
+        Ok(response) => response,
+        Err(failure) => failure.for_key(&key).into_response(),
+    }
+}
+
+async fn evaluate_one<S: FeatureFlags + Send + Sync + 'static>(
+    shared: &Shared<S>,
+    key: &str,
+    request: Request,
+) -> Result<Response, Failure> {
+    let client = client_address(request.extensions());
+    let asked = read(shared, request).await?;
+    if key.len() > KEY_LIMIT {
+        shared.ofrep.failures.record(client, Instant::now());
+        return Err(Failure::bad(
+            "GENERAL",
+            format!(
+                "the flag key is {} bytes long; keys are at most {KEY_LIMIT}",
+                key.len()
+            ),
+        ));
+    }
+    let snapshot = shared.flags.get();
+    let user = asked.context.targeting_key.as_deref();
+    let evaluated = match asked.view {
+        View::Public => match shared.ofrep.public.get(key) {
+            Some(&index) => snapshot.evaluate_at(index, user),
+            None => Err(Unevaluated::NotFound),
+        },
+        View::Reader => snapshot.evaluate(key, user),
+    };
+    match evaluated {
+        Ok(evaluation) => {
+            let success = Success::new(key, evaluation, snapshot.version());
+            let mut response = json(StatusCode::OK, &success);
+            response
+                .headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+        Err(Unevaluated::TargetingKeyMissing) => {
+            shared.ofrep.failures.record(client, Instant::now());
+            Err(Failure::bad(
+                "TARGETING_KEY_MISSING",
+                format!("{key} decides per user: the context needs a targetingKey"),
+            ))
+        }
+        Err(_) => Err(Failure {
+            status: StatusCode::NOT_FOUND,
+            key: None,
+            code: "FLAG_NOT_FOUND",
+            details: format!("no flag {key}"),
+            retry_after: None,
+        }),
+    }
+}
+
+/// The body of a bulk evaluation.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Bulk<'a> {
+    flags: Vec<Entry<'a>>,
+    metadata: BulkMetadata,
+    event_streams: [EventStream; 1],
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry<'a> {
+    Success(Success<'a>),
+    Failure(FailureBody<'a>),
+}
+
+#[derive(Serialize)]
+struct BulkMetadata {
+    version: u64,
+}
+
+/// Where the stream of the flags' versions is ([`crate::events`]).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventStream {
+    r#type: &'static str,
+    endpoint: Endpoint,
+    inactivity_delay_sec: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Endpoint {
+    request_uri: String,
+}
+
+/// `POST /ofrep/v1/evaluate/flags`.
+pub(crate) async fn evaluate_all<S: FeatureFlags + Send + Sync + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    request: Request,
+) -> Response {
+    let events = events_uri(&request);
+    let if_none_match = request.headers().get(IF_NONE_MATCH).cloned();
+    let asked = match read(&shared, request).await {
+        Ok(asked) => asked,
+        Err(failure) => return failure.into_response(),
+    };
+    let snapshot = shared.flags.get();
+    let user = asked.context.targeting_key.as_deref();
+    let etag = bulk_tag(&snapshot, asked.view, user);
+    if if_none_match.is_some_and(|listed| lists(&listed, &etag)) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        let headers = response.headers_mut();
+        headers.insert(ETAG, etag);
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+        return response;
+    }
+    let version = snapshot.version();
+    let mut flags = Vec::with_capacity(S::FLAGS.len());
+    snapshot.evaluate_all(user, |flag, result| {
+        let Some(key) = key_of(asked.view, flag) else {
+            return;
+        };
+        flags.push(match result {
+            Ok(evaluation) => Entry::Success(Success::new(key, evaluation, version)),
+            Err(_) => Entry::Failure(FailureBody {
+                key: Some(key),
+                error_code: "TARGETING_KEY_MISSING",
+                error_details: "this flag decides per user: the context needs a targetingKey",
+            }),
+        });
+    });
+    let bulk = Bulk {
+        flags,
+        metadata: BulkMetadata { version },
+        event_streams: [EventStream {
+            r#type: "sse",
+            endpoint: Endpoint {
+                request_uri: events,
+            },
+            inactivity_delay_sec: 120,
+        }],
+    };
+    let mut response = json(StatusCode::OK, &bulk);
+    let headers = response.headers_mut();
+    headers.insert(ETAG, etag);
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    response
+}
+
+/// The path of the event stream, beside this route wherever the application nested it.
+fn events_uri(request: &Request) -> String {
+    let path = request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| request.uri().path(), |original| original.path());
+    let prefix = path.strip_suffix(BULK_PATH).unwrap_or_default();
+    format!("{prefix}{}", crate::events::PATH)
+}
+
+/// The bulk evaluation's path.
+pub(crate) const BULK_PATH: &str = "/ofrep/v1/evaluate/flags";
+
+/// The bulk answer's tag: the flags' version and revision, and what of the caller decides what
+/// it sees (its view, its targeting key), so that it changes when either does.
+fn bulk_tag<S>(snapshot: &Snapshot<S>, view: View, user: Option<&str>) -> HeaderValue {
+    let mut hash = Sha256::new();
+    hash.update([view as u8, u8::from(user.is_some())]);
+    hash.update(user.unwrap_or_default().as_bytes());
+    let digest = hash.finalize();
+    let mut text = String::with_capacity(48);
+    let _ = write!(text, "\"{}-{:x}-", snapshot.version(), snapshot.revision());
+    for byte in &digest[..8] {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text.push('"');
+    HeaderValue::from_str(&text).expect("digits, letters and quotes are a header value")
+}
+
+/// Whether an `If-None-Match` lists `etag` (weakly compared) or `*`.
+fn lists(listed: &HeaderValue, etag: &HeaderValue) -> bool {
+    let Ok(listed) = listed.to_str() else {
+        return false;
+    };
+    let etag = etag.to_str().unwrap_or_default();
+    listed.split(',').map(str::trim).any(|tag| {
+        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        tag == "*" || tag == etag
+    })
+}
+
+/// `X-API-Key`, the protocol's other way to send a token.
+pub(crate) const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
