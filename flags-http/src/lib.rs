@@ -58,6 +58,9 @@
 //! [`Snapshot::evaluate`](flags_core::Snapshot::evaluate) gives them, with its reason (`STATIC`,
 //! `DEFAULT`, `TARGETING_MATCH`, `SPLIT`, `DISABLED`) and the flags' `version` (and the flag's
 //! `status`) as metadata. A flag with no value answers without `value`, for the caller's default.
+//! Every answer names a `variant`: a [`Variants`](flags_core::Variants) flag's arm, `on` or `off`
+//! for a boolean, the text of a string or a number, `default` without a value, `value` for an
+//! object (OFREP makes it optional; clients read it).
 //!
 //! Errors are the protocol's: 400 `{key, errorCode, errorDetails}` with `PARSE_ERROR` (not JSON,
 //! not `application/json`, over 64 KiB), `INVALID_CONTEXT` (no context, not an object, a

@@ -363,10 +363,28 @@ impl<'a> Success<'a> {
                 version,
                 status: evaluation.flag.status(),
             },
+            variant: Some(variant_of(&evaluation)),
             value: evaluation.value,
             reason: evaluation.reason.as_str(),
-            variant: evaluation.variant,
         }
+    }
+}
+
+/// The answer's `variant`: a [`Variants`](flags_core::Variants) flag's arm; `on` or `off` for a
+/// boolean; the text of a string or a number; `default` when there is no value (the caller's
+/// default applies); `value` for an object. OFREP makes it optional, but clients read it (the
+/// Python provider fails an answer without one), and it names the value in their telemetry.
+fn variant_of(evaluation: &Evaluation) -> String {
+    if let Some(variant) = &evaluation.variant {
+        return variant.clone();
+    }
+    match &evaluation.value {
+        Value::Bool(true) => String::from("on"),
+        Value::Bool(false) => String::from("off"),
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        Value::Null => String::from("default"),
+        Value::Array(_) | Value::Object(_) => String::from("value"),
     }
 }
 

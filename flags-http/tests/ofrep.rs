@@ -152,7 +152,7 @@ async fn without_a_token_the_public_flags_answer_by_public_name() {
     assert_eq!(beta.status, StatusCode::OK);
     assert_eq!(
         beta.body,
-        json!({"key": "beta", "value": true, "reason": "STATIC", "metadata": {"version": 0}})
+        json!({"key": "beta", "value": true, "reason": "STATIC", "variant": "on", "metadata": {"version": 0}})
     );
     for hidden in [
         "FEATURE_BETA_ENABLED",
@@ -181,6 +181,7 @@ async fn a_client_token_reads_every_flag_but_the_secrets_by_variable() {
         assert_eq!(images.status, StatusCode::OK);
         assert_eq!(images.body["value"], 3);
         assert_eq!(images.body["reason"], "DEFAULT");
+        assert_eq!(images.body["variant"], "3");
         let secret = server.evaluate("API_KEY", Some(token), None).await;
         assert_eq!(secret.status, StatusCode::NOT_FOUND);
         assert_eq!(secret.body["errorCode"], "FLAG_NOT_FOUND");
@@ -191,7 +192,7 @@ async fn a_client_token_reads_every_flag_but_the_secrets_by_variable() {
     let email = server.evaluate("SUPPORT_EMAIL", Some(CLIENT), None).await;
     assert_eq!(
         email.body,
-        json!({"key": "SUPPORT_EMAIL", "reason": "DEFAULT", "metadata": {"version": 0}})
+        json!({"key": "SUPPORT_EMAIL", "reason": "DEFAULT", "variant": "default", "metadata": {"version": 0}})
     );
     // A wrong token is refused, never read as no token.
     let wrong = server.evaluate("beta", Some("guess"), None).await;
