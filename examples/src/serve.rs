@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::{Router, middleware};
 use flags_core::live::{FileStore, Live};
 use flags_core::secrecy::{ExposeSecret, SecretString};
@@ -29,6 +30,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::task::JoinHandle;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// The live flags, which every part of the server reads.
 type Flags = Arc<Live<Settings>>;
@@ -57,6 +59,25 @@ pub(crate) struct Options {
     /// RATE_LIMIT_ENABLED is on
     #[arg(long, value_name = "N", default_value_t = limit::DEFAULT_PER_MINUTE)]
     rate_limit_per_minute: NonZeroU32,
+    /// Let pages served from ORIGIN (`https://app.example.com`) read the flags: the public flags,
+    /// OFREP and the event stream answer its cross-origin requests (without cookies). Repeat for
+    /// each origin
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = cors_origin)]
+    cors_origins: Vec<HeaderValue>,
+}
+
+/// An origin as a header value: a scheme and a host, without a path.
+fn cors_origin(text: &str) -> Result<HeaderValue, String> {
+    let (scheme, rest) = text
+        .split_once("://")
+        .ok_or_else(|| format!("{text:?} is not an origin such as https://app.example.com"))?;
+    if !matches!(scheme, "http" | "https") || rest.is_empty() || rest.contains('/') {
+        return Err(format!(
+            "{text:?} is not an origin such as https://app.example.com (a scheme, http or \
+             https, and a host, without a path)"
+        ));
+    }
+    HeaderValue::from_str(text).map_err(|_| format!("{text:?} is not a valid origin"))
 }
 
 /// Loads the flags, sets logging up from them, and serves until SIGTERM or Ctrl-C.
@@ -123,6 +144,10 @@ pub(crate) fn run(options: Options) -> ExitCode {
         }
     };
     let app = app(&flags, admin, Arc::clone(&limit), metrics.clone(), docs);
+    let app = match options.cors_origins.is_empty() {
+        true => app,
+        false => app.layer(cors(options.cors_origins)),
+    };
     let served = runtime.block_on(serve(options.addr, app, limit, metrics));
     match served {
         Ok(()) => {
@@ -210,6 +235,23 @@ fn client_tokens(token: Option<&SecretString>) -> Tokens {
         Some(token) => Tokens::new().token(token.clone(), "client"),
         None => Tokens::new(),
     }
+}
+
+/// Cross-origin reads from `origins`: what a front end's OFREP provider sends (JSON, its
+/// conditional header, a client token), and the tags it reads back.
+fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([header::ETAG, header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
 }
 
 /// Every route, under the layers every response goes through.

@@ -6,18 +6,19 @@
 //! README's screenshots in `docs/`.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+mod browser;
+
+use browser::Driver;
+
+use fantoccini::{Client, Locator};
 use flags_core::FeatureFlags;
 use flags_examples::Settings;
-use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -29,10 +30,6 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// The admin API's token in these tests.
 const TOKEN: &str = "admin-token-9b3e5d21";
-
-/// What to install when the browser is missing.
-const INSTALL: &str = "install Debian's chromium and chromium-driver \
-                       (apt-get install chromium chromium-driver)";
 
 /// The screenshots' window: a laptop's.
 const DESKTOP: (u32, u32) = (1280, 960);
@@ -97,68 +94,6 @@ fn first_line(child: &mut Child) -> Option<String> {
     receiver.recv_timeout(WAIT).ok()
 }
 
-/// A program on `PATH`, or the test fails saying what to install.
-fn program(name: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|directory| directory.join(name))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!("{name} is not on PATH: the admin page's tests need it; {INSTALL}")
-        })
-}
-
-/// chromedriver on a free loopback port, in a process group of its own: dropping it kills the
-/// group, the browser it started included.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Driver {
-    fn start() -> Driver {
-        let chromedriver = program("chromedriver");
-        // A port the system had free a moment ago: chromedriver takes no port 0.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .unwrap()
-            .port();
-        let child = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start chromedriver ({error}); {INSTALL}"));
-        Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// Waits until chromedriver answers its status route.
-    async fn ready(&self, http: &reqwest::Client) {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            let status = http.get(format!("{}/status", self.url)).send().await;
-            if status.is_ok_and(|response| response.status().is_success()) {
-                return;
-            }
-            tokio::time::sleep(POLL).await;
-        }
-        panic!("chromedriver did not answer on {} in {WAIT:?}", self.url);
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
-    }
-}
-
 /// The admin page in headless Chromium, the server behind it, and an HTTP client for what the
 /// test checks through the API.
 struct Page {
@@ -180,35 +115,7 @@ impl Page {
             .timeout(WAIT)
             .build()
             .unwrap();
-        let driver = Driver::start();
-        driver.ready(&http).await;
-        let chromium = program("chromium");
-        let (width, height) = DESKTOP;
-        let capabilities = json!({
-            "browserName": "chrome",
-            // Bounded as every wait here: a page load, a script.
-            "timeouts": {"pageLoad": WAIT.as_millis(), "script": WAIT.as_millis(), "implicit": 0},
-            "goog:chromeOptions": {
-                "binary": chromium,
-                // Root in a container: no sandbox. No GPU, and /tmp for shared memory.
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--no-first-run", "--hide-scrollbars", format!("--window-size={width},{height}"),
-                ],
-            },
-        });
-        let Value::Object(capabilities) = capabilities else {
-            unreachable!()
-        };
-        let browser = tokio::time::timeout(
-            WAIT,
-            ClientBuilder::new(HttpConnector::new())
-                .capabilities(capabilities)
-                .connect(&driver.url),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("Chromium did not start in {WAIT:?}; {INSTALL}"))
-        .unwrap_or_else(|error| panic!("cannot start Chromium ({error}); {INSTALL}"));
+        let (browser, driver) = browser::open(&http, DESKTOP, WAIT).await;
         let page = Page {
             browser,
             server,

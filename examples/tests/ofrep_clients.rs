@@ -4,10 +4,16 @@
 //! own `is_enabled_for` and `variant_for` decide, with the reasons and variants OFREP defines;
 //! an unknown flag and a secret are not found.
 //!
-//! The Node.js and Python providers come from `.ci/peers`, which installs them into
+//! The browser's (`@openfeature/ofrep-web-provider`) runs in headless Chromium, on a page of
+//! another origin that `rose serve --cors-origin` lets read the flags: it reads every flag for
+//! a user at once and, with polling off, follows the event stream the bulk answer names: each
+//! event is a fetch with `If-None-Match` (304 while nothing changed), and a change arrives.
+//!
+//! The Node.js, Python and browser providers come from `.ci/peers`, which installs them into
 //! `target/peers` (or `$FLAGS_PEERS`). Without them, these tests fail under CI, and elsewhere
 //! print a notice and pass.
 
+mod browser;
 mod rose;
 
 use std::path::{Path, PathBuf};
@@ -237,5 +243,147 @@ fn the_python_sdks_ofrep_provider_answers_as_the_flags_decide() {
             assert_eq!(error, "FLAG_NOT_FOUND", "{key}");
         }
     }
+    server.stop();
+}
+
+/// The page the browser's provider runs in: `{BASE}` is the server's address. Each response the
+/// provider fetches is counted by status.
+const PAGE: &str = r#"<!doctype html>
+<meta charset="utf-8">
+<title>OFREP in a browser</title>
+<script>
+  window.statuses = [];
+  const fetchFirst = window.fetch.bind(window);
+  window.fetch = async (...request) => {
+    const response = await fetchFirst(...request);
+    window.statuses.push(response.status);
+    return response;
+  };
+</script>
+<script src="/ofrep-web.js"></script>
+<script>
+  const { OpenFeature, OFREPWebProvider } = OpenFeatureWeb;
+  window.answer = (key, kind) => {
+    const client = OpenFeature.getClient();
+    const found = kind === "boolean"
+      ? client.getBooleanDetails(key, false)
+      : client.getStringDetails(key, "<default>");
+    return {
+      value: found.value,
+      reason: found.reason ?? null,
+      variant: found.variant ?? null,
+      error: found.errorCode ?? null,
+    };
+  };
+  window.started = OpenFeature.setContext({ targetingKey: "page-start" })
+    .then(() => OpenFeature.setProviderAndWait(
+      new OFREPWebProvider({ baseUrl: "{BASE}", pollInterval: 0 })))
+    .then(() => "ready", (error) => `failed: ${error}`);
+</script>
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_browsers_ofrep_provider_reads_the_flags_and_follows_their_stream() {
+    let Some(peers) = peers() else { return };
+    let bundle = std::fs::read_to_string(peers.join("node/ofrep-web.js")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &VARS, &["--cors-origin", &origin]);
+    let page = PAGE.replace("{BASE}", &server.url(""));
+    let site = axum::Router::new()
+        .route(
+            "/",
+            axum::routing::get(|| async move { axum::response::Html(page) }),
+        )
+        .route(
+            "/ofrep-web.js",
+            axum::routing::get(|| async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+                    bundle,
+                )
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, site).await });
+
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(rose::WAIT)
+        .build()
+        .unwrap();
+    let (browser, driver) = browser::open(&http, (800, 600), rose::WAIT).await;
+    browser.goto(&origin).await.unwrap();
+    let run = async |script: &str, arguments: Vec<Value>| {
+        tokio::time::timeout(rose::WAIT, browser.execute_async(script, arguments))
+            .await
+            .unwrap_or_else(|_| panic!("no answer in {:?} to {script}", rose::WAIT))
+            .unwrap()
+    };
+    let started = run("window.started.then(arguments[0])", vec![]).await;
+    assert_eq!(started, "ready");
+
+    // It follows the event stream (polling is off): the stream's first event makes it ask with
+    // the bulk answer's tag, which is still the flags': 304.
+    let not_modified = "const seen = () => window.statuses.includes(304) \
+        ? arguments[0](true) : setTimeout(seen, 50); seen();";
+    assert_eq!(run(not_modified, vec![]).await, true);
+
+    let settings = settings();
+    let answers = "OpenFeature.setContext({ targetingKey: arguments[0] }).then(() => \
+        arguments[1]([answer('new_ui', 'boolean'), answer('greeting_style', 'string')]))";
+    let mut off = None;
+    for user in users()
+        .into_iter()
+        .take(40)
+        .chain(["vip".into(), "mallory".into()])
+    {
+        let (enabled, reason, style) = expected(&settings, &user);
+        let got = run(answers, vec![json!(user)]).await;
+        let on_off = if enabled { "on" } else { "off" };
+        // Each user is a new context, which the provider evaluates anew: the server's reasons.
+        // (Asked again for the same context, it answers from its copy, as CACHED.)
+        assert_eq!(
+            got,
+            json!([
+                {"value": enabled, "reason": reason, "variant": on_off, "error": null},
+                {"value": style, "reason": "SPLIT", "variant": style, "error": null},
+            ]),
+            "{user}"
+        );
+        if !enabled && reason == "SPLIT" {
+            off.get_or_insert(user);
+        }
+    }
+    for key in ["no_such_flag", "whatsapp_token", "FEATURE_NEW_UI"] {
+        let got = run(
+            "arguments[1](answer(arguments[0], 'string'))",
+            vec![json!(key)],
+        )
+        .await;
+        assert_eq!(got["error"], "FLAG_NOT_FOUND", "{key}");
+    }
+
+    // A change reaches the page through the stream, without a reload or a poll.
+    let off = off.expect("a user the rollout leaves off");
+    run(answers, vec![json!(off)]).await;
+    let changed_at = std::time::Instant::now();
+    let change = http
+        .patch(server.url("/api/admin/feature-flags"))
+        .bearer_auth(ADMIN)
+        .header("content-type", "application/json")
+        .body(json!({"FEATURE_NEW_UI": "100%"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(change.status(), 200);
+    let followed = "const on = () => answer('new_ui', 'boolean').value \
+        ? arguments[0](answer('new_ui', 'boolean')) : setTimeout(on, 20); on();";
+    let now = run(followed, vec![]).await;
+    assert_eq!(now["variant"], "on");
+    eprintln!("the change reached the page in {:?}", changed_at.elapsed());
+
+    let _ = tokio::time::timeout(rose::WAIT, browser.close()).await;
+    drop(driver);
     server.stop();
 }
