@@ -59,6 +59,10 @@ pub(crate) struct Options {
     /// RATE_LIMIT_ENABLED is on
     #[arg(long, value_name = "N", default_value_t = limit::DEFAULT_PER_MINUTE)]
     rate_limit_per_minute: NonZeroU32,
+    /// OFREP requests that cannot be read (or carry a wrong token) one client address may make
+    /// per minute before it gets 429 on the OFREP routes for the rest of the minute
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    ofrep_bad_requests_per_minute: u32,
     /// Let pages served from ORIGIN (`https://app.example.com`) read the flags: the public flags,
     /// OFREP and the event stream answer its cross-origin requests (without cookies). Repeat for
     /// each origin
@@ -143,7 +147,15 @@ pub(crate) fn run(options: Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let app = app(&flags, admin, Arc::clone(&limit), metrics.clone(), docs);
+    let bad_requests = options.ofrep_bad_requests_per_minute;
+    let app = app(
+        &flags,
+        admin,
+        bad_requests,
+        Arc::clone(&limit),
+        metrics.clone(),
+        docs,
+    );
     let app = match options.cors_origins.is_empty() {
         true => app,
         false => app.layer(cors(options.cors_origins)),
@@ -258,6 +270,7 @@ fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
 fn app(
     flags: &Flags,
     (admin, clients): (Tokens, Tokens),
+    bad_requests_per_minute: u32,
     limit: Arc<limit::PublicLimit>,
     metrics: PrometheusHandle,
     docs: Arc<docs::Docs>,
@@ -266,6 +279,7 @@ fn app(
     // the admin API's limit on wrong tokens.
     let api = flags_http::Api::new(Arc::clone(flags), admin)
         .client_tokens(clients)
+        .bad_request_limit(bad_requests_per_minute, Duration::from_secs(60))
         .admin_route("/metrics", prometheus::route(metrics))
         .router();
     let own = docs::router(docs).method_not_allowed_fallback(error::method_not_allowed);

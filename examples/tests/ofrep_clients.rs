@@ -387,3 +387,30 @@ async fn the_browsers_ofrep_provider_reads_the_flags_and_follows_their_stream() 
     drop(driver);
     server.stop();
 }
+
+#[test]
+fn schemathesis_finds_nothing_against_the_protocols_own_document() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Every answer is checked, none turned away by the limit on bad requests. The flags are at
+    // their defaults, where none splits users: a context without a key (valid, as amended) is
+    // then answered for every flag. With a split, the answer is the document's own 400
+    // TARGETING_KEY_MISSING, which schemathesis would count as a valid request refused; the
+    // tests above and flags-http's check that one.
+    let limit = ["--ofrep-bad-requests-per-minute", "1000000"];
+    let server = Server::start(dir.path(), &[], &limit);
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let output = Command::new("python3")
+        .env("PYTHONPATH", peers.join("python"))
+        .arg(tests.join("peers/schemathesis_ofrep.py"))
+        .arg(tests.join("data/ofrep-openapi.yaml"))
+        .arg(server.url(""))
+        .arg("300")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("No issues found"), "{stdout}");
+    server.stop();
+}

@@ -306,7 +306,6 @@ impl<'de> Visitor<'de> for ContextSeed {
             if key == "targetingKey" {
                 match map.next_value::<Value>()? {
                     Value::String(key) => targeting_key = Some(key),
-                    Value::Null => {}
                     other => {
                         return Err(de::Error::custom(format_args!(
                             "the context's targetingKey must be a string, not {}",
@@ -503,6 +502,11 @@ pub(crate) async fn evaluate_all<S: FeatureFlags + Send + Sync + 'static>(
 ) -> Response {
     let events = events_uri(&request);
     let if_none_match = request.headers().get(IF_NONE_MATCH).cloned();
+    if let Err(failure) = event_metadata(request.uri().query()) {
+        let client = client_address(request.extensions());
+        shared.ofrep.failures.record(client, Instant::now());
+        return failure.into_response();
+    }
     let asked = match read(&shared, request).await {
         Ok(asked) => asked,
         Err(failure) => return failure.into_response(),
@@ -548,6 +552,34 @@ pub(crate) async fn evaluate_all<S: FeatureFlags + Send + Sync + 'static>(
     headers.insert(ETAG, etag);
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     response
+}
+
+/// Checks the metadata an event names for the fetch it makes (OFREP's `flagConfigEtag` and
+/// `flagConfigLastModified`): the answer does not depend on them (the flags are read as they
+/// are now), but a `flagConfigLastModified` that is neither Unix seconds nor an RFC 3339 time
+/// is a request that cannot be read.
+fn event_metadata(query: Option<&str>) -> Result<(), Failure> {
+    let pairs = query
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='));
+    for (name, value) in pairs {
+        if name != "flagConfigLastModified" {
+            continue;
+        }
+        let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+        let seconds = !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit());
+        let rfc3339 =
+            time::OffsetDateTime::parse(&value, &time::format_description::well_known::Rfc3339)
+                .is_ok();
+        if !seconds && !rfc3339 {
+            return Err(Failure::bad(
+                "PARSE_ERROR",
+                "flagConfigLastModified must be Unix seconds or an RFC 3339 time",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The path of the event stream, beside this route wherever the application nested it.

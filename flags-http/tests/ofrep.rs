@@ -234,7 +234,7 @@ async fn rollouts_and_variants_answer_each_user_as_the_flags_decide() {
 #[tokio::test]
 async fn bad_input_gets_the_protocols_400_and_counts_against_the_address() {
     let flags = live(&[]);
-    let server = serve(api(&flags).bad_request_limit(10, Duration::from_secs(60))).await;
+    let server = serve(api(&flags).bad_request_limit(11, Duration::from_secs(60))).await;
     let path = "/ofrep/v1/evaluate/flags/beta";
     let fields = |count: usize| {
         let fields: Vec<String> = (0..count).map(|n| format!("\"f{n}\":{n}")).collect();
@@ -252,6 +252,11 @@ async fn bad_input_gets_the_protocols_400_and_counts_against_the_address() {
         (
             "application/json",
             b"{\"context\": {\"targetingKey\": 42}}".to_vec(),
+            "INVALID_CONTEXT",
+        ),
+        (
+            "application/json",
+            b"{\"context\": {\"targetingKey\": null}}".to_vec(),
             "INVALID_CONTEXT",
         ),
         // Over the limit of 1000 fields; 10,000 are over the limit of 64 KiB too.
@@ -285,7 +290,7 @@ async fn bad_input_gets_the_protocols_400_and_counts_against_the_address() {
     let answer = server.evaluate(&long_key, None, None).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.body["errorCode"], "GENERAL");
-    // Ten failures: the next request, good or not, waits.
+    // Eleven failures: the next request, good or not, waits.
     let limited = server.evaluate("beta", None, None).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = limited.retry_after.unwrap().parse().unwrap();
@@ -342,6 +347,24 @@ async fn the_bulk_answer_is_tagged_by_version_and_caller_and_304_until_either_ch
         .await;
     assert_eq!(changed.status, StatusCode::OK);
     assert_ne!(changed.etag.unwrap(), tag);
+
+    // What an event names for the fetch it makes: read, and refused when it cannot be.
+    let after_event = format!("{path}?flagConfigEtag=%221%22&flagConfigLastModified=1771622898");
+    assert_eq!(
+        server.post(&after_event, None, alice).await.status,
+        StatusCode::OK
+    );
+    let iso = format!("{path}?flagConfigLastModified=2026-02-20T21:28:18Z");
+    assert_eq!(server.post(&iso, None, alice).await.status, StatusCode::OK);
+    let garbled = server
+        .post(
+            &format!("{path}?flagConfigLastModified=yesterday"),
+            None,
+            alice,
+        )
+        .await;
+    assert_eq!(garbled.status, StatusCode::BAD_REQUEST);
+    assert_eq!(garbled.body["errorCode"], "PARSE_ERROR");
 
     // Without a targeting key, the flags that decide per user say so; the rest answer.
     let anyone = server.post(path, None, r#"{"context": {}}"#).await;
