@@ -165,6 +165,14 @@ impl<T: FeatureFlags> Snapshot<T> {
         if flag.is_secret() {
             return Err(Unevaluated::NotFound);
         }
+        if let Some(Some(constant)) = self.constants().get(index) {
+            return Ok(Evaluation {
+                flag,
+                value: constant.value.clone(),
+                reason: constant.reason,
+                variant: constant.variant.clone(),
+            });
+        }
         let mut one = One {
             user,
             decision: None,
@@ -210,6 +218,45 @@ impl<T: FeatureFlags> Snapshot<T> {
         (**self).__visit(&mut all);
     }
 
+    /// Each flag's evaluation when it is the same for every context (a flag that does not
+    /// decide per user, and is not secret), worked out once per snapshot: evaluating one is
+    /// then a look-up. A flag that decides per user is always decided, as each of its decisions
+    /// is an exposure.
+    fn constants(&self) -> &[Option<Constant>] {
+        self.constants.get_or_init(|| {
+            struct Constants<'a, T> {
+                snapshot: &'a Snapshot<T>,
+                table: Vec<Option<Constant>>,
+            }
+
+            impl<T: FeatureFlags> Visitor for Constants<'_, T> {
+                fn field(&mut self, index: usize, value: &dyn FieldValue) {
+                    let flag = &T::FLAGS[index];
+                    let constant = match flag.is_secret() || value.is_per_user() {
+                        true => None,
+                        false => self
+                            .snapshot
+                            .finish(index, flag, value.decide(None))
+                            .ok()
+                            .map(|evaluation| Constant {
+                                value: evaluation.value,
+                                reason: evaluation.reason,
+                                variant: evaluation.variant,
+                            }),
+                    };
+                    self.table.push(constant);
+                }
+            }
+
+            let mut constants = Constants {
+                snapshot: self,
+                table: Vec::with_capacity(T::FLAGS.len()),
+            };
+            (**self).__visit(&mut constants);
+            constants.table.into_boxed_slice()
+        })
+    }
+
     /// The evaluation of a decision: why a value the same for everyone is what it is, from
     /// where it came from.
     fn finish(
@@ -234,6 +281,14 @@ impl<T: FeatureFlags> Snapshot<T> {
             variant: decision.variant,
         })
     }
+}
+
+/// The evaluation of a flag that is the same for every context.
+#[derive(Debug, Clone)]
+pub(crate) struct Constant {
+    value: Value,
+    reason: Reason,
+    variant: Option<String>,
 }
 
 /// Decides one field.

@@ -48,6 +48,9 @@ pub struct Snapshot<T> {
     version: u64,
     /// A digest of the values flag services pushed; 0 when none did.
     revision: u64,
+    /// The evaluation of each flag whose value is the same for every context, made the first
+    /// time one is evaluated ([`crate::evaluate`]).
+    pub(crate) constants: std::sync::OnceLock<Box<[Option<crate::evaluate::Constant>]>>,
 }
 
 impl<T> Snapshot<T> {
@@ -64,6 +67,7 @@ impl<T> Snapshot<T> {
             warnings,
             version,
             revision,
+            constants: std::sync::OnceLock::new(),
         }
     }
 
