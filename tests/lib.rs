@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 #[cfg(unix)]
+pub mod counting;
 pub mod postgres;
 pub mod proxy;
 

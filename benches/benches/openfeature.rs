@@ -10,14 +10,13 @@
 //!   provider without the SDK's types.
 //!
 //! The inherent `resolve_*` methods are timed: the SDK's trait boxes each call's future, a cost of
-//! the SDK's. Allocations are counted by a counting global allocator, and printed.
+//! the SDK's. That a resolution allocates nothing is flags-openfeature's test
+//! (`tests/no_allocation.rs`).
 //!
 //! `cargo bench -p flags-benches --bench openfeature -- --warm-up-time 1 --measurement-time 3`
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use flags_core::Loader;
@@ -25,37 +24,6 @@ use flags_core::live::Live;
 use flags_examples::Settings;
 use flags_openfeature::Provider;
 use open_feature::EvaluationContext;
-
-/// The system allocator, counting allocations.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every call is the system allocator's, with the same arguments.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is the system allocator's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is the system allocator's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Allocations `body` makes, per call, over 1000 calls.
-fn allocations(mut body: impl FnMut()) -> f64 {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    for _ in 0..1000 {
-        body();
-    }
-    (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / 1000.0
-}
 
 fn resolve(c: &mut Criterion) {
     let loader = Loader::new().map([("FEATURE_NEW_UI", "40%; allow=vip")]);
@@ -77,35 +45,6 @@ fn resolve(c: &mut Criterion) {
     };
     assert_eq!(rollout_plain(), rollout_provider());
     assert_eq!(bool_plain(), bool_provider());
-    for (name, per_call) in [
-        (
-            "rollout, Live::get + is_enabled_for",
-            allocations(|| {
-                black_box(rollout_plain());
-            }),
-        ),
-        (
-            "rollout, provider",
-            allocations(|| {
-                black_box(rollout_provider());
-            }),
-        ),
-        (
-            "bool, Live::get",
-            allocations(|| {
-                black_box(bool_plain());
-            }),
-        ),
-        (
-            "bool, provider",
-            allocations(|| {
-                black_box(bool_provider());
-            }),
-        ),
-    ] {
-        println!("allocations per call, {name}: {per_call}");
-    }
-
     let mut group = c.benchmark_group("one flag");
     group.bench_function("rollout: Live::get + is_enabled_for", |b| {
         b.iter(rollout_plain)
