@@ -5,10 +5,12 @@
 # (benches/ofrep/unleash-features.json is Edge's offline bootstrap of the flags rose serves).
 # First checks that both give a sample of users the same answers.
 #
-# Usage: EDGE=/path/to/unleash-edge benches/ofrep.sh [SECONDS] [RUNS]
+# Usage: EDGE=/path/to/unleash-edge [EDGE_ARGS="--workers 1"] benches/ofrep.sh [SECONDS] [RUNS]
 #   each wrk run SECONDS long (default 10), RUNS per server (default 3, interleaved; the median
 #   is reported). BENCHMARKS.md says how to build Edge. Needs wrk and taskset: each server runs
-#   one tokio worker on CPU 0, wrk one thread with 32 connections on CPU 1.
+#   one tokio worker on CPU 0, wrk one thread with 32 connections on CPU 1. EDGE_ARGS are Edge's
+#   own options before its command: `--workers 1` for Edge 19, whose actix workers do not follow
+#   TOKIO_WORKER_THREADS (Edge 20 ignores the option).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,8 +21,10 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 
 cd "$root"
 cargo build --quiet --release -p flags-examples --bin rose
+cargo build --quiet --release -p flags-benches --example http
 target="$(cargo metadata --format-version 1 --no-deps | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')"
 rose="$target/release/rose"
+router="$target/release/examples/http"
 here="$root/benches/ofrep"
 work="$(mktemp -d)"
 
@@ -50,9 +54,27 @@ start_rose() {
     exit 1
 }
 
+# flags-http's router alone, as an application embeds it (benches/examples/http.rs), without
+# rose serve's own layers (security headers, request metrics, its public routes' limit).
+start_router() {
+    (cd "$work" && exec env -i TOKIO_WORKER_THREADS=1 FEATURE_NEW_UI=40% \
+        FEATURE_GREETING_STYLE=classic:50,playful:30,formal:20 \
+        taskset -c 0 "$router" serve flags >"$work/router.out" 2>/dev/null) &
+    pid=$!
+    address=""
+    for _ in $(seq 100); do
+        address="$(sed -n 's|^listening on http://||p' "$work/router.out")"
+        [[ -n "$address" ]] && return
+        sleep 0.1
+    done
+    echo "the router did not start" >&2
+    exit 1
+}
+
 start_edge() {
     address="127.0.0.1:18263"
-    env -i TOKIO_WORKER_THREADS=1 taskset -c 0 "$EDGE" --port 18263 --interface 127.0.0.1 \
+    # shellcheck disable=SC2086 # EDGE_ARGS is a list of options.
+    env -i TOKIO_WORKER_THREADS=1 taskset -c 0 "$EDGE" ${EDGE_ARGS:-} --port 18263 --interface 127.0.0.1 \
         offline --bootstrap-file "$here/unleash-features.json" \
         --client-tokens default:development.bench --frontend-tokens default:development.front \
         >/dev/null 2>&1 &
@@ -81,9 +103,11 @@ median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ values[NR] = $1 } END { 
 
 declare -A rps p99
 for _ in $(seq "$runs"); do
-    for server in edge rose; do
+    for server in edge rose router; do
         "start_$server"
-        wrk=(taskset -c 1 wrk -t1 -c32 -s "$here/$server.lua")
+        script="$here/$server.lua"
+        [[ $server == router ]] && script="$here/rose.lua"
+        wrk=(taskset -c 1 wrk -t1 -c32 -s "$script")
         "${wrk[@]}" -d2s "http://$address" >/dev/null # warm-up
         report="$("${wrk[@]}" -d"${seconds}s" --latency "http://$address")"
         stop
@@ -99,7 +123,7 @@ echo "Every public flag for a different user per request, wrk -t1 -c32 -d${secon
 echo
 echo "| server | requests/s | p99 | requests/s ÷ Edge's | p99 ÷ Edge's |"
 echo "| --- | ---: | ---: | ---: | ---: |"
-for server in edge rose; do
+for server in edge rose router; do
     r="$(median <<<"${rps[$server]}")"
     p="$(median <<<"${p99[$server]}")"
     awk -v name="$server" -v r="$r" -v p="$p" -v er="$edge_rps" -v ep="$edge_p99" \

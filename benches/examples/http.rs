@@ -53,7 +53,11 @@ fn main() {
 }
 
 fn flags(store: Option<FileStore>) -> Arc<Live<Settings>> {
-    let loader = Loader::new().map([("ADMIN_TOKEN", TOKEN), ("TOGETHER_API_KEY", "key")]);
+    // The process environment last: the OFREP benchmark (benches/ofrep.sh) sets the rollout and
+    // the variants it serves.
+    let loader = Loader::new()
+        .map([("ADMIN_TOKEN", TOKEN), ("TOGETHER_API_KEY", "key")])
+        .env();
     let builder = Live::<Settings>::builder().without_tracing_audit();
     let builder = match store {
         Some(store) => builder.store(store),

@@ -5,6 +5,7 @@
 //! `message`; no input gets a 5xx. A request that cannot be read (and a wrong token) counts
 //! against its address, which gets 429 once it failed too often.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -335,13 +336,11 @@ fn kind(value: &Value) -> &'static str {
 
 /// One flag evaluated, as the protocol answers it; without `value` when the flag has none, so
 /// that the caller's default applies.
-#[derive(Serialize)]
 struct Success<'a> {
     key: &'a str,
-    #[serde(skip_serializing_if = "Value::is_null")]
     value: Value,
     reason: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A [`Variants`](flags_core::Variants) flag's arm.
     variant: Option<String>,
     metadata: Metadata,
 }
@@ -362,28 +361,51 @@ impl<'a> Success<'a> {
                 version,
                 status: evaluation.flag.status(),
             },
-            variant: Some(variant_of(&evaluation)),
+            variant: evaluation.variant,
             value: evaluation.value,
             reason: evaluation.reason.as_str(),
         }
     }
 }
 
-/// The answer's `variant`: a [`Variants`](flags_core::Variants) flag's arm; `on` or `off` for a
-/// boolean; the text of a string or a number; `default` when there is no value (the caller's
-/// default applies); `value` for an object. OFREP makes it optional, but clients read it (the
-/// Python provider fails an answer without one), and it names the value in their telemetry.
-fn variant_of(evaluation: &Evaluation) -> String {
-    if let Some(variant) = &evaluation.variant {
-        return variant.clone();
+/// `{key, value, reason, variant, metadata}`. The `variant` is a [`Variants`](flags_core::Variants)
+/// flag's arm; `on` or `off` for a boolean; the text of a string or a number; `default` when there
+/// is no value (the caller's default applies); `value` for an object. OFREP makes it optional,
+/// but clients read it (the Python provider fails an answer without one), and it names the value
+/// in their telemetry. It is written from the value, without a copy of it.
+impl serde::Serialize for Success<'_> {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        use serde::ser::SerializeStruct;
+
+        let mut answer = serializer.serialize_struct("Success", 5)?;
+        answer.serialize_field("key", self.key)?;
+        match self.value.is_null() {
+            true => answer.skip_field("value")?,
+            false => answer.serialize_field("value", &self.value)?,
+        }
+        answer.serialize_field("reason", self.reason)?;
+        match (&self.variant, &self.value) {
+            (Some(variant), _) => answer.serialize_field("variant", variant)?,
+            (None, Value::Bool(true)) => answer.serialize_field("variant", "on")?,
+            (None, Value::Bool(false)) => answer.serialize_field("variant", "off")?,
+            (None, Value::String(text)) => answer.serialize_field("variant", text)?,
+            (None, Value::Number(number)) => answer.serialize_field("variant", &Text(number))?,
+            (None, Value::Null) => answer.serialize_field("variant", "default")?,
+            (None, Value::Array(_) | Value::Object(_)) => {
+                answer.serialize_field("variant", "value")?;
+            }
+        }
+        answer.serialize_field("metadata", &self.metadata)?;
+        answer.end()
     }
-    match &evaluation.value {
-        Value::Bool(true) => String::from("on"),
-        Value::Bool(false) => String::from("off"),
-        Value::String(text) => text.clone(),
-        Value::Number(number) => number.to_string(),
-        Value::Null => String::from("default"),
-        Value::Array(_) | Value::Object(_) => String::from("value"),
+}
+
+/// A value serialized as its text.
+struct Text<'a, T>(&'a T);
+
+impl<T: std::fmt::Display> serde::Serialize for Text<'_, T> {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        serializer.collect_str(self.0)
     }
 }
 
@@ -459,22 +481,6 @@ async fn evaluate_one<S: FeatureFlags + Send + Sync + 'static>(
     }
 }
 
-/// The body of a bulk evaluation.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Bulk<'a> {
-    flags: Vec<Entry<'a>>,
-    metadata: BulkMetadata,
-    event_streams: [EventStream; 1],
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Entry<'a> {
-    Success(Success<'a>),
-    Failure(FailureBody<'a>),
-}
-
 #[derive(Serialize)]
 struct BulkMetadata {
     version: u64,
@@ -492,7 +498,7 @@ struct EventStream {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Endpoint {
-    request_uri: String,
+    request_uri: Cow<'static, str>,
 }
 
 /// `POST /ofrep/v1/evaluate/flags`.
@@ -522,33 +528,47 @@ pub(crate) async fn evaluate_all<S: FeatureFlags + Send + Sync + 'static>(
         return response;
     }
     let version = snapshot.version();
-    let mut flags = Vec::with_capacity(S::FLAGS.len());
+    // Written as each flag is evaluated: `{"flags": [...], "metadata": ..., "eventStreams": ...}`.
+    // Serializing these types into a `Vec` cannot fail (their maps have text keys).
+    let mut body = Vec::with_capacity(128 * S::FLAGS.len() + 256);
+    body.extend_from_slice(b"{\"flags\":[");
+    let mut first = true;
     snapshot.evaluate_all(user, |flag, result| {
         let Some(key) = key_of(asked.view, flag) else {
             return;
         };
-        flags.push(match result {
-            Ok(evaluation) => Entry::Success(Success::new(key, evaluation, version)),
-            Err(_) => Entry::Failure(FailureBody {
-                key: Some(key),
-                error_code: "TARGETING_KEY_MISSING",
-                error_details: "this flag decides per user: the context needs a targetingKey",
-            }),
-        });
+        if !std::mem::take(&mut first) {
+            body.push(b',');
+        }
+        let _ = match result {
+            Ok(evaluation) => {
+                serde_json::to_writer(&mut body, &Success::new(key, evaluation, version))
+            }
+            Err(_) => serde_json::to_writer(
+                &mut body,
+                &FailureBody {
+                    key: Some(key),
+                    error_code: "TARGETING_KEY_MISSING",
+                    error_details: "this flag decides per user: the context needs a targetingKey",
+                },
+            ),
+        };
     });
-    let bulk = Bulk {
-        flags,
-        metadata: BulkMetadata { version },
-        event_streams: [EventStream {
-            r#type: "sse",
-            endpoint: Endpoint {
-                request_uri: events,
-            },
-            inactivity_delay_sec: 120,
-        }],
-    };
-    let mut response = json(StatusCode::OK, &bulk);
+    body.extend_from_slice(b"],\"metadata\":");
+    let _ = serde_json::to_writer(&mut body, &BulkMetadata { version });
+    body.extend_from_slice(b",\"eventStreams\":");
+    let streams = [EventStream {
+        r#type: "sse",
+        endpoint: Endpoint {
+            request_uri: events,
+        },
+        inactivity_delay_sec: 120,
+    }];
+    let _ = serde_json::to_writer(&mut body, &streams);
+    body.push(b'}');
+    let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(ETAG, etag);
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     response
@@ -583,13 +603,15 @@ fn event_metadata(query: Option<&str>) -> Result<(), Failure> {
 }
 
 /// The path of the event stream, beside this route wherever the application nested it.
-fn events_uri(request: &Request) -> String {
+fn events_uri(request: &Request) -> Cow<'static, str> {
     let path = request
         .extensions()
         .get::<axum::extract::OriginalUri>()
         .map_or_else(|| request.uri().path(), |original| original.path());
-    let prefix = path.strip_suffix(BULK_PATH).unwrap_or_default();
-    format!("{prefix}{}", crate::events::PATH)
+    match path.strip_suffix(BULK_PATH) {
+        None | Some("") => Cow::Borrowed(crate::events::PATH),
+        Some(prefix) => Cow::Owned(format!("{prefix}{}", crate::events::PATH)),
+    }
 }
 
 /// The bulk evaluation's path.

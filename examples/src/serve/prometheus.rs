@@ -3,12 +3,16 @@
 //! rollout decisions (`flags_exposures_total`), and each response the server gives
 //! (`http_requests_total`).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
+use metrics::Counter;
 use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandle};
 
 /// The methods counted by name; any other counts as `other`, so that a client inventing methods
@@ -58,16 +62,38 @@ pub(crate) async fn render(State(metrics): State<PrometheusHandle>) -> Response 
 /// when no route has the path: the series stay few whatever paths clients send.
 pub(crate) async fn count_requests(request: Request, next: Next) -> Response {
     let method = METHODS
-        .into_iter()
-        .find(|method| *method == request.method().as_str())
-        .unwrap_or("other");
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |route| route.as_str().to_owned());
+        .iter()
+        .position(|method| *method == request.method().as_str())
+        .unwrap_or(METHODS.len());
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
-    let status = response.status().as_str().to_owned();
-    metrics::counter!("http_requests_total", "method" => method, "route" => route, "status" => status)
-        .increment(1);
+    let status = response.status().as_u16();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    COUNTERS.with(|counters| {
+        let mut counters = counters.borrow_mut();
+        let by_route = counters.entry((method, status)).or_default();
+        match by_route.get(route) {
+            Some(counter) => counter.increment(1),
+            None => {
+                let counter = metrics::counter!(
+                    "http_requests_total",
+                    "method" => METHODS.get(method).copied().unwrap_or("other"),
+                    "route" => route.to_owned(),
+                    "status" => status.to_string()
+                );
+                counter.increment(1);
+                by_route.insert(route.to_owned(), counter);
+            }
+        }
+    });
     response
+}
+
+thread_local! {
+    /// Each series' counter on this thread, by method and status, then route: a response is
+    /// counted without building its series' key again. As few as the series: the methods are
+    /// counted by name or as `other`, the routes are the router's patterns, the statuses three
+    /// digits.
+    static COUNTERS: RefCell<HashMap<(usize, u16), HashMap<String, Counter>>> =
+        RefCell::new(HashMap::new());
 }
