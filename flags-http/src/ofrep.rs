@@ -42,6 +42,9 @@ const CONTEXT_FIELDS: usize = 1000;
 pub(crate) struct Ofrep {
     /// The public flags' positions, by public name.
     public: HashMap<&'static str, usize>,
+    /// The public flags' positions and public names, in declaration order: what a bulk
+    /// evaluation without a token evaluates, and nothing else.
+    public_in_order: Vec<(usize, &'static str)>,
     /// The client tokens: they read every flag but the secrets, by variable, and change nothing.
     readers: Tokens,
     /// Requests that cannot be read, and wrong tokens, per address.
@@ -50,14 +53,18 @@ pub(crate) struct Ofrep {
 
 impl Ofrep {
     pub(crate) fn new(flags: &'static [FlagMeta], readers: Tokens, failures: FailureLimit) -> Self {
-        let public = flags
+        let public_in_order: Vec<(usize, &'static str)> = flags
             .iter()
             .enumerate()
             .filter(|(_, flag)| !flag.is_secret())
-            .filter_map(|(index, flag)| Some((flag.public_name()?, index)))
+            .filter_map(|(index, flag)| Some((index, flag.public_name()?)))
             .collect();
         Self {
-            public,
+            public: public_in_order
+                .iter()
+                .map(|&(index, name)| (name, index))
+                .collect(),
+            public_in_order,
             readers,
             failures,
         }
@@ -409,14 +416,6 @@ impl<T: std::fmt::Display> serde::Serialize for Text<'_, T> {
     }
 }
 
-/// The key a caller of `view` sees `flag` by.
-fn key_of(view: View, flag: &FlagMeta) -> Option<&'static str> {
-    match view {
-        View::Public => flag.public_name(),
-        View::Reader => Some(flag.env()),
-    }
-}
-
 /// `POST /ofrep/v1/evaluate/flags/{key}`.
 pub(crate) async fn evaluate<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
@@ -533,10 +532,7 @@ pub(crate) async fn evaluate_all<S: FeatureFlags + Send + Sync + 'static>(
     let mut body = Vec::with_capacity(128 * S::FLAGS.len() + 256);
     body.extend_from_slice(b"{\"flags\":[");
     let mut first = true;
-    snapshot.evaluate_all(user, |flag, result| {
-        let Some(key) = key_of(asked.view, flag) else {
-            return;
-        };
+    let mut write = |key: &str, result: Result<Evaluation, Unevaluated>| {
         if !std::mem::take(&mut first) {
             body.push(b',');
         }
@@ -553,7 +549,16 @@ pub(crate) async fn evaluate_all<S: FeatureFlags + Send + Sync + 'static>(
                 },
             ),
         };
-    });
+    };
+    match asked.view {
+        // The public flags alone: the others are not evaluated only to be left out.
+        View::Public => {
+            for &(index, name) in &shared.ofrep.public_in_order {
+                write(name, snapshot.evaluate_at(index, user));
+            }
+        }
+        View::Reader => snapshot.evaluate_all(user, |flag, result| write(flag.env(), result)),
+    }
     body.extend_from_slice(b"],\"metadata\":");
     let _ = serde_json::to_writer(&mut body, &BulkMetadata { version });
     body.extend_from_slice(b",\"eventStreams\":");
@@ -624,10 +629,12 @@ fn bulk_tag<S>(snapshot: &Snapshot<S>, view: View, user: Option<&str>) -> Header
     hash.update([view as u8, u8::from(user.is_some())]);
     hash.update(user.unwrap_or_default().as_bytes());
     let digest = hash.finalize();
-    let mut text = String::with_capacity(48);
+    let mut text = String::with_capacity(64);
     let _ = write!(text, "\"{}-{:x}-", snapshot.version(), snapshot.revision());
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for byte in &digest[..8] {
-        let _ = write!(text, "{byte:02x}");
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     text.push('"');
     HeaderValue::from_str(&text).expect("digits, letters and quotes are a header value")
