@@ -71,8 +71,24 @@ impl Drop for Open {
     }
 }
 
-/// The stream of the flags' tags: the current one first (unless `Last-Event-ID` names it),
-/// then each new one.
+/// Changes of the flags
+///
+/// Server-sent events, one each time the flags change: OFREP's `refetchEvaluation`, with the
+/// flags' tag as `etag` and as the event's id; the current tag first, unless `Last-Event-ID`
+/// names it. The stream ends after a while without a change; the client connects again.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get,
+    path = "/api/feature-flags/events",
+    operation_id = "flag_events",
+    tag = "public",
+    params(("Last-Event-ID" = Option<String>, Header, description = "The last event's id: its tag is not sent again")),
+    responses(
+        (status = 200, description = "`text/event-stream`: `data: {\"type\": \"refetchEvaluation\", \"etag\": \"\\\"7\\\"\"}`",
+            content_type = "text/event-stream", body = String),
+        (status = 429, description = "Too many streams are open: poll, or connect again later",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+))]
 pub(crate) async fn stream<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
     request: Request,

@@ -416,7 +416,35 @@ impl<T: std::fmt::Display> serde::Serialize for Text<'_, T> {
     }
 }
 
-/// `POST /ofrep/v1/evaluate/flags/{key}`.
+/// Evaluate one flag (OFREP)
+///
+/// OpenFeature's remote evaluation of one flag for a context,
+/// `{"context": {"targetingKey": "alice"}}`. Without a token the key is a public flag's public
+/// name; with a client token (bearer or `X-API-Key`) or an admin's, any flag's variable but a
+/// secret's.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    post,
+    path = "/ofrep/v1/evaluate/flags/{key}",
+    operation_id = "ofrep_evaluate_flag",
+    tag = "openfeature",
+    params(("key" = String, Path, description = "The flag: its public name, or with a token its variable")),
+    request_body(
+        content = Object, content_type = "application/json",
+        description = "`{\"context\": {\"targetingKey\": \"...\", ...}}`: the targeting key decides \
+            rollouts and variants; other fields are read and not used",
+    ),
+    responses(
+        (status = 200, description = "`{key, value, reason, variant, metadata: {version, status}}`; \
+            without `value` when the flag has none (the caller's default applies)", body = Object),
+        (status = 400, description = "`{key, errorCode, errorDetails}`: PARSE_ERROR, \
+            INVALID_CONTEXT, TARGETING_KEY_MISSING or GENERAL", body = Object),
+        (status = 401, description = "A token that is neither a client's nor an admin's", body = Object),
+        (status = 404, description = "`{key, errorCode: FLAG_NOT_FOUND, errorDetails}`: no such \
+            flag in the caller's view, or a secret", body = Object),
+        (status = 429, description = "Too many bad requests from this address",
+            headers(("Retry-After" = u64, description = "Seconds until the address may ask again"))),
+    ),
+))]
 pub(crate) async fn evaluate<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
     Path(key): Path<String>,
@@ -500,7 +528,36 @@ struct Endpoint {
     request_uri: Cow<'static, str>,
 }
 
-/// `POST /ofrep/v1/evaluate/flags`.
+/// Evaluate every flag (OFREP)
+///
+/// OpenFeature's remote bulk evaluation: every flag the caller may see (the public flags
+/// without a token; every flag but the secrets with a client or admin token), for a context.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    post,
+    path = "/ofrep/v1/evaluate/flags",
+    operation_id = "ofrep_evaluate_flags",
+    tag = "openfeature",
+    params(
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of an earlier answer: 304 while it still holds"),
+        ("flagConfigEtag" = Option<String>, Query, description = "The tag an event named, when the event caused this request"),
+        ("flagConfigLastModified" = Option<String>, Query, description = "Unix seconds or an RFC 3339 time an event named"),
+    ),
+    request_body(
+        content = Object, content_type = "application/json",
+        description = "`{\"context\": {\"targetingKey\": \"...\", ...}}`",
+    ),
+    responses(
+        (status = 200, description = "`{flags: [...], metadata: {version}, eventStreams}`: each \
+            flag an evaluation, or `{key, errorCode: TARGETING_KEY_MISSING}` for one that splits \
+            users when the context has no key", body = Object,
+            headers(("ETag" = String, description = "The flags' version, and what of the caller decides what it sees (its view, its targeting key)"))),
+        (status = 304, description = "Nothing the caller sees changed since the `If-None-Match` tag"),
+        (status = 400, description = "`{errorCode, errorDetails}`", body = Object),
+        (status = 401, description = "A token that is neither a client's nor an admin's", body = Object),
+        (status = 429, description = "Too many bad requests from this address",
+            headers(("Retry-After" = u64, description = "Seconds until the address may ask again"))),
+    ),
+))]
 pub(crate) async fn evaluate_all<S: FeatureFlags + Send + Sync + 'static>(
     State(shared): State<Arc<Shared<S>>>,
     request: Request,

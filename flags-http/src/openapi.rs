@@ -33,12 +33,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         crate::admin::reset,
         crate::admin::rollback,
         crate::admin::audit,
+        crate::events::stream,
+        crate::ofrep::evaluate_all,
+        crate::ofrep::evaluate,
     ),
     components(schemas(ErrorBody, ProblemBody)),
     modifiers(&Bearer),
     tags(
         (name = "public", description = "What a frontend may read, without credentials"),
         (name = "admin", description = "Every flag, changes and the audit, behind a bearer token"),
+        (name = "openfeature", description = "OpenFeature's remote evaluation protocol (OFREP 0.3): \
+            the public flags without a token, every flag but the secrets with a client token"),
     )
 )]
 struct Document;
