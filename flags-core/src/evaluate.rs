@@ -153,6 +153,7 @@ impl<T: FeatureFlags> Snapshot<T> {
     /// assert_eq!(settings.evaluate("app_beta", None).unwrap_err(), Unevaluated::NotFound);
     /// # Ok::<(), flags_core::FlagsError>(())
     /// ```
+    #[inline]
     pub fn evaluate(&self, env: &str, user: Option<&str>) -> Result<Evaluation, Unevaluated> {
         let index = T::__schema().index_of(env).ok_or(Unevaluated::NotFound)?;
         self.evaluate_at(index, user)
@@ -160,6 +161,7 @@ impl<T: FeatureFlags> Snapshot<T> {
 
     /// The flag at `index` in [`FeatureFlags::FLAGS`], evaluated for `user`: as
     /// [`Snapshot::evaluate`], for a caller that looked the flag up itself (by public name, say).
+    #[inline]
     pub fn evaluate_at(&self, index: usize, user: Option<&str>) -> Result<Evaluation, Unevaluated> {
         let flag = T::FLAGS.get(index).ok_or(Unevaluated::NotFound)?;
         if flag.is_secret() {

@@ -88,6 +88,7 @@ impl<S: FeatureFlags + Send + Sync + 'static> Provider<S> {
     }
 
     /// `key` resolved as a boolean for `context`.
+    #[inline]
     pub fn resolve_bool(
         &self,
         key: &str,
@@ -143,6 +144,7 @@ impl<S: FeatureFlags + Send + Sync + 'static> Provider<S> {
     }
 
     /// Resolves `key` to a value `read` takes from the public value, without taking it.
+    #[inline]
     fn resolve<T>(
         &self,
         key: &str,
@@ -155,6 +157,7 @@ impl<S: FeatureFlags + Send + Sync + 'static> Provider<S> {
 
     /// Resolves `key` to a value `take` takes from the public value, or gives back when the
     /// value is of another type.
+    #[inline]
     fn resolve_owned<T>(
         &self,
         key: &str,

@@ -491,8 +491,10 @@ impl PerUser for Rollout {
     /// everyone not allowed (0%, no allow list) is disabled, and needs no user; on for everyone
     /// not denied (100%, no deny list) is the same for all.
     fn decide(&self, user: Option<&str>) -> Option<Decision> {
-        let everyone_off = self.percentage == 0 && self.allow_list_len() == 0;
-        let everyone_on = self.percentage == 100 && self.deny_list_len() == 0;
+        // The lists are read only at 0% and 100%, where they decide whether a user matters.
+        let lists = |list| self.listed.iter().any(|listed| listed.list == list);
+        let everyone_off = self.percentage == 0 && !lists(List::Allow);
+        let everyone_on = self.percentage == 100 && !lists(List::Deny);
         let (enabled, reason) = match user {
             Some(user) => {
                 let (enabled, reason) = self.decide_with_reason(user);
