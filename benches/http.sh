@@ -17,6 +17,8 @@ runs="${2:-3}"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
 cd "$root"
+# shellcheck source=benches/wrk-common.sh
+source "$root/benches/wrk-common.sh"
 cargo build --quiet --release -p flags-benches --example http
 target="$(cargo metadata --format-version 1 --no-deps | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')"
 http="$target/release/examples/http"
@@ -37,18 +39,10 @@ start() {
     output="$(mktemp)"
     "$http" serve "$1" >"$output" &
     server_pid=$!
-    for _ in $(seq 100); do
-        address="$(sed -n 's|^listening on http://||p' "$output")"
-        [[ -n "$address" ]] && break
-        sleep 0.1
-    done
+    await_address "$output" "the $1 server"
     rm -f "$output"
-    [[ -n "$address" ]] || { echo "the $1 server did not start" >&2; exit 1; }
 }
 
-# wrk's latency in microseconds: "1.23ms" -> 1230.
-micros() { awk '{ v = $1 + 0; if ($1 ~ /us$/) print v; else if ($1 ~ /ms$/) print v * 1000; else print v * 1000000 }'; }
-median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ values[NR] = $1 } END { print values[int((NR + 1) / 2)] }'; }
 
 declare -A rps p99
 for _ in $(seq "$runs"); do

@@ -20,6 +20,8 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 [[ -x "${EDGE:-}" ]] || { echo "set EDGE to an unleash-edge binary (BENCHMARKS.md)" >&2; exit 1; }
 
 cd "$root"
+# shellcheck source=benches/wrk-common.sh
+source "$root/benches/wrk-common.sh"
 cargo build --quiet --release -p flags-examples --bin rose
 cargo build --quiet --release -p flags-benches --example http
 target="$(cargo metadata --format-version 1 --no-deps | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')"
@@ -44,14 +46,7 @@ start_rose() {
         FEATURE_GREETING_STYLE=classic:50,playful:30,formal:20 LOG_LEVEL=warn \
         taskset -c 0 "$rose" serve --addr 127.0.0.1:0 >"$work/rose.out" 2>/dev/null) &
     pid=$!
-    address=""
-    for _ in $(seq 100); do
-        address="$(sed -n 's|^listening on http://||p' "$work/rose.out")"
-        [[ -n "$address" ]] && return
-        sleep 0.1
-    done
-    echo "rose serve did not start" >&2
-    exit 1
+    await_address "$work/rose.out" "rose serve"
 }
 
 # flags-http's router alone, as an application embeds it (benches/examples/http.rs), without
@@ -61,14 +56,7 @@ start_router() {
         FEATURE_GREETING_STYLE=classic:50,playful:30,formal:20 \
         taskset -c 0 "$router" serve flags >"$work/router.out" 2>/dev/null) &
     pid=$!
-    address=""
-    for _ in $(seq 100); do
-        address="$(sed -n 's|^listening on http://||p' "$work/router.out")"
-        [[ -n "$address" ]] && return
-        sleep 0.1
-    done
-    echo "the router did not start" >&2
-    exit 1
+    await_address "$work/router.out" "the router"
 }
 
 start_edge() {
@@ -98,8 +86,6 @@ stop
 pid=$edge_pid
 stop
 
-micros() { awk '{ v = $1 + 0; if ($1 ~ /us$/) print v; else if ($1 ~ /ms$/) print v * 1000; else print v * 1000000 }'; }
-median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ values[NR] = $1 } END { print values[int((NR + 1) / 2)] }'; }
 
 declare -A rps p99
 for _ in $(seq "$runs"); do

@@ -3,49 +3,12 @@
 //! Only the counting thread's allocations count: the test harness allocates on its own threads
 //! whenever it likes.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use flags_core::rollout::{bucket, variant_bucket};
 use flags_core::{FlagValue, Rollout, Variants};
-
-/// The system allocator, counting the allocations of a thread while its `COUNTING` is set.
-struct Counting;
-
-thread_local! {
-    // Const-initialised and without a destructor: reading it never allocates.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is passed on to the system allocator unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: the caller's layout, as GlobalAlloc::alloc requires.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use flags_tests::counting::{Counting, allocations};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// How many allocations `body` makes on this thread.
-fn allocations(body: impl FnOnce()) -> usize {
-    ALLOCATIONS.store(0, Ordering::Relaxed);
-    COUNTING.with(|counting| counting.set(true));
-    body();
-    COUNTING.with(|counting| counting.set(false));
-    ALLOCATIONS.load(Ordering::Relaxed)
-}
 
 #[test]
 fn decisions_allocate_nothing() {
