@@ -111,6 +111,7 @@
 extern crate self as flags_core;
 
 mod checks;
+mod decision;
 pub mod docs;
 mod error;
 pub mod evaluate;

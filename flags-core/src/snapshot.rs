@@ -50,7 +50,7 @@ pub struct Snapshot<T> {
     revision: u64,
     /// The evaluation of each flag whose value is the same for every context, made the first
     /// time one is evaluated ([`crate::evaluate`]).
-    pub(crate) constants: std::sync::OnceLock<Box<[Option<crate::evaluate::Constant>]>>,
+    pub(crate) constants: std::sync::OnceLock<Box<[Option<crate::decision::Constant>]>>,
 }
 
 impl<T> Snapshot<T> {

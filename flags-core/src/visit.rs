@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::evaluate::Decision;
+use crate::decision::Decision;
 
 /// One field's value, with what its type's kind says of it.
 #[doc(hidden)]

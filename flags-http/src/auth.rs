@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
+use axum::http::HeaderName;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::Next;
@@ -161,14 +162,13 @@ fn bearer(request: &Parts) -> Result<&[u8], Denied> {
     }
 }
 
+/// `X-API-Key`, OFREP's other way to send a token.
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+
 /// The token a request presents to read flags: a bearer token, else OFREP's `X-API-Key`.
 pub(crate) fn presented(request: &Parts) -> Option<&[u8]> {
     bearer(request).ok().or_else(|| {
-        let key = request
-            .headers
-            .get(crate::ofrep::X_API_KEY)?
-            .as_bytes()
-            .trim_ascii();
+        let key = request.headers.get(X_API_KEY)?.as_bytes().trim_ascii();
         (!key.is_empty()).then_some(key)
     })
 }

@@ -17,7 +17,7 @@ use axum::http::header::{
     CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flags_core::evaluate::{Evaluation, Unevaluated};
 use flags_core::serde_json::Value;
@@ -708,6 +708,3 @@ fn lists(listed: &HeaderValue, etag: &HeaderValue) -> bool {
         tag == "*" || tag == etag
     })
 }
-
-/// `X-API-Key`, the protocol's other way to send a token.
-pub(crate) const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");

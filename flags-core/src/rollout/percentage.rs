@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::exposure::{self, Counters, ROLLOUT_OUTCOMES, Reason};
 use super::{Murmur3, decimal, percent_bucket, percent_of};
-use crate::evaluate::{self, Decision};
+use crate::decision::{self, Decision};
 use crate::meta::FlagMeta;
 use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 
@@ -499,16 +499,16 @@ impl PerUser for Rollout {
             Some(user) => {
                 let (enabled, reason) = self.decide_with_reason(user);
                 let reason = match reason {
-                    _ if everyone_off => Some(evaluate::Reason::Disabled),
-                    Reason::AllowList | Reason::DenyList => Some(evaluate::Reason::TargetingMatch),
+                    _ if everyone_off => Some(decision::Reason::Disabled),
+                    Reason::AllowList | Reason::DenyList => Some(decision::Reason::TargetingMatch),
                     Reason::Percentage if (1..100).contains(&self.percentage) => {
-                        Some(evaluate::Reason::Split)
+                        Some(decision::Reason::Split)
                     }
                     Reason::Percentage => None,
                 };
                 (enabled, reason)
             }
-            None if everyone_off => (false, Some(evaluate::Reason::Disabled)),
+            None if everyone_off => (false, Some(decision::Reason::Disabled)),
             None if everyone_on => (true, None),
             None => return None,
         };

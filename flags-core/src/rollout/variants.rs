@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::exposure::{self, Counters};
 use super::{Murmur3, VARIANT_SEED, decimal, weighted_bucket};
-use crate::evaluate::{Decision, Reason};
+use crate::decision::{Decision, Reason};
 use crate::meta::FlagMeta;
 use crate::value::{Bound, FlagValue, Kind, PerUser, ValueError};
 

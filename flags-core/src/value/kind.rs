@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::evaluate::Decision;
+use crate::decision::Decision;
 use crate::meta::{FlagMeta, FlagMetaParts, TextForm, Written};
 use crate::value::{FlagValue, ValueError};
 use crate::visit::FieldValue;
