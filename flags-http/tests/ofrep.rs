@@ -420,3 +420,62 @@ async fn the_event_stream_sends_each_new_tag_and_is_bounded() {
     }
     assert!(third.is_some(), "the dropped stream was never released");
 }
+
+mod bad_input {
+    //! Whatever bytes a client sends as the body, the routes answer the protocol's 200, 400 or
+    //! 404, never a 5xx, and never show a secret.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Bodies near the protocol's, and bytes that are nothing like it.
+    fn bodies() -> impl Strategy<Value = Vec<u8>> {
+        let key = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            ".{0,40}".prop_map(Value::from),
+        ];
+        let context = prop::collection::btree_map(
+            prop_oneof![Just("targetingKey".to_owned()), "[a-zA-Z]{0,8}"],
+            key,
+            0..6,
+        );
+        prop_oneof![
+            context.prop_map(|context| {
+                let context: serde_json::Map<String, Value> = context.into_iter().collect();
+                serde_json::to_vec(&json!({ "context": context })).unwrap()
+            }),
+            prop::collection::vec(any::<u8>(), 0..200),
+            "[\\[\\]{}\",:0-9a-zA-Z ]{0,60}".prop_map(String::into_bytes),
+        ]
+    }
+
+    #[test]
+    fn any_body_gets_an_answer_of_the_protocol() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let flags = live(&[("FEATURE_NEW_UI", "50%")]);
+        let api = api(&flags).bad_request_limit(u32::MAX, Duration::from_secs(1));
+        let server = runtime.block_on(serve(api));
+        let config = ProptestConfig {
+            cases: 300,
+            ..ProptestConfig::default()
+        };
+        proptest!(config, |(body in bodies(), bulk in any::<bool>(), token in any::<bool>())| {
+            let path = match bulk {
+                true => "/ofrep/v1/evaluate/flags",
+                false => "/ofrep/v1/evaluate/flags/new_ui",
+            };
+            let token = token.then_some(CLIENT);
+            let answer = runtime.block_on(server.send(path, token, "application/json", body, None));
+            prop_assert!(
+                [200, 400, 404].contains(&answer.status.as_u16()),
+                "{}: {}", answer.status, answer.body
+            );
+            if answer.status != StatusCode::OK {
+                prop_assert!(answer.body["errorCode"].is_string(), "{}", answer.body);
+            }
+        });
+    }
+}
