@@ -255,9 +255,11 @@ fn is_json(headers: &HeaderMap) -> bool {
     let Some((kind, sub)) = media.split_once('/') else {
         return false;
     };
+    let suffix = sub.as_bytes().rsplit(|byte| *byte == b'+').next();
     kind.eq_ignore_ascii_case("application")
         && (sub.eq_ignore_ascii_case("json")
-            || sub.len() > 5 && sub[sub.len() - 5..].eq_ignore_ascii_case("+json"))
+            || sub.contains('+')
+                && suffix.is_some_and(|suffix| suffix.eq_ignore_ascii_case(b"json")))
 }
 
 /// The request's object: its `context`, other members ignored.

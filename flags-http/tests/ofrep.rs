@@ -234,7 +234,7 @@ async fn rollouts_and_variants_answer_each_user_as_the_flags_decide() {
 #[tokio::test]
 async fn bad_input_gets_the_protocols_400_and_counts_against_the_address() {
     let flags = live(&[]);
-    let server = serve(api(&flags).bad_request_limit(11, Duration::from_secs(60))).await;
+    let server = serve(api(&flags).bad_request_limit(12, Duration::from_secs(60))).await;
     let path = "/ofrep/v1/evaluate/flags/beta";
     let fields = |count: usize| {
         let fields: Vec<String> = (0..count).map(|n| format!("\"f{n}\":{n}")).collect();
@@ -268,7 +268,18 @@ async fn bad_input_gets_the_protocols_400_and_counts_against_the_address() {
             "PARSE_ERROR",
         ),
         ("text/plain", b"{\"context\": {}}".to_vec(), "PARSE_ERROR"),
+        (
+            "application/xml+jsonx",
+            b"{\"context\": {}}".to_vec(),
+            "PARSE_ERROR",
+        ),
     ];
+    // A JSON type with a suffix and parameters is JSON.
+    let suffixed = "application/vnd.flags+json; charset=utf-8";
+    let answer = server
+        .send(path, None, suffixed, b"{\"context\": {}}".to_vec(), None)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     for (content_type, body, code) in cases {
         let answer = server.send(path, None, content_type, body, None).await;
         assert_eq!(
@@ -290,7 +301,7 @@ async fn bad_input_gets_the_protocols_400_and_counts_against_the_address() {
     let answer = server.evaluate(&long_key, None, None).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.body["errorCode"], "GENERAL");
-    // Eleven failures: the next request, good or not, waits.
+    // Twelve failures: the next request, good or not, waits.
     let limited = server.evaluate("beta", None, None).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = limited.retry_after.unwrap().parse().unwrap();
