@@ -18,7 +18,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::{Router, middleware};
 use flags_core::live::{FileStore, Live};
 use flags_core::secrecy::{ExposeSecret, SecretString};
@@ -285,13 +288,34 @@ fn app(
     let own = docs::router(docs).method_not_allowed_fallback(error::method_not_allowed);
     own.merge(api)
         .fallback(error::not_found)
-        // Each layer wraps those above it: a refused request is counted, and has the headers.
-        .layer(middleware::from_fn_with_state(limit, limit::public_routes))
-        .layer(middleware::from_fn(prometheus::count_requests))
         .layer(middleware::from_fn_with_state(
-            Arc::clone(flags),
-            headers::security_headers,
+            Arc::new(Around {
+                limit,
+                flags: Arc::clone(flags),
+            }),
+            around,
         ))
+}
+
+/// What every request goes through, in one middleware (one boxed future a request, where a
+/// layer each took three).
+struct Around {
+    limit: Arc<limit::PublicLimit>,
+    flags: Flags,
+}
+
+/// The public routes' rate limit, then the handler; every answer, a refusal included, counted
+/// and given the security headers.
+async fn around(State(around): State<Arc<Around>>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = match limit::refusal(&around.limit, &request) {
+        Some(refusal) => refusal,
+        None => next.run(request).await,
+    };
+    prometheus::count(&method, route.as_ref(), response.status());
+    headers::add(&around.flags, &mut response);
+    response
 }
 
 /// Listens on `address` and serves `app` until a signal to stop, and the requests under way

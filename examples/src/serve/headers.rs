@@ -1,13 +1,11 @@
 //! The security headers every response gets while `ENABLE_SECURITY_HEADERS` is on: the flag is
 //! read for each response, so that turning it off or on through the admin API changes the next.
 
-use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
 };
-use axum::middleware::Next;
 use axum::response::Response;
 
 use super::Flags;
@@ -22,19 +20,16 @@ const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ContentSecurityPolicy(pub(crate) &'static str);
 
-pub(crate) async fn security_headers(
-    State(flags): State<Flags>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
+/// Adds the security headers to `response` while the flag is on: read as the response leaves,
+/// so that the response to the change that turns the flag off has none.
+pub(crate) fn add(flags: &Flags, response: &mut Response) {
     let policy = response
         .extensions_mut()
         .remove::<ContentSecurityPolicy>()
         .map_or(API_POLICY, |ContentSecurityPolicy(policy)| policy);
-    // Read as the response leaves: the response to the change that turns the flag off has none.
     if flags.get().enable_security_headers {
         let headers = response.headers_mut();
+        headers.reserve(5);
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
@@ -48,5 +43,4 @@ pub(crate) async fn security_headers(
             headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
         }
     }
-    response
 }

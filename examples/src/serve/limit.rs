@@ -6,10 +6,8 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -53,13 +51,9 @@ impl PublicLimit {
     }
 }
 
-/// Refuses a request to a public route from an address that has used its quota, while the flag
-/// is on; lets every other request through untouched and uncounted.
-pub(crate) async fn public_routes(
-    State(limit): State<Arc<PublicLimit>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The answer to a request to a public route from an address that has used its quota, while the
+/// flag is on; `None` for every other request, which goes through untouched and uncounted.
+pub(crate) fn refusal(limit: &PublicLimit, request: &Request) -> Option<Response> {
     let public = request
         .extensions()
         .get::<MatchedPath>()
@@ -69,14 +63,14 @@ pub(crate) async fn public_routes(
         let client = flags_http::client_address(request.extensions());
         if let Err(refused) = limit.limiter.check_key(&client) {
             let retry_after = refused.wait_time_from(DefaultClock::default().now());
-            return Error::TooManyRequests { retry_after }.into_response();
+            return Some(Error::TooManyRequests { retry_after }.into_response());
         }
         // A flood of addresses between two housekeeping rounds: forget the idle ones now.
         if limit.limiter.len() > ADDRESSES {
             limit.limiter.retain_recent();
         }
     }
-    next.run(request).await
+    None
 }
 
 /// Adds the limit's answer to the public routes of `document`.

@@ -6,10 +6,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::extract::{MatchedPath, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::middleware::Next;
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use metrics::Counter;
@@ -60,15 +59,13 @@ pub(crate) async fn render(State(metrics): State<PrometheusHandle>) -> Response 
 /// Counts each response in `http_requests_total{method, route, status}`. `route` is the pattern
 /// the request matched (`/api/admin/feature-flags/{variable}`), never its path, and `unmatched`
 /// when no route has the path: the series stay few whatever paths clients send.
-pub(crate) async fn count_requests(request: Request, next: Next) -> Response {
+pub(crate) fn count(method: &Method, route: Option<&MatchedPath>, status: StatusCode) {
     let method = METHODS
         .iter()
-        .position(|method| *method == request.method().as_str())
+        .position(|known| *known == method.as_str())
         .unwrap_or(METHODS.len());
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(request).await;
-    let status = response.status().as_u16();
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let status = status.as_u16();
+    let route = route.map_or("unmatched", MatchedPath::as_str);
     COUNTERS.with(|counters| {
         let mut counters = counters.borrow_mut();
         let by_route = counters.entry((method, status)).or_default();
@@ -86,7 +83,6 @@ pub(crate) async fn count_requests(request: Request, next: Next) -> Response {
             }
         }
     });
-    response
 }
 
 thread_local! {
