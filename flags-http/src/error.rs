@@ -88,6 +88,12 @@ pub(crate) const OUTCOME_UNKNOWN: &str = "the flags' store did not answer in tim
     may or may not have been made; read the flags before trying it again, or retry it with the \
     same Idempotency-Key, which makes it once";
 
+/// A wait as `Retry-After` says it: whole seconds, rounded up so that a client that waits that
+/// long is let in, and at least one.
+pub(crate) fn retry_after_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
 impl From<TurnedAway> for Error {
     fn from(turned_away: TurnedAway) -> Self {
         Self::TurnedAway(turned_away)
@@ -257,12 +263,11 @@ impl IntoResponse for Error {
             }
             Self::Refused(Refused::Unprocessable { message, problems }) => (message, problems),
             Self::TurnedAway(TurnedAway::TooManyFailures { retry_after }) => {
-                // Whole seconds, rounded up: a client that waits that long is let in.
-                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-                headers.push((RETRY_AFTER, HeaderValue::from(seconds.max(1))));
+                let seconds = retry_after_seconds(retry_after);
+                headers.push((RETRY_AFTER, HeaderValue::from(seconds)));
                 let message = format!(
-                    "too many failed attempts to authenticate from this address: retry in {} s",
-                    seconds.max(1)
+                    "too many failed attempts to authenticate from this address: retry in \
+                     {seconds} s"
                 );
                 (message, Vec::new())
             }

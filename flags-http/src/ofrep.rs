@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::Shared;
 use crate::auth::{Tokens, presented};
+use crate::error::retry_after_seconds;
 use crate::limit::{FailureLimit, client_address};
 
 /// The largest body an evaluation request may have.
@@ -129,8 +130,7 @@ impl IntoResponse for Failure {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if let Some(wait) = self.retry_after {
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            headers.insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+            headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds(wait)));
         }
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
