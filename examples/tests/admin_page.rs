@@ -5,16 +5,14 @@
 //! `FLAGS_SCREENSHOTS=1 cargo test -p flags-examples --test admin_page screenshots` rewrites the
 //! README's screenshots in `docs/`.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 mod browser;
+mod rose;
 
 use browser::Driver;
+use rose::Server;
 
 use fantoccini::{Client, Locator};
 use flags_core::FeatureFlags;
@@ -34,71 +32,13 @@ const TOKEN: &str = "admin-token-9b3e5d21";
 /// The screenshots' window: a laptop's.
 const DESKTOP: (u32, u32) = (1280, 960);
 
-/// `rose serve` on a free loopback port, with only the variables a test gives it; killed when
-/// dropped, whatever the test did.
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(vars: &[(&str, &str)]) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rose"))
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .env_clear()
-            .envs(vars.iter().copied())
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let first_line = first_line(&mut child);
-        let mut server = Server {
-            child,
-            base: String::new(),
-            _dir: dir,
-        };
-        let line = first_line.unwrap_or_else(|| panic!("rose serve did not start in {WAIT:?}"));
-        let address = line.strip_prefix("listening on http://");
-        let address = address.unwrap_or_else(|| panic!("not where it listens: {line}"));
-        server.base = format!("http://{address}");
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The first line `child` prints on stdout, within [`WAIT`]; the rest is read and dropped.
-fn first_line(child: &mut Child) -> Option<String> {
-    let stdout = child.stdout.take().unwrap();
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        if let Some(Ok(line)) = lines.next() {
-            let _ = sender.send(line);
-        }
-        lines.for_each(drop);
-    });
-    receiver.recv_timeout(WAIT).ok()
-}
-
 /// The admin page in headless Chromium, the server behind it, and an HTTP client for what the
 /// test checks through the API.
 struct Page {
     browser: Client,
     server: Server,
+    /// The server's directory, removed once the server is gone.
+    _dir: tempfile::TempDir,
     http: reqwest::Client,
     // Last: dropped after the browser's session is gone.
     _driver: Driver,
@@ -109,7 +49,8 @@ impl Page {
     async fn open(vars: &[(&str, &str)]) -> Page {
         let mut vars = vars.to_vec();
         vars.push(("ADMIN_TOKEN", TOKEN));
-        let server = Server::start(&vars);
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(dir.path(), &vars, &[]);
         let http = reqwest::Client::builder()
             .no_proxy()
             .timeout(WAIT)
@@ -119,6 +60,7 @@ impl Page {
         let page = Page {
             browser,
             server,
+            _dir: dir,
             http,
             _driver: driver,
         };
@@ -682,7 +624,7 @@ async fn no_secret_reaches_the_page() {
     );
     for url in requests {
         assert!(!url.contains(TOKEN), "{url}");
-        let path = url.strip_prefix(&page.server.base).unwrap();
+        let path = url.strip_prefix(&page.server.url("")).unwrap();
         let (_, body) = page.admin(Method::GET, path, None).await;
         assert!(!body.to_string().contains(CANARY), "{url}: {body}");
     }

@@ -1,6 +1,8 @@
 //! `rose serve` as a child process of a test: started on a free loopback port with only the
 //! variables the test gives it, in a directory of its own, and stopped by a signal or when
 //! dropped.
+// Each test binary that includes this module uses part of it.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -26,7 +28,6 @@ pub struct Server {
 /// What a server printed, once it stopped.
 pub struct Stopped {
     pub status: ExitStatus,
-    #[allow(dead_code)] // Read by serve.rs, not by every test that starts a server.
     pub stdout: String,
     pub stderr: String,
 }
