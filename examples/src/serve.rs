@@ -73,18 +73,22 @@ pub(crate) struct Options {
     cors_origins: Vec<HeaderValue>,
 }
 
-/// An origin as a header value: a scheme and a host, without a path.
+/// An origin as a header value: a scheme and a host, without a path. clap's error names the
+/// option and the value; this says what an origin is.
 fn cors_origin(text: &str) -> Result<HeaderValue, String> {
-    let (scheme, rest) = text
-        .split_once("://")
-        .ok_or_else(|| format!("{text:?} is not an origin such as https://app.example.com"))?;
-    if !matches!(scheme, "http" | "https") || rest.is_empty() || rest.contains('/') {
-        return Err(format!(
-            "{text:?} is not an origin such as https://app.example.com (a scheme, http or \
-             https, and a host, without a path)"
-        ));
+    const EXPECTED: &str = "expected an origin such as https://app.example.com: http or https, \
+        `://` and a host (with a port if any), without a path";
+    let host = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    match host {
+        Some(host)
+            if !host.is_empty() && !host.contains(|c: char| c == '/' || c.is_whitespace()) =>
+        {
+            HeaderValue::from_str(text).map_err(|_| EXPECTED.to_owned())
+        }
+        _ => Err(EXPECTED.to_owned()),
     }
-    HeaderValue::from_str(text).map_err(|_| format!("{text:?} is not a valid origin"))
 }
 
 /// Loads the flags, sets logging up from them, and serves until SIGTERM or Ctrl-C.

@@ -225,6 +225,32 @@ fn check_without_a_file_fails_with_its_usage() {
 }
 
 #[test]
+fn serve_refuses_a_cors_origin_that_is_not_an_origin_naming_the_option() {
+    for origin in [
+        "app.example.com",
+        "https://app.example.com/",
+        "https://app example",
+        "ftp://a",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_rose"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--cors-origin", origin])
+            .env_clear()
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{origin}: {output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.starts_with(&format!(
+                "error: invalid value '{origin}' for '--cors-origin <ORIGIN>': expected an \
+                 origin such as https://app.example.com: http or https, `://` and a host (with a \
+                 port if any), without a path\n"
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_flag_that_is_not_utf8_is_reported_and_other_such_variables_are_ignored() {
     let output = rose(&[
         ("FEATURE_TTS_CACHE_ENABLED", OsStr::from_bytes(b"\xff\xfe")),
