@@ -290,14 +290,19 @@ impl Shared {
     }
 
     /// Writes `audit` to the shared audit; while the database cannot be used (no connection,
-    /// one held or lost, no answer), keeps it, and the driver writes it when the database is
-    /// back. An error only when the database refuses it for good.
+    /// one held or lost, no answer), keeps it, and wakes the driver, which writes it as soon as
+    /// it has the connection (at once when it was only busy, else once connected again). An
+    /// error only when the database refuses it for good.
     pub(crate) async fn record(&self, audit: Audit) -> Result<(), StoreError> {
         let failed = match self.hold_link().await {
             Ok(mut held) => {
-                let writing = audit.write(held.link(), &self.app);
-                match timeout(self.answer_within, writing).await {
+                let link = held.link();
+                match timeout(self.answer_within, audit.write(link, &self.app)).await {
                     Ok(Ok(())) => return Ok(()),
+                    // The database refused this event (a text it cannot hold): so it would again.
+                    Ok(Err(failure)) if !failure.lost_connection(&link.client) => {
+                        return Err(failure.into_store_error(RECORDING));
+                    }
                     Ok(Err(failure)) => failure.into_store_error(RECORDING),
                     Err(_) => StoreError::unavailable(RECORDING, self.no_answer()),
                 }
@@ -307,6 +312,7 @@ impl Shared {
         match failed.is_retryable() {
             true => {
                 lock(&self.pending).push(audit);
+                self.wake.notify_one();
                 Ok(())
             }
             false => Err(failed),
@@ -572,7 +578,10 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
                         reread(shared, &mut unreadable).await?;
                     }
                 }
-                _ = ticks.tick() => reread(shared, &mut unreadable).await?,
+                _ = ticks.tick() => {
+                    write_pending(shared).await?;
+                    reread(shared, &mut unreadable).await?;
+                }
                 () = shared.wake.notified() => {
                     if shared.stop_requested() {
                         return Ok(());
@@ -580,6 +589,8 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
                     if shared.link.lock().await.is_none() {
                         return Err(shared.down_reason());
                     }
+                    // An audit event kept while the connection was busy, say.
+                    write_pending(shared).await?;
                     reread(shared, &mut unreadable).await?;
                 }
             }
@@ -594,8 +605,15 @@ async fn serve(shared: &Shared, established: Established) -> Option<String> {
 
 /// Writes the audit events kept while the database could not be used, oldest first, each
 /// forgotten once written; `Err` when the connection is lost (those not written wait for the
-/// next).
+/// next). While a request holds the connection past the store's wait, they wait for the next
+/// wake-up or period.
 async fn write_pending(shared: &Shared) -> Result<(), String> {
+    {
+        let pending = lock(&shared.pending);
+        if pending.events.is_empty() && pending.dropped == 0 {
+            return Ok(());
+        }
+    }
     let dropped = std::mem::take(&mut lock(&shared.pending).dropped);
     if dropped > 0 {
         let events = match dropped {
@@ -611,27 +629,32 @@ async fn write_pending(shared: &Shared) -> Result<(), String> {
             Pending::LIMIT
         );
     }
-    let mut link = shared.link.lock().await;
-    let Some(link) = link.as_mut() else {
-        return Err(shared.down_reason());
+    let mut held = match shared.hold_link().await {
+        Ok(held) => held,
+        Err(NoLink::Busy) => return Ok(()),
+        Err(NoLink::Down(reason)) => return Err(reason),
     };
     loop {
         let Some((number, event)) = lock(&shared.pending).oldest() else {
             return Ok(());
         };
+        let link = held.link();
         let failed = match timeout(shared.answer_within, event.write(link, &shared.app)).await {
             Ok(Ok(())) => {
                 lock(&shared.pending).forget(number);
                 continue;
             }
+            Ok(Err(failure)) if failure.lost_connection(&link.client) => {
+                return Err(failure.into_store_error(RECORDING).to_string());
+            }
             Ok(Err(failure)) => failure.into_store_error(RECORDING),
-            Err(_) => StoreError::unavailable(RECORDING, shared.no_answer()),
+            Err(_) => {
+                return Err(StoreError::unavailable(RECORDING, shared.no_answer()).to_string());
+            }
         };
-        if failed.is_retryable() {
-            return Err(failed.to_string());
-        }
-        // Refused for good (a grant taken away): kept waiting, it would stop every later event,
-        // and the following of the flags, on every connection.
+        // Refused for good (a grant taken away, a text the database cannot hold) while the
+        // connection stands: kept waiting, it would stop every later event, and the following of
+        // the flags, on every connection.
         tracing::error!(
             target: "flags_postgres",
             "an audit event of the flags of {} is dropped (this instance's log has it): {failed}",

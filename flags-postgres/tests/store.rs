@@ -1027,8 +1027,9 @@ fn a_change_whose_answer_is_lost_is_said_unknown_and_its_retry_made_once() {
 }
 
 /// What PostgreSQL cannot store is the flag's problem, found before the database is asked: a
-/// NUL character is refused with the flag's name, never as a store that is unavailable; and the
-/// audit keeps each event's time to the microsecond.
+/// NUL character is refused with the flag's name, never as a store that is unavailable; its audit
+/// event, refused by the database too, does not stop the instance following after a reconnect;
+/// and the audit keeps each event's time to the microsecond.
 #[test]
 fn a_nul_character_is_the_flags_problem_and_the_audit_keeps_microseconds() {
     let cluster = Cluster::start();
@@ -1048,6 +1049,18 @@ fn a_nul_character_is_the_flags_problem_and_the_audit_keeps_microseconds() {
             .contains("expected text without a NUL character"),
         "{error}"
     );
+    // Its audit event, which the database cannot hold either, is not retried on every
+    // connection: cut this one, and the instance still follows what another instance changes.
+    sql(
+        &cluster.url(),
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE pid <> pg_backend_pid() AND datname = current_database()",
+    );
+    let other = Instance::start(&cluster.url());
+    other.apply("4", "bob").unwrap();
+    wait_until("the change of another instance followed", || {
+        instance.workers() == 4
+    });
     for workers in ["5", "6", "7"] {
         instance.apply(workers, "alice").unwrap();
     }
@@ -1060,5 +1073,5 @@ fn a_nul_character_is_the_flags_problem_and_the_audit_keeps_microseconds() {
     let read = instance.audit();
     let stored = read.last().unwrap();
     assert_eq!(stored.at.nanosecond() % 1000, 0);
-    assert_eq!(stored.version, 3);
+    assert_eq!(stored.version, 4);
 }
