@@ -1245,3 +1245,139 @@ fn a_change_retried_with_its_idempotency_key_is_made_once() {
             .is_none()
     );
 }
+
+/// A service's decider, handed over with its values, decides per user the flags it manages:
+/// through `evaluate`, `evaluate_all` and `public_flags_for`, only in the snapshots made from
+/// its push; a push refused installs neither its values nor its decider; new rules with the same
+/// values make a new revision and no audit event.
+#[test]
+fn a_services_decider_decides_its_flags_per_user_only_with_the_values_it_came_with() {
+    use flags_core::evaluate::{Decide, Decided, Reason};
+    use flags_core::serde_json::Value;
+
+    #[derive(Debug, FeatureFlags)]
+    #[flags(prefix = "APP_")]
+    struct Settings {
+        #[flag(default = false, public = "beta")]
+        beta_enabled: bool,
+        #[flag(default = 3, public)]
+        workers: u8,
+        #[flag(default = false, requires = "APP_TOKEN")]
+        export_enabled: bool,
+        #[flag(env = "APP_TOKEN")]
+        token: Option<String>,
+    }
+
+    /// On for the users it lists; its rules are its list.
+    #[derive(Debug)]
+    struct Listed(&'static [&'static str]);
+
+    impl Decide for Listed {
+        fn decide(
+            &self,
+            flag: &'static flags_core::FlagMeta,
+            user: Option<&str>,
+        ) -> Option<Decided> {
+            let on = self.0.contains(&user?);
+            (flag.env() == "APP_BETA_ENABLED")
+                .then(|| Decided::new(Value::Bool(on), Reason::TargetingMatch))
+        }
+        fn revision(&self) -> u64 {
+            self.0.len() as u64
+        }
+    }
+
+    let flags = Arc::new(
+        Live::<Settings>::builder()
+            .without_tracing_audit()
+            .load(Loader::new())
+            .unwrap(),
+    );
+    let toy = flags
+        .managed_by("toy", ["APP_BETA_ENABLED", "APP_EXPORT_ENABLED"])
+        .unwrap();
+    let alice = |flags: &Live<Settings>| {
+        flags
+            .get()
+            .evaluate("APP_BETA_ENABLED", Some("alice"))
+            .unwrap()
+    };
+    assert_eq!(alice(&flags).value, Value::Bool(false));
+    assert_eq!(alice(&flags).reason, Reason::Default);
+
+    assert!(
+        toy.push_deciding(
+            [("APP_BETA_ENABLED", Some("false"))],
+            Arc::new(Listed(&["alice"]))
+        )
+        .unwrap()
+    );
+    let now = flags.get();
+    assert_eq!(
+        (alice(&flags).value, alice(&flags).reason),
+        (Value::Bool(true), Reason::TargetingMatch)
+    );
+    assert_eq!(
+        now.evaluate("APP_BETA_ENABLED", Some("bob")).unwrap().value,
+        Value::Bool(false)
+    );
+    // No user: the value pushed for everyone.
+    assert_eq!(
+        now.evaluate("APP_BETA_ENABLED", None).unwrap().value,
+        Value::Bool(false)
+    );
+    assert_eq!(
+        now.public_flags_for("alice").get("beta"),
+        Some(&Value::Bool(true))
+    );
+    assert_eq!(
+        now.public_flags_for("alice").get("workers"),
+        Some(&Value::from(3))
+    );
+    let mut all = Vec::new();
+    now.evaluate_all(Some("alice"), |flag, evaluation| {
+        all.push((flag.env(), evaluation.unwrap().value))
+    });
+    assert_eq!(all[0], ("APP_BETA_ENABLED", Value::Bool(true)));
+    let events = flags.audit().len();
+    let revision = now.revision();
+    drop(now);
+
+    // Refused (export needs a token): neither the values nor the new decider are taken.
+    let refused = toy.push_deciding(
+        [("APP_EXPORT_ENABLED", Some("true"))],
+        Arc::new(Listed(&["bob", "carol"])),
+    );
+    assert!(
+        matches!(refused, Err(ChangeError::Rejected(_))),
+        "{refused:?}"
+    );
+    assert_eq!(alice(&flags).value, Value::Bool(true));
+    assert_eq!(flags.get().revision(), revision);
+
+    // The same values with new rules: a new revision, no audit event; the same again: nothing.
+    let events_after_refusal = flags.audit().len();
+    assert_eq!(events_after_refusal, events + 1);
+    assert!(
+        toy.push_deciding(
+            [("APP_BETA_ENABLED", Some("false"))],
+            Arc::new(Listed(&["bob", "carol"]))
+        )
+        .unwrap()
+    );
+    assert_eq!(alice(&flags).value, Value::Bool(false));
+    assert_ne!(flags.get().revision(), revision);
+    assert_eq!(flags.audit().len(), events_after_refusal);
+    assert!(
+        !toy.push_deciding(
+            [("APP_BETA_ENABLED", Some("false"))],
+            Arc::new(Listed(&["dave", "erin"]))
+        )
+        .unwrap()
+    );
+    let decider = flags
+        .get()
+        .decider("APP_BETA_ENABLED")
+        .map(|decider| format!("{decider:?}"));
+    assert_eq!(decider.as_deref(), Some("Listed([\"bob\", \"carol\"])"));
+}

@@ -72,3 +72,53 @@ pub(crate) struct Constant {
     pub(crate) reason: Reason,
     pub(crate) variant: Option<String>,
 }
+
+/// How a flag service decides, per user, the flags it manages (Unleash's engine, say): handed
+/// over with the values it pushes ([`Managed::push_deciding`](crate::live::Managed::push_deciding)),
+/// and kept in each snapshot made from them, so that a snapshot's values and its per-user
+/// decisions always come from the same push.
+///
+/// [`Snapshot::evaluate`](crate::Snapshot::evaluate), [`Snapshot::evaluate_all`](crate::Snapshot::evaluate_all)
+/// and [`Snapshot::public_flags_for`](crate::Snapshot::public_flags_for) ask it first for each
+/// flag its service manages.
+pub trait Decide: std::any::Any + fmt::Debug + Send + Sync {
+    /// The evaluation of `flag` for `user` (`None`: no user was given), or `None` to leave it to
+    /// the flag's own value, as if no service decided it.
+    fn decide(&self, flag: &'static crate::FlagMeta, user: Option<&str>) -> Option<Decided>;
+
+    /// A digest of what it decides with (the service's rules): equal rules, equal digest, on
+    /// every instance. It goes into the snapshots' [`revision`](crate::Snapshot::revision).
+    fn revision(&self) -> u64;
+}
+
+/// What a [`Decide`] decided for one flag and one user.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Decided {
+    /// The flag's public value for the user.
+    pub value: Value,
+    /// Why.
+    pub reason: Reason,
+    /// The variant it is, if the service names one.
+    pub variant: Option<String>,
+}
+
+impl Decided {
+    /// `value`, for `reason`, with no variant.
+    pub fn new(value: Value, reason: Reason) -> Self {
+        Self {
+            value,
+            reason,
+            variant: None,
+        }
+    }
+
+    /// The same, as the variant named `variant`.
+    pub fn with_variant(mut self, variant: impl Into<String>) -> Self {
+        self.variant = Some(variant.into());
+        self
+    }
+}
+
+/// The deciders of a snapshot's flags, by position: `None` for a flag no service decides.
+pub(crate) type Deciders = std::sync::Arc<[Option<std::sync::Arc<dyn Decide>>]>;

@@ -13,8 +13,8 @@ use std::fmt;
 
 use serde_json::Value;
 
-pub use crate::decision::Reason;
 use crate::decision::{Constant, Decision};
+pub use crate::decision::{Decide, Decided, Reason};
 use crate::flags::FeatureFlags;
 use crate::meta::FlagMeta;
 use crate::provenance::Source;
@@ -109,6 +109,9 @@ impl<T: FeatureFlags> Snapshot<T> {
         if flag.is_secret() {
             return Err(Unevaluated::NotFound);
         }
+        if let Some(decided) = self.decided(index, flag, user) {
+            return Ok(decided);
+        }
         if let Some(Some(constant)) = self.constants().get(index) {
             return Ok(Evaluation {
                 flag,
@@ -149,7 +152,10 @@ impl<T: FeatureFlags> Snapshot<T> {
                 if flag.is_secret() {
                     return;
                 }
-                let result = self.snapshot.finish(index, flag, value.decide(self.user));
+                let result = match self.snapshot.decided(index, flag, self.user) {
+                    Some(decided) => Ok(decided),
+                    None => self.snapshot.finish(index, flag, value.decide(self.user)),
+                };
                 (self.each)(flag, result);
             }
         }
@@ -198,6 +204,47 @@ impl<T: FeatureFlags> Snapshot<T> {
             };
             (**self).__visit(&mut constants);
             constants.table.into_boxed_slice()
+        })
+    }
+
+    /// The public flags as `user` sees them, as [`FeatureFlags::public_flags_for`] gives them,
+    /// with the decisions of the services that manage some of them: what a frontend is sent.
+    pub fn public_flags_for(&self, user: &str) -> crate::PublicFlags {
+        if self.deciders.is_none() {
+            return (**self).public_flags_for(user);
+        }
+        let mut public = crate::PublicFlags::default();
+        self.evaluate_all(Some(user), |flag, evaluation| {
+            if let (Some(name), Ok(evaluation)) = (flag.public_name(), evaluation) {
+                public.push(name, evaluation.value);
+            }
+        });
+        public
+    }
+
+    /// What decides per user the flag whose variable is `env`, when a flag service that manages
+    /// it handed one over ([`Decide`]): for that service's own calls with a richer context than
+    /// a targeting key (downcast it to its type).
+    pub fn decider(&self, env: &str) -> Option<&std::sync::Arc<dyn Decide>> {
+        let index = T::__schema().index_of(env)?;
+        self.deciders.as_ref()?.get(index)?.as_ref()
+    }
+
+    /// The decision of the service that manages the flag at `index`, if one decides it.
+    #[inline]
+    fn decided(
+        &self,
+        index: usize,
+        flag: &'static FlagMeta,
+        user: Option<&str>,
+    ) -> Option<Evaluation> {
+        let decider = self.deciders.as_ref()?.get(index)?.as_ref()?;
+        let decided = decider.decide(flag, user)?;
+        Some(Evaluation {
+            flag,
+            value: decided.value,
+            reason: decided.reason,
+            variant: decided.variant,
         })
     }
 

@@ -137,7 +137,7 @@ pub mod __private;
 
 pub use error::{FlagsError, Problem, ShownValue, Unmanageable};
 pub use flags::FeatureFlags;
-pub use meta::{FlagMeta, Requirement};
+pub use meta::{FlagMeta, Requirement, Shape};
 pub use provenance::{Provenance, Source};
 pub use public::PublicFlags;
 pub use rollout::{percentage::Rollout, variants::Variants};

@@ -57,6 +57,29 @@ pub struct FlagMetaParts {
     pub restart: bool,
     /// `#[flag(live)]`: the flag may change live though it is secret.
     pub live: bool,
+    /// `#[flag(unleash = "…")]`: the Unleash toggle that manages the flag.
+    pub unleash: Option<&'static str>,
+    /// What the flag's type holds, as a flag service maps it.
+    pub shape: Shape,
+}
+
+/// What a flag's type holds, for a flag service that maps its own flags onto it
+/// ([`FlagMeta::shape`]): an on/off toggle drives a `bool`, a toggle's strategies a [`Rollout`],
+/// its variants a [`Variants`]; any other type takes a value.
+///
+/// [`Rollout`]: crate::Rollout
+/// [`Variants`]: crate::Variants
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Shape {
+    /// On or off: `bool`, `Option<bool>`.
+    Switch,
+    /// On or off per user: [`Rollout`](crate::Rollout).
+    Rollout,
+    /// One of named variants per user: [`Variants`](crate::Variants).
+    Variants,
+    /// Any other value, read from text.
+    Value,
 }
 
 impl FlagMeta {
@@ -177,6 +200,17 @@ impl FlagMeta {
     /// and it is not secret, or its flag opts in with `#[flag(live)]`.
     pub fn changes_live(&self) -> bool {
         !self.parts.restart && (!self.parts.secret || self.parts.live)
+    }
+
+    /// What the flag's type holds, as a flag service maps its own flags onto it.
+    pub fn shape(&self) -> Shape {
+        self.parts.shape
+    }
+
+    /// The name of the Unleash toggle that manages the flag when Unleash drives the flags:
+    /// `#[flag(unleash = "…")]`, else the flag's variable.
+    pub fn unleash_toggle(&self) -> &'static str {
+        self.parts.unleash.unwrap_or(self.parts.env)
     }
 
     /// The name a rollout hashes users with (Unleash's `groupId`, or a variants toggle's name):

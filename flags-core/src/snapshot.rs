@@ -51,6 +51,9 @@ pub struct Snapshot<T> {
     /// The evaluation of each flag whose value is the same for every context, made the first
     /// time one is evaluated ([`crate::evaluate`]).
     pub(crate) constants: std::sync::OnceLock<Box<[Option<crate::decision::Constant>]>>,
+    /// What decides, per user, the flags a service manages ([`crate::evaluate::Decide`]); `None`
+    /// when no service hands one over.
+    pub(crate) deciders: Option<crate::decision::Deciders>,
 }
 
 impl<T> Snapshot<T> {
@@ -68,6 +71,7 @@ impl<T> Snapshot<T> {
             version,
             revision,
             constants: std::sync::OnceLock::new(),
+            deciders: None,
         }
     }
 

@@ -179,7 +179,9 @@ const BOOL_EXPECTED: &str = "a boolean: true/false, 1/0, yes/no or on/off";
 /// service that writes them loads with the same meaning here. The message lists only the usual
 /// spellings.
 impl FlagValue for bool {
-    const __KIND: &'static Kind<Self> = &Kind::plain().switch(|on| *on);
+    const __KIND: &'static Kind<Self> = &Kind::plain()
+        .switch(|on| *on)
+        .shape(crate::meta::Shape::Switch);
 
     fn parse_env(text: &str) -> Result<Self, ValueError> {
         let text = trim(text);

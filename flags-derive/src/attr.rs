@@ -37,6 +37,8 @@ pub struct FieldAttrs {
     pub rollout_group: Option<LitStr>,
     pub restart: Option<Ident>,
     pub live: Option<Ident>,
+    /// `unleash = "toggle"`: the Unleash toggle that manages the flag, when not its variable.
+    pub unleash: Option<(Ident, LitStr)>,
 }
 
 /// One `requires = …`, with the `when = …` of the same `#[flag(...)]` if there is one.
@@ -150,6 +152,10 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     ROLLOUT_GROUP => set_once(cx, &mut parsed.rollout_group, key, text(meta, key)?),
                     RESTART => set_once(cx, &mut parsed.restart, key, no_value(meta, FLAG, key)?),
                     LIVE => set_once(cx, &mut parsed.live, key, no_value(meta, FLAG, key)?),
+                    UNLEASH => {
+                        let toggle = (key.clone(), text(meta, key)?);
+                        set_once(cx, &mut parsed.unleash, key, toggle);
+                    }
                     _ => unreachable_key(key)?,
                 }
                 Ok(())

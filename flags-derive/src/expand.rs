@@ -349,6 +349,14 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
         quote!(rollout_group),
         field.attrs.rollout_group.as_ref().map(LitStr::value),
     );
+    let unleash = optional(
+        quote!(unleash),
+        field
+            .attrs
+            .unleash
+            .as_ref()
+            .map(|(_, toggle)| toggle.value()),
+    );
     quote! {
         __flags::FlagMeta::from_parts(__flags::FlagMetaParts {
             #default
@@ -362,6 +370,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             #group
             #expires
             #rollout_group
+            #unleash
             field: #name,
             env: #env,
             type_name: #type_name,

@@ -22,6 +22,7 @@ pub const EXPIRES: &str = "expires";
 pub const ROLLOUT_GROUP: &str = "rollout_group";
 pub const RESTART: &str = "restart";
 pub const LIVE: &str = "live";
+pub const UNLEASH: &str = "unleash";
 pub const FIELD_KEYS: &[&str] = &[
     DEFAULT,
     ENV,
@@ -37,6 +38,7 @@ pub const FIELD_KEYS: &[&str] = &[
     ROLLOUT_GROUP,
     RESTART,
     LIVE,
+    UNLEASH,
 ];
 
 pub const RENAME: &str = "rename";

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::Live;
 use super::change::Attempt;
 use super::error::ChangeError;
+use crate::decision::Decide;
 use crate::error::{FlagsError, Problem, Unmanageable};
 use crate::flags::FeatureFlags;
 use crate::meta::FlagMeta;
@@ -115,15 +116,21 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
         })
     }
 
-    /// Sets the values of the flags `service` manages, as [`Managed::push`] describes.
+    /// Sets the values of the flags `service` manages, and its decider when one is given, as
+    /// [`Managed::push`] and [`Managed::push_deciding`] describe.
     fn push_values(
         &self,
         service: &Arc<str>,
         values: Vec<(String, Option<String>)>,
+        decider: Option<Arc<dyn Decide>>,
     ) -> Result<bool, ChangeError> {
         let mut state = self.lock();
         let mut attempt = Attempt::by_service(state.version, service);
         let mut next = state.services.values.clone();
+        let mut deciders = state.services.deciders.clone();
+        if let Some(decider) = decider {
+            deciders.insert(Arc::clone(service), decider);
+        }
         for (name, value) in &values {
             let Some(flag) = attempt.known::<S>(name) else {
                 continue;
@@ -153,11 +160,20 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
                 None => next.remove(flag.env()),
             };
         }
-        if attempt.problems.is_empty() && next == state.services.values {
+        let values_changed = next != state.services.values;
+        let rules = |deciders: &BTreeMap<Arc<str>, Arc<dyn Decide>>| {
+            let revisions = deciders
+                .iter()
+                .map(|(service, decider)| (Arc::clone(service), decider.revision()));
+            revisions.collect::<Vec<_>>()
+        };
+        let rules_changed = rules(&deciders) != rules(&state.services.deciders);
+        if attempt.problems.is_empty() && !values_changed && !rules_changed {
             return Ok(false);
         }
-        let revision = revision_of(&next);
+        let revision = revision_of(&next, &deciders);
         let previous = std::mem::replace(&mut state.services.values, next);
+        let previous_deciders = std::mem::replace(&mut state.services.deciders, deciders);
         let previous_revision = std::mem::replace(&mut state.services.revision, revision);
         let version = state.version;
         let built = state.build::<S>(&state.overrides, version);
@@ -168,12 +184,18 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
                     attempt.problems.extend(error.into_problems());
                 }
                 state.services.values = previous;
+                state.services.deciders = previous_deciders;
                 state.services.revision = previous_revision;
                 return Err(self.refuse_push(state, attempt, revision));
             }
         };
-        let event = attempt.applied::<S>(&self.current.load(), &snapshot);
         state.services.refused = None;
+        if !values_changed {
+            // Only how the service decides per user changed (its rules): no value to audit.
+            self.show(state, snapshot, &[]);
+            return Ok(true);
+        }
+        let event = attempt.applied::<S>(&self.current.load(), &snapshot);
         state.remember(event.clone());
         self.show(state, snapshot, &attempt.touched);
         self.record(&event);
@@ -203,9 +225,13 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
     }
 }
 
-/// A digest of the services' values: equal values, equal digest, on every instance and build.
-fn revision_of(values: &BTreeMap<&'static str, String>) -> u64 {
-    if values.is_empty() {
+/// A digest of the services' values and of their deciders' rules: equal values and rules, equal
+/// digest, on every instance and build.
+fn revision_of(
+    values: &BTreeMap<&'static str, String>,
+    deciders: &BTreeMap<Arc<str>, Arc<dyn Decide>>,
+) -> u64 {
+    if values.is_empty() && deciders.is_empty() {
         return 0;
     }
     let digest = |seed| {
@@ -215,6 +241,13 @@ fn revision_of(values: &BTreeMap<&'static str, String>) -> u64 {
                 .write(env.as_bytes())
                 .write(b"=")
                 .write(value.as_bytes())
+                .write(b"\0");
+        }
+        for (service, decider) in deciders {
+            hash = hash
+                .write(service.as_bytes())
+                .write(b":")
+                .write(&decider.revision().to_le_bytes())
                 .write(b"\0");
         }
         hash.finish()
@@ -229,6 +262,7 @@ trait Push: Send + Sync {
         &self,
         service: &Arc<str>,
         values: Vec<(String, Option<String>)>,
+        decider: Option<Arc<dyn Decide>>,
     ) -> Result<bool, ChangeError>;
 }
 
@@ -237,8 +271,9 @@ impl<S: FeatureFlags + Send + Sync + 'static> Push for Live<S> {
         &self,
         service: &Arc<str>,
         values: Vec<(String, Option<String>)>,
+        decider: Option<Arc<dyn Decide>>,
     ) -> Result<bool, ChangeError> {
-        self.push_values(service, values)
+        self.push_values(service, values, decider)
     }
 }
 
@@ -280,12 +315,40 @@ impl Managed {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let values = values.into_iter().map(|(name, value)| {
-            let value = value.map(|value| value.as_ref().to_owned());
-            (name.as_ref().to_owned(), value)
-        });
-        self.live.push(&self.service, values.collect())
+        self.live.push(&self.service, owned(values), None)
     }
+
+    /// Pushes `values` as [`Managed::push`] does, and with them `decider`, which from then on
+    /// decides per user the flags this service manages ([`Decide`]): both are swapped in together
+    /// for readers, or, when the values are refused, neither. A push whose values change nothing
+    /// but whose decider decides by other rules ([`Decide::revision`]) makes a new snapshot
+    /// without an audit event (no value changed); `Ok(false)` when neither changes.
+    pub fn push_deciding<I, K, V>(
+        &self,
+        values: I,
+        decider: Arc<dyn Decide>,
+    ) -> Result<bool, ChangeError>
+    where
+        I: IntoIterator<Item = (K, Option<V>)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        self.live.push(&self.service, owned(values), Some(decider))
+    }
+}
+
+/// Pairs of a variable and a value, as owned text.
+fn owned<I, K, V>(values: I) -> Vec<(String, Option<String>)>
+where
+    I: IntoIterator<Item = (K, Option<V>)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let values = values.into_iter().map(|(name, value)| {
+        let value = value.map(|value| value.as_ref().to_owned());
+        (name.as_ref().to_owned(), value)
+    });
+    values.collect()
 }
 
 impl std::fmt::Debug for Managed {

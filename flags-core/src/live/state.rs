@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use super::audit::AuditEvent;
 use super::store::{Stored, StoredOverride};
+use crate::decision::{Decide, Deciders};
 use crate::error::{FlagsError, Problem};
 use crate::flags::{FeatureFlags, load_from};
+use crate::meta::FlagMeta;
 use crate::provenance::Source;
 use crate::snapshot::Snapshot;
 use crate::source::{Raw, Vars};
@@ -75,12 +77,27 @@ pub(super) struct Services {
     pub(super) revision: u64,
     /// The revision of the last push that was refused, logged once.
     pub(super) refused: Option<u64>,
+    /// What decides per user the flags of each service that handed a decider over.
+    pub(super) deciders: BTreeMap<Arc<str>, Arc<dyn Decide>>,
 }
 
 impl Services {
     /// The service that manages the flag whose variable is `env`.
     pub(super) fn manager(&self, env: &str) -> Option<&Arc<str>> {
         self.managers.get(env)
+    }
+
+    /// Each flag's decider, by position, for a snapshot of `S`; `None` when no service handed
+    /// one over.
+    fn deciders<S: FeatureFlags>(&self) -> Option<Deciders> {
+        if self.deciders.is_empty() {
+            return None;
+        }
+        let decider = |flag: &FlagMeta| {
+            let service = self.manager(flag.env())?;
+            self.deciders.get(service).map(Arc::clone)
+        };
+        Some(S::FLAGS.iter().map(decider).collect())
     }
 }
 
@@ -155,13 +172,9 @@ pub(super) fn build<S: FeatureFlags>(
     }
     let (value, warnings) = load_from::<S>(&vars)?;
     let provenance = vars.provenance();
-    Ok(Snapshot::new(
-        value,
-        provenance,
-        warnings,
-        version,
-        services.revision,
-    ))
+    let mut snapshot = Snapshot::new(value, provenance, warnings, version, services.revision);
+    snapshot.deciders = services.deciders::<S>();
+    Ok(snapshot)
 }
 
 /// The warnings for overrides from the store that replace a value the loaded sources set: an

@@ -428,6 +428,7 @@ impl FlagValue for Rollout {
     /// list.
     const __KIND: &'static Kind<Self> = &Kind::plain()
         .switch(|rollout: &Self| rollout.percentage > 0 || rollout.allow_list_len() > 0)
+        .shape(crate::meta::Shape::Rollout)
         .per_user();
 
     /// Nothing: a rollout's value is its rule, and a frontend gets only a user's decision.

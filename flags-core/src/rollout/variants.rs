@@ -349,7 +349,8 @@ impl FlagValue for Variants {
     }
 
     /// Decides per user; variants are neither on nor off.
-    const __KIND: &'static Kind<Self> = &Kind::plain().per_user();
+    const __KIND: &'static Kind<Self> =
+        &Kind::plain().shape(crate::meta::Shape::Variants).per_user();
 
     /// Nothing: variants' value is their weights, and a frontend gets only a user's variant.
     fn to_public(&self) -> Value {

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use crate::decision::Decision;
-use crate::meta::{FlagMeta, FlagMetaParts, TextForm, Written};
+use crate::meta::{FlagMeta, FlagMetaParts, Shape, TextForm, Written};
 use crate::value::{FlagValue, ValueError};
 use crate::visit::FieldValue;
 
@@ -190,6 +190,8 @@ impl<T> Kind<T> {
                 group: None,
                 expires: None,
                 rollout_group: None,
+                unleash: None,
+                shape: Shape::Value,
                 restart: false,
                 live: false,
             },
@@ -199,6 +201,12 @@ impl<T> Kind<T> {
     /// This kind, for a type whose every value is secret.
     pub(crate) const fn secret(mut self) -> Self {
         self.parts.secret = true;
+        self
+    }
+
+    /// This kind, for a type a flag service maps its flags onto as `shape`.
+    pub(crate) const fn shape(mut self, shape: Shape) -> Self {
+        self.parts.shape = shape;
         self
     }
 
@@ -302,7 +310,9 @@ impl<T> Kind<T> {
 impl<T: FlagValue> Kind<Option<T>> {
     /// The kind of an `Option` of `T`: on when `Some`, and per user when `T` is.
     pub(crate) const fn option() -> Self {
-        let mut kind = Self::plain().switch(Option::is_some);
+        let mut kind = Self::plain()
+            .switch(Option::is_some)
+            .shape(T::__KIND.parts.shape);
         if T::__KIND.per_user.is_some() {
             kind.per_user = Some(PerUserFns {
                 bind: |value, flag| match (value, T::__KIND.per_user) {
