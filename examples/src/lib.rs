@@ -183,6 +183,30 @@ pub struct Settings {
     #[flag(env = "CLIENT_TOKEN", secret, group = "Operations")]
     pub client_token: Option<SecretString>,
 
+    /// The Unleash API that drives the live flags, as Unleash's SDKs take it
+    /// (`http://localhost:4242/api`): with it, `rose serve` follows Unleash, app name
+    /// `rose-healer`, and every live flag that is not secret is changed there.
+    #[flag(
+        env = "UNLEASH_URL",
+        group = "Operations",
+        restart,
+        requires = "UNLEASH_API_KEY"
+    )]
+    pub unleash_url: Option<String>,
+
+    /// Unleash client (backend) token, `project:environment.secret`.
+    #[flag(env = "UNLEASH_API_KEY", secret, group = "Operations")]
+    pub unleash_api_key: Option<SecretString>,
+
+    /// How often `rose serve` reads Unleash's toggles again.
+    #[flag(
+        env = "UNLEASH_REFRESH_INTERVAL",
+        default = std::time::Duration::from_secs(15),
+        group = "Operations",
+        restart
+    )]
+    pub unleash_refresh_interval: std::time::Duration,
+
     /// How much the application logs.
     #[flag(env = "LOG_LEVEL", default = LogLevel::Info, group = "Operations")]
     pub log_level: LogLevel,

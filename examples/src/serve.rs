@@ -29,6 +29,7 @@ use flags_core::{FlagValue, Snapshot};
 use flags_examples::{DatabaseType, Settings};
 use flags_http::Tokens;
 use flags_postgres::{Following, PostgresStore};
+use flags_unleash::Unleash;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -71,6 +72,10 @@ pub(crate) struct Options {
     /// each origin
     #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = cors_origin)]
     cors_origins: Vec<HeaderValue>,
+    /// With UNLEASH_URL and UNLEASH_API_KEY, keep the last toggles read from Unleash in FILE,
+    /// and start from it when Unleash cannot be reached
+    #[arg(long, value_name = "FILE")]
+    unleash_backup: Option<PathBuf>,
 }
 
 /// An origin as a header value: a scheme and a host, without a path. clap's error names the
@@ -142,6 +147,14 @@ pub(crate) fn run(options: Options) -> ExitCode {
     // Other instances' changes, for as long as the server runs (after the subscription, which
     // must see them too).
     let _following: Option<Following> = shared.map(|store| store.follow(&flags));
+    // Unleash's toggles, with UNLEASH_URL and UNLEASH_API_KEY, for as long as the server runs.
+    let _unleash = match runtime.block_on(follow_unleash(&flags, options.unleash_backup)) {
+        Ok(unleash) => unleash,
+        Err(error) => {
+            tracing::error!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
 
     let limit = Arc::new(limit::PublicLimit::new(
         Arc::clone(&flags),
@@ -231,6 +244,37 @@ async fn load(
         .load(crate::sources())
         .map_err(|error| error.to_string())?;
     Ok((Arc::new(flags), shared))
+}
+
+/// Follows Unleash with UNLEASH_URL and UNLEASH_API_KEY (the seed's names), as application
+/// `rose-healer`, reading its toggles every UNLEASH_REFRESH_INTERVAL; its driver runs on the
+/// server's runtime until the handle returned is dropped. `None` without UNLEASH_URL.
+async fn follow_unleash(flags: &Flags, backup: Option<PathBuf>) -> Result<Option<Unleash>, String> {
+    let (url, key, every) = {
+        let loaded = flags.get();
+        let (Some(url), Some(key)) = (&loaded.unleash_url, &loaded.unleash_api_key) else {
+            return Ok(None);
+        };
+        let key = key.expose_secret().to_owned();
+        (url.clone(), key, loaded.unleash_refresh_interval)
+    };
+    let builder = Unleash::builder(&url, key)
+        .app_name("rose-healer")
+        .refresh_interval(every);
+    let builder = match backup {
+        Some(path) => builder.backup_file(path),
+        None => builder,
+    };
+    let (unleash, driver) = builder
+        .start(flags)
+        .await
+        .map_err(|error| error.to_string())?;
+    tokio::spawn(driver);
+    tracing::info!(
+        "the live flags follow Unleash at {url} as application rose-healer, read every {}",
+        flags_core::FlagValue::to_env(&every)
+    );
+    Ok(Some(unleash))
 }
 
 /// `ADMIN_TOKEN` as the admin API's one credential; without it, the admin API refuses everything.

@@ -1084,3 +1084,64 @@ async fn health_reports_the_store_and_require_database_refuses_a_start_without_i
         refused.stderr
     );
 }
+
+/// With UNLEASH_URL and UNLEASH_API_KEY, `rose serve` hands its live flags to Unleash: with
+/// Unleash unreachable it still starts, from the environment, saying so once and never showing
+/// the key; the admin API refuses a change to a flag Unleash manages (409, naming it), and marks
+/// which flags Unleash manages (not one read only at start).
+#[tokio::test]
+async fn with_unleash_set_the_flags_it_manages_refuse_local_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let unleash = format!("http://{}/api", closed.local_addr().unwrap());
+    drop(closed);
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("ADMIN_TOKEN", TOKEN),
+            ("UNLEASH_URL", &unleash),
+            ("UNLEASH_API_KEY", "default:development.k3y-never-shown"),
+            ("UNLEASH_REFRESH_INTERVAL", "1s"),
+        ],
+        &[],
+    );
+    let client = client();
+    let refused = patch(
+        &client,
+        &server,
+        json!({"FEATURE_TTS_CACHE_ENABLED": false}),
+    )
+    .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused.body.contains("managed by unleash"),
+        "{}",
+        refused.body
+    );
+    let flags = admin(&client, &server, Method::GET, "/api/admin/feature-flags").await;
+    let flags: Value = serde_json::from_str(&flags.body).unwrap();
+    let flag = |variable: &str| {
+        flags["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|flag| flag["variable"] == variable)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(flag("FEATURE_TTS_CACHE_ENABLED")["managed_by"], "unleash");
+    assert_eq!(flag("FEATURE_DATABASE_TYPE")["managed_by"], Value::Null);
+    let stopped = server.stop();
+    let warnings: Vec<&str> = stopped
+        .stderr
+        .lines()
+        .filter(|line| line.contains("WARN flags_unleash"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", stopped.stderr);
+    assert!(
+        warnings[0].contains("the flags start from the environment alone"),
+        "{}",
+        warnings[0]
+    );
+    assert!(!stopped.stderr.contains("k3y-never-shown"));
+}

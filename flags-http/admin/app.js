@@ -482,6 +482,7 @@ function badges(flag) {
   if (flag.public) badge("public", "public");
   if (flag.secret) badge("secret", "secret");
   if (flag.needs_restart) badge("needs restart", "restart");
+  if (flag.managed_by) badge(`managed by ${flag.managed_by}`, "managed");
   if (flag.source.kind === "override") badge("override", "override");
   return list;
 }
@@ -505,6 +506,7 @@ function facts(flag) {
     fact("Expires", flag.expired ? `${flag.expires}, past: remove this flag` : flag.expires);
   }
   if (flag.requires.length > 0) fact("Requires", flag.requires.join(", "));
+  if (flag.managed_by) fact("Managed by", `${flag.managed_by}: change it there`);
   return list;
 }
 
@@ -545,6 +547,10 @@ function timeNode(at) {
 }
 
 function controls(flag, index) {
+  if (flag.managed_by) {
+    const reason = `Read-only here: ${flag.managed_by} manages it, so change it in ${flag.managed_by}.`;
+    return h("p", { class: "read-only", text: reason });
+  }
   if (!flag.changes_live) {
     const reason = flag.needs_restart
       ? "Read-only: it takes effect on restart, so it cannot change live."

@@ -71,6 +71,9 @@ pub(crate) struct AdminFlag<'a> {
     needs_restart: bool,
     /// Whether a change may set it now (not `restart`, and not a secret that does not opt in).
     changes_live: bool,
+    /// The flag service that manages it (`unleash`), if one does: change it there; a change
+    /// here is refused (409).
+    managed_by: Option<String>,
     /// The values it accepts, when it takes one of a list.
     values: &'static [&'static str],
     /// The variables it requires, when it is on (or holds a `when` value).
@@ -133,6 +136,10 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
                     .expires()
                     .is_some_and(|expires| expires < today.as_str()),
                 group: meta.group(),
+                managed_by: shared
+                    .flags
+                    .manager(meta.env())
+                    .map(|service| service.to_string()),
                 public: meta.public_name(),
                 secret: meta.is_secret(),
                 required: meta.is_required(),

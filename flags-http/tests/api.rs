@@ -756,7 +756,7 @@ async fn the_admin_list_shows_every_flag_as_an_operator_needs_it() {
             "default": "3", "description": "", "status": null, "expires": null, "expired": false,
             "group": null,
             "public": "max_images", "secret": false, "required": false, "needs_restart": false,
-            "changes_live": true, "values": [], "requires": []
+            "changes_live": true, "managed_by": null, "values": [], "requires": []
         })
     );
     assert_eq!(flags[0]["requires"], json!(["BETA_TOKEN"]));

@@ -116,6 +116,12 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
         })
     }
 
+    /// The flag service that manages the flag whose variable is `env` ([`Live::managed_by`]),
+    /// if one does: a local change to it is refused.
+    pub fn manager(&self, env: &str) -> Option<Arc<str>> {
+        self.lock().services.manager(env).map(Arc::clone)
+    }
+
     /// Sets the values of the flags `service` manages, and its decider when one is given, as
     /// [`Managed::push`] and [`Managed::push_deciding`] describe.
     fn push_values(
