@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 pub mod counting;
 pub mod postgres;
 pub mod proxy;
+pub mod unleash;
 
 /// The README's examples, compiled and run as doctests so that they stay true. They are this
 /// package's, not flags-core's, since some mount flags-http on axum.
