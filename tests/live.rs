@@ -1275,6 +1275,7 @@ fn a_services_decider_decides_its_flags_per_user_only_with_the_values_it_came_wi
     impl Decide for Listed {
         fn decide(
             &self,
+            _: usize,
             flag: &'static flags_core::FlagMeta,
             user: Option<&str>,
         ) -> Option<Decided> {

@@ -6,8 +6,8 @@
 //!   the usage metrics (`count_toggle`), as the SDKs count it;
 //! - flags: `flags.get().evaluate("FEATURE_NEW_UI", Some(user))`, which does the same through the
 //!   snapshot's decider, and answers an OpenFeature evaluation;
-//! - and reading a managed flag's value for everyone, against an unmanaged one's: both a field
-//!   of `Live::get`.
+//! - and reading a managed flag's value for everyone, against one Unleash does not manage (read
+//!   only at start): both a field of `Live::get`.
 //!
 //! `cargo bench -p flags-benches --bench unleash -- --warm-up-time 1 --measurement-time 3`
 
@@ -18,7 +18,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use flags_core::Loader;
 use flags_core::live::Live;
 use flags_examples::Settings;
-use flags_unleash::Features;
+use flags_unleash::Unleash;
 use unleash_yggdrasil::{Context, EngineState, UpdateMessage};
 
 const FEATURES: &str = r#"{"version": 2, "features": [
@@ -31,20 +31,19 @@ const FEATURES: &str = r#"{"version": 2, "features": [
 
 fn decide(c: &mut Criterion) {
     let flags = Arc::new(Live::<Settings>::load(Loader::new()).expect("the seed's flags load"));
-    let managed = flags
-        .managed_by(
-            "unleash",
-            ["FEATURE_NEW_UI", "FEATURE_SESSION_AFFINITY_ENABLED"],
-        )
-        .expect("live flags");
-    let (features, _) = Features::from_json(FEATURES.as_bytes(), "bench").expect("the features");
-    let values = [
-        ("FEATURE_NEW_UI", Some("100%")),
-        ("FEATURE_SESSION_AFFINITY_ENABLED", Some("true")),
-    ];
-    managed
-        .push_deciding(values, Arc::new(features))
-        .expect("they load");
+    // The source as an application starts it, from its backup file (nothing listens at the URL):
+    // the features taken as a poll takes them.
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let backup = directory.path().join("unleash.json");
+    std::fs::write(&backup, FEATURES).expect("the backup file");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let nowhere = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}/api", nowhere.local_addr().expect("its address"));
+    drop(nowhere);
+    let starting = Unleash::builder(url, "default:development.bench")
+        .backup_file(&backup)
+        .start(&flags);
+    let (_unleash, _driver) = runtime.block_on(starting).expect("the source starts");
 
     let engine = EngineState::default();
     let message: UpdateMessage = serde_json::from_str(FEATURES).expect("the features");
@@ -76,9 +75,10 @@ fn decide(c: &mut Criterion) {
     group.bench_function("for everyone: Live::get + managed field", |b| {
         b.iter(|| flags.get().session_affinity_enabled)
     });
-    group.bench_function("for everyone: Live::get + unmanaged field", |b| {
-        b.iter(|| flags.get().tts_cache_enabled)
-    });
+    group.bench_function(
+        "for everyone: Live::get + a field Unleash does not manage",
+        |b| b.iter(|| flags.get().read_replica_enabled),
+    );
     group.finish();
 }
 

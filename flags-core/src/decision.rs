@@ -82,9 +82,15 @@ pub(crate) struct Constant {
 /// and [`Snapshot::public_flags_for`](crate::Snapshot::public_flags_for) ask it first for each
 /// flag its service manages.
 pub trait Decide: std::any::Any + fmt::Debug + Send + Sync {
-    /// The evaluation of `flag` for `user` (`None`: no user was given), or `None` to leave it to
-    /// the flag's own value, as if no service decided it.
-    fn decide(&self, flag: &'static crate::FlagMeta, user: Option<&str>) -> Option<Decided>;
+    /// The evaluation of `flag`, at `index` in its struct's [`FLAGS`](crate::FeatureFlags::FLAGS),
+    /// for `user` (`None`: no user was given), or `None` to leave it to the flag's own value, as
+    /// if no service decided it.
+    fn decide(
+        &self,
+        index: usize,
+        flag: &'static crate::FlagMeta,
+        user: Option<&str>,
+    ) -> Option<Decided>;
 
     /// A digest of what it decides with (the service's rules): equal rules, equal digest, on
     /// every instance. It goes into the snapshots' [`revision`](crate::Snapshot::revision).

@@ -239,7 +239,7 @@ impl<T: FeatureFlags> Snapshot<T> {
         user: Option<&str>,
     ) -> Option<Evaluation> {
         let decider = self.deciders.as_ref()?.get(index)?.as_ref()?;
-        let decided = decider.decide(flag, user)?;
+        let decided = decider.decide(index, flag, user)?;
         Some(Evaluation {
             flag,
             value: decided.value,

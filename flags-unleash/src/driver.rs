@@ -24,8 +24,10 @@ use crate::features::Features;
 pub(crate) struct Shared {
     pub(crate) client: Client,
     pub(crate) managed: Managed,
-    /// The flags Unleash manages.
-    pub(crate) flags: Vec<&'static FlagMeta>,
+    /// The flags Unleash manages, each with its position in the struct.
+    pub(crate) flags: Vec<(usize, &'static FlagMeta)>,
+    /// How many flags the struct has.
+    pub(crate) len: usize,
     pub(crate) app_name: String,
     pub(crate) instance_id: String,
     pub(crate) refresh: Duration,
@@ -89,11 +91,13 @@ impl Shared {
         for warning in &warnings {
             tracing::warn!(target: "flags_unleash", "{warning}; it is evaluated as Unleash does: off");
         }
+        let mut features = features;
+        features.bind(&self.flags, self.len);
         let features = Arc::new(features);
         let values: Vec<(&'static str, Option<String>)> = self
             .flags
             .iter()
-            .map(|flag| (flag.env(), self.global(&features, flag)))
+            .map(|(_, flag)| (flag.env(), self.global(&features, flag)))
             .collect();
         let taken = match self
             .managed

@@ -20,6 +20,10 @@ pub struct Features {
     engine: EngineState,
     /// Each toggle's name, with whether it is on in the token's environment.
     toggles: HashMap<String, bool>,
+    /// For each flag of the struct it decides, by position: whether its toggle is on in the
+    /// environment, `None` for a flag it does not decide (no toggle, or not Unleash's). Worked out
+    /// once per feature set ([`Features::bind`]), so that a decision looks up no name.
+    slots: Vec<Option<bool>>,
     /// The application's name, which the engine's context carries as Unleash's SDKs fill it in.
     app_name: Arc<str>,
     revision: u64,
@@ -90,6 +94,7 @@ impl Features {
         let features = Features {
             engine,
             toggles,
+            slots: Vec::new(),
             app_name: Arc::from(app_name),
             revision: fnv1a(body),
             metrics,
@@ -118,6 +123,18 @@ impl Features {
     /// The names of its toggles.
     pub fn toggles(&self) -> impl Iterator<Item = &str> {
         self.toggles.keys().map(String::as_str)
+    }
+
+    /// Binds it to the flags it decides: `managed`, each at its position in a struct of `len`
+    /// flags.
+    pub(crate) fn bind(&mut self, managed: &[(usize, &'static FlagMeta)], len: usize) {
+        let mut slots = vec![None; len];
+        for (index, flag) in managed {
+            if let Some(slot) = slots.get_mut(*index) {
+                *slot = self.toggle(flag.unleash_toggle());
+            }
+        }
+        self.slots = slots;
     }
 
     /// The context of a decision for `user` (none: no user), as Unleash's SDKs make it: the
@@ -160,10 +177,10 @@ impl Decide for Features {
     /// A managed `bool` or [`Rollout`](flags_core::Rollout) is the toggle's `isEnabled` for the
     /// user, a [`Variants`](flags_core::Variants) its variant; each decision is counted for
     /// Unleash's metrics. Without a user, or for another type, the flag's value for everyone.
-    fn decide(&self, flag: &'static FlagMeta, user: Option<&str>) -> Option<Decided> {
+    fn decide(&self, index: usize, flag: &'static FlagMeta, user: Option<&str>) -> Option<Decided> {
         let user = user?;
+        let on_in_environment = (*self.slots.get(index)?)?;
         let toggle = flag.unleash_toggle();
-        let on_in_environment = self.toggle(toggle)?;
         let reason = match on_in_environment {
             true => Reason::TargetingMatch,
             false => Reason::Disabled,

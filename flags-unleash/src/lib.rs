@@ -87,7 +87,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use flags_core::live::Live;
-use flags_core::{FeatureFlags, FlagsError, Snapshot};
+use flags_core::{FeatureFlags, FlagMeta, FlagsError, Snapshot};
 use reqwest::Url;
 use tokio::sync::Notify;
 use unleash_yggdrasil::EngineState;
@@ -310,20 +310,22 @@ impl Builder {
 
         // Every flag that may change live and is not secret, and any other an attribute names
         // (which flags-core then refuses, naming it).
-        let handed: Vec<_> = S::FLAGS
+        let handed: Vec<(usize, &'static FlagMeta)> = S::FLAGS
             .iter()
-            .filter(|flag| {
+            .enumerate()
+            .filter(|(_, flag)| {
                 let eligible = !flag.needs_restart() && !flag.is_secret();
                 eligible || flag.unleash_toggle() != flag.env()
             })
             .collect();
         let managed = live
-            .managed_by(SERVICE, handed.iter().map(|flag| flag.env()))
+            .managed_by(SERVICE, handed.iter().map(|(_, flag)| flag.env()))
             .map_err(StartError::Flags)?;
         let shared = Arc::new(Shared {
             client,
             managed,
-            flags: handed.into_iter().collect(),
+            flags: handed,
+            len: S::FLAGS.len(),
             app_name: self.app_name.clone(),
             instance_id,
             refresh: self.refresh,
