@@ -314,14 +314,15 @@ async fn run(shared: Arc<Shared>, first_up: bool) {
     let _ = tokio::time::timeout(Duration::from_secs(2), shared.send_metrics()).await;
 }
 
-/// `delay`, give or take an eighth, so that instances that poll together drift apart.
+/// `delay`, less up to an eighth of it, so that instances that poll together drift apart and
+/// none polls later than its interval says (a toggle is served within the interval).
 pub(crate) fn jittered(delay: Duration) -> Duration {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |now| now.subsec_nanos());
     let eighth = delay / 8;
     let spread = u32::try_from(eighth.as_micros()).unwrap_or(u32::MAX).max(1);
-    delay - eighth + Duration::from_micros(u64::from(nanos % (2 * spread)))
+    delay - Duration::from_micros(u64::from(nanos % spread)).min(eighth)
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
