@@ -89,7 +89,7 @@ impl Shared {
             }
         };
         for warning in &warnings {
-            tracing::warn!(target: "flags_unleash", "{warning}; it is evaluated as Unleash does: off");
+            tracing::warn!(target: "flags_unleash", "{warning}");
         }
         let mut features = features;
         features.bind(&self.flags, self.len);

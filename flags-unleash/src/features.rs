@@ -8,7 +8,9 @@ use std::sync::Arc;
 use flags_core::evaluate::{Decide, Decided, Reason};
 use flags_core::serde_json::Value;
 use flags_core::{FlagMeta, Shape};
-use unleash_yggdrasil::{Context, EngineState, ExtendedVariantDef, UpdateMessage};
+use unleash_yggdrasil::{
+    Context, EngineState, ExtendedVariantDef, KNOWN_STRATEGIES, UpdateMessage,
+};
 
 /// A feature set read from Unleash, compiled by Unleash's engine: strategies, constraints,
 /// segments, variants and dependent features decide exactly as Unleash's SDKs decide them.
@@ -47,9 +49,9 @@ impl std::error::Error for FeaturesError {}
 impl Features {
     /// A feature set from the JSON of Unleash's client API (`GET /api/client/features`), or of its
     /// delta API's events, for the application `app_name`. Refused whole when it is not that
-    /// JSON, or names a toggle twice. What the engine cannot compile (a strategy it does not
-    /// know, a constraint it cannot read) is evaluated as Unleash evaluates it, off, and returned
-    /// as warnings, each naming its toggle.
+    /// JSON, or names a toggle twice. What the engine cannot compile (a constraint it cannot
+    /// read) or does not know (a custom strategy) is evaluated as Unleash's SDKs evaluate it,
+    /// off, and returned as warnings, each naming its toggle.
     pub fn from_json(
         body: &[u8],
         app_name: &str,
@@ -67,7 +69,19 @@ impl Features {
                 "the features are not the JSON of Unleash's client API: {error}"
             ))
         })?;
+        let mut unknown = Vec::new();
         if let UpdateMessage::FullResponse(features) = &message {
+            for feature in &features.features {
+                let strategies = feature.strategies.iter().flatten();
+                for strategy in strategies.filter(|s| !KNOWN_STRATEGIES.contains(&s.name.as_str()))
+                {
+                    unknown.push(format!(
+                        "toggle `{}`: the strategy `{}` is none of those Unleash's SDKs know \
+                         (a custom strategy), so it is off",
+                        feature.name, strategy.name
+                    ));
+                }
+            }
             let mut names = HashSet::with_capacity(features.features.len());
             if let Some(twice) = features
                 .features
@@ -85,6 +99,7 @@ impl Features {
         let warnings = warnings
             .into_iter()
             .map(|warning| format!("toggle `{}`: {}", warning.toggle_name, warning.message))
+            .chain(unknown)
             .collect();
         let toggles = engine
             .list_known_toggles()

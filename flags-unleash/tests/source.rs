@@ -492,3 +492,29 @@ async fn wrong_settings_and_a_refused_key_are_errors_that_never_show_the_key() {
         assert!(!error.to_string().contains("s3cr3t"));
     }
 }
+
+#[test]
+fn a_strategy_unleash_does_not_know_is_off_and_named_with_its_toggle() {
+    let body = features(json!([
+        toggle(
+            "FEATURE_BETA_ENABLED",
+            true,
+            json!({"name": "myCustomStrategy", "parameters": {}})
+        ),
+        toggle("image-generation", true, everyone()),
+    ]));
+    let (features, warnings) = flags_unleash::Features::from_json(&body, "rose-healer").unwrap();
+    let alice = flags_unleash::Context {
+        user_id: Some(String::from("alice")),
+        ..Default::default()
+    };
+    assert!(!features.is_enabled("FEATURE_BETA_ENABLED", &alice));
+    assert!(features.is_enabled("image-generation", &alice));
+    assert_eq!(
+        warnings,
+        [
+            "toggle `FEATURE_BETA_ENABLED`: the strategy `myCustomStrategy` is none of those Unleash's \
+          SDKs know (a custom strategy), so it is off"
+        ]
+    );
+}
