@@ -269,6 +269,28 @@ impl Unleash {
         })
     }
 
+    /// Makes the flag `name` in the project `default` with `strategies` (each a strategy's body,
+    /// such as [`flexible_rollout`] makes) in the environment `development`, and turns it on there.
+    pub async fn toggle(&self, name: &str, strategies: &[Value]) {
+        let features = "/projects/default/features";
+        let flag = serde_json::json!({"name": name, "type": "release"});
+        self.admin("POST", features, Some(flag)).await;
+        let environment = format!("{features}/{name}/environments/development");
+        for strategy in strategies {
+            let path = format!("{environment}/strategies");
+            self.admin("POST", &path, Some(strategy.clone())).await;
+        }
+        self.admin("POST", &format!("{environment}/on"), None).await;
+    }
+
+    /// Makes the segment `name` of users whose id is none of `user_ids`; its id.
+    pub async fn segment_without(&self, name: &str, user_ids: &[&str]) -> Value {
+        let constraint = constraint("userId", "NOT_IN", user_ids);
+        let segment =
+            serde_json::json!({"name": name, "project": "default", "constraints": [constraint]});
+        self.admin("POST", "/segments", Some(segment)).await["id"].clone()
+    }
+
     fn server(&self) -> MutexGuard<'_, Option<Child>> {
         self.server.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -542,4 +564,33 @@ fn free_port() -> u16 {
         .unwrap_or_else(|error| {
             panic!("flags_tests::unleash: cannot find a free port on 127.0.0.1: {error}")
         })
+}
+
+/// A `flexibleRollout` strategy's body: `percent` of the users by their id (the `default`
+/// stickiness), hashed with `group`, among those `constraints` and `segments` (ids) let through,
+/// with its `variants`.
+pub fn flexible_rollout(
+    group: &str,
+    percent: u32,
+    constraints: Value,
+    segments: Value,
+    variants: Value,
+) -> Value {
+    serde_json::json!({
+        "name": "flexibleRollout", "constraints": constraints, "segments": segments,
+        "variants": variants,
+        "parameters": {"rollout": percent.to_string(), "stickiness": "default", "groupId": group},
+    })
+}
+
+/// A constraint's body: the context field `field`, `operator` (`IN`, `STR_ENDS_WITH`…), `values`.
+pub fn constraint(field: &str, operator: &str, values: &[&str]) -> Value {
+    serde_json::json!({"contextName": field, "operator": operator, "values": values,
+                       "caseInsensitive": false, "inverted": false})
+}
+
+/// A strategy variant's body: `name`, weighed as the others (`variable`) with the `default`
+/// stickiness.
+pub fn variant(name: &str) -> Value {
+    serde_json::json!({"name": name, "weight": 500, "weightType": "variable", "stickiness": "default"})
 }

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use flags_tests::postgres::Cluster;
-use flags_tests::unleash::Unleash;
+use flags_tests::unleash::{Unleash, constraint, flexible_rollout, variant};
 use reqwest::Client;
 use serde_json::{Value, json};
 
@@ -54,73 +54,27 @@ async fn rose_serve_answers_every_user_as_unleash_does_and_rides_out_unleash_goi
         return;
     };
     let segment = unleash
-        .admin(
-            "POST",
-            "/segments",
-            Some(
-                json!({"name": "not-blocked", "project": "default", "constraints": [
-                {"contextName": "userId", "operator": "NOT_IN", "values": ["user-7", "user-70"],
-                 "caseInsensitive": false, "inverted": false}]}),
-            ),
-        )
+        .segment_without("not-blocked", &["user-7", "user-70"])
         .await;
-    let strategy = |group: &str,
-                    percent: u32,
-                    constraints: Value,
-                    segments: Value,
-                    variants: Value| {
-        json!({"name": "flexibleRollout", "constraints": constraints, "segments": segments,
-               "variants": variants,
-               "parameters": {"rollout": percent.to_string(), "stickiness": "default", "groupId": group}})
-    };
-    let variant = |name: &str| json!({"name": name, "weight": 500, "weightType": "variable", "stickiness": "default"});
-    let toggles = [
-        (
+    let testers = constraint("userId", "STR_STARTS_WITH", &["tester-"]);
+    let variants = json!([variant("formal"), variant("casual")]);
+    unleash
+        .toggle(
             "FEATURE_NEW_UI",
-            vec![
-                strategy("new-ui", 30, json!([]), json!([segment["id"]]), json!([])),
-                strategy(
+            &[
+                flexible_rollout("new-ui", 30, json!([]), json!([segment]), json!([])),
+                flexible_rollout(
                     "new-ui-testers",
                     100,
-                    json!([{"contextName": "userId", "operator": "STR_STARTS_WITH",
-                "values": ["tester-"], "caseInsensitive": false, "inverted": false}]),
+                    json!([testers]),
                     json!([]),
                     json!([]),
                 ),
             ],
-        ),
-        (
-            "FEATURE_GREETING_STYLE",
-            vec![strategy(
-                "greeting",
-                80,
-                json!([]),
-                json!([]),
-                json!([variant("formal"), variant("casual")]),
-            )],
-        ),
-    ];
-    for (name, strategies) in &toggles {
-        let features = "/projects/default/features";
-        unleash
-            .admin(
-                "POST",
-                features,
-                Some(json!({"name": name, "type": "release"})),
-            )
-            .await;
-        for strategy in strategies {
-            let path = format!("{features}/{name}/environments/development/strategies");
-            unleash.admin("POST", &path, Some(strategy.clone())).await;
-        }
-        unleash
-            .admin(
-                "POST",
-                &format!("{features}/{name}/environments/development/on"),
-                None,
-            )
-            .await;
-    }
+        )
+        .await;
+    let greeting = flexible_rollout("greeting", 80, json!([]), json!([]), variants);
+    unleash.toggle("FEATURE_GREETING_STYLE", &[greeting]).await;
 
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(

@@ -13,7 +13,7 @@ use flags_core::live::Live;
 use flags_core::serde_json::{self, Value, json};
 use flags_core::{FeatureFlags, Loader, Variants};
 use flags_tests::postgres::Cluster;
-use flags_tests::unleash::Unleash as Server;
+use flags_tests::unleash::{Unleash as Server, constraint, flexible_rollout, variant};
 use flags_unleash::{Link, Unleash};
 
 #[derive(Debug, FeatureFlags)]
@@ -43,29 +43,6 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) -> Duration {
     started.elapsed()
 }
 
-const STRATEGIES: &str = "/projects/default/features/{}/environments/development/strategies";
-
-async fn toggle(server: &Server, name: &str, strategies: &[Value]) {
-    server
-        .admin(
-            "POST",
-            "/projects/default/features",
-            Some(json!({"name": name, "type": "release"})),
-        )
-        .await;
-    for strategy in strategies {
-        server
-            .admin(
-                "POST",
-                &STRATEGIES.replace("{}", name),
-                Some(strategy.clone()),
-            )
-            .await;
-    }
-    let on = format!("/projects/default/features/{name}/environments/development/on");
-    server.admin("POST", &on, None).await;
-}
-
 /// Unleash's own answer for `user` from its frontend API: each enabled toggle with its variant.
 async fn frontend(client: &reqwest::Client, server: &Server, user: &str) -> Value {
     let url = format!("{}/frontend?userId={user}", server.api_url());
@@ -86,69 +63,36 @@ async fn the_flags_follow_a_real_unleash_and_decide_every_user_as_it_does() {
         return;
     };
     let segment = server
-        .admin(
-            "POST",
-            "/segments",
-            Some(
-                json!({"name": "not-blocked", "project": "default", "constraints": [
-                {"contextName": "userId", "operator": "NOT_IN", "values": ["user-7", "user-70"],
-                 "caseInsensitive": false, "inverted": false}]}),
-            ),
+        .segment_without("not-blocked", &["user-7", "user-70"])
+        .await;
+    let vips = constraint("userId", "IN", &["vip-1", "vip-2"]);
+    let nines = constraint("userId", "STR_ENDS_WITH", &["99"]);
+    let variants = json!([variant("formal"), variant("casual")]);
+    let everyone = json!({"name": "default", "parameters": {}, "constraints": [], "segments": [],
+                          "variants": []});
+    server
+        .toggle(
+            "beta",
+            &[
+                flexible_rollout("beta", 30, json!([]), json!([segment]), json!([])),
+                flexible_rollout("beta-vips", 100, json!([vips]), json!([]), json!([])),
+                flexible_rollout("beta-nines", 100, json!([nines]), json!([]), json!([])),
+            ],
         )
         .await;
-    let rollout = |group: &str,
-                   percent: u32,
-                   constraints: Value,
-                   segments: Value,
-                   variants: Value| {
-        json!({"name": "flexibleRollout", "constraints": constraints, "segments": segments,
-               "variants": variants,
-               "parameters": {"rollout": percent.to_string(), "stickiness": "default", "groupId": group}})
-    };
-    toggle(
-        &server,
-        "beta",
-        &[
-            rollout("beta", 30, json!([]), json!([segment["id"]]), json!([])),
-            rollout(
-                "beta-vips",
-                100,
-                json!([{"contextName": "userId", "operator": "IN", "values": ["vip-1", "vip-2"],
-                        "caseInsensitive": false, "inverted": false}]),
-                json!([]),
-                json!([]),
-            ),
-            rollout(
-                "beta-nines",
-                100,
-                json!([{"contextName": "userId", "operator": "STR_ENDS_WITH",
-            "values": ["99"], "caseInsensitive": false, "inverted": false}]),
-                json!([]),
-                json!([]),
-            ),
-        ],
-    )
-    .await;
-    let variant = |name: &str, weight: u32| json!({"name": name, "weight": weight, "weightType": "variable", "stickiness": "default"});
-    toggle(
-        &server,
-        "greeting",
-        &[rollout(
+    server
+        .toggle(
             "greeting",
-            80,
-            json!([]),
-            json!([]),
-            json!([variant("formal", 300), variant("casual", 700)]),
-        )],
-    )
-    .await;
-    toggle(
-        &server,
-        "maintenance",
-        &[json!({"name": "default", "parameters": {},
-        "constraints": [], "segments": [], "variants": []})],
-    )
-    .await;
+            &[flexible_rollout(
+                "greeting",
+                80,
+                json!([]),
+                json!([]),
+                variants,
+            )],
+        )
+        .await;
+    server.toggle("maintenance", &[everyone]).await;
 
     // Unleash serves a change within about a second: start once its client API has them all.
     let flags = Arc::new(
