@@ -15,6 +15,9 @@ use tokio::net::TcpListener;
 
 const KEY: &str = "default:development.0123456789abcdef";
 
+#[global_allocator]
+static ALLOCATOR: flags_tests::counting::Counting = flags_tests::counting::Counting;
+
 #[derive(Debug, FeatureFlags)]
 #[flags(prefix = "FEATURE_")]
 struct Settings {
@@ -516,5 +519,95 @@ fn a_strategy_unleash_does_not_know_is_off_and_named_with_its_toggle() {
             "toggle `FEATURE_BETA_ENABLED`: the strategy `myCustomStrategy` is none of those Unleash's \
           SDKs know (a custom strategy), so it is off"
         ]
+    );
+}
+
+/// Thirty flags, each managed by a toggle of its own.
+macro_rules! wide {
+    ($($field:ident),*) => {
+        #[derive(FeatureFlags)]
+        struct Wide {
+            $(#[flag(default = false)] $field: bool,)*
+        }
+        const WIDE: &[&str] = &[$(stringify!($field)),*];
+    };
+}
+wide!(
+    f00, f01, f02, f03, f04, f05, f06, f07, f08, f09, f10, f11, f12, f13, f14, f15, f16, f17, f18,
+    f19, f20, f21, f22, f23, f24, f25, f26, f27, f28, f29
+);
+
+#[derive(FeatureFlags)]
+struct Narrow {
+    #[flag(default = false)]
+    f00: bool,
+}
+
+/// The allocations of one poll answered 304, for the flags `S` whose toggles are `names`, with
+/// the driver, its HTTP client and the loopback server on this thread's runtime.
+fn allocations_per_poll<S: FeatureFlags + Send + Sync + 'static>(names: &[&str]) -> f64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let toggles: Vec<Value> = names
+        .iter()
+        .map(|name| toggle(&name.to_uppercase(), true, everyone()))
+        .collect();
+    let (stub, _unleash) = runtime.block_on(async {
+        let stub = Stub::start(Reply::Features {
+            etag: String::from("\"v1\""),
+            body: features(json!(toggles)),
+        })
+        .await;
+        let flags = Arc::new(
+            Live::<S>::builder()
+                .without_tracing_audit()
+                .load(Loader::new())
+                .unwrap(),
+        );
+        let (unleash, driver) = Unleash::builder(&stub.url, KEY)
+            .refresh_interval(Duration::from_millis(5))
+            .metrics_interval(Duration::from_secs(3600))
+            .start(&flags)
+            .await
+            .unwrap();
+        assert!(
+            flags
+                .snapshot()
+                .flag_states()
+                .iter()
+                .all(|state| state.value.as_deref() == Some("true"))
+        );
+        tokio::spawn(driver);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        (stub, unleash)
+    });
+    let polls = || {
+        stub.requests()
+            .iter()
+            .filter(|r| r.starts_with("GET"))
+            .count()
+    };
+    let before = polls();
+    let counted = flags_tests::counting::allocations(|| {
+        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(500)).await });
+    });
+    let polled = polls() - before;
+    assert!(polled >= 20, "{polled} polls");
+    counted as f64 / polled as f64
+}
+
+/// A poll that finds nothing new (304) touches no flag: thirty managed flags cost a poll no
+/// allocation more than one does (the client's request, the loopback server's answer: the same
+/// for both).
+#[test]
+fn a_poll_that_finds_nothing_new_allocates_nothing_per_flag() {
+    let narrow = allocations_per_poll::<Narrow>(&["f00"]);
+    let wide = allocations_per_poll::<Wide>(WIDE);
+    eprintln!("allocations per 304 poll: {narrow:.1} with one flag, {wide:.1} with thirty");
+    assert!(
+        wide < narrow + 3.0,
+        "{wide:.1} per poll with thirty flags, {narrow:.1} with one"
     );
 }
