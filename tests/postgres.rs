@@ -570,8 +570,9 @@ fn effective_uid() -> Option<u32> {
 
 /// A loopback port that no socket was bound to a moment ago, below the range the system takes
 /// outgoing connections' ports from: a cluster stopped and started again gets its port back,
-/// which a client's connection meanwhile could otherwise have taken.
-fn free_port() -> u16 {
+/// which a client's connection meanwhile could otherwise have taken. The Unleash server's harness
+/// takes its port here too.
+pub(crate) fn free_port() -> u16 {
     let lowest_ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
@@ -593,7 +594,7 @@ fn free_port() -> u16 {
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .unwrap_or_else(|error| {
-            panic!("flags_tests::postgres: cannot find a free port on 127.0.0.1: {error}")
+            panic!("flags_tests: cannot find a free port on 127.0.0.1: {error}")
         })
 }
 

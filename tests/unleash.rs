@@ -56,7 +56,7 @@ use std::fmt;
 use std::fs;
 use std::hash::{BuildHasher, RandomState};
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -68,7 +68,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::postgres::Cluster;
+use crate::postgres::{Cluster, free_port};
 
 /// How long a start may take before the harness gives up; it takes two to three seconds on a new
 /// database, one and a half on one it migrated before.
@@ -537,33 +537,6 @@ fn answers(port: u16, token: &str) -> bool {
 fn random_hex() -> String {
     let half = || RandomState::new().hash_one(Instant::now());
     format!("{:016x}{:016x}", half(), half())
-}
-
-/// A loopback port that no socket was bound to a moment ago, below the range the system takes
-/// outgoing connections' ports from: a server stopped and started again gets its port back,
-/// which a client's connection meanwhile could otherwise have taken.
-fn free_port() -> u16 {
-    let lowest_ephemeral = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32768);
-    let below = 10_000..lowest_ephemeral.max(10_001);
-    let span = below.end - below.start;
-    // A start that differs between processes and runs, so parallel tests rarely try the same.
-    let seed = RandomState::new().hash_one(std::process::id());
-    for attempt in 0..u64::from(span.min(2_000)) {
-        let offset = seed.wrapping_add(attempt.wrapping_mul(7_919)) % u64::from(span);
-        let port = below.start + u16::try_from(offset).unwrap_or(0);
-        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
-            return port;
-        }
-    }
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .unwrap_or_else(|error| {
-            panic!("flags_tests::unleash: cannot find a free port on 127.0.0.1: {error}")
-        })
 }
 
 /// A `flexibleRollout` strategy's body: `percent` of the users by their id (the `default`
