@@ -1379,6 +1379,6 @@ fn a_services_decider_decides_its_flags_per_user_only_with_the_values_it_came_wi
     let decider = flags
         .get()
         .decider("APP_BETA_ENABLED")
-        .map(|decider| format!("{decider:?}"));
+        .map(|(_, decider)| format!("{decider:?}"));
     assert_eq!(decider.as_deref(), Some("Listed([\"bob\", \"carol\"])"));
 }

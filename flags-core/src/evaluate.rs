@@ -222,12 +222,13 @@ impl<T: FeatureFlags> Snapshot<T> {
         public
     }
 
-    /// What decides per user the flag whose variable is `env`, when a flag service that manages
-    /// it handed one over ([`Decide`]): for that service's own calls with a richer context than
-    /// a targeting key (downcast it to its type).
-    pub fn decider(&self, env: &str) -> Option<&std::sync::Arc<dyn Decide>> {
+    /// The flag whose variable is `env`, with what decides it per user, when a flag service
+    /// that manages it handed one over ([`Decide`]): for that service's own calls with a richer
+    /// context than a targeting key (downcast it to its type).
+    pub fn decider(&self, env: &str) -> Option<(&'static FlagMeta, &std::sync::Arc<dyn Decide>)> {
         let index = T::__schema().index_of(env)?;
-        self.deciders.as_ref()?.get(index)?.as_ref()
+        let decider = self.deciders.as_ref()?.get(index)?.as_ref()?;
+        Some((&T::FLAGS[index], decider))
     }
 
     /// The decision of the service that manages the flag at `index`, if one decides it.

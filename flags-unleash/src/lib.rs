@@ -214,10 +214,9 @@ fn features_of<'a, S: FeatureFlags>(
     snapshot: &'a Snapshot<S>,
     variable: &str,
 ) -> Option<(&'a Features, &'static str)> {
-    let decider = snapshot.decider(variable)?;
+    let (flag, decider) = snapshot.decider(variable)?;
     let any: &dyn std::any::Any = decider.as_ref();
     let features = any.downcast_ref::<Features>()?;
-    let flag = S::FLAGS.iter().find(|flag| flag.env() == variable)?;
     Some((features, flag.unleash_toggle()))
 }
 
