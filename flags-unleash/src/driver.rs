@@ -120,7 +120,8 @@ impl Shared {
         taken
     }
 
-    /// The value `features` give `flag` for everyone; a toggle it lacks is logged once.
+    /// The value `features` give `flag` for everyone (`None`: the flag keeps the value it has
+    /// without Unleash); a toggle it lacks is logged once, until it exists.
     fn global(&self, features: &Features, flag: &'static FlagMeta) -> Option<String> {
         let mut missing = lock(&self.missing);
         match features.global(flag) {
@@ -132,8 +133,8 @@ impl Shared {
                 if missing.insert(flag.env()) {
                     tracing::info!(
                         target: "flags_unleash",
-                        "{}: Unleash has no toggle `{}`, so the flag keeps its value from the \
-                         environment",
+                        "{}: Unleash has no toggle `{}`, so the flag keeps the value it has \
+                         without Unleash (from the environment, its default or an override)",
                         flag.env(),
                         flag.unleash_toggle()
                     );
@@ -247,7 +248,8 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// The driver over `shared`, whose first read was `first`.
+    /// The driver over `shared`; `first_up` says whether the start read Unleash (the next poll
+    /// is then a refresh interval away, else a first backoff).
     pub(crate) fn new(shared: Arc<Shared>, first_up: bool) -> Self {
         Self {
             inner: Box::pin(run(shared, first_up)),

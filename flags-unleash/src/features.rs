@@ -163,8 +163,8 @@ impl Features {
     }
 
     /// The text the flag `flag` holds for everyone, as the seed's `client.is_enabled(name)` with
-    /// no user decides it: `None` when its toggle is not here (the flag keeps its value from the
-    /// environment), `Some(None)` when the toggle gives it no value.
+    /// no user decides it: `None` when its toggle is not here, `Some(None)` when the toggle gives it
+    /// no value: either way the flag keeps the value it has without Unleash.
     pub(crate) fn global(&self, flag: &FlagMeta) -> Option<Option<String>> {
         let toggle = flag.unleash_toggle();
         let on_in_environment = self.toggle(toggle)?;

@@ -57,10 +57,10 @@
 //! - a [`Variants`](flags_core::Variants) is the toggle's variant for no user, and per user the
 //!   toggle's variant for that user (strategy variants and overrides included);
 //! - any other type takes the payload of the toggle's variant for no user, when the toggle is on;
-//!   else it keeps its value from the environment.
+//!   else it keeps the value it has without Unleash.
 //!
-//! A toggle Unleash does not have leaves its flag at its value from the environment (logged
-//! once). A feature set whose values the flags cannot hold (a payload that is no number for a
+//! A toggle Unleash does not have leaves its flag at the value it has without Unleash (from the
+//! environment, its default, or an override the store kept), logged once. A feature set whose values the flags cannot hold (a payload that is no number for a
 //! `u32`), or that breaks a `requires`, is refused whole as any bad change is: audited, logged
 //! once, and the flags keep the last good values and decisions.
 //!
