@@ -71,8 +71,8 @@ pub(crate) struct AdminFlag<'a> {
     needs_restart: bool,
     /// Whether a change may set it now (not `restart`, and not a secret that does not opt in).
     changes_live: bool,
-    /// The flag service that manages it (`unleash`), if one does: change it there; a change
-    /// here is refused (409).
+    /// The flag service that manages it (`unleash`, `launchdarkly`), if one does: change it
+    /// there; a change here is refused (409).
     managed_by: Option<String>,
     /// The values it accepts, when it takes one of a list.
     values: &'static [&'static str],

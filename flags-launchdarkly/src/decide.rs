@@ -1,0 +1,257 @@
+//! [`Evaluator`]: how LaunchDarkly decides, per user, the flags it manages, and what each flag
+//! takes from its LaunchDarkly flag for everyone.
+
+use std::fmt;
+use std::sync::Arc;
+
+use flags_core::evaluate::{Decide, Decided, Reason};
+use flags_core::serde_json::Value;
+use flags_core::{FlagMeta, Shape};
+use launchdarkly_server_sdk::{Client, Context, ContextBuilder, Detail, EvalError, FlagValue};
+
+use crate::data::Data;
+use crate::store::Watch;
+
+/// Decides per user the flags LaunchDarkly manages, as the SDK's `variation` calls do, for the
+/// data the flags' values were taken from.
+///
+/// With analytics events on, while the SDK holds that data (always, but for the moment between a
+/// change and the flags taking it, or while a change is refused), each decision is the SDK
+/// client's own `variation_detail` for `{"key": user}`, which records LaunchDarkly's analytics
+/// event. Otherwise (events off, or the SDK holds newer data the flags have not taken) the
+/// decision is the SDK's own engine evaluating the data the flags took, which no client call can
+/// do faster: a refused change never reaches a user.
+pub(crate) struct Evaluator {
+    client: Arc<Client>,
+    watch: Arc<Watch>,
+    data: Arc<Data>,
+    /// The store's generation `data` was read at.
+    generation: u64,
+    /// Whether the SDK sends analytics events: then the SDK's client decides, to record them.
+    events: bool,
+    /// For each flag of the struct, by position: its LaunchDarkly key and what the SDK is given
+    /// as the fallback value, when LaunchDarkly decides it per user.
+    slots: Vec<Option<Slot>>,
+}
+
+struct Slot {
+    key: &'static str,
+    fallback: Fallback,
+}
+
+/// The struct's default for a flag, as the value LaunchDarkly falls back to.
+enum Fallback {
+    Bool(bool),
+    Str(String),
+}
+
+impl Evaluator {
+    /// The evaluator of `data`, read at `generation`, for `managed`, each at its position in a
+    /// struct of `len` flags.
+    pub(crate) fn new(
+        client: Arc<Client>,
+        watch: Arc<Watch>,
+        data: Arc<Data>,
+        generation: u64,
+        events: bool,
+        managed: &[(usize, &'static FlagMeta)],
+        len: usize,
+    ) -> Self {
+        let mut slots: Vec<Option<Slot>> = (0..len).map(|_| None).collect();
+        for (index, flag) in managed {
+            let fallback = match flag.shape() {
+                Shape::Switch | Shape::Rollout => Fallback::Bool(default_is_on(flag)),
+                Shape::Variants => Fallback::Str(default_variant(flag)),
+                _ => continue,
+            };
+            if let Some(slot) = slots.get_mut(*index) {
+                *slot = Some(Slot {
+                    key: crate::key_of(flag),
+                    fallback,
+                });
+            }
+        }
+        Self {
+            client,
+            watch,
+            data,
+            generation,
+            events,
+            slots,
+        }
+    }
+
+    /// Whether the SDK holds the data this evaluator was made from.
+    fn current(&self) -> bool {
+        self.watch.generation() == self.generation
+    }
+
+    /// The flag `key` as the SDK's `variation_detail` evaluates it for `context`, falling back to
+    /// `fallback`, and to it too when the flag's value is of another type (as the SDK's typed
+    /// calls do).
+    ///
+    /// With analytics events on, while the SDK holds the data the flags took, the SDK's client
+    /// evaluates it, recording the event; else the SDK's engine evaluates the data the flags took.
+    pub(crate) fn variation_detail(
+        &self,
+        context: &Context,
+        key: &str,
+        fallback: FlagValue,
+    ) -> Detail<FlagValue> {
+        let detail = match self.events && self.current() {
+            true => self.client.variation_detail(context, key, fallback.clone()),
+            false => match self.data.evaluate(key, context) {
+                Some(detail) => detail,
+                None => Detail::err(EvalError::FlagNotFound),
+            },
+        };
+        match &detail.value {
+            Some(value) if same_type(value, &fallback) => detail,
+            Some(_) => Detail::err_default(EvalError::WrongType, fallback),
+            None => Detail {
+                value: Some(fallback),
+                variation_index: None,
+                reason: detail.reason,
+            },
+        }
+    }
+
+    /// What LaunchDarkly falls back to for the flag at `index`, when it decides it per user.
+    pub(crate) fn fallback_at(&self, index: usize) -> Option<FlagValue> {
+        let slot = self.slots.get(index)?.as_ref()?;
+        Some(match &slot.fallback {
+            Fallback::Bool(on) => FlagValue::Bool(*on),
+            Fallback::Str(text) => FlagValue::Str(text.clone()),
+        })
+    }
+}
+
+impl Decide for Evaluator {
+    /// A managed `bool` or [`Rollout`](flags_core::Rollout) is its LaunchDarkly flag's boolean
+    /// variation for the user, a [`Variants`](flags_core::Variants) its string variation (the
+    /// variant); LaunchDarkly falls back to the struct's default when the flag does not hold that
+    /// type. Without a user, or for another type, the flag's value for everyone.
+    fn decide(&self, index: usize, _: &'static FlagMeta, user: Option<&str>) -> Option<Decided> {
+        let slot = self.slots.get(index)?.as_ref()?;
+        let context = user_context(user?)?;
+        match &slot.fallback {
+            Fallback::Bool(fallback) => {
+                let fallback = FlagValue::Bool(*fallback);
+                let detail = self.variation_detail(&context, slot.key, fallback);
+                let value = detail.value.as_ref().and_then(FlagValue::as_bool)?;
+                // The fallback, of the flag's type, when LaunchDarkly's value is of another.
+                Some(Decided::new(Value::Bool(value), reason(&detail.reason)))
+            }
+            Fallback::Str(fallback) => {
+                let fallback = FlagValue::Str(fallback.clone());
+                let detail = self.variation_detail(&context, slot.key, fallback);
+                let Some(FlagValue::Str(variant)) = detail.value else {
+                    return None;
+                };
+                let reason = reason(&detail.reason);
+                Some(Decided::new(Value::String(variant.clone()), reason).with_variant(variant))
+            }
+        }
+    }
+
+    fn revision(&self) -> u64 {
+        self.data.revision()
+    }
+}
+
+impl fmt::Debug for Evaluator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Evaluator")
+            .field("flags", &self.data.len())
+            .field("revision", &self.data.revision())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The context of a decision for `user`, as the seed writes it: `{"key": user}`; `None` for a
+/// key LaunchDarkly refuses (empty).
+pub(crate) fn user_context(user: &str) -> Option<Context> {
+    ContextBuilder::new(user).build().ok()
+}
+
+/// Whether `value` is of `fallback`'s JSON type (any number for a number).
+fn same_type(value: &FlagValue, fallback: &FlagValue) -> bool {
+    std::mem::discriminant(value) == std::mem::discriminant(fallback)
+}
+
+/// Why LaunchDarkly gave the value, as OpenFeature names reasons.
+fn reason(reason: &launchdarkly_server_sdk::Reason) -> Reason {
+    use launchdarkly_server_sdk::Reason as Ld;
+    match reason {
+        Ld::Off | Ld::PrerequisiteFailed { .. } => Reason::Disabled,
+        Ld::TargetMatch | Ld::RuleMatch { .. } => Reason::TargetingMatch,
+        Ld::Fallthrough {
+            in_experiment: true,
+        } => Reason::Split,
+        Ld::Fallthrough { .. } | Ld::Error { .. } => Reason::Default,
+    }
+}
+
+/// Whether a `bool` or a rollout's default is on for a user LaunchDarkly cannot decide.
+fn default_is_on(flag: &FlagMeta) -> bool {
+    match flag.default() {
+        Some(text) => text == "true" || text.trim() == "100%",
+        None => false,
+    }
+}
+
+/// The first variant a `Variants` default names (`classic` of `classic:100`).
+fn default_variant(flag: &FlagMeta) -> String {
+    let default = flag.default().unwrap_or_default();
+    let first = default.split([',', ';']).next().unwrap_or_default();
+    first
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// The text `flag` takes from its LaunchDarkly flag evaluated for everyone (the application's
+/// own context), as its variable would hold it: `None` when LaunchDarkly gives no value (the flag
+/// is off without an off variation): the flag keeps the value it has without LaunchDarkly.
+pub(crate) fn global_text(flag: &FlagMeta, detail: &Detail<FlagValue>) -> Option<String> {
+    let value = detail.value.as_ref()?;
+    let off = matches!(detail.reason, launchdarkly_server_sdk::Reason::Off);
+    Some(match (flag.shape(), value) {
+        // Who is in a rollout LaunchDarkly decides per user: the flag is at 100% while its
+        // targeting is on.
+        (Shape::Rollout, FlagValue::Bool(_)) => String::from(if off { "0%" } else { "100%" }),
+        (Shape::Variants, FlagValue::Str(variant)) => format!("{variant}:1"),
+        (_, value) => text(value),
+    })
+}
+
+/// A LaunchDarkly value as a variable's text: a string as it is, a whole number without a
+/// fraction, JSON as JSON.
+fn text(value: &FlagValue) -> String {
+    match value {
+        FlagValue::Bool(on) => on.to_string(),
+        FlagValue::Str(text) => text.clone(),
+        // Exactly: below 2^53 every whole f64 is an integer.
+        FlagValue::Number(number) if number.fract() == 0.0 && number.abs() < 9.0e15 => {
+            (*number as i64).to_string()
+        }
+        FlagValue::Number(number) => number.to_string(),
+        FlagValue::Json(json) => json.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_numbers_have_no_fraction_and_others_keep_theirs() {
+        assert_eq!(text(&FlagValue::Number(5.0)), "5");
+        assert_eq!(text(&FlagValue::Number(-3.0)), "-3");
+        assert_eq!(text(&FlagValue::Number(0.25)), "0.25");
+        let json = FlagValue::Json(serde_json::json!({"a": [1, "b"]}));
+        assert_eq!(text(&json), r#"{"a":[1,"b"]}"#);
+    }
+}
