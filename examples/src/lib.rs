@@ -207,6 +207,70 @@ pub struct Settings {
     )]
     pub unleash_refresh_interval: std::time::Duration,
 
+    /// LaunchDarkly server-side SDK key of the environment (`sdk-…`): with it, `rose serve`
+    /// follows LaunchDarkly (the application's context is of kind `service`, key `rose-healer`),
+    /// and every live flag that is not secret is changed there.
+    #[flag(env = "LAUNCHDARKLY_SDK_KEY", secret, group = "Operations")]
+    pub launchdarkly_sdk_key: Option<SecretString>,
+
+    /// A LaunchDarkly Relay Proxy that `rose serve` connects through, for its flag data and its
+    /// events (`http://relay:8030`).
+    #[flag(
+        env = "LAUNCHDARKLY_RELAY_PROXY_URL",
+        group = "Operations",
+        restart,
+        requires = "LAUNCHDARKLY_SDK_KEY"
+    )]
+    pub launchdarkly_relay_proxy_url: Option<String>,
+
+    /// LaunchDarkly's streaming service, for an instance other than LaunchDarkly's own (a
+    /// private or federal one), with the polling and events services.
+    #[flag(
+        env = "LAUNCHDARKLY_STREAM_URL",
+        group = "Operations",
+        restart,
+        requires = ["LAUNCHDARKLY_SDK_KEY", "LAUNCHDARKLY_POLLING_URL", "LAUNCHDARKLY_EVENTS_URL"]
+    )]
+    pub launchdarkly_stream_url: Option<String>,
+
+    /// LaunchDarkly's polling service, with LAUNCHDARKLY_STREAM_URL.
+    #[flag(
+        env = "LAUNCHDARKLY_POLLING_URL",
+        group = "Operations",
+        restart,
+        requires = "LAUNCHDARKLY_STREAM_URL"
+    )]
+    pub launchdarkly_polling_url: Option<String>,
+
+    /// LaunchDarkly's events service, with LAUNCHDARKLY_STREAM_URL.
+    #[flag(
+        env = "LAUNCHDARKLY_EVENTS_URL",
+        group = "Operations",
+        restart,
+        requires = "LAUNCHDARKLY_STREAM_URL"
+    )]
+    pub launchdarkly_events_url: Option<String>,
+
+    /// Start LaunchDarkly's SDK offline: it connects to nothing, and the flags keep the
+    /// environment's values.
+    #[flag(
+        env = "LAUNCHDARKLY_OFFLINE",
+        default = false,
+        group = "Operations",
+        restart
+    )]
+    pub launchdarkly_offline: bool,
+
+    /// Send LaunchDarkly its analytics events: each per-user decision, as the SDK's `variation`
+    /// calls do.
+    #[flag(
+        env = "LAUNCHDARKLY_SEND_EVENTS",
+        default = true,
+        group = "Operations",
+        restart
+    )]
+    pub launchdarkly_send_events: bool,
+
     /// How much the application logs.
     #[flag(env = "LOG_LEVEL", default = LogLevel::Info, group = "Operations")]
     pub log_level: LogLevel,

@@ -28,6 +28,7 @@ use flags_core::secrecy::{ExposeSecret, SecretString};
 use flags_core::{FlagValue, Snapshot};
 use flags_examples::{DatabaseType, Settings};
 use flags_http::Tokens;
+use flags_launchdarkly::LaunchDarkly;
 use flags_postgres::{Following, PostgresStore};
 use flags_unleash::Unleash;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -147,9 +148,10 @@ pub(crate) fn run(options: Options) -> ExitCode {
     // Other instances' changes, for as long as the server runs (after the subscription, which
     // must see them too).
     let _following: Option<Following> = shared.map(|store| store.follow(&flags));
-    // Unleash's toggles, with UNLEASH_URL and UNLEASH_API_KEY, for as long as the server runs.
-    let _unleash = match runtime.block_on(follow_unleash(&flags, options.unleash_backup)) {
-        Ok(unleash) => unleash,
+    // The flag service, for as long as the server runs: Unleash's toggles with UNLEASH_URL and
+    // UNLEASH_API_KEY, or LaunchDarkly's flags with LAUNCHDARKLY_SDK_KEY.
+    let _service = match runtime.block_on(follow_service(&flags, options.unleash_backup)) {
+        Ok(service) => service,
         Err(error) => {
             tracing::error!("{error}");
             return ExitCode::FAILURE;
@@ -244,6 +246,76 @@ async fn load(
         .load(crate::sources())
         .map_err(|error| error.to_string())?;
     Ok((Arc::new(flags), shared))
+}
+
+/// Follows the flag service the settings name: Unleash, LaunchDarkly, or none; the handle of the
+/// one followed comes back, to hold for as long as the server runs. Both named is an error: a
+/// flag is managed by one service.
+async fn follow_service(
+    flags: &Flags,
+    backup: Option<PathBuf>,
+) -> Result<(Option<Unleash>, Option<LaunchDarkly>), String> {
+    let (unleash, launchdarkly) = {
+        let loaded = flags.get();
+        (
+            loaded.unleash_url.is_some(),
+            loaded.launchdarkly_sdk_key.is_some(),
+        )
+    };
+    match (unleash, launchdarkly) {
+        (true, true) => Err(String::from(
+            "UNLEASH_URL and LAUNCHDARKLY_SDK_KEY are both set: rose serve follows one flag \
+             service, which manages every live flag; unset one of them",
+        )),
+        (true, false) => Ok((follow_unleash(flags, backup).await?, None)),
+        (false, true) => Ok((None, follow_launchdarkly(flags).await?)),
+        (false, false) => Ok((None, None)),
+    }
+}
+
+/// Follows LaunchDarkly with LAUNCHDARKLY_SDK_KEY (the seed's name), the application's context
+/// being of kind `service` and key `rose-healer`, through the relay proxy or the service
+/// endpoints the settings name; its driver runs on the server's runtime until the handle
+/// returned is dropped. `None` without LAUNCHDARKLY_SDK_KEY.
+async fn follow_launchdarkly(flags: &Flags) -> Result<Option<LaunchDarkly>, String> {
+    let builder = {
+        let loaded = flags.get();
+        let Some(key) = &loaded.launchdarkly_sdk_key else {
+            return Ok(None);
+        };
+        let builder = LaunchDarkly::builder(key.expose_secret())
+            .app_name("rose-healer")
+            .offline(loaded.launchdarkly_offline)
+            .send_events(loaded.launchdarkly_send_events);
+        let relay = &loaded.launchdarkly_relay_proxy_url;
+        let endpoints = (
+            &loaded.launchdarkly_stream_url,
+            &loaded.launchdarkly_polling_url,
+            &loaded.launchdarkly_events_url,
+        );
+        match (relay, endpoints) {
+            (Some(_), (Some(_), _, _)) => {
+                return Err(String::from(
+                    "LAUNCHDARKLY_RELAY_PROXY_URL and LAUNCHDARKLY_STREAM_URL are both set: the \
+                     SDK connects through a relay proxy or to its own service endpoints; unset \
+                     one of them",
+                ));
+            }
+            (Some(relay), _) => builder.relay_proxy(relay),
+            (None, (Some(stream), Some(polling), Some(events))) => {
+                builder.service_endpoints(stream, polling, events)
+            }
+            // The flags' `requires` see to it that the three come together.
+            (None, _) => builder,
+        }
+    };
+    let (launchdarkly, driver) = builder
+        .start(flags)
+        .await
+        .map_err(|error| error.to_string())?;
+    tokio::spawn(driver);
+    tracing::info!("the live flags follow LaunchDarkly, as application rose-healer");
+    Ok(Some(launchdarkly))
 }
 
 /// Follows Unleash with UNLEASH_URL and UNLEASH_API_KEY (the seed's names), as application
