@@ -23,7 +23,7 @@ use flags_launchdarkly::{LaunchDarkly, TestData};
 
 #[derive(FeatureFlags)]
 struct Settings {
-    #[flag(default = false, unleash = "flip")]
+    #[flag(default = false, managed_as = "flip")]
     flip: bool,
 }
 

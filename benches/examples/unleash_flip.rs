@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 
 #[derive(FeatureFlags)]
 struct Settings {
-    #[flag(default = false, unleash = "flip")]
+    #[flag(default = false, managed_as = "flip")]
     flip: bool,
 }
 

@@ -57,8 +57,8 @@ pub struct FlagMetaParts {
     pub restart: bool,
     /// `#[flag(live)]`: the flag may change live though it is secret.
     pub live: bool,
-    /// `#[flag(unleash = "…")]`: the Unleash toggle that manages the flag.
-    pub unleash: Option<&'static str>,
+    /// `#[flag(managed_as = "…")]`: the flag's name in the flag service that manages it.
+    pub managed_as: Option<&'static str>,
     /// What the flag's type holds, as a flag service maps it.
     pub shape: Shape,
 }
@@ -207,10 +207,10 @@ impl FlagMeta {
         self.parts.shape
     }
 
-    /// The name of the Unleash toggle that manages the flag when Unleash drives the flags:
-    /// `#[flag(unleash = "…")]`, else the flag's variable.
-    pub fn unleash_toggle(&self) -> &'static str {
-        self.parts.unleash.unwrap_or(self.parts.env)
+    /// The flag's name in the flag service that drives the flags (Unleash's toggle,
+    /// LaunchDarkly's flag key): `#[flag(managed_as = "…")]`, else the flag's variable.
+    pub fn managed_as(&self) -> &'static str {
+        self.parts.managed_as.unwrap_or(self.parts.env)
     }
 
     /// The name a rollout hashes users with (Unleash's `groupId`, or a variants toggle's name):

@@ -37,8 +37,9 @@ pub struct FieldAttrs {
     pub rollout_group: Option<LitStr>,
     pub restart: Option<Ident>,
     pub live: Option<Ident>,
-    /// `unleash = "toggle"`: the Unleash toggle that manages the flag, when not its variable.
-    pub unleash: Option<(Ident, LitStr)>,
+    /// `managed_as = "name"`: the flag's name in the flag service that manages it (Unleash's
+    /// toggle, LaunchDarkly's flag key), when not its variable.
+    pub managed_as: Option<(Ident, LitStr)>,
 }
 
 /// One `requires = …`, with the `when = …` of the same `#[flag(...)]` if there is one.
@@ -152,9 +153,9 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                     ROLLOUT_GROUP => set_once(cx, &mut parsed.rollout_group, key, text(meta, key)?),
                     RESTART => set_once(cx, &mut parsed.restart, key, no_value(meta, FLAG, key)?),
                     LIVE => set_once(cx, &mut parsed.live, key, no_value(meta, FLAG, key)?),
-                    UNLEASH => {
-                        let toggle = (key.clone(), text(meta, key)?);
-                        set_once(cx, &mut parsed.unleash, key, toggle);
+                    MANAGED_AS => {
+                        let name = (key.clone(), text(meta, key)?);
+                        set_once(cx, &mut parsed.managed_as, key, name);
                     }
                     _ => unreachable_key(key)?,
                 }

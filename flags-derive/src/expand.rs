@@ -349,13 +349,13 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
         quote!(rollout_group),
         field.attrs.rollout_group.as_ref().map(LitStr::value),
     );
-    let unleash = optional(
-        quote!(unleash),
+    let managed_as = optional(
+        quote!(managed_as),
         field
             .attrs
-            .unleash
+            .managed_as
             .as_ref()
-            .map(|(_, toggle)| toggle.value()),
+            .map(|(_, name)| name.value()),
     );
     quote! {
         __flags::FlagMeta::from_parts(__flags::FlagMetaParts {
@@ -370,7 +370,7 @@ fn flag_meta(input: &Input, field: &Field) -> TokenStream {
             #group
             #expires
             #rollout_group
-            #unleash
+            #managed_as
             field: #name,
             env: #env,
             type_name: #type_name,

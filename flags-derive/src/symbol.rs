@@ -22,7 +22,7 @@ pub const EXPIRES: &str = "expires";
 pub const ROLLOUT_GROUP: &str = "rollout_group";
 pub const RESTART: &str = "restart";
 pub const LIVE: &str = "live";
-pub const UNLEASH: &str = "unleash";
+pub const MANAGED_AS: &str = "managed_as";
 pub const FIELD_KEYS: &[&str] = &[
     DEFAULT,
     ENV,
@@ -38,7 +38,7 @@ pub const FIELD_KEYS: &[&str] = &[
     ROLLOUT_GROUP,
     RESTART,
     LIVE,
-    UNLEASH,
+    MANAGED_AS,
 ];
 
 pub const RENAME: &str = "rename";

@@ -21,7 +21,7 @@ pub fn check(cx: &Ctxt, input: &Input) {
         check_public_is_not_secret(cx, field);
         check_one_way_to_read(cx, field);
         check_live(cx, field);
-        check_unleash(cx, field);
+        check_managed_as(cx, field);
         check_string_default_of_primitive(cx, field);
         check_option_without_default(cx, field);
     }
@@ -272,24 +272,25 @@ fn check_live(cx: &Ctxt, field: &Field) {
     }
 }
 
-/// A flag Unleash manages changes while the application runs, and Unleash's values are not
-/// secret: `unleash` contradicts `restart` and `secret`.
-fn check_unleash(cx: &Ctxt, field: &Field) {
-    let Some((key, _)) = &field.attrs.unleash else {
+/// A flag a flag service manages changes while the application runs, and a service's values are
+/// not secret: `managed_as` contradicts `restart` and `secret`.
+fn check_managed_as(cx: &Ctxt, field: &Field) {
+    let Some((key, _)) = &field.attrs.managed_as else {
         return;
     };
     if field.attrs.restart.is_some() {
         cx.error_spanned_by(
             key,
-            "`unleash` and `restart` contradict each other: Unleash changes a flag while the \
-             application runs, and a `restart` flag takes effect on restart; keep one",
+            "`managed_as` and `restart` contradict each other: a flag service (Unleash, \
+             LaunchDarkly) changes a flag while the application runs, and a `restart` flag takes \
+             effect on restart; keep one",
         );
     }
     if field.attrs.secret.is_some() {
         cx.error_spanned_by(
             key,
-            "a `secret` flag cannot be managed by Unleash, whose values anyone with a client key \
-             reads: keep the secret in the environment, and drop `unleash`",
+            "a `secret` flag cannot be managed by a flag service, whose values anyone with a \
+             client or SDK key reads: keep the secret in the environment, and drop `managed_as`",
         );
     }
 }

@@ -15,7 +15,7 @@
 //!     #[flag(default = false)]
 //!     new_checkout: bool,
 //!     /// Managed by the LaunchDarkly flag `new-feature`.
-//!     #[flag(default = false, unleash = "new-feature")]
+//!     #[flag(default = false, managed_as = "new-feature")]
 //!     new_feature: bool,
 //! }
 //!
@@ -40,7 +40,7 @@
 //!
 //! Every flag that can change live and is not secret: a flag read only at start
 //! (`#[flag(restart)]`) or a secret never is. Each is managed by the LaunchDarkly flag whose key
-//! is its variable, unless `#[flag(unleash = "flag-key")]` names another. A local change to a
+//! is its variable, unless `#[flag(managed_as = "flag-key")]` names another. A local change to a
 //! managed flag (the admin API) is refused
 //! ([`ChangeError::Managed`]): change it in LaunchDarkly.
 //!
@@ -610,7 +610,7 @@ impl Drop for StopOnDrop {
 
 /// The key of the LaunchDarkly flag that manages `flag`.
 pub(crate) fn key_of(flag: &FlagMeta) -> &'static str {
-    flag.unleash_toggle()
+    flag.managed_as()
 }
 
 /// Whether `key` can be a server-side SDK key, without ever showing it.

@@ -44,7 +44,7 @@ impl std::fmt::Display for Limits {
 #[derive(Debug, FeatureFlags)]
 #[flags(prefix = "FEATURE_")]
 struct Settings {
-    #[flag(default = false, public = "new_feature", unleash = "new-feature")]
+    #[flag(default = false, public = "new_feature", managed_as = "new-feature")]
     new_feature: bool,
     #[flag(default = Rollout::new("", 0), public = "new_ui")]
     new_ui: Rollout,

@@ -136,7 +136,7 @@ impl Shared {
                         "{}: Unleash has no toggle `{}`, so the flag keeps the value it has \
                          without Unleash (from the environment, its default or an override)",
                         flag.env(),
-                        flag.unleash_toggle()
+                        flag.managed_as()
                     );
                 }
                 None

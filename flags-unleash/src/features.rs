@@ -146,7 +146,7 @@ impl Features {
         let mut slots = vec![None; len];
         for (index, flag) in managed {
             if let Some(slot) = slots.get_mut(*index) {
-                *slot = self.toggle(flag.unleash_toggle());
+                *slot = self.toggle(flag.managed_as());
             }
         }
         self.slots = slots;
@@ -166,7 +166,7 @@ impl Features {
     /// no user decides it: `None` when its toggle is not here, `Some(None)` when the toggle gives it
     /// no value: either way the flag keeps the value it has without Unleash.
     pub(crate) fn global(&self, flag: &FlagMeta) -> Option<Option<String>> {
-        let toggle = flag.unleash_toggle();
+        let toggle = flag.managed_as();
         let on_in_environment = self.toggle(toggle)?;
         let context = self.context(None);
         let text = match flag.shape() {
@@ -195,7 +195,7 @@ impl Decide for Features {
     fn decide(&self, index: usize, flag: &'static FlagMeta, user: Option<&str>) -> Option<Decided> {
         let user = user?;
         let on_in_environment = (*self.slots.get(index)?)?;
-        let toggle = flag.unleash_toggle();
+        let toggle = flag.managed_as();
         let reason = match on_in_environment {
             true => Reason::TargetingMatch,
             false => Reason::Disabled,

@@ -16,7 +16,7 @@
 //!     #[flag(default = false)]
 //!     new_checkout: bool,
 //!     /// Managed by the toggle `image-generation`.
-//!     #[flag(default = false, unleash = "image-generation")]
+//!     #[flag(default = false, managed_as = "image-generation")]
 //!     image_generation: bool,
 //! }
 //!
@@ -41,7 +41,7 @@
 //!
 //! Every flag that can change live and is not secret: a flag read only at start
 //! (`#[flag(restart)]`) or a secret never is. Each is managed by the toggle named as its variable,
-//! unless `#[flag(unleash = "toggle-name")]` names another. A local change to a managed flag
+//! unless `#[flag(managed_as = "toggle-name")]` names another. A local change to a managed flag
 //! (the admin API) is refused ([`ChangeError::Managed`](flags_core::live::ChangeError::Managed)):
 //! change it in Unleash.
 //!
@@ -134,7 +134,7 @@ pub enum StartError {
     Settings(String),
     /// Unleash refused the API key: the message names `UNLEASH_API_KEY`.
     Refused(String),
-    /// Some flags cannot be managed by Unleash (a secret named by `#[flag(unleash = …)]`).
+    /// Some flags cannot be managed by Unleash (a secret named by `#[flag(managed_as = …)]`).
     Flags(FlagsError),
 }
 
@@ -217,7 +217,7 @@ fn features_of<'a, S: FeatureFlags>(
     let (flag, decider) = snapshot.decider(variable)?;
     let any: &dyn std::any::Any = decider.as_ref();
     let features = any.downcast_ref::<Features>()?;
-    Some((features, flag.unleash_toggle()))
+    Some((features, flag.managed_as()))
 }
 
 impl std::fmt::Debug for Unleash {
@@ -314,7 +314,7 @@ impl Builder {
             .enumerate()
             .filter(|(_, flag)| {
                 let eligible = !flag.needs_restart() && !flag.is_secret();
-                eligible || flag.unleash_toggle() != flag.env()
+                eligible || flag.managed_as() != flag.env()
             })
             .collect();
         let managed = live

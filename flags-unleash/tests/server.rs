@@ -19,11 +19,11 @@ use flags_unleash::{Link, Unleash};
 #[derive(Debug, FeatureFlags)]
 #[flags(prefix = "FEATURE_")]
 struct Settings {
-    #[flag(default = false, unleash = "beta")]
+    #[flag(default = false, managed_as = "beta")]
     beta: bool,
-    #[flag(default = Variants::new("", &[("classic", 1)]), unleash = "greeting")]
+    #[flag(default = Variants::new("", &[("classic", 1)]), managed_as = "greeting")]
     greeting: Variants,
-    #[flag(default = false, unleash = "maintenance")]
+    #[flag(default = false, managed_as = "maintenance")]
     maintenance: bool,
 }
 

@@ -23,7 +23,7 @@ static ALLOCATOR: flags_tests::counting::Counting = flags_tests::counting::Count
 struct Settings {
     #[flag(default = false, public = "beta")]
     beta_enabled: bool,
-    #[flag(default = false, unleash = "image-generation")]
+    #[flag(default = false, managed_as = "image-generation")]
     image_generation: bool,
     #[flag(default = 3)]
     max_images: u32,

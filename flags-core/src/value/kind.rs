@@ -190,7 +190,7 @@ impl<T> Kind<T> {
                 group: None,
                 expires: None,
                 rollout_group: None,
-                unleash: None,
+                managed_as: None,
                 shape: Shape::Value,
                 restart: false,
                 live: false,
