@@ -70,6 +70,7 @@
 mod audit;
 mod change;
 mod commit;
+mod driver;
 mod error;
 mod file_store;
 #[cfg(feature = "metrics")]
@@ -95,7 +96,8 @@ use arc_swap::{ArcSwap, Guard};
 
 pub use audit::{AuditChange, AuditEvent, AuditSink, JsonLinesAudit, Outcome, TracingAudit};
 pub use change::Change;
-pub use error::{ChangeError, LoadError, Refused};
+pub use driver::Driver;
+pub use error::{ChangeError, LoadError, Refused, ServiceError};
 pub use file_store::FileStore;
 pub use managed::Managed;
 pub use scoped::Scoped;

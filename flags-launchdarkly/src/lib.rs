@@ -97,21 +97,21 @@ mod decide;
 mod store;
 
 use std::collections::HashSet;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::Poll;
 use std::time::Duration;
 
 use flags_core::live::{ChangeError, Live, Managed};
-use flags_core::{FeatureFlags, FlagMeta, FlagsError, Snapshot};
+use flags_core::{FeatureFlags, FlagMeta, Snapshot};
 use launchdarkly_server_sdk::{
     ApplicationInfo, Client, ConfigBuilder, ContextBuilder, NullEventProcessorBuilder,
     ServiceEndpointsBuilder,
 };
 use tokio::sync::Notify;
 
+pub use flags_core::live::Driver;
+/// Why the flags cannot follow LaunchDarkly: `Refused` names `LAUNCHDARKLY_SDK_KEY`.
+pub use flags_core::live::ServiceError as StartError;
 pub use launchdarkly_server_sdk::{Context, Detail, FlagValue, TestData};
 
 use data::Data;
@@ -155,37 +155,6 @@ enum Endpoints {
         polling: String,
         events: String,
     },
-}
-
-/// Why the flags cannot follow LaunchDarkly.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StartError {
-    /// The source's settings are wrong (an endpoint that is not an http or https URL, an SDK key
-    /// with a space): what is wrong, naming the variable, never the key's value.
-    Settings(String),
-    /// LaunchDarkly refused the SDK key: the message names `LAUNCHDARKLY_SDK_KEY`.
-    Refused(String),
-    /// Some flags cannot be managed by LaunchDarkly (a secret named by `#[flag(managed_as = …)]`).
-    Flags(FlagsError),
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::Settings(message) | StartError::Refused(message) => f.write_str(message),
-            StartError::Flags(error) => write!(f, "{error}"),
-        }
-    }
-}
-
-impl std::error::Error for StartError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            StartError::Flags(error) => Some(error),
-            _ => None,
-        }
-    }
 }
 
 impl LaunchDarkly {
@@ -386,9 +355,7 @@ impl Builder {
                 self.start_within
             ),
         }
-        let driver = Driver {
-            inner: Box::pin(run(Arc::clone(&shared))),
-        };
+        let driver = Driver::new(run(Arc::clone(&shared)));
         let stop = Arc::new(StopOnDrop(Arc::clone(&shared)));
         Ok((
             LaunchDarkly {
@@ -560,28 +527,8 @@ impl Shared {
     }
 }
 
-/// The future that takes LaunchDarkly's changes for the flags: spawn it on the application's
-/// runtime (`tokio::spawn(driver)`). It ends, closing the SDK's client, when the last
-/// [`LaunchDarkly`] handle is dropped.
-#[must_use = "the flags do not follow LaunchDarkly until the driver is spawned"]
-pub struct Driver {
-    inner: Pin<Box<dyn Future<Output = ()> + Send>>,
-}
-
-impl Future for Driver {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, context: &mut std::task::Context<'_>) -> Poll<()> {
-        self.inner.as_mut().poll(context)
-    }
-}
-
-impl std::fmt::Debug for Driver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Driver").finish_non_exhaustive()
-    }
-}
-
+/// What the source's driver runs: it takes each change the SDK stores, and closes the SDK's
+/// client when the last handle is dropped.
 async fn run(shared: Arc<Shared>) {
     loop {
         let changed = shared.watch.changed();

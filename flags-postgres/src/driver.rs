@@ -4,11 +4,9 @@
 //! and hands each newer version to the flags that follow the store.
 
 use std::collections::VecDeque;
-use std::future::{Future, poll_fn};
-use std::pin::Pin;
+use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use flags_core::live::{AuditEvent, FileStore, Follower, StoreError, Stored};
@@ -324,41 +322,6 @@ impl Shared {
     }
 }
 
-/// The future that drives a [`PostgresStore`](crate::PostgresStore): spawn it on the
-/// application's runtime (`tokio::spawn(driver)`), as tokio-postgres's own connection is. It
-/// ends when the last handle of the store is dropped.
-///
-/// Until it runs, the store's changes wait for the database, and no change made elsewhere is
-/// seen.
-#[must_use = "the store does nothing until its driver is spawned"]
-pub struct Driver {
-    inner: Pin<Box<dyn Future<Output = ()> + Send>>,
-}
-
-impl Driver {
-    /// The driver of a store that connected at start (`Ok`), or could not, for the reason the
-    /// start logged (`Err`).
-    pub(crate) fn new(shared: Arc<Shared>, first: Result<Established, String>) -> Self {
-        Self {
-            inner: Box::pin(run(shared, first)),
-        }
-    }
-}
-
-impl Future for Driver {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
-        self.inner.as_mut().poll(context)
-    }
-}
-
-impl std::fmt::Debug for Driver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Driver").finish_non_exhaustive()
-    }
-}
-
 /// A connection made ready (migrated, listening, statements prepared), with the versions its
 /// notifications carry, and the flags as it read them once it listened.
 pub(crate) struct Established {
@@ -480,7 +443,9 @@ enum LinkLog {
 }
 
 /// Keeps the store connected and following, until the store is dropped.
-async fn run(shared: Arc<Shared>, first: Result<Established, String>) {
+/// What the store's driver runs: for a store that connected at start (`Ok`), or could not, for
+/// the reason the start logged (`Err`).
+pub(crate) async fn run(shared: Arc<Shared>, first: Result<Established, String>) {
     let mut migrated = first.is_ok();
     let (mut log, mut next) = match first {
         Ok(established) => (LinkLog::Starting, Some(established)),

@@ -98,7 +98,7 @@ use flags_core::live::{
 use tokio::sync::Notify;
 use tokio::time::timeout;
 
-pub use driver::Driver;
+pub use flags_core::live::Driver;
 
 use driver::{Shared, lock};
 
@@ -228,6 +228,9 @@ impl Builder {
     /// keeps trying; with [`Builder::require_database`], that is an error instead. A URL that
     /// cannot be read or a name that cannot name an application is
     /// [`StoreError::Misconfigured`].
+    ///
+    /// Until the driver runs, the store's changes wait for the database, and no change made
+    /// elsewhere is seen; it ends when the last handle of the store is dropped.
     pub async fn connect(self) -> Result<(PostgresStore, Driver), StoreError> {
         let require_database = self.require_database;
         let shared = Arc::new(self.shared()?);
@@ -241,7 +244,7 @@ impl Builder {
             }
             Err(error) => Err(start_without_database(&shared, require_database, error)?),
         };
-        let driver = Driver::new(Arc::clone(&shared), first);
+        let driver = Driver::new(driver::run(Arc::clone(&shared), first));
         let store = PostgresStore {
             handle: Arc::new(Handle { shared }),
         };

@@ -3,12 +3,9 @@
 //! sent on their own period.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use flags_core::FlagMeta;
@@ -239,43 +236,13 @@ impl Shared {
     }
 }
 
-/// The future that follows Unleash for the flags: spawn it on the application's runtime
-/// (`tokio::spawn(driver)`). It ends when the last [`Unleash`](crate::Unleash) handle is
-/// dropped.
-#[must_use = "the flags do not follow Unleash until the driver is spawned"]
-pub struct Driver {
-    inner: Pin<Box<dyn Future<Output = ()> + Send>>,
-}
-
-impl Driver {
-    /// The driver over `shared`; `first_up` says whether the start read Unleash (the next poll
-    /// is then a refresh interval away, else a first backoff).
-    pub(crate) fn new(shared: Arc<Shared>, first_up: bool) -> Self {
-        Self {
-            inner: Box::pin(run(shared, first_up)),
-        }
-    }
-}
-
-impl Future for Driver {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
-        self.inner.as_mut().poll(context)
-    }
-}
-
-impl std::fmt::Debug for Driver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Driver").finish_non_exhaustive()
-    }
-}
-
 /// The first retry's wait, doubled on each failure up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-async fn run(shared: Arc<Shared>, first_up: bool) {
+/// What the source's driver runs; `first_up` says whether the start read Unleash (the next poll
+/// is then a refresh interval away, else a first backoff).
+pub(crate) async fn run(shared: Arc<Shared>, first_up: bool) {
     shared.register().await;
     let mut backoff = FIRST_BACKOFF;
     let mut next_poll = Instant::now()

@@ -87,13 +87,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use flags_core::live::Live;
-use flags_core::{FeatureFlags, FlagMeta, FlagsError, Snapshot};
+use flags_core::{FeatureFlags, FlagMeta, Snapshot};
 use reqwest::Url;
 use tokio::sync::Notify;
 use unleash_yggdrasil::EngineState;
 
-pub use driver::{Driver, Link};
+pub use driver::Link;
 pub use features::{Features, FeaturesError};
+pub use flags_core::live::Driver;
+/// Why the flags cannot follow Unleash: `Refused` names `UNLEASH_API_KEY`.
+pub use flags_core::live::ServiceError as StartError;
 pub use unleash_yggdrasil::{Context, ExtendedVariantDef as Variant};
 
 use client::{Client, FetchError};
@@ -123,37 +126,6 @@ pub struct Builder {
     backup: Option<PathBuf>,
     max_body: usize,
     start_within: Duration,
-}
-
-/// Why the flags cannot follow Unleash.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StartError {
-    /// The source's settings are wrong (a URL that is not Unleash's API, an API key with a
-    /// space): what is wrong, naming the variable, never a key's value.
-    Settings(String),
-    /// Unleash refused the API key: the message names `UNLEASH_API_KEY`.
-    Refused(String),
-    /// Some flags cannot be managed by Unleash (a secret named by `#[flag(managed_as = …)]`).
-    Flags(FlagsError),
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::Settings(message) | StartError::Refused(message) => f.write_str(message),
-            StartError::Flags(error) => write!(f, "{error}"),
-        }
-    }
-}
-
-impl std::error::Error for StartError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            StartError::Flags(error) => Some(error),
-            _ => None,
-        }
-    }
 }
 
 impl Unleash {
@@ -357,7 +329,7 @@ impl Builder {
                 false
             }
         };
-        let driver = Driver::new(Arc::clone(&shared), up);
+        let driver = Driver::new(driver::run(Arc::clone(&shared), up));
         let stop = Arc::new(StopOnDrop(Arc::clone(&shared)));
         Ok((
             Unleash {

@@ -1,6 +1,6 @@
 //! The errors of live flags, one per layer: a change that did not happen ([`ChangeError`]), a
-//! start that failed ([`LoadError`]), and a version from elsewhere that does not load here
-//! ([`Refused`]). A store's own errors are [`StoreError`]s, which these carry.
+//! start that failed ([`LoadError`]), a version from elsewhere that does not load here
+//! ([`Refused`]), and a flag service's source that cannot start ([`ServiceError`]). A store's own errors are [`StoreError`]s, which these carry.
 
 use std::fmt;
 use std::sync::Arc;
@@ -185,3 +185,38 @@ impl fmt::Display for Refused {
 }
 
 impl std::error::Error for Refused {}
+
+/// Why a flag service's source cannot start (flags-unleash, flags-launchdarkly): a caller maps it
+/// with one `match`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// The source's settings are wrong (a URL that is not the service's, a key with a space):
+    /// what is wrong, naming the variable, never a key's value.
+    Settings(String),
+    /// The service refused the key: the message names the key's variable, never its value.
+    Refused(String),
+    /// Some flags cannot be managed by the service (a secret named by
+    /// `#[flag(managed_as = …)]`, a flag another service manages).
+    Flags(FlagsError),
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServiceError::Settings(message) | ServiceError::Refused(message) => {
+                f.write_str(message)
+            }
+            ServiceError::Flags(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for ServiceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServiceError::Flags(error) => Some(error),
+            _ => None,
+        }
+    }
+}
