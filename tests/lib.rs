@@ -4,8 +4,11 @@ use std::sync::{Arc, Mutex};
 
 #[cfg(unix)]
 pub mod counting;
+#[cfg(feature = "launchdarkly")]
+pub mod launchdarkly;
 pub mod postgres;
 pub mod proxy;
+pub mod stub;
 pub mod unleash;
 
 /// The README's examples, compiled and run as doctests so that they stay true. They are this

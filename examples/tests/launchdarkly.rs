@@ -11,18 +11,18 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use launchdarkly_server_sdk::{
-    Client as Sdk, ConfigBuilder, ContextBuilder, Flag, NullEventProcessorBuilder, TestData,
-};
+use flags_tests::launchdarkly::{flag, parse, reference, rollout};
+use flags_tests::stub::read_request;
+use launchdarkly_server_sdk::{ContextBuilder, TestData};
 use reqwest::Client;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
 
 mod rose;
 
-use rose::Server;
+use rose::{Server, eventually, get_json};
 
 const USERS: usize = 2000;
 const TOKEN: &str = "admin-token-for-tests";
@@ -88,27 +88,9 @@ async fn answer(
     state: Arc<Mutex<State>>,
     stream: broadcast::Sender<String>,
 ) {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-        if socket.read(&mut byte).await.unwrap_or(0) == 0 {
-            return;
-        }
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
-    let length: usize = head
-        .lines()
-        .find_map(|line| {
-            let line = line.to_ascii_lowercase();
-            line.strip_prefix("content-length:")
-                .map(|n| n.trim().parse().unwrap_or(0))
-        })
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    if socket.read_exact(&mut body).await.is_err() {
+    let Some((head, _)) = read_request(&mut socket).await else {
         return;
-    }
+    };
     let status = state.lock().unwrap().status;
     if let Some(status) = status {
         let reply =
@@ -151,86 +133,6 @@ async fn answer(
     }
 }
 
-/// A flag in LaunchDarkly's JSON: `variations`, the default rule `fallthrough`, targets of
-/// variation 1 for `targeted`.
-fn flag(
-    key: &str,
-    version: u64,
-    variations: Value,
-    fallthrough: Value,
-    targeted: &[&str],
-) -> Value {
-    json!({
-        "key": key,
-        "version": version,
-        "on": true,
-        "targets": [{"values": targeted, "variation": 1}],
-        "contextTargets": [],
-        "rules": [],
-        "prerequisites": [],
-        "fallthrough": fallthrough,
-        "offVariation": 0,
-        "variations": variations,
-        "salt": format!("{key}-salt"),
-        "trackEvents": false,
-        "trackEventsFallthrough": false,
-        "clientSide": false,
-    })
-}
-
-fn rollout(weights: &[u32]) -> Value {
-    let variations: Vec<Value> = weights
-        .iter()
-        .enumerate()
-        .map(|(variation, weight)| json!({"variation": variation, "weight": weight}))
-        .collect();
-    json!({"rollout": {"variations": variations}})
-}
-
-/// The SDK's own client over `data`, LaunchDarkly's test double.
-async fn reference(data: &TestData) -> Sdk {
-    let config = ConfigBuilder::new("sdk-test")
-        .data_source(data)
-        .event_processor(&NullEventProcessorBuilder::new())
-        .build()
-        .unwrap();
-    let sdk = Sdk::build(config).unwrap();
-    sdk.start_with_default_executor();
-    let started = sdk.wait_for_initialization(Duration::from_secs(5)).await;
-    assert_eq!(started, Some(true));
-    sdk
-}
-
-fn as_flag(json: &Value) -> Flag {
-    serde_json::from_value(json.clone()).unwrap()
-}
-
-async fn get_json(client: &Client, url: String) -> Value {
-    let answer = client.get(&url).send().await.unwrap();
-    assert!(answer.status().is_success(), "{url}: {answer:?}");
-    serde_json::from_str(&answer.text().await.unwrap()).unwrap()
-}
-
-/// Waits, at most 20 s, for `done` to hold of what `ask` answers; how long it took.
-async fn eventually<F: std::future::Future<Output = Value>>(
-    what: &str,
-    mut ask: impl FnMut() -> F,
-    done: impl Fn(&Value) -> bool,
-) -> Duration {
-    let started = Instant::now();
-    loop {
-        let answer = ask().await;
-        if done(&answer) {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "still not {what}: {answer}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rose_serve_answers_every_user_as_the_sdks_variation_and_takes_each_change() {
     let relay = Relay::start(None).await;
@@ -240,6 +142,7 @@ async fn rose_serve_answers_every_user_as_the_sdks_variation_and_takes_each_chan
         1,
         json!([false, true]),
         rollout(&[70_000, 30_000]),
+        json!([]),
         &["tester-1", "tester-2"],
     );
     let greeting = flag(
@@ -247,11 +150,12 @@ async fn rose_serve_answers_every_user_as_the_sdks_variation_and_takes_each_chan
         1,
         json!(["classic", "formal", "casual"]),
         rollout(&[20_000, 40_000, 40_000]),
+        json!([]),
         &[],
     );
     for flag in [&new_ui, &greeting] {
         relay.patch(flag);
-        data.use_preconfigured_flag(as_flag(flag));
+        data.use_preconfigured_flag(parse(flag));
     }
     let sdk = reference(&data).await;
 
@@ -272,7 +176,7 @@ async fn rose_serve_answers_every_user_as_the_sdks_variation_and_takes_each_chan
     let mut differ = Vec::new();
     let mut on = 0;
     for user in (0..USERS).map(|n| format!("user-{n}")) {
-        let ours = get_json(&client, rose(&user)).await;
+        let ours = get_json(&client, rose(&user), None).await;
         let context = ContextBuilder::new(&user).build().unwrap();
         let new_ui = sdk.bool_variation(&context, "FEATURE_NEW_UI", false);
         let greeting = sdk.str_variation(&context, "FEATURE_GREETING_STYLE", "classic".into());
@@ -290,7 +194,7 @@ async fn rose_serve_answers_every_user_as_the_sdks_variation_and_takes_each_chan
         differ.join("\n")
     );
     assert!((450..750).contains(&on), "new_ui on for {on} of {USERS}");
-    let tester = get_json(&client, rose("tester-1")).await;
+    let tester = get_json(&client, rose("tester-1"), None).await;
     assert_eq!(tester["new_ui"], true, "a target");
 
     // A change streamed is served as soon as the SDK has it.
@@ -299,13 +203,14 @@ async fn rose_serve_answers_every_user_as_the_sdks_variation_and_takes_each_chan
         2,
         json!([false, true]),
         json!({"variation": 0}),
+        json!([]),
         &[],
     );
     let started = Instant::now();
     relay.patch(&off);
     eventually(
         "the change served",
-        || get_json(&client, rose("tester-1")),
+        || get_json(&client, rose("tester-1"), None),
         |answer| answer["new_ui"] == false,
     )
     .await;
@@ -316,13 +221,7 @@ async fn rose_serve_answers_every_user_as_the_sdks_variation_and_takes_each_chan
 
     // A value a flag cannot hold is refused, audited with LaunchDarkly as actor, and the last
     // good values stay.
-    let loud = flag(
-        "LOG_LEVEL",
-        1,
-        json!(["loud"]),
-        json!({"variation": 0}),
-        &[],
-    );
+    let loud = flags_tests::launchdarkly::value_for_all("LOG_LEVEL", 1, json!("loud"));
     relay.patch(&loud);
     let audit = || async {
         let answer = client
@@ -346,7 +245,10 @@ async fn rose_serve_answers_every_user_as_the_sdks_variation_and_takes_each_chan
         rejected["reason"].as_str().unwrap().contains("LOG_LEVEL"),
         "{rejected}"
     );
-    assert_eq!(get_json(&client, rose("tester-1")).await["new_ui"], false);
+    assert_eq!(
+        get_json(&client, rose("tester-1"), None).await["new_ui"],
+        false
+    );
 
     // A local change to a flag LaunchDarkly manages is refused, naming it.
     let refused = client
@@ -448,14 +350,10 @@ async fn without_launchdarkly_rose_serve_starts_from_the_environment_with_one_wa
     );
     assert!(started.elapsed() < rose::WAIT);
     let client = Client::new();
-    let answer = get_json(&client, server.url("/api/feature-flags?user=anyone")).await;
+    let answer = get_json(&client, server.url("/api/feature-flags?user=anyone"), None).await;
     assert_eq!(answer["new_ui"], true, "the environment's value");
     let stopped = server.stop();
-    let warnings: Vec<&str> = stopped
-        .stderr
-        .lines()
-        .filter(|line| line.contains("WARN flags_launchdarkly"))
-        .collect();
+    let warnings = stopped.warnings("flags_launchdarkly");
     assert_eq!(warnings.len(), 1, "{}", stopped.stderr);
     assert!(
         warnings[0].contains("the flags start from the environment alone"),

@@ -1132,11 +1132,7 @@ async fn with_unleash_set_the_flags_it_manages_refuse_local_changes() {
     assert_eq!(flag("FEATURE_TTS_CACHE_ENABLED")["managed_by"], "unleash");
     assert_eq!(flag("FEATURE_DATABASE_TYPE")["managed_by"], Value::Null);
     let stopped = server.stop();
-    let warnings: Vec<&str> = stopped
-        .stderr
-        .lines()
-        .filter(|line| line.contains("WARN flags_unleash"))
-        .collect();
+    let warnings = stopped.warnings("flags_unleash");
     assert_eq!(warnings.len(), 1, "{}", stopped.stderr);
     assert!(
         warnings[0].contains("the flags start from the environment alone"),

@@ -13,39 +13,9 @@ use serde_json::{Value, json};
 
 mod rose;
 
-use rose::Server;
+use rose::{Server, eventually, get_json};
 
 const USERS: usize = 2000;
-
-async fn get_json(client: &Client, url: String, token: Option<&str>) -> Value {
-    let mut request = client.get(&url);
-    if let Some(token) = token {
-        request = request.header("authorization", token);
-    }
-    let answer = request.send().await.unwrap();
-    assert!(answer.status().is_success(), "{url}: {answer:?}");
-    serde_json::from_str(&answer.text().await.unwrap()).unwrap()
-}
-
-/// Waits, at most 30 s, for `done` to hold of what `ask` answers.
-async fn eventually<F: std::future::Future<Output = Value>>(
-    what: &str,
-    mut ask: impl FnMut() -> F,
-    done: impl Fn(&Value) -> bool,
-) -> Duration {
-    let started = Instant::now();
-    loop {
-        let answer = ask().await;
-        if done(&answer) {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "still not {what}: {answer}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rose_serve_answers_every_user_as_unleash_does_and_rides_out_unleash_going_away() {

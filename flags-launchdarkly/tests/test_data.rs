@@ -12,10 +12,8 @@ use flags_core::secrecy::SecretString;
 use flags_core::serde_json::{self, Value, json};
 use flags_core::{FeatureFlags, Loader, Rollout, Source, Variants};
 use flags_launchdarkly::{LaunchDarkly, StartError, TestData};
-use launchdarkly_server_sdk::{
-    AttributeValue, Client, ConfigBuilder, ContextBuilder, Flag, FlagValue, Kind,
-    NullEventProcessorBuilder, Segment,
-};
+use flags_tests::launchdarkly::{self, parse, reference, rollout};
+use launchdarkly_server_sdk::{AttributeValue, ContextBuilder, Flag, FlagValue, Kind, Segment};
 use serde::{Deserialize, Serialize};
 
 const USERS: usize = 3000;
@@ -66,41 +64,20 @@ struct Settings {
     port: u16,
 }
 
-/// A flag in LaunchDarkly's own JSON, for what `TestData`'s builder cannot say (percentage
-/// rollouts, segments, variations of any JSON type).
+/// A flag in LaunchDarkly's own JSON, as the SDK reads it.
 fn flag(key: &str, variations: Value, fallthrough: Value, rules: Value) -> Flag {
-    serde_json::from_value(json!({
-        "key": key,
-        "version": 1,
-        "on": true,
-        "targets": [],
-        "contextTargets": [],
-        "rules": rules,
-        "prerequisites": [],
-        "fallthrough": fallthrough,
-        "offVariation": 0,
-        "variations": variations,
-        "salt": format!("{key}-salt"),
-        "trackEvents": false,
-        "trackEventsFallthrough": false,
-        "debugEventsUntilDate": null,
-        "clientSide": false,
-    }))
-    .unwrap()
+    parse(&launchdarkly::flag(
+        key,
+        1,
+        variations,
+        fallthrough,
+        rules,
+        &[],
+    ))
 }
 
 fn value_for_all(key: &str, value: Value) -> Flag {
-    flag(key, json!([value]), json!({"variation": 0}), json!([]))
-}
-
-/// `weights` (in thousandths of a percent) over the variations, bucketed by key.
-fn rollout(weights: &[u32]) -> Value {
-    let variations: Vec<Value> = weights
-        .iter()
-        .enumerate()
-        .map(|(variation, weight)| json!({"variation": variation, "weight": weight}))
-        .collect();
-    json!({"rollout": {"variations": variations}})
+    parse(&launchdarkly::value_for_all(key, 1, value))
 }
 
 /// Every flag of `Settings` set in `data`, as a product team would: targets, a rule on a
@@ -152,20 +129,6 @@ fn populate(data: &TestData) {
         "FEATURE_LIMITS",
         json!({"uploads": 40, "label": "pro"}),
     ));
-}
-
-/// The SDK's own client over `data`, without events: what each user's answer must equal.
-async fn reference(data: &TestData) -> Client {
-    let config = ConfigBuilder::new("sdk-test")
-        .data_source(data)
-        .event_processor(&NullEventProcessorBuilder::new())
-        .build()
-        .unwrap();
-    let client = Client::build(config).unwrap();
-    client.start_with_default_executor();
-    let started = client.wait_for_initialization(Duration::from_secs(5)).await;
-    assert_eq!(started, Some(true));
-    client
 }
 
 fn loader() -> Loader {

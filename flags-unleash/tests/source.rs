@@ -10,7 +10,7 @@ use flags_core::live::{ChangeError, Live};
 use flags_core::serde_json::{self, Value, json};
 use flags_core::{FeatureFlags, Loader, Source, Variants};
 use flags_unleash::{Link, StartError, Unleash};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 const KEY: &str = "default:development.0123456789abcdef";
@@ -64,25 +64,9 @@ impl Stub {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let (reply, seen) = (Arc::clone(&answering), Arc::clone(&seen));
                 tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-                        if socket.read(&mut byte).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        head.push(byte[0]);
-                    }
-                    let head = String::from_utf8_lossy(&head).into_owned();
-                    let length = head
-                        .lines()
-                        .find_map(|line| {
-                            line.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|n| n.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    let mut body = vec![0; length];
-                    let _ = socket.read_exact(&mut body).await;
+                    let Some((head, _)) = flags_tests::stub::read_request(&mut socket).await else {
+                        return;
+                    };
                     seen.lock().unwrap().push(head.clone());
                     let reply = reply.lock().unwrap().clone();
                     let answer = |status: &str, headers: &str, body: &[u8]| {

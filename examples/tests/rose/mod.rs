@@ -147,3 +147,50 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The JSON `url` answers a GET with (with `token` as its `Authorization` header), which must be a
+/// success.
+pub async fn get_json(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+) -> serde_json::Value {
+    let mut request = client.get(&url);
+    if let Some(token) = token {
+        request = request.header("authorization", token);
+    }
+    let answer = request.send().await.unwrap();
+    assert!(answer.status().is_success(), "{url}: {answer:?}");
+    serde_json::from_str(&answer.text().await.unwrap()).unwrap()
+}
+
+/// Waits, at most 30 s, for `done` to hold of what `ask` answers; how long it took.
+pub async fn eventually<F: std::future::Future<Output = serde_json::Value>>(
+    what: &str,
+    mut ask: impl FnMut() -> F,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let answer = ask().await;
+        if done(&answer) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "still not {what}: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+impl Stopped {
+    /// The lines of its log at WARN from `target`.
+    pub fn warnings(&self, target: &str) -> Vec<&str> {
+        let marker = format!("WARN {target}");
+        self.stderr
+            .lines()
+            .filter(|line| line.contains(&marker))
+            .collect()
+    }
+}
