@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use flags_tests::launchdarkly::{flag, parse, reference, rollout};
+use flags_tests::launchdarkly::{flag, parse, reference, rollout, value_for_all};
 use flags_tests::stub::read_request;
 use launchdarkly_server_sdk::{ContextBuilder, TestData};
 use reqwest::Client;
@@ -43,10 +43,20 @@ struct Relay {
     url: String,
     state: Arc<Mutex<State>>,
     stream: broadcast::Sender<String>,
+    /// Lets a relay started closed ([`Relay::start_closed`]) answer.
+    open: Arc<tokio::sync::Notify>,
 }
 
 impl Relay {
     async fn start(status: Option<u16>) -> Relay {
+        let relay = Relay::start_closed(status).await;
+        relay.open();
+        relay
+    }
+
+    /// A relay that takes connections but answers none until [`Relay::open`]: LaunchDarkly
+    /// unreachable, then reached.
+    async fn start_closed(status: Option<u16>) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State {
@@ -55,12 +65,24 @@ impl Relay {
         }));
         let (stream, _) = broadcast::channel(64);
         let (shared, sender) = (Arc::clone(&state), stream.clone());
+        let open = Arc::new(tokio::sync::Notify::new());
+        let opened = Arc::clone(&open);
         tokio::spawn(async move {
+            opened.notified().await;
             while let Ok((socket, _)) = listener.accept().await {
                 tokio::spawn(answer(socket, Arc::clone(&shared), sender.clone()));
             }
         });
-        Relay { url, state, stream }
+        Relay {
+            url,
+            state,
+            stream,
+            open,
+        }
+    }
+
+    fn open(&self) {
+        self.open.notify_one();
     }
 
     /// Sets the flag `flag` (LaunchDarkly's JSON), streaming it as a `patch` to the SDKs that
@@ -221,7 +243,7 @@ async fn rose_serve_answers_every_user_as_the_sdks_variation_and_takes_each_chan
 
     // A value a flag cannot hold is refused, audited with LaunchDarkly as actor, and the last
     // good values stay.
-    let loud = flags_tests::launchdarkly::value_for_all("LOG_LEVEL", 1, json!("loud"));
+    let loud = value_for_all("LOG_LEVEL", 1, json!("loud"));
     relay.patch(&loud);
     let audit = || async {
         let answer = client
@@ -361,4 +383,42 @@ async fn without_launchdarkly_rose_serve_starts_from_the_environment_with_one_wa
         warnings[0]
     );
     assert!(!stopped.stderr.contains("never-shown"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launchdarkly_reached_after_the_start_is_followed_from_then_on() {
+    let relay = Relay::start_closed(None).await;
+    relay.patch(&value_for_all("FEATURE_NEW_UI", 1, json!(true)));
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("LAUNCHDARKLY_SDK_KEY", "sdk-0000-never-shown"),
+            ("LAUNCHDARKLY_RELAY_PROXY_URL", &relay.url),
+            ("LAUNCHDARKLY_SEND_EVENTS", "false"),
+        ],
+        &[],
+    );
+    let client = Client::new();
+    let rose = || get_json(&client, server.url("/api/feature-flags?user=anyone"), None);
+    assert_eq!(rose().await["new_ui"], false, "the environment's 0%");
+    relay.open();
+    eventually("following LaunchDarkly", rose, |answer| {
+        answer["new_ui"] == true
+    })
+    .await;
+    let stopped = server.stop();
+    assert_eq!(
+        stopped.warnings("flags_launchdarkly").len(),
+        1,
+        "{}",
+        stopped.stderr
+    );
+    assert!(
+        stopped
+            .stderr
+            .contains("INFO flags_launchdarkly: LaunchDarkly answered: the flags follow it"),
+        "{}",
+        stopped.stderr
+    );
 }

@@ -325,6 +325,7 @@ impl Builder {
             taken: Mutex::new(None),
             missing: Mutex::default(),
             refused: Mutex::new(None),
+            waiting: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
             stop: Notify::new(),
         });
@@ -348,12 +349,15 @@ impl Builder {
                      of the environment",
                 )));
             }
-            None => tracing::warn!(
-                target: "flags_launchdarkly",
-                "LaunchDarkly sent no flag data within {:?}; the flags start from the environment \
-                 alone, and follow LaunchDarkly once it answers",
-                self.start_within
-            ),
+            None => {
+                shared.waiting.store(true, Ordering::Release);
+                tracing::warn!(
+                    target: "flags_launchdarkly",
+                    "LaunchDarkly sent no flag data within {:?}; the flags start from the \
+                     environment alone, and follow LaunchDarkly once it answers",
+                    self.start_within
+                );
+            }
         }
         let driver = Driver::new(run(Arc::clone(&shared)));
         let stop = Arc::new(StopOnDrop(Arc::clone(&shared)));
@@ -433,6 +437,8 @@ struct Shared {
     missing: Mutex<HashSet<&'static str>>,
     /// The last data refused, logged once.
     refused: Mutex<Option<String>>,
+    /// Whether the flags started without LaunchDarkly's data and have not taken any since.
+    waiting: AtomicBool,
     stopped: AtomicBool,
     stop: Notify,
 }
@@ -477,6 +483,12 @@ impl Shared {
         match pushed {
             Ok(_) => {
                 *lock(&self.refused) = None;
+                if self.waiting.swap(false, Ordering::AcqRel) {
+                    tracing::info!(
+                        target: "flags_launchdarkly",
+                        "LaunchDarkly answered: the flags follow it"
+                    );
+                }
                 true
             }
             // flags-core logged and audited it, once for the same values.
