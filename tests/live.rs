@@ -1382,3 +1382,42 @@ fn a_services_decider_decides_its_flags_per_user_only_with_the_values_it_came_wi
         .map(|(_, decider)| format!("{decider:?}"));
     assert_eq!(decider.as_deref(), Some("Listed([\"bob\", \"carol\"])"));
 }
+
+/// A flag service asks whether a flag it manages can hold a value before it serves that value to
+/// a user: the flag's type and its requirements decide, as for a push, and nothing changes.
+#[test]
+fn a_flag_service_learns_what_a_flag_would_hold_without_changing_anything() {
+    let flags = Arc::new(Live::<Settings>::load(loader()).unwrap());
+    let toy = flags
+        .managed_by("toy", ["APP_BETA_ENABLED", "APP_WORKERS", "APP_REGION"])
+        .unwrap();
+    assert_eq!(
+        toy.try_value("APP_WORKERS", "7").unwrap(),
+        serde_json::json!(7)
+    );
+    assert_eq!(
+        toy.try_value("APP_REGION", "eu").unwrap(),
+        serde_json::json!("eu")
+    );
+    assert_eq!(
+        lines(&toy.try_value("APP_WORKERS", "300").unwrap_err()),
+        [
+            "APP_WORKERS: invalid value \"300\", expected an integer from 0 to 255 (from flag service toy)"
+        ]
+    );
+    // On without its token: the requirement refuses it, as it would refuse the push.
+    let unmet = toy.try_value("APP_BETA_ENABLED", "true").unwrap_err();
+    assert!(lines(&unmet)[0].contains("APP_TOKEN"), "{unmet}");
+    // Not the service's flag.
+    let other = toy.try_value("APP_TOKEN", "t").unwrap_err();
+    assert!(matches!(
+        &other.problems()[0],
+        Problem::NotManageable {
+            reason: Unmanageable::NotHanded,
+            ..
+        }
+    ));
+    // Nothing changed, nothing was audited.
+    assert_eq!((flags.get().workers, flags.get().revision()), (4, 0));
+    assert!(flags.audit().is_empty());
+}

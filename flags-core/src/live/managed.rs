@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use super::Live;
 use super::change::Attempt;
 use super::error::ChangeError;
@@ -208,6 +210,39 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
         Ok(true)
     }
 
+    /// The public value the flag `name`, which `service` manages, would have were the service to
+    /// give it `text`, every other flag as it is: validated as a push is, changing nothing.
+    fn try_value(&self, service: &Arc<str>, name: &str, text: &str) -> Result<Value, FlagsError> {
+        let mut state = self.lock();
+        let mut attempt = Attempt::by_service(state.version, service);
+        let Some(flag) = attempt.known::<S>(name) else {
+            return Err(attempt.error());
+        };
+        if state.services.manager(flag.env()) != Some(service) {
+            attempt.problems.push(Problem::NotManageable {
+                flag: flag.field(),
+                env: flag.env(),
+                service: Arc::clone(service),
+                reason: Unmanageable::NotHanded,
+            });
+            return Err(attempt.error());
+        }
+        if !attempt.holdable(flag, text) {
+            return Err(attempt.error());
+        }
+        let mut next = state.services.values.clone();
+        next.insert(flag.env(), text.to_owned());
+        let previous = std::mem::replace(&mut state.services.values, next);
+        let version = state.version;
+        let built = state.build::<S>(&state.overrides, version);
+        state.services.values = previous;
+        let snapshot = built?;
+        let index = S::__schema().index_of(flag.env()).unwrap_or_default();
+        let mut public = None;
+        (*snapshot).__visit_field(index, &mut PublicValue(&mut public));
+        Ok(public.unwrap_or(Value::Null))
+    }
+
     /// Audits and logs a push that does not load (once for the same values), and returns why.
     fn refuse_push(
         &self,
@@ -262,8 +297,19 @@ fn revision_of(
     (u64::from(digest(0)) << 32 | u64::from(digest(1))).max(1)
 }
 
+/// Takes the public value of the one field it visits.
+struct PublicValue<'a>(&'a mut Option<Value>);
+
+impl crate::visit::Visitor for PublicValue<'_> {
+    fn field(&mut self, _: usize, value: &dyn crate::visit::FieldValue) {
+        *self.0 = Some(value.to_public());
+    }
+}
+
 /// What a [`Managed`] handle pushes to, whatever the flags' struct.
 trait Push: Send + Sync {
+    fn try_value(&self, service: &Arc<str>, name: &str, text: &str) -> Result<Value, FlagsError>;
+
     fn push(
         &self,
         service: &Arc<str>,
@@ -273,6 +319,10 @@ trait Push: Send + Sync {
 }
 
 impl<S: FeatureFlags + Send + Sync + 'static> Push for Live<S> {
+    fn try_value(&self, service: &Arc<str>, name: &str, text: &str) -> Result<Value, FlagsError> {
+        Live::try_value(self, service, name, text)
+    }
+
     fn push(
         &self,
         service: &Arc<str>,
@@ -322,6 +372,34 @@ impl Managed {
         V: AsRef<str>,
     {
         self.live.push(&self.service, owned(values), None)
+    }
+
+    /// The public value (as [`Snapshot::evaluate`](crate::Snapshot::evaluate) gives it) the flag
+    /// whose variable is `name` would have were the service to push `text` for it, with every
+    /// other flag as it is now: validated as a push is (the flag's type, the requirements), and
+    /// changing nothing, auditing nothing. For a service that decides per user, to know before it
+    /// serves a value to a user that the flag can hold it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use flags_core::live::Live;
+    /// use flags_core::{FeatureFlags, Loader};
+    ///
+    /// #[derive(FeatureFlags)]
+    /// struct Settings {
+    ///     #[flag(default = 10)]
+    ///     limit: u32,
+    /// }
+    ///
+    /// let flags = Arc::new(Live::<Settings>::load(Loader::new())?);
+    /// let service = flags.managed_by("launchdarkly", ["LIMIT"])?;
+    /// assert_eq!(service.try_value("LIMIT", "25")?, 25);
+    /// assert!(service.try_value("LIMIT", "-1").is_err());
+    /// assert_eq!(flags.get().limit, 10);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_value(&self, name: &str, text: &str) -> Result<Value, FlagsError> {
+        self.live.try_value(&self.service, name, text)
     }
 
     /// Pushes `values` as [`Managed::push`] does, and with them `decider`, which from then on
