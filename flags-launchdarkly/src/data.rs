@@ -64,6 +64,15 @@ impl Data {
         Some(detail.map(Clone::clone))
     }
 
+    /// The variations of the flag `key`, as LaunchDarkly's JSON writes them, if it has the flag.
+    pub(crate) fn variations_of(&self, key: &str) -> Option<Vec<serde_json::Value>> {
+        let flag = serde_json::to_value(self.flag_of(key)?).ok()?;
+        match flag.get("variations")? {
+            serde_json::Value::Array(variations) => Some(variations.clone()),
+            _ => None,
+        }
+    }
+
     /// How many flags it holds.
     pub(crate) fn len(&self) -> usize {
         self.flags.len()

@@ -39,15 +39,21 @@ struct Slot {
     fallback: Fallback,
 }
 
-/// The struct's default for a flag, as the value LaunchDarkly falls back to.
+/// How a flag is decided per user: a boolean or string variation, falling back to the struct's
+/// default, or any variation the flag was found to hold.
 enum Fallback {
     Bool(bool),
     Str(String),
+    /// The public value of each of the LaunchDarkly flag's variations, by index: `None` for one
+    /// the flag cannot hold (checked when the data was taken), which no user is served.
+    Value(Vec<Option<Value>>),
 }
 
 impl Evaluator {
     /// The evaluator of `data`, read at `generation`, for `managed`, each at its position in a
-    /// struct of `len` flags.
+    /// struct of `len` flags; `holds` gives the public value a flag would have with a text, or
+    /// `None` when it cannot hold it.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         client: Arc<Client>,
         watch: Arc<Watch>,
@@ -56,12 +62,22 @@ impl Evaluator {
         events: bool,
         managed: &[(usize, &'static FlagMeta)],
         len: usize,
+        holds: impl Fn(&'static FlagMeta, &str) -> Option<Value>,
     ) -> Self {
         let mut slots: Vec<Option<Slot>> = (0..len).map(|_| None).collect();
         for (index, flag) in managed {
             let fallback = match flag.shape() {
                 Shape::Switch | Shape::Rollout => Fallback::Bool(default_is_on(flag)),
                 Shape::Variants => Fallback::Str(default_variant(flag)),
+                Shape::Value => {
+                    let Some(variations) = data.variations_of(crate::key_of(flag)) else {
+                        continue;
+                    };
+                    let held = variations
+                        .iter()
+                        .map(|variation| holds(flag, &text(variation)));
+                    Fallback::Value(held.collect())
+                }
                 _ => continue,
             };
             if let Some(slot) = slots.get_mut(*index) {
@@ -98,13 +114,7 @@ impl Evaluator {
         key: &str,
         fallback: FlagValue,
     ) -> Detail<FlagValue> {
-        let detail = match self.events && self.current() {
-            true => self.client.variation_detail(context, key, fallback.clone()),
-            false => match self.data.evaluate(key, context) {
-                Some(detail) => detail,
-                None => Detail::err(EvalError::FlagNotFound),
-            },
-        };
+        let detail = self.evaluate(context, key, &fallback);
         match &detail.value {
             Some(value) if same_type(value, &fallback) => detail,
             Some(_) => Detail::err_default(EvalError::WrongType, fallback),
@@ -116,12 +126,39 @@ impl Evaluator {
         }
     }
 
-    /// What LaunchDarkly falls back to for the flag at `index`, when it decides it per user.
-    pub(crate) fn fallback_at(&self, index: usize) -> Option<FlagValue> {
+    /// The flag `key` evaluated for `context`, as it is: by the SDK's client, or its engine on
+    /// the data the flags took (`variation_detail` says which).
+    fn evaluate(&self, context: &Context, key: &str, fallback: &FlagValue) -> Detail<FlagValue> {
+        match self.events && self.current() {
+            true => self.client.variation_detail(context, key, fallback.clone()),
+            false => match self.data.evaluate(key, context) {
+                Some(detail) => detail,
+                None => Detail::err(EvalError::FlagNotFound),
+            },
+        }
+    }
+
+    /// The flag at `index` evaluated for `context`, when LaunchDarkly decides it per user: a
+    /// boolean or string variation falling back to the struct's default, or a variation the flag
+    /// holds (one it cannot hold is [`EvalError::WrongType`], without a value).
+    pub(crate) fn detail_at(&self, index: usize, context: &Context) -> Option<Detail<FlagValue>> {
         let slot = self.slots.get(index)?.as_ref()?;
         Some(match &slot.fallback {
-            Fallback::Bool(on) => FlagValue::Bool(*on),
-            Fallback::Str(text) => FlagValue::Str(text.clone()),
+            Fallback::Bool(on) => self.variation_detail(context, slot.key, FlagValue::Bool(*on)),
+            Fallback::Str(text) => {
+                self.variation_detail(context, slot.key, FlagValue::Str(text.clone()))
+            }
+            Fallback::Value(held) => {
+                let detail = self.evaluate(context, slot.key, &FlagValue::Json(Value::Null));
+                let variation = detail
+                    .variation_index
+                    .and_then(|index| usize::try_from(index).ok());
+                match variation.and_then(|index| held.get(index)) {
+                    Some(Some(_)) => detail,
+                    Some(None) => Detail::err(EvalError::WrongType),
+                    None => detail,
+                }
+            }
         })
     }
 }
@@ -130,7 +167,8 @@ impl Decide for Evaluator {
     /// A managed `bool` or [`Rollout`](flags_core::Rollout) is its LaunchDarkly flag's boolean
     /// variation for the user, a [`Variants`](flags_core::Variants) its string variation (the
     /// variant); LaunchDarkly falls back to the struct's default when the flag does not hold that
-    /// type. Without a user, or for another type, the flag's value for everyone.
+    /// type. A flag of any other type is the variation for the user when the flag holds it (its
+    /// public value), else its value for everyone. Without a user, the value for everyone.
     fn decide(&self, index: usize, _: &'static FlagMeta, user: Option<&str>) -> Option<Decided> {
         let slot = self.slots.get(index)?.as_ref()?;
         let context = user_context(user?)?;
@@ -138,8 +176,8 @@ impl Decide for Evaluator {
             Fallback::Bool(fallback) => {
                 let fallback = FlagValue::Bool(*fallback);
                 let detail = self.variation_detail(&context, slot.key, fallback);
-                let value = detail.value.as_ref().and_then(FlagValue::as_bool)?;
                 // The fallback, of the flag's type, when LaunchDarkly's value is of another.
+                let value = detail.value.as_ref().and_then(FlagValue::as_bool)?;
                 Some(Decided::new(Value::Bool(value), reason(&detail.reason)))
             }
             Fallback::Str(fallback) => {
@@ -150,6 +188,13 @@ impl Decide for Evaluator {
                 };
                 let reason = reason(&detail.reason);
                 Some(Decided::new(Value::String(variant.clone()), reason).with_variant(variant))
+            }
+            // A variation the flag holds, as its public value; else the value for everyone.
+            Fallback::Value(held) => {
+                let detail = self.evaluate(&context, slot.key, &FlagValue::Json(Value::Null));
+                let variation = usize::try_from(detail.variation_index?).ok()?;
+                let value = held.get(variation)?.clone()?;
+                Some(Decided::new(value, reason(&detail.reason)))
             }
         }
     }
@@ -223,22 +268,33 @@ pub(crate) fn global_text(flag: &FlagMeta, detail: &Detail<FlagValue>) -> Option
         // targeting is on.
         (Shape::Rollout, FlagValue::Bool(_)) => String::from(if off { "0%" } else { "100%" }),
         (Shape::Variants, FlagValue::Str(variant)) => format!("{variant}:1"),
-        (_, value) => text(value),
+        (_, value) => text(&json(value)),
     })
 }
 
-/// A LaunchDarkly value as a variable's text: a string as it is, a whole number without a
-/// fraction, JSON as JSON.
-fn text(value: &FlagValue) -> String {
+/// A LaunchDarkly value (as its JSON) as a variable's text: a string as it is, a whole number
+/// without a fraction, JSON as JSON.
+pub(crate) fn text(value: &Value) -> String {
     match value {
-        FlagValue::Bool(on) => on.to_string(),
-        FlagValue::Str(text) => text.clone(),
+        Value::String(text) => text.clone(),
         // Exactly: below 2^53 every whole f64 is an integer.
-        FlagValue::Number(number) if number.fract() == 0.0 && number.abs() < 9.0e15 => {
-            (*number as i64).to_string()
-        }
-        FlagValue::Number(number) => number.to_string(),
-        FlagValue::Json(json) => json.to_string(),
+        Value::Number(number) => match number.as_f64() {
+            Some(float) if number.is_f64() && float.fract() == 0.0 && float.abs() < 9.0e15 => {
+                (float as i64).to_string()
+            }
+            _ => number.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// A LaunchDarkly value as JSON.
+fn json(value: &FlagValue) -> Value {
+    match value {
+        FlagValue::Bool(on) => Value::Bool(*on),
+        FlagValue::Str(text) => Value::String(text.clone()),
+        FlagValue::Number(number) => Value::from(*number),
+        FlagValue::Json(json) => json.clone(),
     }
 }
 
@@ -248,10 +304,12 @@ mod tests {
 
     #[test]
     fn whole_numbers_have_no_fraction_and_others_keep_theirs() {
-        assert_eq!(text(&FlagValue::Number(5.0)), "5");
-        assert_eq!(text(&FlagValue::Number(-3.0)), "-3");
-        assert_eq!(text(&FlagValue::Number(0.25)), "0.25");
-        let json = FlagValue::Json(serde_json::json!({"a": [1, "b"]}));
-        assert_eq!(text(&json), r#"{"a":[1,"b"]}"#);
+        let text = |value: FlagValue| text(&json(&value));
+        assert_eq!(text(FlagValue::Number(5.0)), "5");
+        assert_eq!(text(FlagValue::Number(-3.0)), "-3");
+        assert_eq!(text(FlagValue::Number(0.25)), "0.25");
+        assert_eq!(text(FlagValue::Str(String::from("a b"))), "a b");
+        let object = FlagValue::Json(serde_json::json!({"a": [1, "b"]}));
+        assert_eq!(text(object), r#"{"a":[1,"b"]}"#);
     }
 }

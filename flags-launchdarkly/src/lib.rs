@@ -58,9 +58,13 @@
 //!   `is_enabled_for`, which knows nothing of LaunchDarkly's targeting;
 //! - a [`Variants`](flags_core::Variants) is the string variation for everyone, and per user the
 //!   string variation for that user (the variant);
-//! - any other type (a number, a string, a duration, a `#[flag(serde)]` object) takes the
-//!   variation for the application's context, read as its variable would be, the same for every
-//!   user: a value served per user is a value that was validated.
+//! - any other type (a number, a string, a duration, JSON read by a `from_str` type) takes the
+//!   variation for the application's context, read as its variable would be; per user, the
+//!   variation for that user, when the flag holds it. Each of the LaunchDarkly flag's
+//!   variations is checked when the data is taken ([`Managed::try_value`]: the flag's type and
+//!   requirements, every other flag as it is then); a user whose variation the flag cannot hold
+//!   (a negative number for a `u32`) is answered the value for everyone. A value served is a
+//!   value validated.
 //!
 //! A flag LaunchDarkly does not have keeps the value it has without LaunchDarkly (from the
 //! environment, its default, or an override the store kept), logged once. Flag data whose values
@@ -193,8 +197,7 @@ impl LaunchDarkly {
         let index = S::FLAGS
             .iter()
             .position(|other| other.env() == flag.env())?;
-        let fallback = evaluator.fallback_at(index)?;
-        Some(evaluator.variation_detail(context, key_of(flag), fallback))
+        evaluator.detail_at(index, context)
     }
 }
 
@@ -478,6 +481,7 @@ impl Shared {
             self.events,
             &self.flags,
             self.len,
+            |flag, text| self.managed.try_value(flag.env(), text).ok(),
         );
         let pushed = self.managed.push_deciding(values, Arc::new(evaluator));
         match pushed {

@@ -54,6 +54,8 @@ struct Settings {
     temperature: f64,
     #[flag(default = "Welcome")]
     banner: String,
+    #[flag(default = 20)]
+    max_uploads: u32,
     #[flag(from_str, default = Limits { uploads: 1, label: String::from("free") })]
     limits: Limits,
     #[flag(default = false, requires = "WHATSAPP_TOKEN")]
@@ -125,6 +127,7 @@ fn populate(data: &TestData) {
     data.use_preconfigured_flag(value_for_all("FEATURE_MAX_IMAGES", json!(12)));
     data.use_preconfigured_flag(value_for_all("FEATURE_TEMPERATURE", json!(0.75)));
     data.use_preconfigured_flag(value_for_all("FEATURE_BANNER", json!("Hello from LD")));
+    data.use_preconfigured_flag(uploads());
     data.use_preconfigured_flag(value_for_all(
         "FEATURE_LIMITS",
         json!({"uploads": 40, "label": "pro"}),
@@ -322,9 +325,78 @@ async fn a_whole_context_is_evaluated_through_the_handle() {
         .variation_detail(&snapshot, "FEATURE_NEW_FEATURE", &context)
         .unwrap();
     assert_eq!(detail.value, Some(FlagValue::Bool(true)));
-    // Not decided per user: a number is the same for everyone.
-    let none = launchdarkly.variation_detail(&snapshot, "FEATURE_MAX_IMAGES", &context);
-    assert!(none.is_none());
+    // A number for everyone is one for carol too.
+    let images = launchdarkly
+        .variation_detail(&snapshot, "FEATURE_MAX_IMAGES", &context)
+        .unwrap();
+    assert_eq!(images.value, Some(FlagValue::Number(12.0)));
+    // A variation the flag cannot hold is no value, with the SDK's "wrong type".
+    let broken = ContextBuilder::new("broken").build().unwrap();
+    let refused = launchdarkly
+        .variation_detail(&snapshot, "FEATURE_MAX_UPLOADS", &broken)
+        .unwrap();
+    assert_eq!(refused.value, None);
+    // Not managed (read at start): nothing to ask.
+    assert!(
+        launchdarkly
+            .variation_detail(&snapshot, "FEATURE_PORT", &context)
+            .is_none()
+    );
+}
+
+/// Uploads by user: 50 for `vip`, -1 (which a u32 cannot hold) for `broken`, and 20 or 50 for
+/// everyone else, half and half.
+fn uploads() -> Flag {
+    let mut json = launchdarkly::flag(
+        "FEATURE_MAX_UPLOADS",
+        1,
+        json!([20, 50, -1]),
+        rollout(&[50_000, 50_000, 0]),
+        json!([]),
+        &["vip"],
+    );
+    json["targets"] = json!([
+        {"values": ["vip"], "variation": 1},
+        {"values": ["broken"], "variation": 2},
+    ]);
+    parse(&json)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_is_decided_per_user_when_the_flag_holds_the_users_variation() {
+    for events in [false, true] {
+        let data = TestData::new();
+        populate(&data);
+        let (live, _launchdarkly) = follow_sending_events(&data, events).await;
+        let sdk = reference(&data).await;
+        let snapshot = live.snapshot();
+        let everyone = json!(snapshot.max_uploads);
+        let mut fifty = 0;
+        for n in 0..USERS {
+            let user = format!("user-{n}");
+            let context = ContextBuilder::new(&user).build().unwrap();
+            let served = snapshot
+                .evaluate("FEATURE_MAX_UPLOADS", Some(&user))
+                .unwrap();
+            let expected = sdk.int_variation(&context, "FEATURE_MAX_UPLOADS", 20);
+            assert_eq!(served.value, json!(expected), "{user}");
+            fifty += usize::from(expected == 50);
+        }
+        let share = fifty as f64 / USERS as f64;
+        assert!((0.45..0.55).contains(&share), "{fifty}");
+        let vip = snapshot
+            .evaluate("FEATURE_MAX_UPLOADS", Some("vip"))
+            .unwrap();
+        assert_eq!((vip.value, vip.reason), (json!(50), Reason::TargetingMatch));
+        // The SDK would answer -1: the flag cannot hold it, so broken gets everyone's value.
+        let broken = ContextBuilder::new("broken").build().unwrap();
+        assert_eq!(sdk.int_variation(&broken, "FEATURE_MAX_UPLOADS", 20), -1);
+        let served = snapshot
+            .evaluate("FEATURE_MAX_UPLOADS", Some("broken"))
+            .unwrap();
+        assert_eq!(served.value, everyone);
+        sdk.close();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
