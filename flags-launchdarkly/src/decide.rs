@@ -29,24 +29,26 @@ pub(crate) struct Evaluator {
     generation: u64,
     /// Whether the SDK sends analytics events: then the SDK's client decides, to record them.
     events: bool,
-    /// For each flag of the struct, by position: its LaunchDarkly key and what the SDK is given
-    /// as the fallback value, when LaunchDarkly decides it per user.
+    /// For each flag of the struct, by position: how LaunchDarkly decides it per user, when its
+    /// LaunchDarkly flag is in the data.
     slots: Vec<Option<Slot>>,
 }
 
 struct Slot {
     key: &'static str,
     fallback: Fallback,
+    /// The public value the flag has with each of its LaunchDarkly flag's variations, by index
+    /// (as the flag would take it for everyone): `None` for one it cannot hold, of another type or
+    /// breaking a requirement (checked when the data was taken), which no user is served.
+    held: Vec<Option<Value>>,
 }
 
 /// How a flag is decided per user: a boolean or string variation, falling back to the struct's
-/// default, or any variation the flag was found to hold.
+/// default, or any variation.
 enum Fallback {
     Bool(bool),
     Str(String),
-    /// The public value of each of the LaunchDarkly flag's variations, by index: `None` for one
-    /// the flag cannot hold (checked when the data was taken), which no user is served.
-    Value(Vec<Option<Value>>),
+    Value,
 }
 
 impl Evaluator {
@@ -69,21 +71,20 @@ impl Evaluator {
             let fallback = match flag.shape() {
                 Shape::Switch | Shape::Rollout => Fallback::Bool(default_is_on(flag)),
                 Shape::Variants => Fallback::Str(default_variant(flag)),
-                Shape::Value => {
-                    let Some(variations) = data.variations_of(crate::key_of(flag)) else {
-                        continue;
-                    };
-                    let held = variations
-                        .iter()
-                        .map(|variation| holds(flag, &text(variation)));
-                    Fallback::Value(held.collect())
-                }
-                _ => continue,
+                _ => Fallback::Value,
             };
+            let Some(variations) = data.variations_of(crate::key_of(flag)) else {
+                continue;
+            };
+            let held = variations
+                .iter()
+                .map(|variation| holds(flag, &variation_text(flag, variation)))
+                .collect();
             if let Some(slot) = slots.get_mut(*index) {
                 *slot = Some(Slot {
                     key: crate::key_of(flag),
                     fallback,
+                    held,
                 });
             }
         }
@@ -139,68 +140,73 @@ impl Evaluator {
     }
 
     /// The flag at `index` evaluated for `context`, when LaunchDarkly decides it per user: a
-    /// boolean or string variation falling back to the struct's default, or a variation the flag
-    /// holds (one it cannot hold is [`EvalError::WrongType`], without a value).
+    /// boolean or string variation falling back to the struct's default, or any variation; a
+    /// variation the flag cannot hold is [`EvalError::WrongType`], without a value.
     pub(crate) fn detail_at(&self, index: usize, context: &Context) -> Option<Detail<FlagValue>> {
         let slot = self.slots.get(index)?.as_ref()?;
-        Some(match &slot.fallback {
+        let detail = self.detail(slot, context);
+        Some(match slot.holds(&detail) {
+            Some(false) => Detail::err(EvalError::WrongType),
+            _ => detail,
+        })
+    }
+
+    /// The flag of `slot` evaluated for `context`, as its type asks.
+    fn detail(&self, slot: &Slot, context: &Context) -> Detail<FlagValue> {
+        match &slot.fallback {
             Fallback::Bool(on) => self.variation_detail(context, slot.key, FlagValue::Bool(*on)),
             Fallback::Str(text) => {
                 self.variation_detail(context, slot.key, FlagValue::Str(text.clone()))
             }
-            Fallback::Value(held) => {
-                let detail = self.evaluate(context, slot.key, &FlagValue::Json(Value::Null));
-                let variation = detail
-                    .variation_index
-                    .and_then(|index| usize::try_from(index).ok());
-                match variation.and_then(|index| held.get(index)) {
-                    Some(Some(_)) => detail,
-                    Some(None) => Detail::err(EvalError::WrongType),
-                    None => detail,
-                }
-            }
-        })
+            Fallback::Value => self.evaluate(context, slot.key, &FlagValue::Json(Value::Null)),
+        }
     }
 }
 
 impl Decide for Evaluator {
     /// A managed `bool` or [`Rollout`](flags_core::Rollout) is its LaunchDarkly flag's boolean
     /// variation for the user, a [`Variants`](flags_core::Variants) its string variation (the
-    /// variant); LaunchDarkly falls back to the struct's default when the flag does not hold that
-    /// type. A flag of any other type is the variation for the user when the flag holds it (its
-    /// public value), else its value for everyone. Without a user, the value for everyone.
+    /// variant), falling back to the struct's default when LaunchDarkly gives none of that type;
+    /// a flag of any other type is the variation's public value. A variation the flag cannot
+    /// hold, of another type or breaking a requirement, gives the value for everyone, as does no
+    /// user.
     fn decide(&self, index: usize, _: &'static FlagMeta, user: Option<&str>) -> Option<Decided> {
         let slot = self.slots.get(index)?.as_ref()?;
         let context = user_context(user?)?;
-        match &slot.fallback {
-            Fallback::Bool(fallback) => {
-                let fallback = FlagValue::Bool(*fallback);
-                let detail = self.variation_detail(&context, slot.key, fallback);
-                // The fallback, of the flag's type, when LaunchDarkly's value is of another.
-                let value = detail.value.as_ref().and_then(FlagValue::as_bool)?;
-                Some(Decided::new(Value::Bool(value), reason(&detail.reason)))
+        let detail = self.detail(slot, &context);
+        // A variation the flag cannot hold: the value for everyone.
+        if slot.holds(&detail) == Some(false) {
+            return None;
+        }
+        let reason = reason(&detail.reason);
+        match (&slot.fallback, detail.value) {
+            // The fallback, of the flag's type, when LaunchDarkly's value is of another.
+            (Fallback::Bool(_), Some(FlagValue::Bool(on))) => {
+                Some(Decided::new(Value::Bool(on), reason))
             }
-            Fallback::Str(fallback) => {
-                let fallback = FlagValue::Str(fallback.clone());
-                let detail = self.variation_detail(&context, slot.key, fallback);
-                let Some(FlagValue::Str(variant)) = detail.value else {
-                    return None;
-                };
-                let reason = reason(&detail.reason);
+            (Fallback::Str(_), Some(FlagValue::Str(variant))) => {
                 Some(Decided::new(Value::String(variant.clone()), reason).with_variant(variant))
             }
-            // A variation the flag holds, as its public value; else the value for everyone.
-            Fallback::Value(held) => {
-                let detail = self.evaluate(&context, slot.key, &FlagValue::Json(Value::Null));
+            (Fallback::Value, _) => {
                 let variation = usize::try_from(detail.variation_index?).ok()?;
-                let value = held.get(variation)?.clone()?;
-                Some(Decided::new(value, reason(&detail.reason)))
+                let value = slot.held.get(variation)?.clone()?;
+                Some(Decided::new(value, reason))
             }
+            _ => None,
         }
     }
 
     fn revision(&self) -> u64 {
         self.data.revision()
+    }
+}
+
+impl Slot {
+    /// Whether the flag holds the variation `detail` gives; `None` when it gives none (the
+    /// fallback).
+    fn holds(&self, detail: &Detail<FlagValue>) -> Option<bool> {
+        let variation = usize::try_from(detail.variation_index?).ok()?;
+        Some(matches!(self.held.get(variation), Some(Some(_))))
     }
 }
 
@@ -265,11 +271,24 @@ pub(crate) fn global_text(flag: &FlagMeta, detail: &Detail<FlagValue>) -> Option
     let off = matches!(detail.reason, launchdarkly_server_sdk::Reason::Off);
     Some(match (flag.shape(), value) {
         // Who is in a rollout LaunchDarkly decides per user: the flag is at 100% while its
-        // targeting is on.
-        (Shape::Rollout, FlagValue::Bool(_)) => String::from(if off { "0%" } else { "100%" }),
-        (Shape::Variants, FlagValue::Str(variant)) => format!("{variant}:1"),
-        (_, value) => text(&json(value)),
+        // targeting is on, and when off, as its off variation says.
+        (Shape::Rollout, FlagValue::Bool(on)) if off => rollout_text(*on),
+        (Shape::Rollout, FlagValue::Bool(_)) => rollout_text(true),
+        _ => variation_text(flag, &json(value)),
     })
+}
+
+/// The text `flag` takes from a variation (LaunchDarkly's JSON) given to everyone.
+fn variation_text(flag: &FlagMeta, variation: &Value) -> String {
+    match (flag.shape(), variation) {
+        (Shape::Rollout, Value::Bool(on)) => rollout_text(*on),
+        (Shape::Variants, Value::String(variant)) => format!("{variant}:1"),
+        (_, value) => text(value),
+    }
+}
+
+fn rollout_text(on: bool) -> String {
+    String::from(if on { "100%" } else { "0%" })
 }
 
 /// A LaunchDarkly value (as its JSON) as a variable's text: a string as it is, a whole number

@@ -51,20 +51,23 @@
 //!   with a targeting key, `?user=` on the public route, OFREP's `targetingKey`), the variation
 //!   for the context `{"key": user}`, as the seed's `ld_client.variation("new-feature",
 //!   {"key": user_id}, False)`, with the struct's default as LaunchDarkly's fallback value;
-//! - a [`Rollout`](flags_core::Rollout) is `100%` while its LaunchDarkly flag's targeting is on,
-//!   `0%` when it is off, and per user the flag's boolean variation for that user: ask per user
-//!   through [`Snapshot::evaluate`](flags_core::Snapshot::evaluate) (or
+//! - a [`Rollout`](flags_core::Rollout) is `100%` while its LaunchDarkly flag's targeting is on
+//!   (when off, `100%` or `0%` as its off variation says), and per user the flag's boolean
+//!   variation for that user: ask per user through
+//!   [`Snapshot::evaluate`](flags_core::Snapshot::evaluate) (or
 //!   [`LaunchDarkly::variation_detail`] with a whole context), not the field's own
 //!   `is_enabled_for`, which knows nothing of LaunchDarkly's targeting;
 //! - a [`Variants`](flags_core::Variants) is the string variation for everyone, and per user the
 //!   string variation for that user (the variant);
 //! - any other type (a number, a string, a duration, JSON read by a `from_str` type) takes the
-//!   variation for the application's context, read as its variable would be; per user, the
-//!   variation for that user, when the flag holds it. Each of the LaunchDarkly flag's
-//!   variations is checked when the data is taken ([`Managed::try_value`]: the flag's type and
-//!   requirements, every other flag as it is then); a user whose variation the flag cannot hold
-//!   (a negative number for a `u32`) is answered the value for everyone. A value served is a
-//!   value validated.
+//!   variation for the application's context, read as its variable would be, and per user the
+//!   variation for that user.
+//!
+//! A value served to a user is a value validated: each of a LaunchDarkly flag's variations is
+//! checked when the data is taken, as the flag would take it for everyone
+//! ([`Managed::try_value`]: the flag's type and its requirements, every other flag as it is
+//! then), and a user whose variation the flag cannot hold (a negative number for a `u32`, `true`
+//! for a flag whose required token is unset) is answered the value for everyone.
 //!
 //! A flag LaunchDarkly does not have keeps the value it has without LaunchDarkly (from the
 //! environment, its default, or an override the store kept), logged once. Flag data whose values

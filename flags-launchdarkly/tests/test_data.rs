@@ -643,3 +643,53 @@ async fn offline_the_flags_keep_the_environment() {
         .unwrap();
     assert_eq!(alice.value, Value::Bool(false));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_is_never_served_a_value_that_breaks_a_requirement() {
+    let data = TestData::new();
+    populate(&data);
+    data.update(
+        data.flag("FEATURE_WHATSAPP_ENABLED")
+            .boolean_flag()
+            .on(true)
+            .fallthrough_variation(false)
+            .variation_for_user("wa-user", true),
+    );
+    let sdk = reference(&data).await;
+    let wa_user = ContextBuilder::new("wa-user").build().unwrap();
+    assert!(sdk.bool_variation(&wa_user, "FEATURE_WHATSAPP_ENABLED", false));
+
+    // Without WHATSAPP_TOKEN, on for wa-user would break the requirement: off, as for everyone.
+    let (live, _launchdarkly) = follow(&data).await;
+    let served = live
+        .get()
+        .evaluate("FEATURE_WHATSAPP_ENABLED", Some("wa-user"))
+        .unwrap();
+    assert_eq!(served.value, Value::Bool(false));
+    assert!(!live.get().whatsapp_enabled);
+
+    // With it, wa-user is answered as LaunchDarkly says.
+    let live =
+        Arc::new(Live::<Settings>::load(loader().map([("WHATSAPP_TOKEN", "t0ken")])).unwrap());
+    let (_launchdarkly, driver) = LaunchDarkly::builder("sdk-test")
+        .send_events(false)
+        .test_data(&data)
+        .start(&live)
+        .await
+        .unwrap();
+    tokio::spawn(driver);
+    let served = live
+        .get()
+        .evaluate("FEATURE_WHATSAPP_ENABLED", Some("wa-user"))
+        .unwrap();
+    assert_eq!(
+        (served.value, served.reason),
+        (Value::Bool(true), Reason::TargetingMatch)
+    );
+    let other = live
+        .get()
+        .evaluate("FEATURE_WHATSAPP_ENABLED", Some("other"))
+        .unwrap();
+    assert_eq!(other.value, Value::Bool(false));
+    sdk.close();
+}
