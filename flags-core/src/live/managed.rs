@@ -143,13 +143,7 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
             let Some(flag) = attempt.known::<S>(name) else {
                 continue;
             };
-            if state.services.manager(flag.env()) != Some(service) {
-                attempt.problems.push(Problem::NotManageable {
-                    flag: flag.field(),
-                    env: flag.env(),
-                    service: Arc::clone(service),
-                    reason: Unmanageable::NotHanded,
-                });
+            if !handed(&state.services, service, flag, &mut attempt) {
                 continue;
             }
             if let Some(text) = value
@@ -218,16 +212,7 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
         let Some(flag) = attempt.known::<S>(name) else {
             return Err(attempt.error());
         };
-        if state.services.manager(flag.env()) != Some(service) {
-            attempt.problems.push(Problem::NotManageable {
-                flag: flag.field(),
-                env: flag.env(),
-                service: Arc::clone(service),
-                reason: Unmanageable::NotHanded,
-            });
-            return Err(attempt.error());
-        }
-        if !attempt.holdable(flag, text) {
+        if !handed(&state.services, service, flag, &mut attempt) || !attempt.holdable(flag, text) {
             return Err(attempt.error());
         }
         let mut next = state.services.values.clone();
@@ -264,6 +249,25 @@ impl<S: FeatureFlags + Send + Sync + 'static> Live<S> {
         self.audit_refusal(state, &event);
         ChangeError::Rejected(error)
     }
+}
+
+/// Whether `flag` was handed to `service`; when not, `attempt` says so.
+fn handed(
+    services: &super::state::Services,
+    service: &Arc<str>,
+    flag: &'static FlagMeta,
+    attempt: &mut Attempt,
+) -> bool {
+    if services.manager(flag.env()) == Some(service) {
+        return true;
+    }
+    attempt.problems.push(Problem::NotManageable {
+        flag: flag.field(),
+        env: flag.env(),
+        service: Arc::clone(service),
+        reason: Unmanageable::NotHanded,
+    });
+    false
 }
 
 /// A digest of the services' values and of their deciders' rules: equal values and rules, equal
