@@ -94,8 +94,9 @@
 //! The admin routes answer only a request that the [`Authorize`] given to the router accepts:
 //! 401 with `WWW-Authenticate: Bearer` without a token, 403 with a wrong one, 403 always when no
 //! token is configured. An address that sends wrong tokens too often gets 429 with
-//! `Retry-After`, whatever it sends, until its window ends ([`Api::failure_limit`]); the address
-//! is the connection's peer, or the [`ClientAddress`] an application behind a proxy puts in the
+//! `Retry-After`, whatever it sends, until its window ends ([`Api::failure_limit`]); never for
+//! what other addresses did, however many (the limit remembers a bounded number of addresses,
+//! and past it forgets one that is not blocked). The address is the connection's peer, or the [`ClientAddress`] an application behind a proxy puts in the
 //! request ([`client_address`]). A body is at most 64 KiB (413). Every error is a JSON object with
 //! a `message`; a change is never half-applied. The admin routes' answers and health are never
 //! cached (`Cache-Control: no-store`); the public flags are revalidated (`no-cache`, and

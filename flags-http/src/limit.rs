@@ -13,14 +13,17 @@ use std::time::{Duration, Instant};
 use axum::extract::ConnectInfo;
 use axum::http::Extensions;
 
-/// How many addresses are remembered at most. Beyond that, failures from addresses not yet
-/// remembered count together, as one address: a flood of addresses can neither grow the map nor
-/// push out an address that is blocked.
+/// How many addresses are remembered at most. At that many, a new address takes the place of
+/// the one least likely to matter: one whose window has ended, else the one not blocked that
+/// failed first; when every one is blocked, the new address's failure is not counted. An
+/// address is never blocked for what other addresses did, and a flood of addresses can neither
+/// grow the map nor push out an address that is blocked.
 const ADDRESSES: usize = 4096;
 
-/// The key of the overflow: the failures counted together, those of addresses beyond
-/// [`ADDRESSES`] and those of requests whose address is unknown.
-const OVERFLOW: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+/// The address every request whose address is unknown counts as: stricter, never looser. No
+/// client's address is counted as it ([`client_address`] keeps the whole of an address in
+/// `::/64`, loopback `::1` among them).
+const UNKNOWN: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 
 /// Failures per client address, each address with its window.
 pub(crate) struct FailureLimit {
@@ -43,23 +46,31 @@ impl FailureLimit {
         }
     }
 
-    /// How long `client` must wait, if it (or, when it is not remembered, the addresses counted
-    /// together) has failed `max` times within the window.
+    /// How long `client` must wait, if it has failed `max` times within the window.
     pub(crate) fn blocked(&self, client: IpAddr, now: Instant) -> Option<Duration> {
         let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        let failures = clients.get(&client).or_else(|| clients.get(&OVERFLOW))?;
+        let failures = clients.get(&client)?;
         let ends = failures.since + self.window;
         (failures.count >= self.max && now < ends).then(|| ends - now)
     }
 
-    /// Counts a failure of `client`.
+    /// Counts a failure of `client`: not counted when [`ADDRESSES`] addresses are remembered and
+    /// every one is blocked.
     pub(crate) fn record(&self, client: IpAddr, now: Instant) {
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut client = client;
         if !clients.contains_key(&client) && clients.len() >= ADDRESSES {
             clients.retain(|_, failures| now < failures.since + self.window);
             if clients.len() >= ADDRESSES {
-                client = OVERFLOW;
+                let unblocked = clients
+                    .iter()
+                    .filter(|(_, failures)| failures.count < self.max);
+                let first = unblocked.min_by_key(|(_, failures)| failures.since);
+                match first.map(|(address, _)| *address) {
+                    Some(address) => {
+                        clients.remove(&address);
+                    }
+                    None => return,
+                }
             }
         }
         let failures = clients.entry(client).or_insert(Failures {
@@ -106,13 +117,18 @@ pub fn client_address(extensions: &Extensions) -> IpAddr {
         Some(ClientAddress(address)) => *address,
         None => match extensions.get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(peer)) => peer.ip(),
-            None => return OVERFLOW,
+            None => return UNKNOWN,
         },
     };
     match peer.to_canonical() {
         IpAddr::V6(address) => {
             let network = u128::from(address) & !u128::from(u64::MAX);
-            IpAddr::V6(Ipv6Addr::from(network))
+            match network {
+                // `::/64` (loopback `::1`, the old IPv4-compatible addresses) is no one host's
+                // network, and its /64 is the unknown address's key: each address counts alone.
+                0 => IpAddr::V6(address),
+                network => IpAddr::V6(Ipv6Addr::from(network)),
+            }
         }
         address => address,
     }
@@ -141,28 +157,82 @@ mod tests {
         assert_eq!(limit.blocked(CLIENT, start + Duration::from_secs(62)), None);
     }
 
+    /// The attack issue 22 found: 4,096 addresses fill the map with blocked entries, ten more
+    /// failures fill what was a shared bucket, and every address, the admin's among them, was
+    /// refused for the window, each minute again.
     #[test]
-    fn a_flood_of_addresses_keeps_the_map_bounded_and_blocked_addresses_blocked() {
-        let limit = FailureLimit::new(1, Duration::from_secs(60));
+    fn a_flood_of_addresses_keeps_the_map_bounded_and_never_blocks_another_address() {
+        let limit = FailureLimit::new(10, Duration::from_secs(60));
         let start = Instant::now();
-        for n in 0..(ADDRESSES as u32 + 100) {
-            let address = IpAddr::V4(std::net::Ipv4Addr::from(n));
-            limit.record(address, start + Duration::from_millis(u64::from(n)));
+        let attacker = |n: u32| IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+        for n in 0..(ADDRESSES as u32 + 10) {
+            for _ in 0..10 {
+                limit.record(attacker(n), start + Duration::from_millis(u64::from(n)));
+            }
         }
         let later = start + Duration::from_secs(10);
-        {
-            let clients = limit.clients.lock().unwrap();
-            assert_eq!(clients.len(), ADDRESSES + 1);
-        }
-        // The first is still blocked; those beyond the map are blocked together.
-        let first = IpAddr::V4(std::net::Ipv4Addr::from(0));
-        assert!(limit.blocked(first, later).is_some());
-        let beyond = IpAddr::V4(std::net::Ipv4Addr::from(ADDRESSES as u32 + 99));
-        assert!(limit.blocked(beyond, later).is_some());
+        assert_eq!(limit.clients.lock().unwrap().len(), ADDRESSES);
+        // The admin's address failed nothing: it is not blocked.
+        assert_eq!(limit.blocked(CLIENT, later), None);
+        // Every attacker remembered stays blocked; those beyond the map were not counted.
+        assert!(limit.blocked(attacker(0), later).is_some());
+        assert!(
+            limit
+                .blocked(attacker(ADDRESSES as u32 - 1), later)
+                .is_some()
+        );
+        assert_eq!(limit.blocked(attacker(ADDRESSES as u32 + 5), later), None);
         // Once their windows end, new addresses are remembered again.
-        let fresh = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
+        let fresh = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
         limit.record(fresh, start + Duration::from_secs(120));
         assert!(limit.clients.lock().unwrap().contains_key(&fresh));
+    }
+
+    #[test]
+    fn at_capacity_an_address_not_blocked_makes_room_and_a_blocked_one_stays() {
+        let limit = FailureLimit::new(2, Duration::from_secs(60));
+        let start = Instant::now();
+        let address = |n: u32| IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+        // One blocked address, then addresses that failed once, the first of them earliest.
+        limit.record(address(0), start);
+        limit.record(address(0), start);
+        for n in 1..ADDRESSES as u32 {
+            limit.record(address(n), start + Duration::from_millis(u64::from(n)));
+        }
+        // Room for a new one: the unblocked address that failed first is forgotten.
+        limit.record(CLIENT, start + Duration::from_secs(5));
+        let clients = limit.clients.lock().unwrap();
+        assert!(clients.contains_key(&CLIENT));
+        assert!(!clients.contains_key(&address(1)));
+        assert!(clients.contains_key(&address(0)));
+        drop(clients);
+        assert!(
+            limit
+                .blocked(address(0), start + Duration::from_secs(6))
+                .is_some()
+        );
+    }
+
+    /// The attack issue 22 found: wrong tokens from `[::1]` counted as `::`, the key of the
+    /// shared bucket, and 127.0.0.1 with the right token got 429.
+    #[test]
+    fn failures_from_ipv6_loopback_block_it_alone() {
+        let from = |peer: &str| {
+            let mut extensions = Extensions::new();
+            extensions.insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+            client_address(&extensions)
+        };
+        let loopback = from("[::1]:4000");
+        assert_eq!(loopback, "::1".parse::<IpAddr>().unwrap());
+        assert_ne!(loopback, UNKNOWN);
+        let limit = FailureLimit::new(10, Duration::from_secs(60));
+        let now = Instant::now();
+        for _ in 0..10 {
+            limit.record(loopback, now);
+        }
+        assert!(limit.blocked(loopback, now).is_some());
+        assert_eq!(limit.blocked(from("127.0.0.1:4000"), now), None);
+        assert_eq!(limit.blocked(from("[::2]:4000"), now), None);
     }
 
     #[test]
@@ -187,6 +257,6 @@ mod tests {
         let client = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 9));
         extensions.insert(ClientAddress(client));
         assert_eq!(client_address(&extensions), client);
-        assert_eq!(client_address(&Extensions::new()), OVERFLOW);
+        assert_eq!(client_address(&Extensions::new()), UNKNOWN);
     }
 }

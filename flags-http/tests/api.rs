@@ -62,7 +62,12 @@ struct Server {
 }
 
 async fn serve(router: axum::Router) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_on(router, "127.0.0.1:0").await
+}
+
+/// `router` served on `address` (loopback).
+async fn serve_on(router: axum::Router, address: &str) -> Server {
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
     let address = listener.local_addr().unwrap();
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, service).await });
@@ -325,6 +330,61 @@ async fn repeated_failures_from_one_address_get_429_until_the_window_ends_whatev
         server.get("/api/feature-flags", None).await.status,
         StatusCode::OK
     );
+}
+
+/// The status of a GET of `path` with `token`, sent from the loopback address `from` over a
+/// connection of its own.
+async fn status_from(server: SocketAddr, from: std::net::Ipv4Addr, path: &str, token: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((from, 0))).unwrap();
+    let mut stream = socket.connect(server).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nhost: {server}\r\nauthorization: Bearer {token}\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    answer[9..12].parse().unwrap()
+}
+
+/// Issue 22's attacks on the limit of failed authentications: wrong tokens from `[::1]` (once
+/// counted with every address it did not know), and a flood of addresses filling its memory;
+/// neither refuses the admin at another address, whose emergency rollback must work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_tokens_from_other_addresses_never_refuse_the_admin() {
+    let flags = live();
+    let router = Api::new(Arc::clone(&flags), tokens())
+        .failure_limit(1, Duration::from_secs(600))
+        .router();
+    let path = "/api/admin/feature-flags";
+    // One API, on IPv4 and IPv6 loopback.
+    let v4 = serve(router.clone()).await;
+    let v6 = serve_on(router, "[::1]:0").await;
+    assert_eq!(
+        v6.get(path, Some("guess")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        v6.get(path, Some(TOKEN)).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(v4.get(path, Some(TOKEN)).await.status, StatusCode::OK);
+
+    // 4,106 other loopback addresses each fail once, and are refused after.
+    let attacker = |n: u32| std::net::Ipv4Addr::from(0x7f01_0000 + n);
+    for n in 0..4106 {
+        assert_eq!(
+            status_from(v4.address, attacker(n), path, "guess").await,
+            403
+        );
+    }
+    assert_eq!(status_from(v4.address, attacker(7), path, TOKEN).await, 429);
+    // The admin at 127.0.0.1 is not, nor the rollback.
+    assert_eq!(v4.get(path, Some(TOKEN)).await.status, StatusCode::OK);
+    let admin = std::net::Ipv4Addr::LOCALHOST;
+    assert_eq!(status_from(v4.address, admin, path, TOKEN).await, 200);
 }
 
 #[tokio::test]
