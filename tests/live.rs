@@ -1421,3 +1421,43 @@ fn a_flag_service_learns_what_a_flag_would_hold_without_changing_anything() {
     assert_eq!((flags.get().workers, flags.get().revision()), (4, 0));
     assert!(flags.audit().is_empty());
 }
+
+/// Issue 22: the file store wrote a fixed `FILE.tmp`, following a link planted there, so that a
+/// change overwrote another file. Each write makes a file of its own, which no link can be.
+#[cfg(unix)]
+#[test]
+fn a_link_planted_beside_the_file_store_is_never_written_through() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flags.json");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "untouched").unwrap();
+    for planted in ["flags.tmp", "flags.json.tmp", ".flags.json.tmp"] {
+        std::os::unix::fs::symlink(&victim, dir.path().join(planted)).unwrap();
+    }
+    let flags = Live::<Settings>::builder()
+        .store(FileStore::new(&path))
+        .load(loader())
+        .unwrap();
+    flags.apply([("APP_WORKERS", "9")], "alice").unwrap();
+    flags.apply([("WEBHOOK_SECRET", CANARY)], "alice").unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    // Nothing is left beside it but what was there.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".flags.json.tmp",
+            "flags.json",
+            "flags.json.tmp",
+            "flags.tmp",
+            "victim.txt"
+        ]
+    );
+}

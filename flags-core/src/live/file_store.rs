@@ -4,11 +4,14 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
 
 use super::store::{CommitOutcome, Store, StoreError, StoreFuture, Stored};
 use super::{AuditEvent, lock};
 
-/// Keeps the overrides in one JSON file, replaced whole on each commit: written beside it, made
+/// Keeps the overrides in one JSON file, replaced whole on each commit: written to a new file of
+/// its own beside it (created by the write, so no link planted there can redirect it), made
 /// durable, then renamed over it, so a crash leaves the old file or the new one, never half of
 /// one. The file can hold a secret's override: it is created readable by its owner only.
 ///
@@ -50,9 +53,12 @@ impl FileStore {
         let mut json = serde_json::to_vec_pretty(stored)
             .map_err(|error| self.unavailable("write", io::Error::other(error)))?;
         json.push(b'\n');
-        let temporary = self.path.with_extension("tmp");
-        write_durably(&temporary, &json).map_err(|error| self.unavailable("write", error))?;
-        fs::rename(&temporary, &self.path).map_err(|error| self.unavailable("replace", error))?;
+        let temporary =
+            write_beside(&self.path, &json).map_err(|error| self.unavailable("write", error))?;
+        if let Err(error) = fs::rename(&temporary, &self.path) {
+            let _ = fs::remove_file(&temporary);
+            return Err(self.unavailable("replace", error));
+        }
         // The rename itself is durable once the directory is.
         let directory = match self.path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -122,13 +128,42 @@ impl Store for FileStore {
     }
 }
 
-/// Writes `bytes` to a new file at `path`, readable by its owner only, and makes them durable.
-fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+/// Writes `bytes` to a file of its own beside `path`, readable by its owner only, makes them
+/// durable, and returns the file's path, for the caller to rename over `path`.
+///
+/// The file is created by this call (`O_CREAT | O_EXCL`), under a name no other write uses: never
+/// a file or a link that was there, so that a link planted beside the store cannot make a commit
+/// write elsewhere. A failed write leaves nothing behind.
+fn write_beside(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
+    let mut tries = 0;
+    let (temporary, mut file) = loop {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |now| now.subsec_nanos());
+        let write = WRITES.fetch_add(1, Ordering::Relaxed);
+        let unique = format!(".{name}.{}-{write}-{nanos:x}.tmp", std::process::id());
+        let temporary = path.with_file_name(unique);
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&temporary) {
+            Ok(file) => break (temporary, file),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,
+            Err(error) => return Err(error),
+        }
+    };
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    match written {
+        Ok(()) => Ok(temporary),
+        Err(error) => {
+            drop(file);
+            let _ = fs::remove_file(&temporary);
+            Err(error)
+        }
+    }
 }
