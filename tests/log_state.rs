@@ -158,3 +158,31 @@ fn a_struct_without_its_snapshot_logs_its_sources_as_unknown() {
         "{logs}"
     );
 }
+
+/// Issue 22: a value set through the admin API forged log lines at the next start, its line
+/// breaks and ESC/BEL written raw into the start-up line.
+#[test]
+fn a_value_cannot_forge_a_log_line_or_drive_the_terminal() {
+    settings!(Settings);
+    let forged = "debug\n INFO flags: flag ADMIN=granted \u{1b}[2J\u{7}";
+    let settings = Loader::new()
+        .map([("LOG_LEVEL", forged)])
+        .snapshot::<Settings>()
+        .unwrap();
+    let logs = capture_logs(|| settings.log_state());
+    assert_eq!(logs.lines().count(), 6, "{logs}");
+    assert!(
+        !logs.contains('\u{1b}') && !logs.contains('\u{7}'),
+        "{logs:?}"
+    );
+    let line = logs
+        .lines()
+        .find(|line| line.contains("flag LOG_LEVEL="))
+        .unwrap();
+    assert!(
+        line.starts_with(
+            "INFO flags: flag LOG_LEVEL=debug\\n INFO flags: flag ADMIN=granted \\u{1b}[2J\\u{7} (map)"
+        ),
+        "{line}"
+    );
+}

@@ -2,6 +2,8 @@
 //! [`FeatureFlags::log_state`](crate::FeatureFlags::log_state) and
 //! [`Snapshot::log_state`](crate::Snapshot::log_state) emit.
 
+use std::borrow::Cow;
+
 use crate::lifecycle;
 use crate::meta::FlagMeta;
 use crate::provenance::Provenance;
@@ -15,6 +17,23 @@ pub(crate) fn is_not_released(status: &str) -> bool {
     NOT_RELEASED
         .iter()
         .any(|not| status.eq_ignore_ascii_case(not))
+}
+
+/// `text` with each control character (a line break, ESC, BEL…) written as its escape (`\n`,
+/// `\u{1b}`), so that a value set through the admin API can neither forge a log line nor drive
+/// the terminal that shows the log.
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c.is_control() {
+            true => escaped.extend(c.escape_default()),
+            false => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
 }
 
 /// Logs each field it visits: one INFO event, and WARNs for a flag on before its release or past
@@ -44,12 +63,13 @@ impl Visitor for StateLog<'_> {
         } else if flag.is_secret() {
             String::from("<redacted>")
         } else {
-            value.summary()
+            printable(&value.summary()).into_owned()
         };
-        // A struct on its own does not know where its values came from; a snapshot does.
+        // A struct on its own does not know where its values came from; a snapshot does (an
+        // override names its actor, which a token file names).
         let source = self.provenance.map_or_else(
             || String::from("unknown"),
-            |sources| sources.of(index).to_string(),
+            |sources| printable(&sources.of(index).to_string()).into_owned(),
         );
         tracing::info!(
             target: "flags",
