@@ -87,12 +87,13 @@ impl Tokens {
         Self::default()
     }
 
-    /// Accepts `token` as `actor`. An empty token is never accepted, so it is not added: an
-    /// unset variable cannot open the admin routes.
+    /// Accepts `token` as `actor`, without the spaces around it, as a request's token is read
+    /// (`ADMIN_TOKEN=" x "` and `Authorization: Bearer x` match). An empty token is never
+    /// accepted, so it is not added: an unset variable cannot open the admin routes.
     pub fn token(mut self, token: SecretString, actor: impl Into<String>) -> Self {
-        if !token.expose_secret().is_empty() {
-            self.tokens
-                .push((digest(token.expose_secret().as_bytes()), actor.into()));
+        let token = token.expose_secret().as_bytes().trim_ascii();
+        if !token.is_empty() {
+            self.tokens.push((digest(token), actor.into()));
         }
         self
     }

@@ -387,6 +387,27 @@ async fn wrong_tokens_from_other_addresses_never_refuse_the_admin() {
     assert_eq!(status_from(v4.address, admin, path, TOKEN).await, 200);
 }
 
+/// Issue 22: `ADMIN_TOKEN=" x "` could never sign in, the token a request presents being read
+/// without its spaces and the configured one kept with them.
+#[tokio::test]
+async fn a_token_configured_with_spaces_around_it_signs_in_as_a_request_presents_it() {
+    let flags = live();
+    let tokens = Tokens::new().token(SecretString::from(" sp4ced-token\n"), "alice");
+    let server = serve(Api::new(Arc::clone(&flags), tokens).router()).await;
+    let path = "/api/admin/feature-flags";
+    assert_eq!(
+        server.get(path, Some("sp4ced-token")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        server.get(path, Some(" sp4ced-token ")).await.status,
+        StatusCode::OK
+    );
+    // A token of spaces alone is none: it opens nothing.
+    let blank = Tokens::new().token(SecretString::from(" \t "), "nobody");
+    assert!(blank.is_empty());
+}
+
 #[tokio::test]
 async fn a_valid_change_is_on_the_public_route_at_once() {
     let flags = live();
