@@ -34,7 +34,7 @@ use tracing_subscriber::{Registry, reload};
 
 /// The seed application's flags, run as a deployment runs them.
 #[derive(Parser)]
-#[command(name = "rose")]
+#[command(name = "rose", version)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

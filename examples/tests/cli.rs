@@ -377,3 +377,41 @@ fn the_rollout_example_decides_per_user_with_the_lists_first() {
          vip-7: {\"new_checkout\":false,\"button_color\":\"green\"}\n"
     );
 }
+
+/// Issue 22: `rose --version` was an error, and `rollout --help` decided for a user named
+/// `--help`.
+#[test]
+fn the_binaries_answer_version_and_help() {
+    let version = Command::new(env!("CARGO_BIN_EXE_rose"))
+        .arg("--version")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(version.status.success(), "{version:?}");
+    assert_eq!(
+        String::from_utf8(version.stdout).unwrap(),
+        format!("rose {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let help = Command::new(env!("CARGO_BIN_EXE_rollout"))
+        .arg("--help")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(help.status.success(), "{help:?}");
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("Usage: rollout [USER]..."), "{help}");
+    assert!(!help.contains("--help: {"), "{help}");
+    // Users are still users.
+    let decided = Command::new(env!("CARGO_BIN_EXE_rollout"))
+        .args(["alice", "bob"])
+        .env_clear()
+        .env("FEATURE_NEW_CHECKOUT", "100%")
+        .output()
+        .unwrap();
+    let decided = String::from_utf8(decided.stdout).unwrap();
+    assert!(
+        decided.starts_with("alice: {\"new_checkout\":true"),
+        "{decided}"
+    );
+    assert_eq!(decided.lines().count(), 2, "{decided}");
+}

@@ -7,7 +7,18 @@
 
 use std::process::ExitCode;
 
+use clap::Parser;
 use flags_core::{FeatureFlags, Loader, Rollout, Variants};
+
+/// Decide the rollout and the A/B test of FEATURE_NEW_CHECKOUT and FEATURE_BUTTON_COLOR (from
+/// the environment) for each user, and print what a frontend gets for them
+#[derive(Parser)]
+#[command(name = "rollout", version)]
+struct Args {
+    /// The users' ids; alice, bob, carol and dave when none is given
+    #[arg(value_name = "USER")]
+    users: Vec<String>,
+}
 
 #[derive(Debug, FeatureFlags)]
 #[flags(prefix = "FEATURE_")]
@@ -22,6 +33,7 @@ struct Settings {
 }
 
 fn main() -> ExitCode {
+    let Args { users } = Args::parse();
     let settings = match Loader::new().env().load::<Settings>() {
         Ok(settings) => settings,
         Err(error) => {
@@ -29,7 +41,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let users: Vec<String> = std::env::args().skip(1).collect();
     let users = if users.is_empty() {
         ["alice", "bob", "carol", "dave"].map(String::from).to_vec()
     } else {
