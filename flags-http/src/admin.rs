@@ -227,6 +227,8 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
     responses(
         (status = 200, description = "Reset: the new version", body = Changed,
             headers(("ETag" = String, description = "The new version's tag"))),
+        (status = 404, description = "No flag has this variable: the problem names it, with the \
+            nearest name; nothing changed", body = crate::error::ErrorBody),
         Refused,
         crate::error::TurnedAway,
     ),
@@ -256,12 +258,21 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
             }));
         }
     };
-    commit(
+    let known = S::FLAGS.iter().any(|flag| flag.env() == variable);
+    let reset = commit(
         &shared.flags,
         &if_match,
         key.on(Change::reset(&actor, [variable])),
     )
-    .await
+    .await;
+    match reset {
+        // The path names no flag: not found, with the problem that says so (and the nearest
+        // name), as the refused change was audited.
+        Err(Error::Refused(Refused::Unprocessable { message, problems })) if !known => {
+            Err(Error::NoSuchFlag { message, problems })
+        }
+        reset => reset,
+    }
 }
 
 /// Roll back

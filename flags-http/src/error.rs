@@ -24,6 +24,12 @@ pub(crate) enum Error {
     BadRequest(String),
     /// 401, 403, 429: the request may not use the admin routes.
     TurnedAway(TurnedAway),
+    /// 404: the path names a flag that does not exist (a reset of an unknown variable); its
+    /// problems say so, with the nearest name.
+    NoSuchFlag {
+        message: String,
+        problems: Vec<ProblemBody>,
+    },
     /// 405: the path exists, the method does not.
     MethodNotAllowed,
     /// 409, 412, 422, 503, 504: the change was not made, or (504) may have been.
@@ -207,6 +213,7 @@ impl Error {
                 StatusCode::FORBIDDEN
             }
             Self::TurnedAway(TurnedAway::TooManyFailures { .. }) => StatusCode::TOO_MANY_REQUESTS,
+            Self::NoSuchFlag { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Refused(Refused::Conflict { .. }) => StatusCode::CONFLICT,
             Self::Refused(Refused::PreconditionFailed { .. }) => StatusCode::PRECONDITION_FAILED,
@@ -261,7 +268,8 @@ impl IntoResponse for Error {
                 );
                 (message, Vec::new())
             }
-            Self::Refused(Refused::Unprocessable { message, problems }) => (message, problems),
+            Self::Refused(Refused::Unprocessable { message, problems })
+            | Self::NoSuchFlag { message, problems } => (message, problems),
             Self::TurnedAway(TurnedAway::TooManyFailures { retry_after }) => {
                 let seconds = retry_after_seconds(retry_after);
                 headers.push((RETRY_AFTER, HeaderValue::from(seconds)));

@@ -709,7 +709,8 @@ async fn bad_bodies_get_clear_json_errors_and_the_server_stays_up() {
     let reply = server
         .send(Method::DELETE, unknown, Some(TOKEN), &[], None)
         .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Issue 22 and SPEC §6: not found, as the resource the path names is not there.
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.problems(), [r#""unknown" "FEATURE_MAX_IMAGE""#]);
     assert!(
         reply.message().contains("did you mean FEATURE_MAX_IMAGES?"),
