@@ -11,6 +11,20 @@ pub mod proxy;
 pub mod stub;
 pub mod unleash;
 
+/// What a test does when a program it needs is not installed. Under CI (`CI` set) it fails with
+/// `notice`, so that CI never passes without the real thing; elsewhere it prints `notice` once
+/// and the test passes, so that a newcomer's `cargo test --workspace` passes before installing.
+///
+/// `notice` names what is missing and the package that brings it.
+///
+/// # Panics
+///
+/// Under CI.
+pub fn missing(notice: &str) {
+    assert!(std::env::var_os("CI").is_none(), "{notice}");
+    eprintln!("notice: skipped: {notice}");
+}
+
 /// The README's examples, compiled and run as doctests so that they stay true. They are this
 /// package's, not flags-core's, since some mount flags-http on axum.
 #[cfg(doctest)]

