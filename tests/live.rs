@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use flags_core::live::{
-    AuditEvent, AuditPage, Change, ChangeError, CommitOutcome, FileStore, JsonLinesAudit, Live,
-    LoadError, Outcome, Store, StoreError, StoreFuture, Stored, StoredOverride,
+    AuditEvent, AuditKind, AuditPage, Change, ChangeError, CommitOutcome, FileStore,
+    JsonLinesAudit, Live, LoadError, Outcome, Store, StoreError, StoreFuture, Stored,
+    StoredOverride,
 };
 use flags_core::secrecy::{ExposeSecret, SecretString};
 use flags_core::{FeatureFlags, FlagValue, Loader, Problem, Source, Unmanageable};
@@ -88,20 +89,18 @@ fn a_change_with_any_problem_is_rejected_whole_and_audited() {
         (
             &[("APP_WORKERS", "16"), ("APP_REGION", "mars")],
             &[
-                "APP_REGION: invalid value \"mars\", expected one of: us, eu (from override by carol (version 1))",
+                "APP_REGION: invalid value \"mars\", expected one of: us, eu (from a change by carol)",
             ],
         ),
         (
             &[("APP_BETA_ENABLED", "true")],
             &[
-                "APP_BETA_ENABLED: \"true\" requires APP_TOKEN, which is not set (from override by carol (version 1))",
+                "APP_BETA_ENABLED: \"true\" requires APP_TOKEN, which is not set (from a change by carol)",
             ],
         ),
         (
             &[("APP_WORKRS", "16")],
-            &[
-                "APP_WORKRS: no such flag; did you mean APP_WORKERS? (from override by carol (version 1))",
-            ],
+            &["APP_WORKRS: no such flag; did you mean APP_WORKERS? (from a change by carol)"],
         ),
         (
             &[("APP_PORT", "9090")],
@@ -123,9 +122,9 @@ fn a_change_with_any_problem_is_rejected_whole_and_audited() {
                 ("APP_PORT", "1"),
             ],
             &[
-                "APP_WORKRS: no such flag; did you mean APP_WORKERS? (from override by carol (version 1))",
+                "APP_WORKRS: no such flag; did you mean APP_WORKERS? (from a change by carol)",
                 "APP_PORT: read only at start (#[flag(restart)]), so it cannot change live: set it in the environment and restart",
-                "APP_REGION: invalid value \"mars\", expected one of: us, eu (from override by carol (version 1))",
+                "APP_REGION: invalid value \"mars\", expected one of: us, eu (from a change by carol)",
             ],
         ),
     ];
@@ -190,9 +189,7 @@ fn a_patch_sets_and_resets_in_one_change_or_none() {
     let error = patch([("APP_WORKERS", None), ("APP_REGION", Some("mars"))]).unwrap_err();
     assert_eq!(
         lines(&error),
-        [
-            "APP_REGION: invalid value \"mars\", expected one of: us, eu (from override by bob (version 2))"
-        ]
+        ["APP_REGION: invalid value \"mars\", expected one of: us, eu (from a change by bob)"]
     );
     assert_eq!((flags.get().workers, flags.version()), (9, 1));
 
@@ -267,9 +264,13 @@ fn an_audit_event_serializes_with_exactly_the_keys_of_the_contract() {
     keys.sort();
     assert_eq!(
         keys,
-        ["actor", "at", "changes", "outcome", "reason", "version"]
+        [
+            "actor", "at", "changes", "comment", "kind", "outcome", "reason", "version"
+        ]
     );
     assert_eq!(applied["outcome"], "applied");
+    assert_eq!(applied["kind"], "set");
+    assert_eq!(applied["comment"], serde_json::Value::Null);
     assert_eq!(applied["version"], 1);
     assert_eq!(applied["reason"], serde_json::Value::Null);
     assert_eq!(
@@ -965,6 +966,8 @@ mod model {
                     }
                 };
                 match result {
+                    // A change that leaves every override as it was makes no version.
+                    Ok(version) if next == overrides => prop_assert_eq!(version, before),
                     Ok(version) => {
                         prop_assert_eq!(version, before + 1);
                         history.push(std::mem::replace(&mut overrides, next));
@@ -976,6 +979,77 @@ mod model {
             }
         }
     }
+}
+
+/// Saving what the flags hold already makes no version and no audit event, and says so; a
+/// change that does change something is a version, with its kind and its author's reason.
+#[test]
+fn a_change_that_changes_nothing_makes_no_version_and_each_event_has_its_kind_and_reason() {
+    let flags = Live::<Settings>::builder()
+        .without_tracing_audit()
+        .load(loader())
+        .unwrap();
+    let set = Change::set("alice", [("APP_WORKERS", "8")]).comment("load test at 14:00");
+    assert_eq!(flags.commit_blocking(set).unwrap(), 1);
+
+    // The same value again, by someone else: nothing to make, nothing audited.
+    let again = Change::set("bob", [("APP_WORKERS", "8")]);
+    let committed = pollster::block_on(flags.commit_detailed(again)).unwrap();
+    assert!(!committed.changed);
+    assert_eq!((committed.version, flags.version()), (1, 1));
+    assert_eq!(flags.audit().len(), 1);
+    // Resetting a flag no override holds changes nothing either.
+    assert_eq!(flags.reset(["APP_REGION"], "bob").unwrap(), 1);
+
+    flags.reset(["APP_WORKERS"], "bob").unwrap();
+    let back = Change::rollback("carol").comment("the reset broke the load test");
+    assert_eq!(flags.commit_blocking(back).unwrap(), 3);
+    let refused = Change::set("dave", [("APP_REGION", "mars")]).comment("try mars");
+    flags.commit_blocking(refused).unwrap_err();
+
+    let audit = flags.audit();
+    let events: Vec<(u64, &str, AuditKind, Option<&str>, Outcome)> = audit
+        .iter()
+        .map(|event| {
+            let comment = event.comment.as_deref();
+            (
+                event.version,
+                event.actor.as_str(),
+                event.kind,
+                comment,
+                event.outcome,
+            )
+        })
+        .collect();
+    let reset_broke = Some("the reset broke the load test");
+    assert_eq!(
+        events,
+        [
+            (
+                1,
+                "alice",
+                AuditKind::Set,
+                Some("load test at 14:00"),
+                Outcome::Applied
+            ),
+            (2, "bob", AuditKind::Reset, None, Outcome::Applied),
+            (
+                3,
+                "carol",
+                AuditKind::Rollback,
+                reset_broke,
+                Outcome::Applied
+            ),
+            (
+                3,
+                "dave",
+                AuditKind::Set,
+                Some("try mars"),
+                Outcome::Rejected
+            ),
+        ]
+    );
+    assert_eq!(flags.get().workers, 8);
 }
 
 /// A dashboard lines errors up with flag changes: the version, the changes by outcome, and each

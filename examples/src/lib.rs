@@ -178,6 +178,13 @@ pub struct Settings {
     #[flag(env = "ADMIN_TOKEN", secret, group = "Operations")]
     pub admin_token: Option<SecretString>,
 
+    /// A file of `name:sha256-hex-of-token` lines (what `printf %s "$TOKEN" | sha256sum`
+    /// prints): an admin token for each person or system, audited under its name, kept as its
+    /// digest only; `:read` after a line's digest makes a token that reads and never changes.
+    /// `ADMIN_TOKEN` still works beside it, as actor `admin`.
+    #[flag(env = "ADMIN_TOKENS_FILE", group = "Operations", restart)]
+    pub admin_tokens_file: Option<std::path::PathBuf>,
+
     /// Token with which other services read every flag but the secrets over OpenFeature's
     /// remote evaluation protocol (OFREP); it changes nothing.
     #[flag(env = "CLIENT_TOKEN", secret, group = "Operations")]

@@ -141,7 +141,17 @@ pub(crate) fn run(options: Options) -> ExitCode {
         level.set(loaded.log_level);
         loaded.log_state();
         let clients = client_tokens(loaded.client_token.as_ref());
-        (admin_tokens(loaded.admin_token.as_ref()), clients)
+        let admins = admin_tokens(
+            loaded.admin_token.as_ref(),
+            loaded.admin_tokens_file.as_deref(),
+        );
+        match admins {
+            Ok(admins) => (admins, clients),
+            Err(error) => {
+                tracing::error!("ADMIN_TOKENS_FILE: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
     };
     // LOG_LEVEL changes live: each new version sets the level it says, for as long as this lives.
     let _level = flags.subscribe(move |flags| level.set(flags.log_level));
@@ -349,18 +359,27 @@ async fn follow_unleash(flags: &Flags, backup: Option<PathBuf>) -> Result<Option
     Ok(Some(unleash))
 }
 
-/// `ADMIN_TOKEN` as the admin API's one credential; without it, the admin API refuses everything.
-fn admin_tokens(token: Option<&SecretString>) -> Tokens {
-    match token {
-        Some(token) => {
-            tracing::info!("the admin API takes ADMIN_TOKEN, as actor {ADMIN}");
-            Tokens::new().token(token.clone(), ADMIN)
-        }
-        None => {
-            tracing::warn!("ADMIN_TOKEN is not set: the admin API is disabled");
-            Tokens::new()
-        }
+/// The admin API's credentials: the tokens `ADMIN_TOKENS_FILE` names, and `ADMIN_TOKEN` as
+/// actor `admin`; without either, the admin API refuses everything.
+fn admin_tokens(
+    token: Option<&SecretString>,
+    file: Option<&std::path::Path>,
+) -> Result<Tokens, flags_http::TokensFileError> {
+    let mut tokens = Tokens::new();
+    if let Some(file) = file {
+        tokens = tokens.tokens_file(file)?;
+        tracing::info!("the admin API takes the tokens of {}", file.display());
     }
+    if let Some(token) = token {
+        tracing::info!("the admin API takes ADMIN_TOKEN, as actor {ADMIN}");
+        tokens = tokens.token(token.clone(), ADMIN);
+    }
+    if tokens.is_empty() {
+        tracing::warn!(
+            "neither ADMIN_TOKEN nor ADMIN_TOKENS_FILE gives a token: the admin API is disabled"
+        );
+    }
+    Ok(tokens)
 }
 
 /// `CLIENT_TOKEN` as the one client token of the OFREP routes: with it, a service reads every

@@ -185,6 +185,11 @@ impl Page {
 
     /// Answers the confirmation dialog, after checking what it asks.
     async fn confirm(&self, asks: &str) {
+        self.confirm_with_reason(asks, "").await;
+    }
+
+    /// Answers the confirmation dialog, after checking what it asks, giving `reason`.
+    async fn confirm_with_reason(&self, asks: &str, reason: &str) {
         let dialog = self.element("#confirm").await;
         let text = dialog.text().await.unwrap();
         assert!(text.contains(asks), "the dialog asks {text:?}");
@@ -193,6 +198,9 @@ impl Page {
             .run("return document.activeElement.id", Vec::new())
             .await;
         assert_eq!(focused, "confirm-cancel");
+        if !reason.is_empty() {
+            self.type_into("#confirm-comment", reason).await;
+        }
         self.click("#confirm-ok").await;
         self.until(
             "the dialog to close",
@@ -230,6 +238,13 @@ impl Page {
             .await;
         assert_eq!(status, 200, "{flags}");
         flags
+    }
+
+    /// The audit, from the admin API.
+    async fn audit(&self) -> Value {
+        let (status, audit) = self.admin(Method::GET, "/api/admin/audit", None).await;
+        assert_eq!(status, 200, "{audit}");
+        audit
     }
 
     async fn value(&self, variable: &str) -> Value {
@@ -332,6 +347,7 @@ async fn a_refused_change_shows_the_servers_problems_next_to_the_flag_and_change
     page.type_into(&format!("{phone} input.edit-value"), "15551234567")
         .await;
     page.click(&format!("{phone} button[type=submit]")).await;
+    page.confirm("Change WHATSAPP_PHONE_NUMBER_ID?").await;
     page.message("WHATSAPP_PHONE_NUMBER_ID is 15551234567 (version 1)")
         .await;
     assert_eq!(page.value("WHATSAPP_PHONE_NUMBER_ID").await, "15551234567");
@@ -343,6 +359,7 @@ async fn a_refused_change_shows_the_servers_problems_next_to_the_flag_and_change
     let select = page.element(&format!("{level} select.edit-value")).await;
     select.select_by_value("debug").await.unwrap();
     page.click(&format!("{level} button[type=submit]")).await;
+    page.confirm("Change LOG_LEVEL?").await;
     page.message("LOG_LEVEL is debug (version 2)").await;
     assert_eq!(page.value("LOG_LEVEL").await, "debug");
 
@@ -425,20 +442,68 @@ async fn a_rollback_from_the_page_brings_the_previous_value_back() {
         card("FEATURE_TTS_CACHE_ENABLED")
     ))
     .await;
-    page.confirm("Turn FEATURE_TTS_CACHE_ENABLED off?").await;
+    page.confirm_with_reason(
+        "Turn FEATURE_TTS_CACHE_ENABLED off?",
+        "cache stampede, INC-7",
+    )
+    .await;
     page.message("is off (version 1)").await;
     assert_eq!(page.value("FEATURE_TTS_CACHE_ENABLED").await, "false");
 
     page.show_audit().await;
     page.click("#rollback").await;
-    page.confirm("before version 1").await;
+    page.confirm_with_reason("before version 1", "INC-7 fixed")
+        .await;
     page.message("Rolled back: the flags are at version 2")
         .await;
+    // The audit shows each change's kind and reason, newest first.
+    page.until(
+        "the rollback in the audit",
+        "return document.querySelector('#audit-rows tr')?.innerText.includes('INC-7 fixed')",
+    )
+    .await;
+    let rows = page
+        .run(
+            "return [...document.querySelectorAll('#audit-rows tr')].map((row) => row.innerText)",
+            Vec::new(),
+        )
+        .await;
+    let rows: Vec<String> = serde_json::from_value(rows).unwrap();
+    assert!(
+        rows[0].contains("ROLLBACK") && rows[0].contains("“INC-7 fixed”"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].contains("SET") && rows[1].contains("“cache stampede, INC-7”"),
+        "{rows:?}"
+    );
+    let audit = page.audit().await;
+    let newest = audit["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (&newest["kind"], &newest["comment"]),
+        (&json!("rollback"), &json!("INC-7 fixed"))
+    );
+
     page.click("#show-flags").await;
     page.card_until("FEATURE_TTS_CACHE_ENABLED", "Value\ntrue")
         .await;
     assert_eq!(page.value("FEATURE_TTS_CACHE_ENABLED").await, "true");
     assert_eq!(page.flags().await["version"], 2);
+
+    // Saving the value a flag's override holds already changes nothing, and says so.
+    let level = card("LOG_LEVEL");
+    let save_debug = async || {
+        let select = page.element(&format!("{level} select.edit-value")).await;
+        select.select_by_value("debug").await.unwrap();
+        page.click(&format!("{level} button[type=submit]")).await;
+        page.confirm("Change LOG_LEVEL?").await;
+    };
+    save_debug().await;
+    page.message("LOG_LEVEL is debug (version 3)").await;
+    save_debug().await;
+    page.message("Nothing to change: the flags already hold that (version 3)")
+        .await;
+    assert_eq!(page.flags().await["version"], 3);
     page.close().await;
 }
 
@@ -463,6 +528,7 @@ async fn a_reset_from_the_page_takes_the_override_away() {
     let select = page.element(&format!("{level} select.edit-value")).await;
     select.select_by_value("error").await.unwrap();
     page.click(&format!("{level} button[type=submit]")).await;
+    page.confirm("Change LOG_LEVEL?").await;
     page.message("LOG_LEVEL is error (version 1)").await;
     page.card_until("LOG_LEVEL", "override by admin, version 1")
         .await;
@@ -666,7 +732,10 @@ async fn another_admins_change_shows_up_without_a_reload() {
     let (status, body) = page
         .admin(Method::PATCH, "/api/admin/feature-flags", Some(change))
         .await;
-    assert_eq!((status, body), (200, json!({"version": 1})));
+    assert_eq!(
+        (status, body),
+        (200, json!({"version": 1, "changed": true}))
+    );
     page.card_until("FEATURE_SESSION_AFFINITY_ENABLED", "Value\ntrue")
         .await;
     page.message("The flags changed: they are at version 1 now.")
@@ -847,6 +916,7 @@ async fn screenshots() {
     let select = page.element(&format!("{level} select.edit-value")).await;
     select.select_by_value("debug").await.unwrap();
     page.click(&format!("{level} button[type=submit]")).await;
+    page.confirm("Change LOG_LEVEL?").await;
     page.message("LOG_LEVEL is debug").await;
     page.click(&format!(
         "{} button.toggle",

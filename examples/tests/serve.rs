@@ -536,9 +536,83 @@ async fn sigterm_or_ctrl_c_stops_the_server_with_exit_status_0() {
         let stopping = format!("SIG{signal}: stopping once the requests under way are answered");
         assert!(stderr.contains(&stopping), "{stderr}");
         assert!(stderr.ends_with(" INFO rose::serve: stopped\n"), "{stderr}");
-        let disabled = "WARN rose::serve: ADMIN_TOKEN is not set: the admin API is disabled";
+        let disabled = "WARN rose::serve: neither ADMIN_TOKEN nor ADMIN_TOKENS_FILE gives a token: the admin API is disabled";
         assert!(stderr.contains(disabled), "{stderr}");
     }
+}
+
+/// `ADMIN_TOKENS_FILE`, written as the README says (`printf %s "$TOKEN" | sha256sum`): each
+/// person's change is audited under their name, beside `ADMIN_TOKEN` as `admin`; a read-only
+/// token reads and is refused a change; a malformed file stops the start, naming its line.
+#[tokio::test]
+async fn admin_tokens_file_names_each_persons_changes_and_a_malformed_one_stops_the_start() {
+    let digest = |token: &str| {
+        let output = std::process::Command::new("sh")
+            .args(["-c", "printf %s \"$TOKEN\" | sha256sum"])
+            .env("TOKEN", token)
+            .output()
+            .unwrap();
+        let printed = String::from_utf8(output.stdout).unwrap();
+        printed.split_whitespace().next().unwrap().to_owned()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("admins");
+    let lines = format!(
+        "alice:{}\nscraper:{}:read\n",
+        digest("alices-token"),
+        digest("scrapers-token")
+    );
+    std::fs::write(&file, lines).unwrap();
+    let file = file.to_str().unwrap();
+    let vars = [("ADMIN_TOKENS_FILE", file), ("ADMIN_TOKEN", TOKEN)];
+    let server = Server::start(dir.path(), &vars, &[]);
+    let client = client();
+    let change = |token: &str, value: bool| {
+        client
+            .patch(server.url("/api/admin/feature-flags"))
+            .bearer_auth(token)
+            .body(json!({ "FEATURE_TTS_CACHE_ENABLED": value }).to_string())
+    };
+    assert_eq!(send(change("alices-token", false)).await.status, 200);
+    assert_eq!(send(change(TOKEN, true)).await.status, 200);
+    let refused = send(change("scrapers-token", false)).await;
+    assert_eq!(refused.status, 403, "{refused:?}");
+    let audit = client
+        .get(server.url("/api/admin/audit"))
+        .bearer_auth("scrapers-token");
+    let audit = send(audit).await;
+    assert_eq!(audit.status, 200, "{audit:?}");
+    let events = audit.json()["events"].clone();
+    let actors: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| &event["actor"])
+        .collect();
+    assert_eq!(actors, [&json!("alice"), &json!("admin")]);
+    let stderr = server.stop().stderr;
+    assert!(
+        stderr.contains(&format!(
+            "INFO rose::serve: the admin API takes the tokens of {file}"
+        )),
+        "{stderr}"
+    );
+
+    std::fs::write(dir.path().join("admins"), "alice:alices-token\n").unwrap();
+    let refused = Server::spawn(dir.path(), &vars, &[]).wait();
+    assert_eq!(refused.status.code(), Some(1), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&format!(
+            "ERROR rose::serve: ADMIN_TOKENS_FILE: {file} line 1: expected"
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("alices-token"),
+        "{}",
+        refused.stderr
+    );
 }
 
 /// LOG_LEVEL changes live: the change that raises it is logged at the old level (not at all),

@@ -285,6 +285,20 @@ pub enum Unmanageable {
 }
 
 impl Problem {
+    /// Where the value the problem is about came from, to change it: a refused change's problems
+    /// name the change, not the version it would have made.
+    pub(crate) fn source_mut(&mut self) -> Option<&mut Source> {
+        match self {
+            Self::Invalid { source, .. }
+            | Self::LikelyMistake { source, .. }
+            | Self::NotUnicode { source, .. }
+            | Self::Unknown { source, .. }
+            | Self::OtherCase { source, .. } => Some(source),
+            Self::Missing { source, .. } | Self::Unmet { source, .. } => source.as_mut(),
+            _ => None,
+        }
+    }
+
     /// What kind of problem it is, in snake case (`invalid`, `missing`, `unmet`, `unknown`,
     /// `needs_restart`, `not_manageable`, ...): the variant's name, for a program that reads the
     /// problem as data (an HTTP client, a script reading JSON).

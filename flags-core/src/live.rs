@@ -94,8 +94,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use arc_swap::{ArcSwap, Guard};
 
-pub use audit::{AuditChange, AuditEvent, AuditSink, JsonLinesAudit, Outcome, TracingAudit};
+pub use audit::{
+    AuditChange, AuditEvent, AuditKind, AuditSink, JsonLinesAudit, Outcome, TracingAudit,
+};
 pub use change::Change;
+pub use commit::Committed;
 pub use driver::Driver;
 pub use error::{ChangeError, LoadError, Refused, ServiceError};
 pub use file_store::FileStore;

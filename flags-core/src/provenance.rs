@@ -29,6 +29,12 @@ pub enum Source {
         /// The version it made.
         version: u64,
     },
+    /// A change by `actor` that was refused: its values never made a version, so a problem with
+    /// one names the change, not a version.
+    Change {
+        /// Who asked for it.
+        actor: Arc<str>,
+    },
     /// A flag service that manages the flag
     /// ([`Live::managed_by`](crate::live::Live::managed_by)).
     Service {
@@ -47,13 +53,15 @@ impl fmt::Display for Source {
             Self::Override { actor, version } => {
                 write!(f, "override by {actor} (version {version})")
             }
+            Self::Change { actor } => write!(f, "a change by {actor}"),
             Self::Service { service } => write!(f, "flag service {service}"),
         }
     }
 }
 
 /// A source as an object whose `kind` is `default`, `environment`, `file` (with its `path`),
-/// `map`, `override` (with its `actor` and `version`) or `service` (with its `service`), and
+/// `map`, `override` (with its `actor` and `version`), `change` (with its `actor`) or `service`
+/// (with its `service`), and
 /// whose `text` is what `Display` renders.
 ///
 /// ```
@@ -82,6 +90,10 @@ impl Serialize for Source {
                 version: Some(*version),
                 ..SourceJson::of("override", text)
             },
+            Self::Change { actor } => SourceJson {
+                actor: Some(actor),
+                ..SourceJson::of("change", text)
+            },
             Self::Service { service } => SourceJson {
                 service: Some(service),
                 ..SourceJson::of("service", text)
@@ -96,12 +108,12 @@ impl Serialize for Source {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename = "Source")]
 struct SourceJson<'a> {
-    /// `default`, `environment`, `file`, `map`, `override` or `service`.
+    /// `default`, `environment`, `file`, `map`, `override`, `change` or `service`.
     kind: &'static str,
     /// For `file`: the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<String>,
-    /// For `override`: who made the change.
+    /// For `override` and `change`: who made the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     actor: Option<&'a str>,
     /// For `override`: the version it made.
@@ -200,6 +212,13 @@ mod tests {
         assert_eq!(
             json(change),
             r#"{"kind":"override","actor":"alice","version":3,"text":"override by alice (version 3)"}"#
+        );
+        let refused = Source::Change {
+            actor: Arc::from("carol"),
+        };
+        assert_eq!(
+            json(refused),
+            r#"{"kind":"change","actor":"carol","text":"a change by carol"}"#
         );
         let service = Source::Service {
             service: Arc::from("unleash"),

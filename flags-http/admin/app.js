@@ -275,18 +275,24 @@ function showAdmin() {
  * Makes a change on the version shown (`If-Match`), then shows its outcome: the new flags, the
  * server's problems next to the flags they name, or a reload when the view was stale.
  */
-async function change(method, path, { body, variable, done }) {
+async function change(method, path, { body, variable, done, comment }) {
   if (state.changing) return;
   state.changing = true;
   try {
     if (variable) state.problems.delete(variable);
-    const reply = await request(method, path, { body, ifMatch: state.tag });
+    // The operator's reason goes with the change into the audit.
+    const asked = comment ? `${path}?comment=${encodeURIComponent(comment)}` : path;
+    const reply = await request(method, asked, { body, ifMatch: state.tag });
     switch (reply.status) {
       case 200:
         state.problems.clear();
         if (variable) forgetDraft(variable);
         await load();
-        say(done(reply.body.version), "success");
+        if (reply.body.changed === false) {
+          say(`Nothing to change: the flags already hold that (version ${reply.body.version}).`);
+        } else {
+          say(done(reply.body.version), "success");
+        }
         break;
       case 422: {
         // The audit records refusals too.
@@ -303,6 +309,9 @@ async function change(method, path, { body, variable, done }) {
         break;
       case 409:
         say(`Nothing changed: ${serverMessage(reply)}.`, "error");
+        break;
+      case 400:
+        say(`Not sent: ${serverMessage(reply)}`, "error");
         break;
       default:
         failed(reply, "make the change");
@@ -330,24 +339,35 @@ function showProblems(body, variable) {
 async function toggle(flag) {
   const on = flag.value !== "true";
   const word = on ? "on" : "off";
-  const confirmed = await confirmAction({
+  const comment = await confirmAction({
     title: `Turn ${flag.variable} ${word}?`,
     text: `${flag.variable} becomes ${on} for every client from their next request.`,
     action: `Turn ${word}`,
   });
-  if (!confirmed) return;
+  if (comment === null) return;
   await change("PATCH", FLAGS_PATH, {
     body: { [flag.variable]: on },
     variable: flag.variable,
+    comment,
     done: (version) => `${flag.variable} is ${word} (version ${version}).`,
   });
 }
 
 async function save(flag, control) {
   const value = control.value;
+  // Every change asks the same way: a toggle, a choice, a text.
+  let becomes = "the value typed";
+  if (!flag.secret) becomes = value === "" ? "unset (its default applies)" : `“${value}”`;
+  const comment = await confirmAction({
+    title: `Change ${flag.variable}?`,
+    text: `${flag.variable} becomes ${becomes} for every client from their next request.`,
+    action: "Change",
+  });
+  if (comment === null) return;
   await change("PATCH", FLAGS_PATH, {
     body: { [flag.variable]: value },
     variable: flag.variable,
+    comment,
     done: (version) =>
       flag.secret
         ? `${flag.variable} is set (version ${version}).`
@@ -356,38 +376,45 @@ async function save(flag, control) {
 }
 
 async function reset(flag) {
-  const confirmed = await confirmAction({
+  const comment = await confirmAction({
     title: `Reset ${flag.variable}?`,
     text: `The override goes: ${flag.variable} takes the value the environment gives it, ` +
       "or its default.",
     action: "Reset",
   });
-  if (!confirmed) return;
+  if (comment === null) return;
   await change("DELETE", `${FLAGS_PATH}/${encodeURIComponent(flag.variable)}`, {
     variable: flag.variable,
+    comment,
     done: (version) => `${flag.variable} is reset (version ${version}).`,
   });
 }
 
 async function rollback() {
-  const confirmed = await confirmAction({
+  const comment = await confirmAction({
     title: "Roll back to the previous version?",
     text: `The flags take the values they had before version ${state.version}, as a new version.`,
     action: "Roll back",
   });
-  if (!confirmed) return;
+  if (comment === null) return;
   await change("POST", ROLLBACK_PATH, {
+    comment,
     done: (version) => `Rolled back: the flags are at version ${version}.`,
   });
 }
 
-/** Asks in a modal dialog (Escape or Cancel says no); resolves to whether the user confirmed. */
+/**
+ * Asks in a modal dialog (Escape or Cancel says no), with a field for the reason; resolves to the
+ * reason given ("" for none) when the user confirmed, `null` when not.
+ */
 function confirmAction({ title, text, action }) {
   const dialog = byId("confirm");
   const ok = byId("confirm-ok");
   const cancel = byId("confirm-cancel");
+  const reason = byId("confirm-comment");
   byId("confirm-title").textContent = title;
   byId("confirm-text").textContent = text;
+  reason.value = "";
   ok.textContent = action;
   return new Promise((resolve) => {
     let confirmed = false;
@@ -402,7 +429,7 @@ function confirmAction({ title, text, action }) {
       ok.onclick = null;
       cancel.onclick = null;
       dialog.onclose = null;
-      resolve(confirmed);
+      resolve(confirmed ? reason.value.trim() : null);
     };
     dialog.showModal();
     // The choice that changes nothing has the focus: Enter twice cannot change a flag by mistake.
@@ -711,6 +738,8 @@ function renderAudit() {
           auditValue(item.old), " → ", auditValue(item.new)),
       );
     }
+    changes.prepend(h("li", { class: "kind", text: event.kind ?? "set" }));
+    if (event.comment) changes.append(h("li", { class: "comment", text: `“${event.comment}”` }));
     const applied = event.outcome === "applied";
     const word = applied ? "applied" : "refused";
     const outcome = h("td", { "data-label": "Outcome" },

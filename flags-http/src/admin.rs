@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::auth::Actor;
-use crate::conditional::{self, IdempotencyKey, IfMatch};
+use crate::conditional::{self, Comment, IdempotencyKey, IfMatch};
 use crate::error::{Error, ProblemBody, Refused};
 use crate::patch::Edits;
 use crate::tag::Tag;
@@ -157,12 +157,15 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
     admin_response(StatusCode::OK, Some(tag), Json(body))
 }
 
-/// The body of a change that was applied.
+/// The body of a change that was applied, or that changed nothing.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct Changed {
-    /// The flags' new version.
+    /// The flags' new version; the version they are at when the change changed nothing.
     version: u64,
+    /// Whether the change made a version: `false` when every flag it names already held what
+    /// it asks for (nothing was made, nothing audited).
+    changed: bool,
 }
 
 /// Change flags
@@ -175,7 +178,7 @@ pub(crate) struct Changed {
     operation_id = "change_flags",
     tag = "admin",
     security(("bearer" = [])),
-    params(IfMatch, IdempotencyKey),
+    params(IfMatch, IdempotencyKey, Comment),
     request_body(
         content = Object, content_type = "application/json",
         description = "Variable to value: text as in an env file, a boolean, a number, or null \
@@ -195,6 +198,7 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
     Extension(Actor(actor)): Extension<Actor>,
     if_match: IfMatch,
     key: IdempotencyKey,
+    comment: Comment,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
     let body = body.map_err(|rejection| match rejection.status() {
@@ -205,7 +209,7 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
     commit(
         &shared.flags,
         &if_match,
-        key.on(Change::edit(&actor, edits)),
+        comment.on(key.on(Change::edit(&actor, edits))),
     )
     .await
 }
@@ -223,6 +227,7 @@ pub(crate) async fn patch<S: FeatureFlags + Send + Sync + 'static>(
         ("variable" = String, Path, description = "The flag's environment variable"),
         IfMatch,
         IdempotencyKey,
+        Comment,
     ),
     responses(
         (status = 200, description = "Reset: the new version", body = Changed,
@@ -239,6 +244,7 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
     uri: Uri,
     if_match: IfMatch,
     key: IdempotencyKey,
+    comment: Comment,
     variable: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
     let variable = match variable {
@@ -262,7 +268,7 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
     let reset = commit(
         &shared.flags,
         &if_match,
-        key.on(Change::reset(&actor, [variable])),
+        comment.on(key.on(Change::reset(&actor, [variable]))),
     )
     .await;
     match reset {
@@ -284,7 +290,7 @@ pub(crate) async fn reset<S: FeatureFlags + Send + Sync + 'static>(
     operation_id = "rollback",
     tag = "admin",
     security(("bearer" = [])),
-    params(IfMatch, IdempotencyKey),
+    params(IfMatch, IdempotencyKey, Comment),
     responses(
         (status = 200, description = "Rolled back: the new version", body = Changed,
             headers(("ETag" = String, description = "The new version's tag"))),
@@ -297,8 +303,10 @@ pub(crate) async fn rollback<S: FeatureFlags + Send + Sync + 'static>(
     Extension(Actor(actor)): Extension<Actor>,
     if_match: IfMatch,
     key: IdempotencyKey,
+    comment: Comment,
 ) -> Result<Response, Error> {
-    commit(&shared.flags, &if_match, key.on(Change::rollback(&actor))).await
+    let change = comment.on(key.on(Change::rollback(&actor)));
+    commit(&shared.flags, &if_match, change).await
 }
 
 /// Makes `change`, on the version `If-Match` names if it names one, and answers with the new
@@ -312,10 +320,12 @@ async fn commit<S: FeatureFlags + Send + Sync + 'static>(
         Some(version) => change.if_version(version),
         None => change,
     };
-    match flags.commit(change).await {
-        Ok(version) => {
+    match flags.commit_detailed(change).await {
+        Ok(committed) => {
+            let version = committed.version;
             let tag = Tag::with_version(&flags.get(), version);
-            let body = Json(Changed { version });
+            let changed = committed.changed;
+            let body = Json(Changed { version, changed });
             Ok(admin_response(StatusCode::OK, Some(tag), body))
         }
         Err(error) => Err(Error::refused(error, Tag::of(&flags.get()))),

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::HeaderName;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{HeaderName, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use flags_core::FeatureFlags;
@@ -60,11 +60,14 @@ where
     }
 }
 
-/// Bearer tokens, each naming the actor it stands for: `Authorization: Bearer <token>`.
+/// Bearer tokens, each naming the actor it stands for: `Authorization: Bearer <token>`. A token
+/// may change the flags, or only read them ([`Tokens::read_only`]: a metrics scraper, an OFREP
+/// client), which every request but a `GET` or `HEAD` finds refused ([`Denied::ReadOnly`]).
 ///
-/// Tokens are compared in constant time, every configured token each time, so that how long a
-/// refusal takes says nothing of how near a guess came. With no token, the admin routes refuse
-/// every request ([`Denied::Disabled`]).
+/// Tokens are kept as their SHA-256 digests only, and compared in constant time, every
+/// configured token each time, so that how long a refusal takes says nothing of how near a guess
+/// came. A file of digests ([`Tokens::tokens_file`]) names each person's token without keeping any
+/// token in clear. With no token, the admin routes refuse every request ([`Denied::Disabled`]).
 ///
 /// ```
 /// use flags_core::secrecy::SecretString;
@@ -72,14 +75,37 @@ where
 ///
 /// let tokens = Tokens::new()
 ///     .token(SecretString::from("a-long-random-token"), "alice")
-///     .token(SecretString::from("the-deploy-pipelines-token"), "deploy");
-/// assert_eq!(format!("{tokens:?}"), r#"Tokens { actors: ["alice", "deploy"] }"#);
+///     .read_only(SecretString::from("the-scrapers-token"), "metrics");
+/// assert_eq!(format!("{tokens:?}"), r#"Tokens { actors: ["alice", "metrics (read only)"] }"#);
 /// ```
 #[derive(Default)]
 pub struct Tokens {
-    /// Each token's SHA-256 digest (the token itself is not kept), with its actor.
-    tokens: Vec<([u8; 32], String)>,
+    /// Each token's SHA-256 digest (the token itself is not kept), with its actor and whether
+    /// it may change the flags.
+    tokens: Vec<Named>,
 }
+
+/// One token, as [`Tokens`] keeps it.
+struct Named {
+    digest: [u8; 32],
+    actor: String,
+    writes: bool,
+}
+
+/// Why a file of tokens ([`Tokens::tokens_file`]) cannot be used: the file, the line, and what is
+/// wrong with it, never the line itself (it may be a token pasted in clear by mistake).
+#[derive(Debug)]
+pub struct TokensFileError {
+    message: String,
+}
+
+impl fmt::Display for TokensFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TokensFileError {}
 
 impl Tokens {
     /// No token: the admin routes are off until one is added.
@@ -90,12 +116,104 @@ impl Tokens {
     /// Accepts `token` as `actor`, without the spaces around it, as a request's token is read
     /// (`ADMIN_TOKEN=" x "` and `Authorization: Bearer x` match). An empty token is never
     /// accepted, so it is not added: an unset variable cannot open the admin routes.
-    pub fn token(mut self, token: SecretString, actor: impl Into<String>) -> Self {
+    pub fn token(self, token: SecretString, actor: impl Into<String>) -> Self {
+        self.add(token, actor.into(), true)
+    }
+
+    /// Accepts `token` as `actor` for reading only: the admin routes' `GET`s (and, for OFREP
+    /// routes, every flag but the secrets); a change is refused ([`Denied::ReadOnly`]).
+    pub fn read_only(self, token: SecretString, actor: impl Into<String>) -> Self {
+        self.add(token, actor.into(), false)
+    }
+
+    fn add(mut self, token: SecretString, actor: String, writes: bool) -> Self {
         let token = token.expose_secret().as_bytes().trim_ascii();
         if !token.is_empty() {
-            self.tokens.push((digest(token), actor.into()));
+            let digest = digest(token);
+            self.tokens.push(Named {
+                digest,
+                actor,
+                writes,
+            });
         }
         self
+    }
+
+    /// Adds the tokens a file names, one per line as `name:sha256-hex-of-token`, or
+    /// `name:sha256-hex-of-token:read` for a token that only reads; blank lines and lines that
+    /// start with `#` are left out. The name is the actor the audit records; the digest is what
+    /// `sha256sum` prints of the token (`printf %s "$TOKEN" | sha256sum`), so that the file
+    /// keeps no token in clear.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read, or a line is not of that form (a name that is empty or
+    /// holds a control character, a digest that is not 64 hexadecimal digits, an access other
+    /// than `read` or `write`, a token already named on another line): the error names the
+    /// file and the line, and never quotes it.
+    pub fn tokens_file(self, path: impl AsRef<std::path::Path>) -> Result<Self, TokensFileError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|error| TokensFileError {
+            message: format!("cannot read the tokens file {}: {error}", path.display()),
+        })?;
+        self.add_lines(&text)
+            .map_err(|(line, problem)| TokensFileError {
+                message: format!("{} line {line}: {problem}", path.display()),
+            })
+    }
+
+    /// [`Tokens::tokens_file`]'s lines; an error is the line's number and what is wrong with it.
+    fn add_lines(mut self, text: &str) -> Result<Self, (usize, String)> {
+        const FORM: &str = "expected name:sha256-hex-of-token, or name:sha256-hex-of-token:read";
+        for (index, line) in text.lines().enumerate() {
+            let number = index + 1;
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut fields = line.split(':');
+            let (Some(name), Some(hex)) = (fields.next(), fields.next()) else {
+                return Err((number, FORM.to_owned()));
+            };
+            let writes = match fields.next() {
+                None | Some("write") => true,
+                Some("read") => false,
+                Some(_) => {
+                    let problem = format!("{FORM}: the access after the digest is read or write");
+                    return Err((number, problem));
+                }
+            };
+            if fields.next().is_some() {
+                return Err((number, FORM.to_owned()));
+            }
+            let (name, hex) = (name.trim(), hex.trim());
+            if name.is_empty() || name.chars().any(char::is_control) {
+                let problem = format!("{FORM}: the name is empty or holds a control character");
+                return Err((number, problem));
+            }
+            let Some(digest) = digest_from_hex(hex) else {
+                let problem = format!(
+                    "{FORM}: the digest is {} characters, not 64 hexadecimal digits (what \
+                     sha256sum prints of the token)",
+                    hex.chars().count()
+                );
+                return Err((number, problem));
+            };
+            if let Some(other) = self.tokens.iter().find(|named| named.digest == digest) {
+                let problem = format!(
+                    "this token is {}'s already: each token names one actor",
+                    other.actor
+                );
+                return Err((number, problem));
+            }
+            let actor = name.to_owned();
+            self.tokens.push(Named {
+                digest,
+                actor,
+                writes,
+            });
+        }
+        Ok(self)
     }
 
     /// Whether no token is accepted (the admin routes are off).
@@ -103,30 +221,37 @@ impl Tokens {
         self.tokens.is_empty()
     }
 
-    /// The actor `token` stands for, compared in constant time with every token.
-    fn actor_of(&self, token: &[u8]) -> Option<&str> {
+    /// The token `token` is, compared in constant time with every token.
+    fn named(&self, token: &[u8]) -> Option<&Named> {
         // Digests, so that tokens of any length compare in the same time (comparing the tokens
         // themselves would end early on a length that differs).
         let presented = digest(token);
-        let mut actor = None;
-        for (token, name) in &self.tokens {
-            if bool::from(token.ct_eq(&presented)) {
-                actor = Some(name.as_str());
+        let mut found = None;
+        for named in &self.tokens {
+            if bool::from(named.digest.ct_eq(&presented)) {
+                found = Some(named);
             }
         }
-        actor
+        found
     }
 
     /// Whether `token` is one of these.
     pub(crate) fn accepts(&self, token: &[u8]) -> bool {
-        self.actor_of(token).is_some()
+        self.named(token).is_some()
     }
 }
 
 /// The actors, never the tokens.
 impl fmt::Debug for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let actors: Vec<&str> = self.tokens.iter().map(|(_, actor)| &**actor).collect();
+        let actors: Vec<String> = self
+            .tokens
+            .iter()
+            .map(|named| match named.writes {
+                true => named.actor.clone(),
+                false => format!("{} (read only)", named.actor),
+            })
+            .collect();
         f.debug_struct("Tokens").field("actors", &actors).finish()
     }
 }
@@ -136,10 +261,27 @@ impl Authorize for Tokens {
         if self.tokens.is_empty() {
             return Err(Denied::Disabled);
         }
-        self.actor_of(bearer(request)?)
-            .map(str::to_owned)
-            .ok_or(Denied::Invalid)
+        let named = self.named(bearer(request)?).ok_or(Denied::Invalid)?;
+        let reads = matches!(request.method, Method::GET | Method::HEAD);
+        if !named.writes && !reads {
+            return Err(Denied::ReadOnly);
+        }
+        Ok(named.actor.clone())
     }
+}
+
+/// The 32 bytes that 64 hexadecimal digits (in either case) write; `None` for any other text.
+fn digest_from_hex(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut digest = [0; 32];
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(digest)
 }
 
 /// The SHA-256 digest of a token.

@@ -1,5 +1,6 @@
 //! The conditional headers: `If-None-Match` on the routes that read the flags, the version
-//! `If-Match` names on the routes that change them, and `Idempotency-Key`.
+//! `If-Match` names on the routes that change them, `Idempotency-Key`, and the change's
+//! `comment`.
 
 use std::convert::Infallible;
 
@@ -131,6 +132,59 @@ impl IdempotencyKey {
     pub(crate) fn on(self, change: flags_core::live::Change) -> flags_core::live::Change {
         match self.idempotency_key {
             Some(key) => change.idempotency_key(key),
+            None => change,
+        }
+    }
+}
+
+/// The longest reason a change may carry, in characters: a line in the page, not a document.
+pub(crate) const COMMENT_LIMIT: usize = 500;
+
+/// `?comment=` on a change: the operator's reason for it, which the audit keeps with the change.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[derive(serde_derive::Deserialize)]
+pub(crate) struct Comment {
+    /// Why the change is made (`WhatsApp is down for everyone, INC-231`): one line of at most
+    /// 500 characters, kept in the audit with the change, applied or refused.
+    comment: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Comment {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let axum::extract::Query(Comment { comment }) =
+            axum::extract::Query::<Comment>::from_request_parts(parts, state)
+                .await
+                .map_err(Error::query)?;
+        // An empty comment is none: what a page's empty field sends.
+        let comment = comment.filter(|comment| !comment.trim().is_empty());
+        if let Some(comment) = &comment {
+            let characters = comment.chars().count();
+            if characters > COMMENT_LIMIT {
+                return Err(Error::BadRequest(format!(
+                    "comment: {characters} characters; a change's comment is at most \
+                     {COMMENT_LIMIT}"
+                )));
+            }
+            if let Some(control) = comment.chars().find(|c| c.is_control()) {
+                return Err(Error::BadRequest(format!(
+                    "comment: holds the control character {:?}; a change's comment is one line \
+                     of text",
+                    control.escape_unicode().to_string()
+                )));
+            }
+        }
+        Ok(Self { comment })
+    }
+}
+
+impl Comment {
+    /// `change`, with the comment if the request gave one.
+    pub(crate) fn on(self, change: flags_core::live::Change) -> flags_core::live::Change {
+        match self.comment {
+            Some(comment) => change.comment(comment.trim()),
             None => change,
         }
     }

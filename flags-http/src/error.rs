@@ -52,6 +52,9 @@ pub enum Denied {
     /// Nothing is accepted: the admin API is off (no token configured). 403, whatever the
     /// request carries.
     Disabled,
+    /// The token is valid, for reading only, and the request would change something: 403. Not
+    /// a failure: the client is who it says.
+    ReadOnly,
 }
 
 /// Why a request may not use the admin routes: what [`require`](crate::auth::require) answers.
@@ -209,9 +212,9 @@ impl Error {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TurnedAway(TurnedAway::Denied(Denied::Missing)) => StatusCode::UNAUTHORIZED,
-            Self::TurnedAway(TurnedAway::Denied(Denied::Invalid | Denied::Disabled)) => {
-                StatusCode::FORBIDDEN
-            }
+            Self::TurnedAway(TurnedAway::Denied(
+                Denied::Invalid | Denied::Disabled | Denied::ReadOnly,
+            )) => StatusCode::FORBIDDEN,
             Self::TurnedAway(TurnedAway::TooManyFailures { .. }) => StatusCode::TOO_MANY_REQUESTS,
             Self::NoSuchFlag { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -244,6 +247,10 @@ impl IntoResponse for Error {
             }
             Self::TurnedAway(TurnedAway::Denied(Denied::Invalid)) => {
                 let message = "the token is not valid for the admin API";
+                (message.to_owned(), Vec::new())
+            }
+            Self::TurnedAway(TurnedAway::Denied(Denied::ReadOnly)) => {
+                let message = "the token reads only: a change needs a token that may make one";
                 (message.to_owned(), Vec::new())
             }
             Self::TurnedAway(TurnedAway::Denied(Denied::Disabled)) => {

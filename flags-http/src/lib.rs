@@ -139,7 +139,7 @@ use axum::routing::{MethodRouter, delete, get, post};
 use flags_core::FeatureFlags;
 use flags_core::live::Live;
 
-pub use auth::{Actor, Authorize, Tokens};
+pub use auth::{Actor, Authorize, Tokens, TokensFileError};
 pub use error::Denied;
 pub use limit::{ClientAddress, client_address};
 #[cfg(feature = "openapi")]

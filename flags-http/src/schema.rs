@@ -51,7 +51,8 @@ impl IntoResponses for TurnedAway {
             ),
             (
                 "403",
-                "A wrong token, or no token configured (the admin API is off).",
+                "A wrong token, a read-only token asking for a change, or no token configured (the \
+                 admin API is off).",
                 None,
             ),
             (
@@ -115,6 +116,7 @@ mod tests {
             TurnedAway::Denied(Denied::Missing),
             TurnedAway::Denied(Denied::Invalid),
             TurnedAway::Denied(Denied::Disabled),
+            TurnedAway::Denied(Denied::ReadOnly),
             TurnedAway::TooManyFailures {
                 retry_after: Duration::from_secs(1),
             },

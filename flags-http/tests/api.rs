@@ -408,6 +408,122 @@ async fn a_token_configured_with_spaces_around_it_signs_in_as_a_request_presents
     assert!(blank.is_empty());
 }
 
+/// The lowercase hex of a token's SHA-256: what `sha256sum` prints.
+fn sha256_hex(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Each person's token, from a file of digests, signs their changes with their name; a token
+/// that only reads reads and never changes; a malformed line is an error naming the line, never
+/// quoting it.
+#[tokio::test]
+async fn named_tokens_from_a_file_tell_people_apart_and_a_read_only_token_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("admins");
+    let lines = format!(
+        "# who may change the flags\n\nbob:{}\nmetrics:{}:read\ncarol : {} \n",
+        sha256_hex("bobs-token"),
+        sha256_hex("metrics-token"),
+        sha256_hex("carols-token").to_uppercase(),
+    );
+    std::fs::write(&path, lines).unwrap();
+    let tokens = Tokens::new()
+        .tokens_file(&path)
+        .unwrap()
+        .token(SecretString::from(TOKEN), "admin");
+    assert_eq!(
+        format!("{tokens:?}"),
+        r#"Tokens { actors: ["bob", "metrics (read only)", "carol", "admin"] }"#
+    );
+    let flags = live();
+    let server = serve(Api::new(Arc::clone(&flags), tokens).router()).await;
+    let change = |value: u8| Some(format!(r#"{{"FEATURE_MAX_IMAGES": {value}}}"#).into_bytes());
+    let path = "/api/admin/feature-flags";
+    for (token, value) in [("bobs-token", 4), ("carols-token", 5), (TOKEN, 6)] {
+        let reply = server
+            .send(Method::PATCH, path, Some(token), &[], change(value))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{token}");
+    }
+    let reply = server.get("/api/admin/audit", Some("metrics-token")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let actors: Vec<Value> = reply.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["actor"].clone())
+        .collect();
+    assert_eq!(actors, [json!("bob"), json!("carol"), json!("admin")]);
+    // The read-only token: every change route is 403, saying why; nothing changed.
+    let reset = "/api/admin/feature-flags/FEATURE_MAX_IMAGES";
+    let rollback = "/api/admin/feature-flags/rollback";
+    for (method, path, body) in [
+        (Method::PATCH, path, change(7)),
+        (Method::DELETE, reset, None),
+        (Method::POST, rollback, None),
+    ] {
+        let reply = server
+            .send(method.clone(), path, Some("metrics-token"), &[], body)
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert_eq!(
+            reply.message(),
+            "the token reads only: a change needs a token that may make one"
+        );
+    }
+    assert_eq!((flags.version(), flags.get().max_images), (3, 6));
+
+    // A token pasted in clear, a missing digest, a second name for one token: refused, naming
+    // the file and the line, and quoting none of it.
+    let malformed = [
+        (
+            "dave:a-token-pasted-in-clear",
+            "line 1: expected name:sha256-hex-of-token, or name:sha256-hex-of-token:read: the digest is 23 characters, not 64 hexadecimal digits (what sha256sum prints of the token)",
+        ),
+        (
+            "a-token-pasted-alone",
+            "line 1: expected name:sha256-hex-of-token, or name:sha256-hex-of-token:read",
+        ),
+        (
+            &format!(":{}", sha256_hex("x")),
+            "line 1: expected name:sha256-hex-of-token, or name:sha256-hex-of-token:read: the name is empty or holds a control character",
+        ),
+        (
+            &format!("eve:{}:admin", sha256_hex("x")),
+            "line 1: expected name:sha256-hex-of-token, or name:sha256-hex-of-token:read: the access after the digest is read or write",
+        ),
+        (
+            &format!("eve:{0}\nmallory:{0}", sha256_hex("x")),
+            "line 2: this token is eve's already: each token names one actor",
+        ),
+    ];
+    for (text, expected) in malformed {
+        std::fs::write(dir.path().join("bad"), text).unwrap();
+        let error = Tokens::new()
+            .tokens_file(dir.path().join("bad"))
+            .unwrap_err();
+        let shown = error.to_string();
+        assert_eq!(
+            shown,
+            format!("{} {expected}", dir.path().join("bad").display())
+        );
+        assert!(!shown.contains("pasted"), "{shown}");
+    }
+    let missing = Tokens::new()
+        .tokens_file(dir.path().join("none"))
+        .unwrap_err();
+    assert!(
+        missing
+            .to_string()
+            .starts_with("cannot read the tokens file "),
+        "{missing}"
+    );
+}
+
 #[tokio::test]
 async fn a_valid_change_is_on_the_public_route_at_once() {
     let flags = live();
@@ -424,7 +540,7 @@ async fn a_valid_change_is_on_the_public_route_at_once() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.json(), json!({"version": 1}));
+    assert_eq!(reply.json(), json!({"version": 1, "changed": true}));
     assert_eq!(reply.header("etag"), Some("\"1\""));
     assert_eq!(
         server.public().await,
@@ -438,7 +554,7 @@ async fn a_valid_change_is_on_the_public_route_at_once() {
             Some(TOKEN),
         )
         .await;
-    assert_eq!(reply.json(), json!({"version": 2}));
+    assert_eq!(reply.json(), json!({"version": 2, "changed": true}));
     assert_eq!(
         server.public().await,
         json!({"beta": false, "max_images": 3})
@@ -503,6 +619,85 @@ async fn an_invalid_change_is_422_with_every_problem_and_changes_nothing() {
     assert_eq!(outcomes, ["rejected", "rejected"]);
 }
 
+/// An operator's reason goes with the change into the audit, with the change's kind; saving a
+/// value the flag holds already says it changed nothing, and makes no version.
+#[tokio::test]
+async fn a_comment_is_audited_with_the_change_and_saving_the_same_value_changes_nothing() {
+    let flags = live();
+    let server = server(&flags).await;
+    let path = "/api/admin/feature-flags?comment=Images%20for%20the%20launch%2C%20INC-231";
+    let body = || Some(br#"{"FEATURE_MAX_IMAGES": 4}"#.to_vec());
+    let reply = server
+        .send(Method::PATCH, path, Some(TOKEN), &[], body())
+        .await;
+    assert_eq!(reply.json(), json!({"version": 1, "changed": true}));
+    let reply = server
+        .send(Method::PATCH, path, Some(TOKEN), &[], body())
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json(), json!({"version": 1, "changed": false}));
+    assert_eq!(reply.header("etag"), Some("\"1\""));
+
+    let rollback = "/api/admin/feature-flags/rollback?comment=back%20to%20five";
+    let reply = server
+        .send(Method::POST, rollback, Some(TOKEN), &[], None)
+        .await;
+    assert_eq!(reply.json(), json!({"version": 2, "changed": true}));
+    let reset = "/api/admin/feature-flags/FEATURE_MAX_IMAGES?comment=";
+    let reply = server
+        .send(Method::DELETE, reset, Some(TOKEN), &[], None)
+        .await;
+    assert_eq!(reply.json(), json!({"version": 2, "changed": false}));
+
+    let audit = server.get("/api/admin/audit", Some(TOKEN)).await.json();
+    let events: Vec<(Value, Value, Value)> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| {
+            (
+                event["version"].clone(),
+                event["kind"].clone(),
+                event["comment"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (
+                json!(1),
+                json!("set"),
+                json!("Images for the launch, INC-231")
+            ),
+            (json!(2), json!("rollback"), json!("back to five")),
+        ]
+    );
+
+    // A comment is one line of text, of 500 characters at most: anything else is 400, naming
+    // what is wrong, and nothing is changed.
+    let long = format!("/api/admin/feature-flags?comment={}", "a".repeat(501));
+    let reply = server
+        .send(Method::PATCH, &long, Some(TOKEN), &[], body())
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.message(),
+        "comment: 501 characters; a change's comment is at most 500"
+    );
+    let forged = "/api/admin/feature-flags?comment=ok%0A2026-12-05%20INFO%20forged";
+    let reply = server
+        .send(Method::PATCH, forged, Some(TOKEN), &[], body())
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.message().contains("control character"),
+        "{}",
+        reply.message()
+    );
+    assert_eq!(flags.version(), 2);
+}
+
 #[tokio::test]
 async fn a_restart_flag_and_a_secret_that_does_not_opt_in_are_refused() {
     let flags = live();
@@ -537,7 +732,7 @@ async fn a_change_on_a_stale_version_gets_412_and_a_current_one_goes_ahead() {
     let reply = server
         .patch_if("\"0\"", json!({"FEATURE_MAX_IMAGES": 4}))
         .await;
-    assert_eq!(reply.json(), json!({"version": 1}));
+    assert_eq!(reply.json(), json!({"version": 1, "changed": true}));
 
     // Version 0 is stale now: refused, with the current version to redo the change on.
     let reply = server
@@ -556,9 +751,9 @@ async fn a_change_on_a_stale_version_gets_412_and_a_current_one_goes_ahead() {
     let reply = server
         .patch_if("\"0\", \"1\"", json!({"FEATURE_MAX_IMAGES": 6}))
         .await;
-    assert_eq!(reply.json(), json!({"version": 2}));
+    assert_eq!(reply.json(), json!({"version": 2, "changed": true}));
     let reply = server.patch_if("*", json!({"FEATURE_MAX_IMAGES": 7})).await;
-    assert_eq!(reply.json(), json!({"version": 3}));
+    assert_eq!(reply.json(), json!({"version": 3, "changed": true}));
     // A weak or unreadable tag names no version: refused, with the tag to redo the change on.
     let reply = server
         .patch_if("W/\"3\"", json!({"FEATURE_MAX_IMAGES": 8}))
@@ -596,7 +791,7 @@ async fn a_change_on_a_stale_version_gets_412_and_a_current_one_goes_ahead() {
             None,
         )
         .await;
-    assert_eq!(reply.json(), json!({"version": 4}));
+    assert_eq!(reply.json(), json!({"version": 4, "changed": true}));
     assert_eq!(flags.get().max_images, 6);
 }
 
@@ -772,7 +967,9 @@ async fn the_audit_lists_events_newest_last_and_limit_keeps_the_newest() {
     let keys: Vec<&String> = events[1].as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["actor", "at", "changes", "outcome", "reason", "version"]
+        [
+            "actor", "at", "changes", "comment", "kind", "outcome", "reason", "version"
+        ]
     );
     let reply = server.get("/api/admin/audit?limit=many", Some(TOKEN)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
@@ -1321,7 +1518,7 @@ async fn a_flag_a_service_manages_is_409_naming_it_and_its_pushes_change_the_eta
     assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(reply.header("etag"), Some(tag.as_str()));
     let reply = server.patch_if(&tag, json!({"BETA_TOKEN": "t0ken"})).await;
-    assert_eq!(reply.json(), json!({"version": 1}));
+    assert_eq!(reply.json(), json!({"version": 1, "changed": true}));
 }
 
 /// No variable can hold a NUL character, nor can PostgreSQL's text: such a value is the flag's
@@ -1387,10 +1584,10 @@ async fn a_change_retried_with_its_idempotency_key_is_answered_as_the_first_and_
         }
     };
     let first = patch(json!({"FEATURE_MAX_IMAGES": 4}), "3f1c-7a").await;
-    assert_eq!(first.json(), json!({"version": 1}));
+    assert_eq!(first.json(), json!({"version": 1, "changed": true}));
     let again = patch(json!({"FEATURE_MAX_IMAGES": 4}), "3f1c-7a").await;
     assert_eq!(again.status, StatusCode::OK);
-    assert_eq!(again.json(), json!({"version": 1}));
+    assert_eq!(again.json(), json!({"version": 1, "changed": true}));
     assert_eq!(flags.version(), 1);
     let other = patch(json!({"FEATURE_MAX_IMAGES": 5}), "3f1c-7a").await;
     assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -822,7 +822,9 @@ mod tests {
             actor: String::from("alice"),
             at: time::OffsetDateTime::UNIX_EPOCH,
             outcome: Outcome::Rejected,
+            kind: Default::default(),
             reason: None,
+            comment: None,
             changes: Vec::new(),
             idempotency_key: None,
         })

@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use flags_core::live::{
-    AuditChange, AuditEvent, AuditPage, CommitOutcome, Outcome, StoreError, Stored, StoredOverride,
+    AuditChange, AuditEvent, AuditKind, AuditPage, CommitOutcome, Outcome, StoreError, Stored,
+    StoredOverride,
 };
 use time::OffsetDateTime;
 use tokio_postgres::error::SqlState;
@@ -12,7 +13,7 @@ use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::{Client, GenericClient, IsolationLevel, Row, Statement};
 
 /// The migrations, in order: each runs once per database, recorded in `flags_migrations`.
-const MIGRATIONS: [(i32, &str, &str); 3] = [
+const MIGRATIONS: [(i32, &str, &str); 4] = [
     (
         1,
         "create flags",
@@ -27,6 +28,11 @@ const MIGRATIONS: [(i32, &str, &str); 3] = [
         3,
         "idempotency keys",
         include_str!("../migrations/0003_idempotency_keys.sql"),
+    ),
+    (
+        4,
+        "audit kind and comment",
+        include_str!("../migrations/0004_audit_kind_and_comment.sql"),
     ),
 ];
 
@@ -128,8 +134,9 @@ impl Statements {
                 .prepare("UPDATE flags_state SET version = $2, changed_at = now() WHERE app = $1"),
             client.prepare(
                 "INSERT INTO flags_audit
-                     (app, version, actor, at, outcome, reason, changes, idempotency_key)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     (app, version, actor, at, outcome, reason, changes, idempotency_key, kind,
+                      comment)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             ),
             client.prepare("SELECT pg_notify($1, $2)"),
             client.prepare(
@@ -141,7 +148,8 @@ impl Statements {
                  AND outcome = 'rejected' AND reason IS NOT DISTINCT FROM $4 LIMIT 1",
             ),
             client.prepare(
-                "SELECT version, actor, at, outcome, reason, changes, idempotency_key
+                "SELECT version, actor, at, outcome, reason, changes, idempotency_key, kind,
+                        comment
                  FROM flags_audit
                  WHERE app = $1 AND ($3::timestamptz IS NULL OR at < $3)
                  ORDER BY at DESC, id DESC LIMIT $2",
@@ -337,6 +345,8 @@ struct EventRow<'a> {
     reason: Option<&'a str>,
     changes: Json<&'a [AuditChange]>,
     idempotency_key: Option<&'a str>,
+    kind: &'static str,
+    comment: Option<&'a str>,
 }
 
 impl<'a> EventRow<'a> {
@@ -350,10 +360,12 @@ impl<'a> EventRow<'a> {
             reason: event.reason.as_deref(),
             changes: Json(&event.changes),
             idempotency_key: event.idempotency_key.as_deref(),
+            kind: event.kind.as_str(),
+            comment: event.comment.as_deref(),
         })
     }
 
-    fn parameters<'p>(&'p self, app: &'p &str) -> [&'p (dyn ToSql + Sync); 8] {
+    fn parameters<'p>(&'p self, app: &'p &str) -> [&'p (dyn ToSql + Sync); 10] {
         [
             app,
             &self.version,
@@ -363,6 +375,8 @@ impl<'a> EventRow<'a> {
             &self.reason,
             &self.changes,
             &self.idempotency_key,
+            &self.kind,
+            &self.comment,
         ]
     }
 }
@@ -394,6 +408,14 @@ pub(crate) async fn audit(
             reason: row.get(4),
             changes,
             idempotency_key: row.get(6),
+            kind: match row.get::<_, &str>(7) {
+                "reset" => AuditKind::Reset,
+                "rollback" => AuditKind::Rollback,
+                "sync" => AuditKind::Sync,
+                // The table's check allows no other.
+                _ => AuditKind::Set,
+            },
+            comment: row.get(8),
         });
     }
     Ok(events)

@@ -6,7 +6,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use flags_core::live::{AuditEvent, AuditPage, Change, ChangeError, Live, Outcome, StoreError};
+use flags_core::live::{
+    AuditEvent, AuditKind, AuditPage, Change, ChangeError, Live, Outcome, StoreError,
+};
 use flags_core::{FeatureFlags, Loader};
 use flags_postgres::{Following, PostgresStore};
 use flags_tests::capture_logs;
@@ -166,19 +168,25 @@ fn a_change_through_one_instance_is_served_by_the_others() {
         );
     }
     // The next change comes from another instance, on the version all share.
-    instances[2]
-        .commit(Change::set("bob", [("FEATURE_BETA_ENABLED", "on")]))
-        .unwrap();
+    let beta = Change::set("bob", [("FEATURE_BETA_ENABLED", "on")]).comment("beta for the demo");
+    instances[2].commit(beta).unwrap();
     wait_until("served by the first", || {
         instances[0].flags.get().beta_enabled
     });
-    // One audit, whichever instance is asked.
-    let audit: Vec<(u64, String)> = instances[1]
+    // One audit, whichever instance is asked, with each change's kind and reason.
+    let audit: Vec<(u64, String, AuditKind, Option<String>)> = instances[1]
         .audit()
         .into_iter()
-        .map(|event| (event.version, event.actor))
+        .map(|event| (event.version, event.actor, event.kind, event.comment))
         .collect();
-    assert_eq!(audit, [(1, "alice".to_owned()), (2, "bob".to_owned())]);
+    let beta = Some(String::from("beta for the demo"));
+    assert_eq!(
+        audit,
+        [
+            (1, "alice".to_owned(), AuditKind::Set, None),
+            (2, "bob".to_owned(), AuditKind::Set, beta),
+        ]
+    );
     // A page at a time, backwards: before the newest event, the one before it.
     let newest = instances[1].audit().pop().unwrap();
     let page = AuditPage {
@@ -453,7 +461,12 @@ fn migrations_run_twice_and_touch_no_other_applications_rows_or_tables() {
     assert_eq!(users, ["ada"]);
     assert_eq!(
         column(&url, "SELECT version || ' ' || name FROM flags_migrations"),
-        ["1 create flags", "2 audit by time", "3 idempotency keys"]
+        [
+            "1 create flags",
+            "2 audit by time",
+            "3 idempotency keys",
+            "4 audit kind and comment"
+        ]
     );
     assert_eq!(other.workers(), 2);
     // Each application's audit is its own.

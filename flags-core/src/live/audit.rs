@@ -11,12 +11,15 @@ use time::OffsetDateTime;
 
 /// One attempt to change live flags, as the audit keeps it. It never holds a secret's value.
 ///
-/// It serializes (serde) to JSON with exactly the keys `version`, `actor`, `at`, `outcome`,
-/// `reason` and `changes`, and reads back from the same:
+/// It serializes (serde) to JSON with the keys `version`, `actor`, `at`, `outcome`, `kind`,
+/// `reason`, `comment` and `changes` (and `idempotency_key` when the change had one), and reads
+/// back from the same; an event written before `kind` and `comment` existed reads as a `set`
+/// without a comment:
 ///
 /// ```json
 /// {"version": 7, "actor": "alice", "at": "2026-11-29T03:12:45.123456Z", "outcome": "applied",
-///  "reason": null, "changes": [{"flag": "FEATURE_WHATSAPP_ENABLED", "old": "true", "new": "false"}]}
+///  "kind": "set", "reason": null, "comment": "WhatsApp is down for everyone (INC-231)",
+///  "changes": [{"flag": "FEATURE_WHATSAPP_ENABLED", "old": "true", "new": "false"}]}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -31,8 +34,14 @@ pub struct AuditEvent {
     pub at: OffsetDateTime,
     /// Whether it was applied.
     pub outcome: Outcome,
+    /// What kind of change it was: set, reset, rolled back, or taken from a store or a service.
+    #[serde(default)]
+    pub kind: AuditKind,
     /// Why it was rejected: the problems, one per line, as a load reports them.
     pub reason: Option<String>,
+    /// The reason its author gave for it ([`Change::comment`](super::Change::comment)), if any.
+    #[serde(default)]
+    pub comment: Option<String>,
     /// Each flag the change touched, by variable.
     pub changes: Vec<AuditChange>,
     /// The key its author gave the change, so that a retry of it is answered as it was
@@ -77,6 +86,35 @@ impl Outcome {
         match self {
             Self::Applied => "applied",
             Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// What kind of change an audit event records: `set`, `reset`, `rollback` or `sync` in JSON.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum AuditKind {
+    /// Flags set to values (a change that also resets some is a set).
+    #[default]
+    Set,
+    /// Flags put back to what the loaded sources say.
+    Reset,
+    /// The previous version's values, as a new version.
+    Rollback,
+    /// Values taken from elsewhere: a version of a store another instance committed, or values a
+    /// flag service pushed.
+    Sync,
+}
+
+impl AuditKind {
+    /// `set`, `reset`, `rollback` or `sync`, as the JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Set => "set",
+            Self::Reset => "reset",
+            Self::Rollback => "rollback",
+            Self::Sync => "sync",
         }
     }
 }
@@ -133,6 +171,8 @@ impl AuditSink for TracingAudit {
                 actor = %event.actor,
                 at = %Rfc3339(event.at),
                 outcome = "applied",
+                kind = event.kind.as_str(),
+                comment = event.comment.as_deref(),
                 changes = %changes,
                 "flags changed by {} (version {})",
                 event.actor,
@@ -144,6 +184,8 @@ impl AuditSink for TracingAudit {
                 actor = %event.actor,
                 at = %Rfc3339(event.at),
                 outcome = "rejected",
+                kind = event.kind.as_str(),
+                comment = event.comment.as_deref(),
                 reason = event.reason.as_deref().unwrap_or_default(),
                 changes = %changes,
                 "a change of flags by {} was rejected",

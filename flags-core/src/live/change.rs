@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::audit::{self, AuditChange, AuditEvent, Outcome};
+use super::audit::{self, AuditChange, AuditEvent, AuditKind, Outcome};
 use super::state::Override;
 use crate::error::{FlagsError, Problem};
 use crate::flags::FeatureFlags;
@@ -45,6 +45,7 @@ pub struct Change {
     actor: Arc<str>,
     expected: Option<u64>,
     key: Option<Arc<str>>,
+    comment: Option<Arc<str>>,
     pub(super) kind: Kind,
 }
 
@@ -126,6 +127,18 @@ impl Change {
         self
     }
 
+    /// Gives the change its author's reason (`"WhatsApp is down for everyone (INC-231)"`), which
+    /// its audit event keeps, applied or rejected, as its `comment`.
+    pub fn comment(mut self, comment: impl Into<Arc<str>>) -> Self {
+        self.comment = Some(comment.into());
+        self
+    }
+
+    /// The reason the change was given, if any ([`Change::comment`]).
+    pub fn reason(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
+
     /// The key the change was given, if any ([`Change::idempotency_key`]).
     pub fn key(&self) -> Option<&str> {
         self.key.as_deref()
@@ -146,12 +159,18 @@ impl Change {
             actor: Arc::from(actor),
             expected: None,
             key: None,
+            comment: None,
             kind,
         }
     }
 
-    pub(super) fn actor_arc(&self) -> &Arc<str> {
-        &self.actor
+    /// What kind of change its audit event records.
+    pub(super) fn audit_kind(&self) -> AuditKind {
+        match &self.kind {
+            Kind::Edit(edits) if edits.iter().all(|(_, value)| value.is_none()) => AuditKind::Reset,
+            Kind::Edit(_) | Kind::Restore(_) => AuditKind::Set,
+            Kind::Rollback => AuditKind::Rollback,
+        }
     }
 
     pub(super) fn key_arc(&self) -> Option<&Arc<str>> {
@@ -166,6 +185,7 @@ impl fmt::Debug for Change {
         change.field("actor", &self.actor);
         change.field("expected", &self.expected);
         change.field("key", &self.key);
+        change.field("comment", &self.comment);
         match &self.kind {
             Kind::Edit(edits) => {
                 let variables: Vec<&str> = edits.iter().map(|(name, _)| name.as_str()).collect();
@@ -196,16 +216,32 @@ pub(super) struct Attempt {
     source: Source,
     /// The idempotency key its change was given, which its audit event carries.
     pub(super) key: Option<Arc<str>>,
+    /// What kind of change its audit event records.
+    pub(super) kind: AuditKind,
+    /// Its author's reason, which its audit event carries.
+    pub(super) comment: Option<Arc<str>>,
 }
 
 impl Attempt {
-    /// A change by `actor`, as version `version`.
-    pub(super) fn new(version: u64, actor: &Arc<str>) -> Self {
+    /// `change`, to be made as version `version`. Its problems name the change, not the version:
+    /// a refused change makes none.
+    pub(super) fn of(version: u64, change: &Change) -> Self {
+        let source = Source::Change {
+            actor: Arc::clone(&change.actor),
+        };
+        let mut attempt = Self::from(version, &change.actor, source, change.audit_kind());
+        attempt.key = change.key.clone();
+        attempt.comment = change.comment.clone();
+        attempt
+    }
+
+    /// A version of a store, made by `actor` as version `version`, taken from the store.
+    pub(super) fn stored(version: u64, actor: &Arc<str>) -> Self {
         let source = Source::Override {
             actor: Arc::clone(actor),
             version,
         };
-        Self::from(version, actor, source)
+        Self::from(version, actor, source, AuditKind::Sync)
     }
 
     /// Values the flag service `service` pushes, on version `version`.
@@ -213,10 +249,10 @@ impl Attempt {
         let source = Source::Service {
             service: Arc::clone(service),
         };
-        Self::from(version, service, source)
+        Self::from(version, service, source, AuditKind::Sync)
     }
 
-    fn from(version: u64, actor: &Arc<str>, source: Source) -> Self {
+    fn from(version: u64, actor: &Arc<str>, source: Source, kind: AuditKind) -> Self {
         Self {
             version,
             actor: Arc::clone(actor),
@@ -225,6 +261,8 @@ impl Attempt {
             problems: Vec::new(),
             source,
             key: None,
+            kind,
+            comment: None,
         }
     }
 
@@ -306,9 +344,22 @@ impl Attempt {
         false
     }
 
-    /// The change's problems as the error of a rejected change.
+    /// The change's problems as the error of a rejected change. A problem with a value of the
+    /// change names the change: the version the change would have made never exists.
     pub(super) fn error(&self) -> FlagsError {
-        FlagsError::new(self.problems.clone())
+        let would_make = Source::Override {
+            actor: Arc::clone(&self.actor),
+            version: self.version,
+        };
+        let mut problems = self.problems.clone();
+        if let Source::Change { .. } = self.source {
+            for source in problems.iter_mut().filter_map(Problem::source_mut) {
+                if *source == would_make {
+                    *source = self.source();
+                }
+            }
+        }
+        FlagsError::new(problems)
     }
 
     /// The audit event of this change, rejected for `reason`: what was asked, against the flags
@@ -349,7 +400,9 @@ impl Attempt {
             actor: self.actor.to_string(),
             at: audit::now(),
             outcome: Outcome::Rejected,
+            kind: self.kind,
             reason: Some(reason),
+            comment: self.comment.as_deref().map(str::to_owned),
             changes,
             idempotency_key: self.key.as_deref().map(str::to_owned),
         }
@@ -380,7 +433,9 @@ impl Attempt {
             actor: self.actor.to_string(),
             at: audit::now(),
             outcome: Outcome::Applied,
+            kind: self.kind,
             reason: None,
+            comment: self.comment.as_deref().map(str::to_owned),
             changes,
             idempotency_key: self.key.as_deref().map(str::to_owned),
         }

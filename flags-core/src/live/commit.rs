@@ -16,6 +16,19 @@ use crate::snapshot::Snapshot;
 /// changes and is made again on top, before it gives up.
 const ATTEMPTS: u32 = 10;
 
+/// What [`Live::commit_detailed`] made of a change it did not refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Committed {
+    /// The version the change made; for a change that changed nothing, the version the flags
+    /// were at, which it left as it was.
+    pub version: u64,
+    /// Whether it made a version. A change whose every override already holds the value it
+    /// asks for (a value saved again as it is, a rollback to the same values) makes none, and
+    /// is not audited: nothing happened.
+    pub changed: bool,
+}
+
 /// A change ready to commit: what it was made on, what it makes, and its audit event.
 struct Prepared<S> {
     attempt: Attempt,
@@ -55,8 +68,24 @@ impl<S: FeatureFlags> Live<S> {
     /// times at most ([`ChangeError::Overtaken`]); one made on a version
     /// ([`Change::if_version`]) is refused instead ([`ChangeError::Stale`]).
     ///
+    /// A change that changes nothing (every override it makes already holds the value it asks
+    /// for) makes no version: it returns the version the flags are at, and is not audited.
+    /// [`Live::commit_detailed`] says which it was.
+    ///
     /// The future waits on the store and on the change before; it holds no lock a reader needs.
     pub async fn commit(&self, change: Change) -> Result<u64, ChangeError> {
+        self.commit_detailed(change)
+            .await
+            .map(|committed| committed.version)
+    }
+
+    /// [`Live::commit`], saying whether the change made a version ([`Committed::changed`]):
+    /// what an API answers so that its caller knows a save changed nothing.
+    pub async fn commit_detailed(&self, change: Change) -> Result<Committed, ChangeError> {
+        let changed = |version| Committed {
+            version,
+            changed: true,
+        };
         let _turn = self.writers.lock().await;
         let mut attempts = 0;
         // The store's version that these flags refused, when the change is made on it instead.
@@ -64,7 +93,22 @@ impl<S: FeatureFlags> Live<S> {
         loop {
             attempts += 1;
             let prepared = match self.prepare(&change, refused_version.as_ref()) {
-                Ok(prepared) => prepared,
+                Ok(Some(prepared)) => prepared,
+                Ok(None) => {
+                    // A retry of a change made here finds its values in place: answered as the
+                    // change was.
+                    let remembered = change
+                        .key()
+                        .and_then(|key| self.lock().key(key).map(|(version, _)| version));
+                    if let Some(version) = remembered {
+                        return Ok(changed(version));
+                    }
+                    let version = self.version();
+                    return Ok(Committed {
+                        version,
+                        changed: false,
+                    });
+                }
                 Err(refusal) => return Err(self.refuse(*refusal).await),
             };
             // A retry of a change made here: answered as it was, from memory.
@@ -74,7 +118,7 @@ impl<S: FeatureFlags> Live<S> {
                     .key(key)
                     .map(|(version, event)| (version, event.asks_as(&prepared.event)));
                 match made {
-                    Some((version, true)) => return Ok(version),
+                    Some((version, true)) => return Ok(changed(version)),
                     Some((version, false)) => {
                         let key = key.to_owned();
                         let refusal = prepared.refused(ChangeError::KeyInUse { key, version });
@@ -84,14 +128,14 @@ impl<S: FeatureFlags> Live<S> {
                 }
             }
             let Some(store) = &self.store else {
-                return Ok(self.publish(prepared));
+                return Ok(changed(self.publish(prepared)));
             };
             let next = stored(&prepared.next, prepared.snapshot.version());
             let outcome = store
                 .commit(prepared.previous, &next, &prepared.event)
                 .await;
             let newer = match outcome {
-                Ok(CommitOutcome::Committed) => return Ok(self.publish(prepared)),
+                Ok(CommitOutcome::Committed) => return Ok(changed(self.publish(prepared))),
                 Ok(CommitOutcome::Behind(newer)) => newer,
                 Ok(CommitOutcome::AlreadyCommitted { version }) => {
                     // Made before (its answer was lost): the flags catch up with it, as far as
@@ -104,7 +148,7 @@ impl<S: FeatureFlags> Live<S> {
                     {
                         self.record_refused_version(refused).await;
                     }
-                    return Ok(version);
+                    return Ok(changed(version));
                 }
                 Ok(CommitOutcome::KeyInUse { version }) => {
                     let key = change.key().unwrap_or_default().to_owned();
@@ -188,14 +232,17 @@ impl<S: FeatureFlags> Live<S> {
     }
 
     /// The change made on the flags as they are now (or, with `on`, on the store's version they
-    /// refused): its overrides, built and validated, with its audit event; or why it cannot be
-    /// made.
-    fn prepare(&self, change: &Change, on: Option<&Stored>) -> Result<Prepared<S>, Box<Refusal>> {
+    /// refused): its overrides, built and validated, with its audit event; `None` when it changes
+    /// nothing; or why it cannot be made.
+    fn prepare(
+        &self,
+        change: &Change,
+        on: Option<&Stored>,
+    ) -> Result<Option<Prepared<S>>, Box<Refusal>> {
         let state = self.lock();
         let previous = on.map_or(state.version, |stored| stored.version);
         let version = previous + 1;
-        let mut attempt = Attempt::new(version, change.actor_arc());
-        attempt.key = change.key_arc().cloned();
+        let mut attempt = Attempt::of(version, change);
         let mut managed = Vec::new();
         let next = match (&change.kind, on) {
             (Kind::Edit(edits), Some(stored)) => Some(rebased::<S>(
@@ -262,15 +309,21 @@ impl<S: FeatureFlags> Live<S> {
                 return Err(refused(attempt, error));
             }
         };
+        // Nothing to make: every override holds what it held. (With a store others share, the
+        // store may be a version ahead that this instance has not heard of yet: the change then
+        // comes before that version, which it leaves as it was.)
+        if on.is_none() && same_values(&state.overrides, &next) {
+            return Ok(None);
+        }
         let current = self.current.load();
         let event = attempt.applied::<S>(&current, &snapshot);
-        Ok(Prepared {
+        Ok(Some(Prepared {
             attempt,
             previous,
             next,
             snapshot,
             event,
-        })
+        }))
     }
 
     /// Makes a prepared change the flags, if they are still at the version it was made on, and
@@ -344,6 +397,16 @@ impl<S: FeatureFlags> Live<S> {
             tracing::error!(target: "flags::audit", "the store cannot record an audit event: {error}");
         }
     }
+}
+
+/// Whether `before` and `after` override the same variables with the same values, whoever set
+/// them and when.
+fn same_values(before: &Overrides, after: &Overrides) -> bool {
+    before.len() == after.len()
+        && before
+            .iter()
+            .zip(after)
+            .all(|((env, old), (next_env, new))| env == next_env && old.value == new.value)
 }
 
 /// The flag an edit of `name` to `value` may change, recorded as asked; `None`, with its problem

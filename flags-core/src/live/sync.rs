@@ -111,7 +111,7 @@ impl<S: FeatureFlags> Live<S> {
             .iter()
             .find(|entry| entry.version == version)
             .map_or(Arc::from("store"), |entry| Arc::from(entry.actor.as_str()));
-        let mut attempt = Attempt::new(version, &actor);
+        let mut attempt = Attempt::stored(version, &actor);
         let schema = S::__schema();
         for entry in &stored.overrides {
             let same = state
@@ -200,7 +200,7 @@ pub(super) fn overrides_of<S: FeatureFlags>(
     let mut problems = Vec::new();
     for entry in stored {
         let actor: Arc<str> = Arc::from(entry.actor.as_str());
-        let mut attempt = Attempt::new(entry.version, &actor);
+        let mut attempt = Attempt::stored(entry.version, &actor);
         if let Some(flag) = attempt.changeable::<S>(&entry.env) {
             overrides.insert(
                 flag.env(),
