@@ -456,6 +456,62 @@ fn overrides_a_build_does_not_load_fail_its_start_saying_what_to_do() {
     );
 }
 
+/// A file store that keeps the audit: what was applied and what was refused, with who, why
+/// and the reason given, is there after a restart, a page at a time; secrets never.
+#[test]
+fn the_audit_survives_a_restart_with_a_file_store_that_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, audit) = (
+        dir.path().join("flags.json"),
+        dir.path().join("audit.jsonl"),
+    );
+    let store = || FileStore::new(&path).with_audit(&audit).unwrap();
+    {
+        let flags = Live::<Settings>::builder()
+            .without_tracing_audit()
+            .store(store())
+            .load(loader())
+            .unwrap();
+        let set = Change::set("alice", [("APP_WORKERS", "9")]).comment("more for the sale");
+        flags.commit_blocking(set).unwrap();
+        flags.apply([("WEBHOOK_SECRET", CANARY)], "alice").unwrap();
+        flags.apply([("APP_REGION", "mars")], "bob").unwrap_err();
+    }
+    let restarted = Live::<Settings>::builder()
+        .without_tracing_audit()
+        .store(store())
+        .load(loader())
+        .unwrap();
+    let events = pollster::block_on(restarted.audit_events(AuditPage::newest(10)));
+    let summary: Vec<(u64, &str, Outcome, Option<&str>)> = events
+        .iter()
+        .map(|event| {
+            let comment = event.comment.as_deref();
+            (event.version, event.actor.as_str(), event.outcome, comment)
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "alice", Outcome::Applied, Some("more for the sale")),
+            (2, "alice", Outcome::Applied, None),
+            (2, "bob", Outcome::Rejected, None),
+        ]
+    );
+    let older = AuditPage {
+        limit: 1,
+        before: Some(events[1].at),
+    };
+    let page = pollster::block_on(restarted.audit_events(older));
+    assert_eq!(page, events[..1]);
+    restarted.apply([("APP_WORKERS", "10")], "carol").unwrap();
+    let events = pollster::block_on(restarted.audit_events(AuditPage::newest(1)));
+    assert_eq!((events[0].version, events[0].actor.as_str()), (3, "carol"));
+    let text = std::fs::read_to_string(&audit).unwrap();
+    assert_eq!(text.lines().count(), 4);
+    assert!(!text.contains(CANARY), "{text}");
+}
+
 #[test]
 fn a_change_survives_a_restart_over_the_same_store() {
     let dir = tempfile::tempdir().unwrap();

@@ -56,6 +56,11 @@ pub(crate) struct Options {
     /// when the database cannot be reached
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
+    /// Keep the audit of changes in FILE (JSON lines), so that it survives a restart as --store's
+    /// changes do; by default, beside --store's file (flags.json: flags.audit.jsonl). With the
+    /// flags kept in PostgreSQL, the audit is kept in the database instead
+    #[arg(long, value_name = "FILE", requires = "store")]
+    audit: Option<PathBuf>,
     /// With the flags kept in PostgreSQL, refuse to start when the database cannot be used,
     /// rather than start from --store's copy (or the environment alone) and connect later
     #[arg(long)]
@@ -127,7 +132,12 @@ pub(crate) fn run(options: Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let loading = load(&first, options.store, options.require_database);
+    let loading = load(
+        &first,
+        options.store,
+        options.audit,
+        options.require_database,
+    );
     let (flags, shared) = match runtime.block_on(loading) {
         Ok(loaded) => loaded,
         Err(error) => {
@@ -213,6 +223,7 @@ pub(crate) fn run(options: Options) -> ExitCode {
 async fn load(
     first: &Snapshot<Settings>,
     store: Option<PathBuf>,
+    audit: Option<PathBuf>,
     require_database: bool,
 ) -> Result<(Flags, Option<PostgresStore>), String> {
     let builder = Live::<Settings>::builder();
@@ -249,7 +260,14 @@ async fn load(
     };
     let builder = match (&shared, store) {
         (Some(shared), _) => builder.store(shared.clone()),
-        (None, Some(path)) => builder.store(FileStore::new(path)),
+        (None, Some(path)) => {
+            let audit = audit.unwrap_or_else(|| path.with_extension("audit.jsonl"));
+            let store = FileStore::new(path)
+                .with_audit(&audit)
+                .map_err(|error| format!("--audit {}: {error}", audit.display()))?;
+            tracing::info!("the audit is kept in {}", audit.display());
+            builder.store(store)
+        }
         (None, None) => builder,
     };
     let flags = builder

@@ -615,6 +615,50 @@ async fn admin_tokens_file_names_each_persons_changes_and_a_malformed_one_stops_
     );
 }
 
+/// With `--store`, the audit is kept beside the store's file, and a restarted server shows it;
+/// `--audit FILE` puts it elsewhere.
+#[tokio::test]
+async fn the_audit_survives_a_restart_beside_the_store_or_in_audit_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("flags.json");
+    let store = store.to_str().unwrap();
+    let vars = [("ADMIN_TOKEN", TOKEN)];
+    let client = client();
+    let audit_actors = async |server: &Server| {
+        let request = client
+            .get(server.url("/api/admin/audit"))
+            .bearer_auth(TOKEN);
+        let events = send(request).await.json()["events"].clone();
+        let events = events.as_array().unwrap().clone();
+        events
+            .iter()
+            .map(|event| (event["version"].clone(), event["kind"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let server = Server::start(dir.path(), &vars, &["--store", store]);
+    let change = json!({"FEATURE_TTS_CACHE_ENABLED": false});
+    assert_eq!(patch(&client, &server, change).await.status, 200);
+    server.stop();
+    let server = Server::start(dir.path(), &vars, &["--store", store]);
+    assert_eq!(audit_actors(&server).await, [(json!(1), json!("set"))]);
+    let stderr = server.stop().stderr;
+    let beside = dir.path().join("flags.audit.jsonl");
+    assert!(
+        stderr.contains(&format!("the audit is kept in {}", beside.display())),
+        "{stderr}"
+    );
+
+    let elsewhere = dir.path().join("elsewhere.jsonl");
+    let arguments = ["--store", store, "--audit", elsewhere.to_str().unwrap()];
+    let server = Server::start(dir.path(), &vars, &arguments);
+    assert_eq!(audit_actors(&server).await, []);
+    let change = json!({"FEATURE_TTS_CACHE_ENABLED": true});
+    assert_eq!(patch(&client, &server, change).await.status, 200);
+    assert_eq!(audit_actors(&server).await, [(json!(2), json!("set"))]);
+    server.stop();
+    assert_eq!(std::fs::read_to_string(&beside).unwrap().lines().count(), 1);
+}
+
 /// LOG_LEVEL changes live: the change that raises it is logged at the old level (not at all),
 /// the next one at the new.
 #[tokio::test]

@@ -246,6 +246,39 @@ impl JsonLinesAudit {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The events of `page` the file holds, oldest first: the newest `page.limit` of those
+    /// before `page.before`. A line that is not an event (written by hand, or by a newer build)
+    /// is left out, and logged (target `flags::audit`).
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read.
+    pub fn events(&self, page: super::AuditPage) -> io::Result<Vec<AuditEvent>> {
+        // Appends go on meanwhile: the lines read are the whole ones when the file was opened.
+        let text = std::fs::read_to_string(&self.path)?;
+        let mut events = Vec::new();
+        let mut unread = 0;
+        for line in text.lines().filter(|line| !line.trim().is_empty()) {
+            match serde_json::from_str::<AuditEvent>(line) {
+                Ok(event) if page.before.is_none_or(|before| event.at < before) => {
+                    events.push(event);
+                }
+                Ok(_) => {}
+                Err(_) => unread += 1,
+            }
+        }
+        if unread > 0 {
+            tracing::warn!(
+                target: "flags::audit",
+                "{unread} lines of the audit file {} are not audit events: left out",
+                self.path.display()
+            );
+        }
+        let skip = events.len().saturating_sub(page.limit);
+        events.drain(..skip);
+        Ok(events)
+    }
 }
 
 /// How many bytes of `file` are whole lines: all of it when it ends with a newline, else up to

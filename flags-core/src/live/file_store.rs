@@ -7,13 +7,18 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use super::store::{CommitOutcome, Store, StoreError, StoreFuture, Stored};
-use super::{AuditEvent, lock};
+use super::store::{AuditPage, CommitOutcome, Store, StoreError, StoreFuture, Stored};
+use super::{AuditEvent, AuditSink, JsonLinesAudit, lock};
 
 /// Keeps the overrides in one JSON file, replaced whole on each commit: written to a new file of
 /// its own beside it (created by the write, so no link planted there can redirect it), made
 /// durable, then renamed over it, so a crash leaves the old file or the new one, never half of
 /// one. The file can hold a secret's override: it is created readable by its owner only.
+///
+/// With [`FileStore::with_audit`], it keeps the audit too, in a JSON-lines file
+/// ([`JsonLinesAudit`]): each change appended once the overrides are durable, so that the audit
+/// survives a restart as the overrides do, and [`Live::audit_events`](super::Live::audit_events)
+/// reads it.
 ///
 /// It is for one process. Its work is a few file operations, done on the thread that commits
 /// (an fsync: about a millisecond on a local disk), so that a synchronous application needs no
@@ -24,6 +29,7 @@ pub struct FileStore {
     /// Held from reading the file's version to renaming the new file over it: two commits in
     /// one process cannot both write the same version.
     writing: Mutex<()>,
+    audit: Option<JsonLinesAudit>,
 }
 
 impl FileStore {
@@ -32,7 +38,30 @@ impl FileStore {
         Self {
             path: path.into(),
             writing: Mutex::new(()),
+            audit: None,
         }
+    }
+
+    /// Keeps the audit in the JSON-lines file at `path` too (opened, or created readable by its
+    /// owner only): every change, applied or refused, appended and made durable.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be opened or created.
+    pub fn with_audit(mut self, path: impl AsRef<Path>) -> io::Result<Self> {
+        self.audit = Some(JsonLinesAudit::open(path)?);
+        Ok(self)
+    }
+
+    /// Appends `event` to the audit file, if the store keeps one.
+    fn audit_now(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let Some(audit) = &self.audit else {
+            return Ok(());
+        };
+        audit.record(event).map_err(|error| {
+            let doing = format!("append to the audit file {}", audit.path().display());
+            StoreError::unavailable(format!("cannot {doing}"), error)
+        })
     }
 
     /// The file's path.
@@ -122,9 +151,30 @@ impl Store for FileStore {
         &'a self,
         previous: u64,
         next: &'a Stored,
-        _: &'a AuditEvent,
+        event: &'a AuditEvent,
     ) -> StoreFuture<'a, CommitOutcome> {
-        Box::pin(std::future::ready(self.commit_now(previous, next)))
+        let outcome = self.commit_now(previous, next);
+        // The change stands once the overrides are durable: an audit file that cannot take its
+        // event is logged, and the change is not refused for it.
+        if let Ok(CommitOutcome::Committed) = outcome
+            && let Err(error) = self.audit_now(event)
+        {
+            tracing::error!(target: "flags::audit", "{error}");
+        }
+        Box::pin(std::future::ready(outcome))
+    }
+
+    fn record<'a>(&'a self, event: &'a AuditEvent) -> StoreFuture<'a, ()> {
+        Box::pin(std::future::ready(self.audit_now(event)))
+    }
+
+    fn audit(&self, page: AuditPage) -> Option<StoreFuture<'_, Vec<AuditEvent>>> {
+        let audit = self.audit.as_ref()?;
+        let events = audit.events(page).map_err(|error| {
+            let doing = format!("read the audit file {}", audit.path().display());
+            StoreError::unavailable(format!("cannot {doing}"), error)
+        });
+        Some(Box::pin(std::future::ready(events)))
     }
 }
 
