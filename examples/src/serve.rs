@@ -4,6 +4,7 @@
 //! security headers (`ENABLE_SECURITY_HEADERS`), the API's docs (`ENABLE_API_DOCS`) and a rate
 //! limit on the public routes (`RATE_LIMIT_ENABLED`). Metrics in Prometheus text at `/metrics`.
 
+mod connections;
 mod docs;
 mod error;
 mod headers;
@@ -78,6 +79,15 @@ pub(crate) struct Options {
     /// each origin
     #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = cors_origin)]
     cors_origins: Vec<HeaderValue>,
+    /// The most connections open at once; past it, a new connection takes the place of the one
+    /// that has waited longest without a request under way. By default, the process's limit on
+    /// open files less 128 (for the store, the database and the logs)
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// How long a request's head may take to arrive (`10s`): a connection that sends it slower,
+    /// or sits idle that long between requests, is closed
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    header_timeout: std::time::Duration,
     /// With UNLEASH_URL and UNLEASH_API_KEY, keep the last toggles read from Unleash in FILE,
     /// and start from it when Unleash cannot be reached
     #[arg(long, value_name = "FILE")]
@@ -202,7 +212,13 @@ pub(crate) fn run(options: Options) -> ExitCode {
         true => app,
         false => app.layer(cors(options.cors_origins)),
     };
-    let served = runtime.block_on(serve(options.addr, app, limit, metrics));
+    let connections = connections::Limits {
+        connections: options
+            .max_connections
+            .unwrap_or_else(connections::by_default),
+        header_timeout: options.header_timeout,
+    };
+    let served = runtime.block_on(serve(options.addr, app, connections, limit, metrics));
     match served {
         Ok(()) => {
             tracing::info!("stopped");
@@ -480,6 +496,7 @@ async fn around(State(around): State<Arc<Around>>, request: Request, next: Next)
 async fn serve(
     address: SocketAddr,
     app: Router,
+    connections: connections::Limits,
     limit: Arc<limit::PublicLimit>,
     metrics: PrometheusHandle,
 ) -> io::Result<()> {
@@ -493,12 +510,13 @@ async fn serve(
     io::stdout().flush()?;
     tracing::info!("listening on http://{address}");
 
+    tracing::info!(
+        "at most {} connections at once, each request head within {}",
+        connections.connections,
+        humantime::format_duration(connections.header_timeout)
+    );
     let housekeeping = Housekeeping::start(limit, metrics);
-    // The client's address: the rate limit and flags-http's limit on failed logins count by it.
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(stop.received())
-        .await;
+    let served = connections::serve(listener, app, connections, stop.received()).await;
     housekeeping.stop().await;
     served
 }

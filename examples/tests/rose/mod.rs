@@ -36,7 +36,31 @@ impl Server {
     /// Starts `rose serve --addr 127.0.0.1:0 ARGS` in `dir` with only `vars` for environment, and
     /// waits for the line that says where it listens.
     pub fn start(dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Server {
-        let mut server = Server::spawn(dir, vars, args);
+        let command = Command::new(env!("CARGO_BIN_EXE_rose"));
+        Server::start_command(command, dir, vars, args)
+    }
+
+    /// [`Server::start`], the process allowed `files` open files at most (util-linux's
+    /// `prlimit`, which Debian always has): what a server run with a low `ulimit -n` meets.
+    pub fn start_with_open_files(
+        dir: &Path,
+        vars: &[(&str, &str)],
+        args: &[&str],
+        files: u32,
+    ) -> Server {
+        let limit = format!("--nofile={files}:{files}");
+        let mut command = Command::new("prlimit");
+        command.args([&limit, "--", env!("CARGO_BIN_EXE_rose")]);
+        Server::start_command(command, dir, vars, args)
+    }
+
+    /// Runs `rose serve --addr 127.0.0.1:0 ARGS` in `dir` with only `vars` for environment.
+    pub fn spawn(dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Server {
+        Server::spawn_command(Command::new(env!("CARGO_BIN_EXE_rose")), dir, vars, args)
+    }
+
+    fn start_command(command: Command, dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Server {
+        let mut server = Server::spawn_command(command, dir, vars, args);
         match server.stdout.recv_timeout(WAIT) {
             Ok(line) => {
                 let address = line.strip_prefix("listening on http://");
@@ -55,9 +79,13 @@ impl Server {
         server
     }
 
-    /// Runs `rose serve --addr 127.0.0.1:0 ARGS` in `dir` with only `vars` for environment.
-    pub fn spawn(dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rose"))
+    fn spawn_command(
+        mut command: Command,
+        dir: &Path,
+        vars: &[(&str, &str)],
+        args: &[&str],
+    ) -> Server {
+        let mut child = command
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(args)
             .env_clear()
