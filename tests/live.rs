@@ -1037,6 +1037,40 @@ mod model {
     }
 }
 
+/// A refused change is audited for its reason, not kept whole: a request naming 500 variables
+/// that are no flag's gets every problem in its error, and its audit event keeps the first 50,
+/// each text cut short, saying how many more there were.
+#[test]
+fn what_a_refused_change_keeps_in_the_audit_is_bounded_whatever_it_asked() {
+    let flags = Live::<Settings>::builder()
+        .without_tracing_audit()
+        .load(loader())
+        .unwrap();
+    let long = "X".repeat(300);
+    let pairs: Vec<(String, String)> = (0..500)
+        .map(|n| (format!("APP_NOPE_{n}_{long}"), long.clone()))
+        .collect();
+    let error = flags.apply(pairs, "mallory").unwrap_err();
+    assert_eq!(lines(&error).len(), 500);
+    let event = flags.audit().pop().unwrap();
+    assert_eq!(event.outcome, Outcome::Rejected);
+    assert_eq!(event.changes.len(), 50);
+    assert!(event.changes[0].flag.starts_with("APP_NOPE_0_XXX"));
+    assert!(event.changes[0].flag.ends_with('…'));
+    assert_eq!(event.changes[0].flag.chars().count(), 257);
+    // A name that is no flag's may be a secret's, misspelt: its value is never shown.
+    assert_eq!(event.changes[0].new.as_deref(), Some("<redacted>"));
+    let reason = event.reason.unwrap();
+    let reason: Vec<&str> = reason.lines().collect();
+    assert_eq!(reason.len(), 52);
+    assert_eq!(reason[50], "… and 450 more problems");
+    assert_eq!(
+        reason[51],
+        "(the change named 500 variables: the audit keeps the first 50)"
+    );
+    assert!(reason.iter().all(|line| line.chars().count() <= 257));
+}
+
 /// Saving what the flags hold already makes no version and no audit event, and says so; a
 /// change that does change something is a version, with its kind and its author's reason.
 #[test]

@@ -328,6 +328,7 @@ where
                 auth::require::<S>,
             ))
             .route_layer(middleware::map_response(no_store))
+            .route_layer(middleware::from_fn(refuse_declared_too_large))
             .layer(DefaultBodyLimit::max(BODY_LIMIT));
         let router = public.merge(admin);
         let router = match self.admin_page {
@@ -338,6 +339,29 @@ where
             .method_not_allowed_fallback(method_not_allowed)
             .with_state(shared)
     }
+}
+
+/// Whether the request's `Content-Length` declares a body over `limit` bytes.
+fn declared_over(headers: &axum::http::HeaderMap, limit: usize) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok())
+        .and_then(|length| length.parse::<u64>().ok())
+        .is_some_and(|length| length > limit as u64)
+}
+
+/// 413 for a body declared over [`BODY_LIMIT`], before anything reads it: a client that asks
+/// first (`Expect: 100-continue`) is never told to send it.
+async fn refuse_declared_too_large(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    if declared_over(request.headers(), BODY_LIMIT) {
+        return axum::response::IntoResponse::into_response(error::Error::TooLarge {
+            limit: BODY_LIMIT,
+        });
+    }
+    next.run(request).await
 }
 
 /// What every route shares.

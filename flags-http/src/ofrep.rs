@@ -219,7 +219,14 @@ async fn context_of(headers: &HeaderMap, body: Body) -> Result<Context, Failure>
             "the body must be JSON, with Content-Type: application/json",
         ));
     }
-    let bytes: Bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+    // A body declared larger than the limit is refused before it is read: a client that asks
+    // first (`Expect: 100-continue`) is never told to send it.
+    let too_large = crate::declared_over(headers, BODY_LIMIT);
+    let read = match too_large {
+        true => Err(()),
+        false => axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| ()),
+    };
+    let bytes: Bytes = read.map_err(|()| {
         Failure::bad(
             "PARSE_ERROR",
             format!("the body is larger than {} KiB", BODY_LIMIT / 1024),

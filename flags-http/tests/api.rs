@@ -524,6 +524,45 @@ async fn named_tokens_from_a_file_tell_people_apart_and_a_read_only_token_change
     );
 }
 
+/// A body declared larger than the limit, whose client asks first (`Expect: 100-continue`), is
+/// refused at once: the client is never told to send it.
+#[tokio::test]
+async fn a_body_declared_too_large_is_413_before_the_client_is_told_to_send_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let flags = live();
+    let server = server(&flags).await;
+    let ask = |path: &str, token: &str| {
+        format!(
+            "PATCH {path} HTTP/1.1\r\nHost: flags\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: 10485760\r\n\
+             Expect: 100-continue\r\n\r\n"
+        )
+    };
+    let ofrep = ask("/ofrep/v1/evaluate/flags", TOKEN).replacen("PATCH", "POST", 1);
+    for (request, status) in [
+        (ask("/api/admin/feature-flags", TOKEN), "413"),
+        (ofrep, "400"),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(server.address)
+            .await
+            .unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = vec![0; 4096];
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+            .await
+            .expect("no answer before the body")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer[..read]).into_owned();
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{request}: {answer}"
+        );
+        assert!(!answer.contains("100 Continue"), "{answer}");
+    }
+    assert_eq!(flags.version(), 0);
+}
+
 #[tokio::test]
 async fn a_valid_change_is_on_the_public_route_at_once() {
     let flags = live();

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -54,10 +55,13 @@ impl PublicLimit {
 /// The answer to a request to a public route from an address that has used its quota, while the
 /// flag is on; `None` for every other request, which goes through untouched and uncounted.
 pub(crate) fn refusal(limit: &PublicLimit, request: &Request) -> Option<Response> {
-    let public = request
-        .extensions()
-        .get::<MatchedPath>()
-        .is_some_and(|route| PUBLIC_ROUTES.contains(&route.as_str()));
+    // A method the public routes do not take (PUT /api/health) is 405 whatever the quota, and
+    // asks for nothing the quota guards: not counted.
+    let public = matches!(*request.method(), Method::GET | Method::HEAD)
+        && request
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|route| PUBLIC_ROUTES.contains(&route.as_str()));
     if public && limit.flags.get().rate_limit_enabled {
         // Counted as flags-http counts clients for its limit on wrong tokens.
         let client = flags_http::client_address(request.extensions());

@@ -363,7 +363,9 @@ impl Attempt {
     }
 
     /// The audit event of this change, rejected for `reason`: what was asked, against the flags
-    /// as they are.
+    /// as they are. Bounded, whatever was asked: the first [`REFUSED_KEPT`] variables and
+    /// problems, each text cut at [`REFUSED_TEXT`] characters, and how many more there were; a
+    /// refusal is kept for its reason, not as a copy of the request.
     pub(super) fn rejected<S: FeatureFlags>(
         &self,
         current: &Snapshot<S>,
@@ -371,9 +373,22 @@ impl Attempt {
         reason: String,
     ) -> AuditEvent {
         let old = shown::<S>(current, &self.touched);
+        let mut reason: Vec<String> = reason.lines().map(cut).collect();
+        if reason.len() > REFUSED_KEPT {
+            let more = reason.len() - REFUSED_KEPT;
+            reason.truncate(REFUSED_KEPT);
+            reason.push(format!("… and {more} more problems"));
+        }
+        if self.requested.len() > REFUSED_KEPT {
+            reason.push(format!(
+                "(the change named {} variables: the audit keeps the first {REFUSED_KEPT})",
+                self.requested.len()
+            ));
+        }
         let changes = self
             .requested
             .iter()
+            .take(REFUSED_KEPT)
             .map(|(name, flag, value)| {
                 let index = flag.and_then(|flag| S::__schema().index_of(flag.env()));
                 let old = index.and_then(|index| {
@@ -385,11 +400,11 @@ impl Attempt {
                 // flag's may be a secret's, misspelt.
                 let shown = flag.is_some_and(|flag| !flag.is_secret());
                 let new = value.as_ref().map(|value| match shown {
-                    true => value.clone(),
+                    true => cut(value),
                     false => String::from("<redacted>"),
                 });
                 AuditChange {
-                    flag: name.clone(),
+                    flag: cut(name),
                     old,
                     new,
                 }
@@ -401,7 +416,7 @@ impl Attempt {
             at: audit::now(),
             outcome: Outcome::Rejected,
             kind: self.kind,
-            reason: Some(reason),
+            reason: Some(reason.join("\n")),
             comment: self.comment.as_deref().map(str::to_owned),
             changes,
             idempotency_key: self.key.as_deref().map(str::to_owned),
@@ -439,6 +454,21 @@ impl Attempt {
             changes,
             idempotency_key: self.key.as_deref().map(str::to_owned),
         }
+    }
+}
+
+/// How many of a refused change's variables, and of its problems, its audit event keeps.
+const REFUSED_KEPT: usize = 50;
+
+/// How many characters of each text (a variable, a value, a problem) a refused change's audit
+/// event keeps.
+const REFUSED_TEXT: usize = 256;
+
+/// `text`, cut at [`REFUSED_TEXT`] characters (with `…` where it was cut).
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(REFUSED_TEXT) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
