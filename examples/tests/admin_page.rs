@@ -247,6 +247,7 @@ impl Page {
         audit
     }
 
+    /// A flag's value, as JSON of its type, from the admin API.
     async fn value(&self, variable: &str) -> Value {
         let flags = self.flags().await;
         let flag = flags["flags"]
@@ -303,7 +304,7 @@ async fn a_flag_turned_off_through_the_confirmation_is_off_for_every_client() {
         .await;
     assert_eq!(focused, "Turn on FEATURE_TTS_CACHE_ENABLED");
 
-    assert_eq!(page.value("FEATURE_TTS_CACHE_ENABLED").await, "false");
+    assert_eq!(page.value("FEATURE_TTS_CACHE_ENABLED").await, false);
     assert_eq!(page.flags().await["version"], 1);
     // A public flag, the same way: the route frontends read has it at once.
     assert_eq!(page.public().await["image_generation"], false);
@@ -340,7 +341,7 @@ async fn a_refused_change_shows_the_servers_problems_next_to_the_flag_and_change
     let text = page.card_text("FEATURE_WHATSAPP_ENABLED").await;
     assert!(text.contains("Value\nfalse"), "{text}");
     assert_eq!(page.flags().await["version"], 0);
-    assert_eq!(page.value("FEATURE_WHATSAPP_ENABLED").await, "false");
+    assert_eq!(page.value("FEATURE_WHATSAPP_ENABLED").await, false);
 
     // A value typed into a text field goes to the server as typed; a valid one is applied.
     let phone = card("WHATSAPP_PHONE_NUMBER_ID");
@@ -448,7 +449,7 @@ async fn a_rollback_from_the_page_brings_the_previous_value_back() {
     )
     .await;
     page.message("is off (version 1)").await;
-    assert_eq!(page.value("FEATURE_TTS_CACHE_ENABLED").await, "false");
+    assert_eq!(page.value("FEATURE_TTS_CACHE_ENABLED").await, false);
 
     page.show_audit().await;
     page.click("#rollback").await;
@@ -487,7 +488,7 @@ async fn a_rollback_from_the_page_brings_the_previous_value_back() {
     page.click("#show-flags").await;
     page.card_until("FEATURE_TTS_CACHE_ENABLED", "Value\ntrue")
         .await;
-    assert_eq!(page.value("FEATURE_TTS_CACHE_ENABLED").await, "true");
+    assert_eq!(page.value("FEATURE_TTS_CACHE_ENABLED").await, true);
     assert_eq!(page.flags().await["version"], 2);
 
     // Saving the value a flag's override holds already changes nothing, and says so.
@@ -850,7 +851,7 @@ async fn every_control_is_labelled_works_from_the_keyboard_and_fits_a_phone() {
     press(&page, ENTER).await;
     page.message("FEATURE_TTS_CACHE_ENABLED is off (version 1)")
         .await;
-    assert_eq!(page.value("FEATURE_TTS_CACHE_ENABLED").await, "false");
+    assert_eq!(page.value("FEATURE_TTS_CACHE_ENABLED").await, false);
 
     // A phone: nothing wider than the screen, in either view.
     page.browser.set_window_size(375, 812).await.unwrap();

@@ -738,7 +738,8 @@ async fn with_a_store_a_change_survives_a_restart() {
         .iter()
         .find(|flag| flag["variable"] == "FEATURE_TTS_CACHE_ENABLED")
         .unwrap();
-    assert_eq!(tts_cache["value"], "false");
+    assert_eq!(tts_cache["value"], false);
+    assert_eq!(tts_cache["text"], "false");
     assert_eq!(tts_cache["source"]["text"], "override by admin (version 1)");
 }
 

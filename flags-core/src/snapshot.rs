@@ -145,17 +145,23 @@ impl<T: FeatureFlags> Snapshot<T> {
         impl<'a> Visitor for States<'a> {
             fn field(&mut self, index: usize, value: &dyn FieldValue) {
                 let meta = &self.flags[index];
-                let value = if value.is_unset() {
-                    None
+                let (text, json) = if value.is_unset() {
+                    (None, serde_json::Value::Null)
                 } else if meta.is_secret() {
-                    Some(String::from("<redacted>"))
+                    let redacted = String::from("<redacted>");
+                    (Some(redacted.clone()), serde_json::Value::String(redacted))
+                } else if value.is_per_user() {
+                    // Decided per user: no one value to show but its text (`25%`).
+                    let text = value.to_env();
+                    (Some(text.clone()), serde_json::Value::String(text))
                 } else {
-                    Some(value.to_env())
+                    (Some(value.to_env()), value.to_public())
                 };
                 let source = self.provenance.of(index);
                 self.states.push(FlagState {
                     meta,
-                    value,
+                    value: text,
+                    json,
                     source,
                 });
             }
@@ -185,6 +191,10 @@ pub struct FlagState<'a> {
     pub meta: &'static FlagMeta,
     /// Its value as a variable would hold it: `<redacted>` for a secret, `None` when unset.
     pub value: Option<String>,
+    /// Its value as JSON of its type (`false`, `3`, `["a", "b"]`), as the public projection
+    /// writes values: `"<redacted>"` for a secret, `null` when unset, and the text for a value
+    /// decided per user (a rollout's `25%`).
+    pub json: serde_json::Value,
     /// Where the value came from.
     pub source: &'a Source,
 }

@@ -337,7 +337,7 @@ function showProblems(body, variable) {
 }
 
 async function toggle(flag) {
-  const on = flag.value !== "true";
+  const on = flag.text !== "true";
   const word = on ? "on" : "off";
   const comment = await confirmAction({
     title: `Turn ${flag.variable} ${word}?`,
@@ -538,10 +538,10 @@ function facts(flag) {
 }
 
 function valueNode(flag) {
-  if (flag.value === null) return h("em", { text: "unset" });
+  if (flag.text === null) return h("em", { text: "unset" });
   if (flag.secret) return h("em", { class: "redacted", text: "set (redacted)" });
-  if (flag.value === "") return h("em", { text: "empty" });
-  return h("code", { class: "value", text: flag.value });
+  if (flag.text === "") return h("em", { text: "empty" });
+  return h("code", { class: "value", text: flag.text });
 }
 
 /** Where a value came from; an override with who made it and, from the audit, when. */
@@ -596,7 +596,7 @@ function controls(flag, index) {
 }
 
 function toggleButton(flag) {
-  const on = flag.value === "true";
+  const on = flag.text === "true";
   const button = h("button", {
     type: "button",
     class: `toggle ${on ? "is-on" : "is-off"}`,
@@ -639,7 +639,7 @@ function editForm(flag, index) {
       control.append(h("option", { value: "", text: "(unset)" }));
     }
     for (const value of flag.values) control.append(h("option", { value, text: value }));
-    control.value = flag.value ?? "";
+    control.value = flag.text ?? "";
     hint = `${flag.type}: one of ${flag.values.join(", ")}`;
   } else {
     control = h("input", {
@@ -649,7 +649,7 @@ function editForm(flag, index) {
       spellcheck: "false",
       "aria-describedby": describedBy,
     });
-    control.value = flag.secret ? "" : (flag.value ?? "");
+    control.value = flag.secret ? "" : (flag.text ?? "");
     hint = `${flag.type}: ${example(flag.type)}`;
   }
   control.classList.add("edit-value");

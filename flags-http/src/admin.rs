@@ -44,9 +44,14 @@ pub(crate) struct AdminFlag<'a> {
     /// Its Rust type.
     #[serde(rename = "type")]
     type_name: &'static str,
-    /// Its value as a variable would hold it; `<redacted>` for a secret that is set, `null` when
-    /// unset.
-    value: Option<String>,
+    /// Its value as JSON of its type (`false`, `3`, `"debug"`, `["a", "b"]`); `"<redacted>"` for
+    /// a secret that is set, `null` when unset, and the text for a value decided per user (a
+    /// rollout's `"25%"`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
+    value: serde_json::Value,
+    /// Its value as a variable would hold it, and as a change sets it (`"false"`); `<redacted>`
+    /// for a secret that is set, `null` when unset.
+    text: Option<String>,
     /// Where the value came from.
     source: &'a Source,
     /// Its default as a variable would hold it; `null` when it has none, or is secret.
@@ -126,7 +131,8 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
                 variable: meta.env(),
                 field: meta.field(),
                 type_name: meta.type_name(),
-                value: state.value,
+                value: state.json,
+                text: state.value,
                 source: state.source,
                 default: meta.default_summary().filter(|_| !meta.is_secret()),
                 description: meta.description(),

@@ -1068,7 +1068,8 @@ async fn the_admin_list_shows_every_flag_as_an_operator_needs_it() {
     assert_eq!(
         flags[5],
         json!({
-            "variable": "FEATURE_MAX_IMAGES", "field": "max_images", "type": "u8", "value": "4",
+            "variable": "FEATURE_MAX_IMAGES", "field": "max_images", "type": "u8", "value": 4,
+            "text": "4",
             "source": {"kind": "override", "actor": "alice", "version": 1,
                        "text": "override by alice (version 1)"},
             "default": "3", "description": "", "status": null, "expires": null, "expired": false,
@@ -1080,6 +1081,13 @@ async fn the_admin_list_shows_every_flag_as_an_operator_needs_it() {
     assert_eq!(flags[0]["requires"], json!(["BETA_TOKEN"]));
     assert_eq!(flags[0]["description"], "The beta: on only with its token.");
     assert_eq!(flags[2]["value"], "<redacted>");
+    assert_eq!(flags[2]["text"], "<redacted>");
+    assert_eq!(flags[0]["value"], false);
+    assert_eq!(flags[0]["text"], "false");
+    assert_eq!(flags[3]["value"], 8080);
+    // A rollout is decided per user: its value is its text.
+    assert_eq!(flags[4]["value"], flags[4]["text"]);
+    assert!(flags[4]["value"].is_string(), "{}", flags[4]);
     assert_eq!(flags[2]["source"]["kind"], "map");
     assert_eq!(flags[1]["value"], Value::Null);
     assert_eq!(flags[3]["needs_restart"], true);
