@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests of flags; the tests are this package's test targets.
 
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 #[cfg(unix)]
@@ -12,8 +13,9 @@ pub mod stub;
 pub mod unleash;
 
 /// What a test does when a program it needs is not installed. Under CI (`CI` set) it fails with
-/// `notice`, so that CI never passes without the real thing; elsewhere it prints `notice` once
-/// and the test passes, so that a newcomer's `cargo test --workspace` passes before installing.
+/// `notice`, so that CI never passes without the real thing; elsewhere it prints `notice` (once
+/// per test binary) and the test passes, so that a newcomer's `cargo test --workspace` passes
+/// before installing.
 ///
 /// `notice` names what is missing and the package that brings it.
 ///
@@ -22,7 +24,16 @@ pub mod unleash;
 /// Under CI.
 pub fn missing(notice: &str) {
     assert!(std::env::var_os("CI").is_none(), "{notice}");
-    eprintln!("notice: skipped: {notice}");
+    // Once per test binary, however many of its tests skip for it; written to stderr itself,
+    // which the test harness does not capture (it captures eprintln!), so that it is seen.
+    static SAID: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut said = SAID
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !said.iter().any(|said| said == notice) {
+        said.push(notice.to_owned());
+        let _ = writeln!(std::io::stderr(), "notice: skipped: {notice}");
+    }
 }
 
 /// The README's examples, compiled and run as doctests so that they stay true. They are this

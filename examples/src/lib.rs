@@ -174,6 +174,11 @@ pub struct Settings {
     )]
     pub greeting_style: Variants,
 
+    /// The environment this deployment is (`development`, `staging`, `production`): the admin
+    /// page's header names it, beside the application and the host.
+    #[flag(env = "ENVIRONMENT", group = "Operations", restart)]
+    pub environment: Option<String>,
+
     /// Token that authorizes flag changes through the admin API.
     #[flag(env = "ADMIN_TOKEN", secret, group = "Operations")]
     pub admin_token: Option<SecretString>,

@@ -453,7 +453,9 @@ fn app(
 ) -> Router {
     // The metrics name every flag's value, public or not: for the admin's token alone, under
     // the admin API's limit on wrong tokens.
+    let environment = flags.get().environment.clone();
     let api = flags_http::Api::new(Arc::clone(flags), admin)
+        .deployment("rose", environment)
         .client_tokens(clients)
         .bad_request_limit(bad_requests_per_minute, Duration::from_secs(60))
         .admin_route("/metrics", prometheus::route(metrics))

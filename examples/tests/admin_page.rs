@@ -240,6 +240,16 @@ impl Page {
         flags
     }
 
+    /// Asks for a rollout of 150% of FEATURE_NEW_UI, which the server refuses.
+    async fn refuse_a_rollout_of_150(&self) {
+        let new_ui = card("FEATURE_NEW_UI");
+        self.type_into(&format!("{new_ui} input.edit-value"), "150%")
+            .await;
+        self.click(&format!("{new_ui} button[type=submit]")).await;
+        self.confirm("Change FEATURE_NEW_UI?").await;
+        self.message("Refused").await;
+    }
+
     /// The audit, from the admin API.
     async fn audit(&self) -> Value {
         let (status, audit) = self.admin(Method::GET, "/api/admin/audit", None).await;
@@ -327,21 +337,33 @@ async fn a_refused_change_shows_the_servers_problems_next_to_the_flag_and_change
         return;
     };
     page.signed_in().await;
-    // WhatsApp on without its phone number and tokens: the server refuses it (422).
+    // WhatsApp needs tokens that are set only at start: turning it on could only be refused,
+    // so it is not offered, and the card says why.
     let whatsapp = card("FEATURE_WHATSAPP_ENABLED");
-    page.click(&format!("{whatsapp} button.toggle")).await;
-    page.confirm("Turn FEATURE_WHATSAPP_ENABLED on?").await;
-    let message = page.message("Refused, nothing changed").await;
-    assert!(message.contains("FEATURE_WHATSAPP_ENABLED"), "{message}");
-    let problems = page.text(&format!("{whatsapp} .problems")).await;
+    let text = page.card_text("FEATURE_WHATSAPP_ENABLED").await;
     assert!(
-        problems.contains("FEATURE_WHATSAPP_ENABLED") && problems.contains("WHATSAPP_TOKEN"),
+        text.contains(
+            "Cannot be turned on here: it requires WHATSAPP_TOKEN, WHATSAPP_VERIFY_TOKEN, which \
+             are unset and can only be set at start."
+        ),
+        "{text}"
+    );
+    assert_eq!(page.text(&format!("{whatsapp} button.toggle")).await, "");
+
+    // A rollout of 150%: the server refuses it (422), its problem next to the flag.
+    let new_ui = card("FEATURE_NEW_UI");
+    page.type_into(&format!("{new_ui} input.edit-value"), "150%")
+        .await;
+    page.click(&format!("{new_ui} button[type=submit]")).await;
+    page.confirm("Change FEATURE_NEW_UI?").await;
+    let message = page.message("Refused, nothing changed").await;
+    assert!(message.contains("FEATURE_NEW_UI"), "{message}");
+    let problems = page.text(&format!("{new_ui} .problems")).await;
+    assert!(
+        problems.contains("FEATURE_NEW_UI") && problems.contains("150%"),
         "{problems}"
     );
-    let text = page.card_text("FEATURE_WHATSAPP_ENABLED").await;
-    assert!(text.contains("Value\nfalse"), "{text}");
     assert_eq!(page.flags().await["version"], 0);
-    assert_eq!(page.value("FEATURE_WHATSAPP_ENABLED").await, false);
 
     // A value typed into a text field goes to the server as typed; a valid one is applied.
     let phone = card("WHATSAPP_PHONE_NUMBER_ID");
@@ -353,7 +375,7 @@ async fn a_refused_change_shows_the_servers_problems_next_to_the_flag_and_change
         .await;
     assert_eq!(page.value("WHATSAPP_PHONE_NUMBER_ID").await, "15551234567");
     // The earlier problems went with the change that followed them.
-    assert_eq!(page.text(&format!("{whatsapp} .problems")).await, "");
+    assert_eq!(page.text(&format!("{new_ui} .problems")).await, "");
 
     // An enum is a choice of its values.
     let level = card("LOG_LEVEL");
@@ -388,13 +410,7 @@ async fn the_audit_shows_who_changed_what_from_which_value_applied_or_refused() 
     .await;
     page.confirm("Turn FEATURE_TTS_CACHE_ENABLED off?").await;
     page.message("is off (version 1)").await;
-    page.click(&format!(
-        "{} button.toggle",
-        card("FEATURE_WHATSAPP_ENABLED")
-    ))
-    .await;
-    page.confirm("Turn FEATURE_WHATSAPP_ENABLED on?").await;
-    page.message("Refused").await;
+    page.refuse_a_rollout_of_150().await;
 
     page.show_audit().await;
     let rows = page
@@ -407,12 +423,9 @@ async fn the_audit_shows_who_changed_what_from_which_value_applied_or_refused() 
     // Newest first.
     let refused = rows[0].as_str().unwrap();
     assert!(refused.contains("admin"), "{refused}");
-    assert!(
-        refused.contains("FEATURE_WHATSAPP_ENABLED: false → true"),
-        "{refused}"
-    );
+    assert!(refused.contains("FEATURE_NEW_UI: off → 150%"), "{refused}");
     assert!(refused.contains("refused"), "{refused}");
-    assert!(refused.contains("requires"), "{refused}");
+    assert!(refused.contains("invalid value \"150%\""), "{refused}");
     let applied = rows[1].as_str().unwrap();
     assert!(applied.starts_with("1\t20"), "{applied}");
     assert!(applied.contains("admin"), "{applied}");
@@ -893,6 +906,7 @@ async fn screenshots() {
     let vars = [
         ("WHATSAPP_PHONE_NUMBER_ID", "15551234567"),
         ("TOGETHER_API_KEY", "together-key"),
+        ("ENVIRONMENT", "staging"),
     ];
     let Some(page) = Page::open(&vars).await else {
         return;
@@ -906,13 +920,7 @@ async fn screenshots() {
     .await;
     page.confirm("Turn FEATURE_TTS_CACHE_ENABLED off?").await;
     page.message("is off").await;
-    page.click(&format!(
-        "{} button.toggle",
-        card("FEATURE_WHATSAPP_ENABLED")
-    ))
-    .await;
-    page.confirm("Turn FEATURE_WHATSAPP_ENABLED on?").await;
-    page.message("Refused").await;
+    page.refuse_a_rollout_of_150().await;
     let level = card("LOG_LEVEL");
     let select = page.element(&format!("{level} select.edit-value")).await;
     select.select_by_value("debug").await.unwrap();
@@ -945,5 +953,173 @@ async fn screenshots() {
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}");
         std::fs::write(docs.join(name), png).unwrap();
     }
+    page.close().await;
+}
+
+/// What an operator sees at a glance, and finds: which deployment the page changes, each
+/// switch's state, filters by kind and by description, developer detail behind a disclosure,
+/// read-only secrets apart, previews of a rollback and a reset, text isolated by direction, long
+/// values cut with a way to see them whole, a favicon, and an API docs page that fits a phone.
+#[tokio::test]
+async fn the_page_says_what_it_changes_and_shows_each_change_before_it_is_made() {
+    let vars = [("ENVIRONMENT", "production")];
+    let Some(page) = Page::open(&vars).await else {
+        return;
+    };
+    page.signed_in().await;
+    let host = page
+        .server
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    assert_eq!(
+        page.text("#deployment").await,
+        format!("rose · production · {host}")
+    );
+    let title = page.run("return document.title", Vec::new()).await;
+    assert_eq!(title, format!("Feature flags · rose · production · {host}"));
+
+    // A switch's state is a word in its card's header, not only its button's label.
+    let tts = card("FEATURE_TTS_CACHE_ENABLED");
+    assert_eq!(page.text(&format!("{tts} .flag-header .state")).await, "ON");
+    // The type and field are behind a disclosure until asked for.
+    assert!(
+        !page
+            .card_text("FEATURE_TTS_CACHE_ENABLED")
+            .await
+            .contains("Field")
+    );
+    page.click(&format!("{tts} details.developer summary"))
+        .await;
+    let text = page.card_until("FEATURE_TTS_CACHE_ENABLED", "Field").await;
+    assert!(text.contains("Type\nbool"), "{text}");
+    // Secrets that cannot change here are together, apart from the rest.
+    let sealed = page
+        .run(
+            "return [...document.querySelectorAll('.group')].map((group) => \
+                 [group.querySelector('h3').innerText, \
+                  [...group.querySelectorAll('.flag')].map((card) => card.dataset.variable)])",
+            Vec::new(),
+        )
+        .await;
+    let sealed = sealed.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(sealed[0], "Secrets (read-only: set at start)");
+    assert!(
+        sealed[1]
+            .as_array()
+            .unwrap()
+            .contains(&json!("WHATSAPP_TOKEN")),
+        "{sealed}"
+    );
+
+    page.click(&format!("{tts} button.toggle")).await;
+    page.confirm("Turn FEATURE_TTS_CACHE_ENABLED off?").await;
+    page.message("is off (version 1)").await;
+    page.card_until("FEATURE_TTS_CACHE_ENABLED", "OFF").await;
+
+    // Filters: changed from its default, and text in a description.
+    let shown = "return [...document.querySelectorAll('.flag')] \
+                 .filter((card) => !card.hidden && !card.closest('.group').hidden) \
+                 .map((card) => card.dataset.variable)";
+    page.click("#only-changed").await;
+    assert_eq!(
+        page.run(shown, Vec::new()).await,
+        json!(["FEATURE_TTS_CACHE_ENABLED", "ENVIRONMENT", "ADMIN_TOKEN"])
+    );
+    page.click("#only-changed").await;
+    page.type_into("#filter", "whatsapp integration").await;
+    assert_eq!(
+        page.run(shown, Vec::new()).await,
+        json!(["FEATURE_WHATSAPP_ENABLED"])
+    );
+    page.type_into("#filter", "").await;
+    page.click("#only-managed").await;
+    assert_eq!(page.run(shown, Vec::new()).await, json!([]));
+    page.click("#only-managed").await;
+
+    // A reset and a rollback say what each flag holds now and what it will hold.
+    let preview = "const dialog = document.getElementById('confirm'); \
+                   return dialog.open ? document.getElementById('confirm-preview').innerText \
+                       : null;";
+    let closed = "return !document.getElementById('confirm').open";
+    page.click(&format!(
+        "{tts} button[data-key=\"FEATURE_TTS_CACHE_ENABLED reset\"]"
+    ))
+    .await;
+    assert_eq!(
+        page.until("the reset's preview", preview).await,
+        "FEATURE_TTS_CACHE_ENABLED: false → what the environment gives it, or its default true"
+    );
+    page.click("#confirm-cancel").await;
+    page.until("the dialog to close", closed).await;
+    page.show_audit().await;
+    page.click("#rollback").await;
+    assert_eq!(
+        page.until("the rollback's preview", preview).await,
+        "FEATURE_TTS_CACHE_ENABLED: false → true"
+    );
+    page.click("#confirm-cancel").await;
+    page.until("the dialog to close", closed).await;
+    page.click("#show-flags").await;
+
+    // A right-to-left value keeps its direction to itself, and a long one is cut, whole on
+    // request.
+    let phone = card("WHATSAPP_PHONE_NUMBER_ID");
+    let long = format!("\u{5e9}\u{5dc}\u{5d5}\u{5dd}-{}", "9".repeat(200));
+    page.type_into(&format!("{phone} input.edit-value"), &long)
+        .await;
+    page.click(&format!("{phone} button[type=submit]")).await;
+    page.confirm("Change WHATSAPP_PHONE_NUMBER_ID?").await;
+    page.message("(version 2)").await;
+    let cut = page
+        .until_with(
+            "the long value, cut",
+            "const value = document.querySelector(arguments[0] + ' details.long summary .value'); \
+             return value === null ? null : [value.innerText, value.dir, \
+                 getComputedStyle(value).unicodeBidi];",
+            vec![json!(phone)],
+        )
+        .await;
+    let expected: String = long.chars().take(80).chain(['…']).collect();
+    assert_eq!(cut, json!([expected, "auto", "isolate"]));
+    page.click(&format!("{phone} details.long summary")).await;
+    let whole = page
+        .until_with(
+            "the whole value",
+            "const whole = document.querySelector(arguments[0] + ' details.long[open] .whole'); \
+             return whole === null ? null : whole.innerText;",
+            vec![json!(phone)],
+        )
+        .await;
+    assert_eq!(whole, json!(long));
+
+    // The favicon, under the page's own policy.
+    let icon = page
+        .run(
+            "return document.querySelector('link[rel=icon]').href",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(icon, json!(page.server.url("/admin/favicon.svg")));
+    let reply = page
+        .http
+        .get(page.server.url("/admin/favicon.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.headers()["content-type"], "image/svg+xml");
+
+    // The API docs fit a phone: nothing wider than the screen (a wide table scrolls within
+    // itself); else the elements that stick out.
+    page.browser.set_window_size(375, 812).await.unwrap();
+    page.browser.goto(&page.server.url("/docs")).await.unwrap();
+    let fits = "return document.documentElement.scrollWidth <= window.innerWidth ? true : \
+                [...document.querySelectorAll('body *')] \
+                    .filter((node) => node.getBoundingClientRect().right > window.innerWidth \
+                        && node.closest('table') === null) \
+                    .slice(0, 5).map((node) => node.tagName + ' ' + node.textContent.slice(0, 60));";
+    assert_eq!(page.run(fits, Vec::new()).await, true);
     page.close().await;
 }

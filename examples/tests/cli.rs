@@ -32,7 +32,7 @@ fn show_logs_every_flag_and_prints_the_public_flags() {
             .lines()
             .filter(|line| line.contains(" INFO "))
             .count(),
-        35,
+        36,
         "{stderr}"
     );
     assert!(

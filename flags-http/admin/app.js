@@ -27,6 +27,8 @@ const state = {
    */
   tag: null,
   flags: [],
+  /** The application and environment the server names, if it does. */
+  deployment: { application: null, environment: null },
   /** The audit events, oldest first, as the API lists them. */
   audit: [],
   /** Variable → the problem lines of the last refused change that named it. */
@@ -139,6 +141,10 @@ async function load() {
   state.version = flags.body.version;
   state.tag = flags.tag;
   state.flags = flags.body.flags;
+  state.deployment = {
+    application: flags.body.application ?? null,
+    environment: flags.body.environment ?? null,
+  };
   if (audit.status === 200) state.audit = audit.body.events;
   render();
   return true;
@@ -376,11 +382,16 @@ async function save(flag, control) {
 }
 
 async function reset(flag) {
+  let after = "what the environment gives it";
+  if (!flag.secret) {
+    after += flag.default === null ? ", or unset" : `, or its default ${flag.default}`;
+  }
   const comment = await confirmAction({
     title: `Reset ${flag.variable}?`,
     text: `The override goes: ${flag.variable} takes the value the environment gives it, ` +
       "or its default.",
     action: "Reset",
+    preview: [[flag.variable, flag.secret ? { prose: "set (redacted)" } : flag.text, { prose: after }]],
   });
   if (comment === null) return;
   await change("DELETE", `${FLAGS_PATH}/${encodeURIComponent(flag.variable)}`, {
@@ -391,10 +402,16 @@ async function reset(flag) {
 }
 
 async function rollback() {
+  // What the last version changed, undone: each flag's value now, and the one before it.
+  const last = state.audit.findLast(
+    (event) => event.version === state.version && event.outcome === "applied",
+  );
+  const preview = (last?.changes ?? []).map((item) => [item.flag, item.new, item.old]);
   const comment = await confirmAction({
     title: "Roll back to the previous version?",
     text: `The flags take the values they had before version ${state.version}, as a new version.`,
     action: "Roll back",
+    preview,
   });
   if (comment === null) return;
   await change("POST", ROLLBACK_PATH, {
@@ -407,13 +424,22 @@ async function rollback() {
  * Asks in a modal dialog (Escape or Cancel says no), with a field for the reason; resolves to the
  * reason given ("" for none) when the user confirmed, `null` when not.
  */
-function confirmAction({ title, text, action }) {
+function confirmAction({ title, text, action, preview = [] }) {
   const dialog = byId("confirm");
   const ok = byId("confirm-ok");
   const cancel = byId("confirm-cancel");
   const reason = byId("confirm-comment");
   byId("confirm-title").textContent = title;
   byId("confirm-text").textContent = text;
+  // Before and after, for each flag the change touches.
+  const shown = (value) => {
+    if (value === null) return h("em", { text: "unset" });
+    if (typeof value === "object") return h("em", { text: value.prose });
+    return textValue(value);
+  };
+  byId("confirm-preview").replaceChildren(...preview.map(([variable, before, after]) =>
+    h("li", {}, h("code", { text: variable }), ": ", shown(before), " → ", shown(after))));
+  byId("confirm-preview").hidden = preview.length === 0;
   reason.value = "";
   ok.textContent = action;
   return new Promise((resolve) => {
@@ -442,21 +468,34 @@ function confirmAction({ title, text, action }) {
 
 function render() {
   byId("version").textContent = `Serving version ${state.version}`;
+  renderDeployment();
   renderFlags();
   renderAudit();
 }
 
+/** Which deployment the page changes: the application, its environment and the host. */
+function renderDeployment() {
+  const { application, environment } = state.deployment;
+  const parts = [application, environment, location.host].filter((part) => part);
+  byId("deployment").textContent = parts.join(" · ");
+  document.title = `Feature flags · ${parts.join(" · ")}`;
+}
+
 /** Flags by group, groups in order of first appearance, ungrouped last: as the reference does. */
 function groups(flags) {
+  // Secrets that cannot change here are only ever set or unset: together, last, out of the way.
+  const sealed = (flag) => flag.secret && !flag.changes_live;
   const grouped = new Map();
-  for (const flag of flags.filter((flag) => flag.group !== null)) {
+  for (const flag of flags.filter((flag) => flag.group !== null && !sealed(flag))) {
     if (!grouped.has(flag.group)) grouped.set(flag.group, []);
     grouped.get(flag.group).push(flag);
   }
-  const ungrouped = flags.filter((flag) => flag.group === null);
+  const ungrouped = flags.filter((flag) => flag.group === null && !sealed(flag));
   if (ungrouped.length > 0) {
     grouped.set(grouped.size > 0 ? "Other flags" : "All flags", ungrouped);
   }
+  const secrets = flags.filter(sealed);
+  if (secrets.length > 0) grouped.set("Secrets (read-only: set at start)", secrets);
   return grouped;
 }
 
@@ -489,13 +528,17 @@ function renderFlag(flag, index) {
     "aria-labelledby": id,
     "data-variable": flag.variable,
   });
-  card.append(
-    h("header", { class: "flag-header" },
-      h("h4", { id }, h("code", { text: flag.variable })),
-      badges(flag)),
-  );
+  const header = h("header", { class: "flag-header" },
+    h("h4", { id }, h("code", { text: flag.variable })));
+  // A switch's state, at a glance: a word and a colour, not only a button's label.
+  if (flag.type === "bool" && !flag.secret) {
+    const on = flag.text === "true";
+    header.append(h("span", { class: `state ${on ? "on" : "off"}`, text: on ? "on" : "off" }));
+  }
+  header.append(badges(flag));
+  card.append(header);
   if (flag.description !== "") {
-    card.append(h("p", { class: "description", text: flag.description }));
+    card.append(h("p", { class: "description", dir: "auto", text: flag.description }));
   }
   card.append(facts(flag), controls(flag, index), problems(flag, index));
   return card;
@@ -520,28 +563,47 @@ function facts(flag) {
     list.append(h("div", {}, h("dt", { text: term }), h("dd", {}, ...value)));
   fact("Value", valueNode(flag));
   fact("From", sourceNode(flag.source));
-  fact("Type", h("code", { text: flag.type }));
   if (!flag.secret) {
     const unset = flag.default === null || flag.default === "";
     fact("Default", unset ? h("em", { text: "unset" }) : h("code", { text: flag.default }));
   }
-  fact("Field", h("code", { text: flag.field }));
-  fact("Public", flag.public ? h("span", {}, "yes, as ", h("code", { text: flag.public })) : "no");
-  fact("Restart", flag.needs_restart ? "needed: read at start only" : "not needed");
   if (flag.status) fact("Status", flag.status);
   if (flag.expires) {
     fact("Expires", flag.expired ? `${flag.expires}, past: remove this flag` : flag.expires);
   }
   if (flag.requires.length > 0) fact("Requires", flag.requires.join(", "));
   if (flag.managed_by) fact("Managed by", `${flag.managed_by}: change it there`);
-  return list;
+  // What developers look for, behind a disclosure: the type, the field, publicity, restarts.
+  const details = h("dl", { class: "facts" });
+  const detail = (term, ...value) =>
+    details.append(h("div", {}, h("dt", { text: term }), h("dd", {}, ...value)));
+  detail("Type", h("code", { text: flag.type }));
+  detail("Field", h("code", { text: flag.field }));
+  detail("Public", flag.public ? h("span", {}, "yes, as ", h("code", { text: flag.public })) : "no");
+  detail("Restart", flag.needs_restart ? "needed: read at start only" : "not needed");
+  return h("div", {}, list,
+    h("details", { class: "developer" }, h("summary", { text: "Details" }), details));
 }
+
+/** How many characters of a value show before the rest is behind a disclosure. */
+const SHORT = 80;
 
 function valueNode(flag) {
   if (flag.text === null) return h("em", { text: "unset" });
   if (flag.secret) return h("em", { class: "redacted", text: "set (redacted)" });
   if (flag.text === "") return h("em", { text: "empty" });
-  return h("code", { class: "value", text: flag.text });
+  return textValue(flag.text);
+}
+
+/** A value as code, isolated by direction; a long one cut, with a way to see it whole. */
+function textValue(text) {
+  const chars = [...text];
+  if (chars.length <= SHORT) return h("code", { class: "value", dir: "auto", text });
+  return h("details", { class: "long" },
+    h("summary", {},
+      h("code", { class: "value", dir: "auto", text: `${chars.slice(0, SHORT).join("")}…` }),
+      forScreenReaders(" (cut: show it whole)")),
+    h("code", { class: "value whole", dir: "auto", text }));
 }
 
 /** Where a value came from; an override with who made it and, from the audit, when. */
@@ -556,7 +618,9 @@ function sourceNode(source) {
     case "map":
       return "given by the application";
     case "override": {
-      const node = h("span", {}, `override by ${source.actor}, version ${source.version}`);
+      const node = h("span", {}, "override by ",
+        h("span", { class: "actor", dir: "auto", text: source.actor }),
+        `, version ${source.version}`);
       const event = state.audit.find(
         (event) => event.version === source.version && event.outcome === "applied",
       );
@@ -584,6 +648,12 @@ function controls(flag, index) {
       : "Read-only: a secret that cannot change live (its flag does not say live).";
     return h("p", { class: "read-only", text: reason });
   }
+  const blocked = flag.type === "bool" && flag.text !== "true" ? unmetForever(flag) : [];
+  if (blocked.length > 0) {
+    const reason = `Cannot be turned on here: it requires ${blocked.join(", ")}, ` +
+      `which ${blocked.length > 1 ? "are" : "is"} unset and can only be set at start.`;
+    return h("p", { class: "read-only unavailable", text: reason });
+  }
   const box = h("div", { class: "controls" });
   box.append(flag.type === "bool" ? toggleButton(flag) : editForm(flag, index));
   if (flag.source.kind === "override") {
@@ -593,6 +663,17 @@ function controls(flag, index) {
     box.append(button);
   }
   return box;
+}
+
+/**
+ * The variables `flag` requires that are unset and cannot be set here (a secret or a flag read at
+ * start): turning it on could only be refused, so it is not offered.
+ */
+function unmetForever(flag) {
+  return flag.requires.filter((variable) => {
+    const required = state.flags.find((other) => other.variable === variable);
+    return required && required.text === null && !required.changes_live;
+  });
 }
 
 function toggleButton(flag) {
@@ -706,16 +787,27 @@ function restoreEdits(container, { drafts, focused }) {
   }
 }
 
-/** Shows the flags whose variable, field or public name holds the filter's text. */
+/**
+ * Shows the flags whose variable, field, public name or description holds the filter's text, and
+ * that are of each kind ticked: changed from their default, changeable here, managed by a service.
+ */
 function applyFilter() {
   const text = byId("filter").value.trim().toLowerCase();
+  const changed = byId("only-changed").checked;
+  const live = byId("only-live").checked;
+  const managed = byId("only-managed").checked;
   let shown = 0;
   for (const section of byId("flag-groups").querySelectorAll(".group")) {
     let shownInGroup = 0;
     for (const card of section.querySelectorAll(".flag")) {
       const flag = state.flags.find((flag) => flag.variable === card.dataset.variable);
-      const names = [flag.variable, flag.field, flag.public ?? ""].join(" ").toLowerCase();
-      card.hidden = !names.includes(text);
+      const words = [flag.variable, flag.field, flag.public ?? "", flag.description]
+        .join(" ").toLowerCase();
+      const fromDefault = flag.source.kind !== "default" && flag.text !== flag.default;
+      card.hidden = !words.includes(text) ||
+        (changed && !fromDefault) ||
+        (live && (!flag.changes_live || flag.managed_by !== null)) ||
+        (managed && flag.managed_by === null);
       if (!card.hidden) shownInGroup += 1;
     }
     section.hidden = shownInGroup === 0;
@@ -734,12 +826,12 @@ function renderAudit() {
     for (const item of event.changes) {
       changes.append(
         h("li", {},
-          h("code", { text: item.flag }), ": ",
+          h("code", { dir: "auto", text: item.flag }), ": ",
           auditValue(item.old), " → ", auditValue(item.new)),
       );
     }
     changes.prepend(h("li", { class: "kind", text: event.kind ?? "set" }));
-    if (event.comment) changes.append(h("li", { class: "comment", text: `“${event.comment}”` }));
+    if (event.comment) changes.append(h("li", { class: "comment", dir: "auto", text: `“${event.comment}”` }));
     const applied = event.outcome === "applied";
     const word = applied ? "applied" : "refused";
     const outcome = h("td", { "data-label": "Outcome" },
@@ -748,7 +840,7 @@ function renderAudit() {
     return h("tr", {},
       cell("Version", String(event.version)),
       cell("When", timeNode(event.at)),
-      cell("Who", event.actor),
+      cell("Who", h("span", { class: "actor", dir: "auto", text: event.actor })),
       cell("Changes", changes),
       outcome);
   });
@@ -758,7 +850,7 @@ function renderAudit() {
 }
 
 function auditValue(value) {
-  return value === null ? h("em", { text: "unset" }) : h("code", { text: value });
+  return value === null ? h("em", { text: "unset" }) : textValue(value);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -777,6 +869,9 @@ async function start() {
   byId("show-flags").addEventListener("click", () => showView("flags"));
   byId("show-audit").addEventListener("click", () => showView("audit"));
   byId("filter").addEventListener("input", applyFilter);
+  for (const id of ["only-changed", "only-live", "only-managed"]) {
+    byId(id).addEventListener("change", applyFilter);
+  }
   byId("rollback").addEventListener("click", rollback);
   // A tab in the background asks nothing; back in front, it asks at once.
   document.addEventListener("visibilitychange", () => {

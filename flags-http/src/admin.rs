@@ -29,6 +29,10 @@ use crate::{BODY_LIMIT, Shared};
 pub(crate) struct AdminFlags<'a> {
     /// The flags' version: what `If-Match` names to make a change conditional on it.
     version: u64,
+    /// Which application and environment these flags are, as the server names them
+    /// (`Api::deployment`); each `null` when it does not.
+    #[serde(flatten)]
+    deployment: &'a crate::Deployment,
     /// Every flag, in declaration order.
     flags: Vec<AdminFlag<'a>>,
 }
@@ -158,6 +162,7 @@ pub(crate) async fn flags<S: FeatureFlags + Send + Sync + 'static>(
         .collect();
     let body = AdminFlags {
         version: snapshot.version(),
+        deployment: &shared.deployment,
         flags,
     };
     admin_response(StatusCode::OK, Some(tag), Json(body))

@@ -196,6 +196,18 @@ pub struct Api<S> {
     bad_request_window: Duration,
     max_streams: usize,
     stream_idle: Duration,
+    deployment: Deployment,
+}
+
+/// Which application and environment the admin routes control, as the admin list (and the
+/// page's header) says.
+#[derive(Debug, Clone, Default, serde_derive::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct Deployment {
+    /// The application's name (`rose`), if the server gave one.
+    application: Option<String>,
+    /// Its environment (`production`), if the server gave one.
+    environment: Option<String>,
 }
 
 impl<S> Api<S>
@@ -216,7 +228,23 @@ where
             bad_request_window: Duration::from_secs(60),
             max_streams: 1000,
             stream_idle: Duration::from_secs(300),
+            deployment: Deployment::default(),
         }
+    }
+
+    /// Names the application (`rose`) and, if known, its environment (`production`): the admin
+    /// list says them and the admin page's header shows them, with the host, so that an
+    /// operator with several tabs open knows which deployment each one changes.
+    pub fn deployment(
+        mut self,
+        application: impl Into<String>,
+        environment: Option<String>,
+    ) -> Self {
+        self.deployment = Deployment {
+            application: Some(application.into()),
+            environment,
+        };
+        self
     }
 
     /// Client tokens: a request to the OFREP routes with one of them (as a bearer token or
@@ -296,6 +324,7 @@ where
             authorize: self.authorize,
             failures: FailureLimit::new(self.max_failures, self.failure_window),
             public: ArcSwapOption::empty(),
+            deployment: self.deployment,
         });
         let public = Router::new()
             .route("/api/feature-flags", get(public::flags::<S>))
@@ -373,6 +402,7 @@ struct Shared<S> {
     public: ArcSwapOption<public::Rendered>,
     ofrep: ofrep::Ofrep,
     events: Arc<events::Events>,
+    deployment: Deployment,
 }
 
 async fn method_not_allowed() -> Error {

@@ -20,6 +20,7 @@ pub(crate) const POLICY: &str = "default-src 'none'; script-src 'self'; style-sr
 const INDEX: &str = include_str!("../admin/index.html");
 const SCRIPT: &str = include_str!("../admin/app.js");
 const STYLE: &str = include_str!("../admin/app.css");
+const ICON: &str = include_str!("../admin/favicon.svg");
 
 /// The page's routes. Its files name each other and the API by relative paths, so the router
 /// may be nested under a prefix.
@@ -37,6 +38,10 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/admin/app.css",
             get(|| async { file("text/css; charset=utf-8", STYLE) }),
+        )
+        .route(
+            "/admin/favicon.svg",
+            get(|| async { file("image/svg+xml", ICON) }),
         )
 }
 

@@ -23,18 +23,20 @@ use super::limit;
 
 /// The page's style: inline, so the page needs nothing else, and allowed by its hash alone.
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;color:#1b1b1b;max-width:62rem;\
-margin:0 auto;padding:1rem 2rem}h1 small{font-weight:normal;color:#666}\
-code{font-family:ui-monospace,monospace;font-size:.9em;background:#f2f2f2;padding:0 .2em}\
-article{border-top:1px solid #ddd;padding:.5rem 0}h3 code{background:none}\
+margin:0 auto;padding:1rem clamp(.75rem,4vw,2rem)}h1 small{font-weight:normal;color:#666}\
+code{font-family:ui-monospace,monospace;font-size:.9em;background:#f2f2f2;padding:0 .2em;\
+overflow-wrap:anywhere}article{border-top:1px solid #ddd;padding:.5rem 0}h3 code{background:none}\
 .method{font:bold .85em ui-monospace,monospace;background:#e6edfa;padding:.1em .4em;\
 border-radius:3px}.summary{font-weight:bold}table{border-collapse:collapse;width:100%;\
-margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;\
-vertical-align:top}th{background:#f6f6f6}nav li{list-style:none}";
+margin:.5rem 0;display:block;overflow-x:auto}th,td{border:1px solid #ddd;padding:.25rem .5rem;\
+text-align:left;vertical-align:top}th{background:#f6f6f6}nav ul{padding-left:0}\
+nav li{list-style:none}p,li,td{overflow-wrap:anywhere}pre{white-space:pre-wrap;\
+overflow-wrap:anywhere}";
 
 /// The page's `Content-Security-Policy`: its inline style, by the SHA-256 of [`STYLE`] (which
 /// the test of the page checks), and nothing else: no script, no image, no frame, no form.
 const PAGE_POLICY: &str = "default-src 'none'; \
-     style-src 'sha256-rdbCP/uOaf+b5G+BXTXchB/OthGve6VcZZBoiJ4prj8='; \
+     style-src 'sha256-PpVDGHclwFA5ArTRlbsprFAmWiHlDfn6/KYaqjESNzc='; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// The document and its page, rendered once: neither changes while the server runs.
