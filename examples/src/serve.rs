@@ -455,7 +455,7 @@ fn app(
     // the admin API's limit on wrong tokens.
     let environment = flags.get().environment.clone();
     let api = flags_http::Api::new(Arc::clone(flags), admin)
-        .deployment("rose", environment)
+        .deployment("rose", environment, connections::host_name())
         .client_tokens(clients)
         .bad_request_limit(bad_requests_per_minute, Duration::from_secs(60))
         .admin_route("/metrics", prometheus::route(metrics))

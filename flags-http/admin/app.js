@@ -28,7 +28,7 @@ const state = {
   tag: null,
   flags: [],
   /** The application and environment the server names, if it does. */
-  deployment: { application: null, environment: null },
+  deployment: { application: null, environment: null, host: null },
   /** The audit events, oldest first, as the API lists them. */
   audit: [],
   /** Variable → the problem lines of the last refused change that named it. */
@@ -144,6 +144,7 @@ async function load() {
   state.deployment = {
     application: flags.body.application ?? null,
     environment: flags.body.environment ?? null,
+    host: flags.body.host ?? null,
   };
   if (audit.status === 200) state.audit = audit.body.events;
   render();
@@ -475,8 +476,8 @@ function render() {
 
 /** Which deployment the page changes: the application, its environment and the host. */
 function renderDeployment() {
-  const { application, environment } = state.deployment;
-  const parts = [application, environment, location.host].filter((part) => part);
+  const { application, environment, host } = state.deployment;
+  const parts = [application, environment, host].filter((part) => part);
   byId("deployment").textContent = parts.join(" · ");
   document.title = `Feature flags · ${parts.join(" · ")}`;
 }

@@ -29,7 +29,7 @@ use crate::{BODY_LIMIT, Shared};
 pub(crate) struct AdminFlags<'a> {
     /// The flags' version: what `If-Match` names to make a change conditional on it.
     version: u64,
-    /// Which application and environment these flags are, as the server names them
+    /// Which application, environment and host these flags are, as the server names them
     /// (`Api::deployment`); each `null` when it does not.
     #[serde(flatten)]
     deployment: &'a crate::Deployment,

@@ -199,8 +199,8 @@ pub struct Api<S> {
     deployment: Deployment,
 }
 
-/// Which application and environment the admin routes control, as the admin list (and the
-/// page's header) says.
+/// Which application, environment and host the admin routes control, as the admin list (and
+/// the page's header) says.
 #[derive(Debug, Clone, Default, serde_derive::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct Deployment {
@@ -208,6 +208,8 @@ pub(crate) struct Deployment {
     application: Option<String>,
     /// Its environment (`production`), if the server gave one.
     environment: Option<String>,
+    /// The host the server runs on, if it gave one: which instance an operator is looking at.
+    host: Option<String>,
 }
 
 impl<S> Api<S>
@@ -232,17 +234,19 @@ where
         }
     }
 
-    /// Names the application (`rose`) and, if known, its environment (`production`): the admin
-    /// list says them and the admin page's header shows them, with the host, so that an
-    /// operator with several tabs open knows which deployment each one changes.
+    /// Names the application (`rose`) and, if known, its environment (`production`) and the
+    /// host the server runs on: the admin list says them and the admin page's header shows
+    /// them, so that an operator with several tabs open knows which deployment each one changes.
     pub fn deployment(
         mut self,
         application: impl Into<String>,
         environment: Option<String>,
+        host: Option<String>,
     ) -> Self {
         self.deployment = Deployment {
             application: Some(application.into()),
             environment,
+            host,
         };
         self
     }

@@ -51,6 +51,16 @@ pub(crate) fn by_default() -> usize {
     files.saturating_sub(128).clamp(16, 65_536)
 }
 
+/// The name of the host the server runs on, as the system knows it; `None` if it cannot say.
+pub(crate) fn host_name() -> Option<String> {
+    let mut name = [0u8; 256];
+    // SAFETY: gethostname writes at most the length given into the buffer, which lives meanwhile.
+    let read = unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) } == 0;
+    let end = name.iter().position(|byte| *byte == 0)?;
+    let name = std::str::from_utf8(&name[..end]).ok()?;
+    (read && !name.is_empty()).then(|| name.to_owned())
+}
+
 /// How long a stop waits for the connections still open (an event stream never ends by itself)
 /// before it closes them.
 const STOP_WAIT: Duration = Duration::from_secs(10);
