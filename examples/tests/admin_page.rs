@@ -1035,6 +1035,25 @@ async fn the_page_says_what_it_changes_and_shows_each_change_before_it_is_made()
     assert_eq!(page.run(shown, Vec::new()).await, json!([]));
     page.click("#only-managed").await;
 
+    // The compact list: a row a flag, its name, state, value and control; no description.
+    let row = "const card = document.querySelector(arguments[0]); \
+               return [card.getBoundingClientRect().height, \
+                       card.querySelector('.description').offsetParent === null, \
+                       card.querySelector('.state').innerText];";
+    let before = page.run(row, vec![json!(tts)]).await;
+    page.click("#compact").await;
+    let after = page.run(row, vec![json!(tts)]).await;
+    assert_eq!(
+        (&after[1], &after[2]),
+        (&json!(true), &json!("OFF")),
+        "{after}"
+    );
+    assert!(
+        after[0].as_f64().unwrap() < before[0].as_f64().unwrap() / 2.0,
+        "{before} {after}"
+    );
+    page.click("#compact").await;
+
     // A reset and a rollback say what each flag holds now and what it will hold.
     let preview = "const dialog = document.getElementById('confirm'); \
                    return dialog.open ? document.getElementById('confirm-preview').innerText \

@@ -873,6 +873,12 @@ async function start() {
   for (const id of ["only-changed", "only-live", "only-managed"]) {
     byId(id).addEventListener("change", applyFilter);
   }
+  // A row a flag: its name, state, value and control, the rest out of the way.
+  byId("compact").addEventListener("click", () => {
+    const compact = byId("compact").getAttribute("aria-pressed") !== "true";
+    byId("compact").setAttribute("aria-pressed", String(compact));
+    byId("flag-groups").classList.toggle("compact", compact);
+  });
   byId("rollback").addEventListener("click", rollback);
   // A tab in the background asks nothing; back in front, it asks at once.
   document.addEventListener("visibilitychange", () => {
