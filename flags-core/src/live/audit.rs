@@ -248,25 +248,54 @@ impl JsonLinesAudit {
     }
 
     /// The events of `page` the file holds, oldest first: the newest `page.limit` of those
-    /// before `page.before`. A line that is not an event (written by hand, or by a newer build)
-    /// is left out, and logged (target `flags::audit`).
+    /// before `page.before`. The file is read from its end, as far back as the page reaches (it
+    /// only grows, in time order), so a page of a long audit costs what the page holds. A line
+    /// that is not an event (written by hand, or by a newer build) is left out, and logged
+    /// (target `flags::audit`).
     ///
     /// # Errors
     ///
     /// When the file cannot be read.
     pub fn events(&self, page: super::AuditPage) -> io::Result<Vec<AuditEvent>> {
-        // Appends go on meanwhile: the lines read are the whole ones when the file was opened.
-        let text = std::fs::read_to_string(&self.path)?;
-        let mut events = Vec::new();
+        const CHUNK: u64 = 64 * 1024;
+        let mut file = File::open(&self.path)?;
+        // The whole lines when it was opened: an append under way is not read half.
+        let mut end = whole_lines(&mut file)?;
+        let mut newest_first = Vec::new();
         let mut unread = 0;
-        for line in text.lines().filter(|line| !line.trim().is_empty()) {
-            match serde_json::from_str::<AuditEvent>(line) {
-                Ok(event) if page.before.is_none_or(|before| event.at < before) => {
-                    events.push(event);
+        // The start of the line a chunk ended in the middle of, read with the chunk after it.
+        let mut carried: Vec<u8> = Vec::new();
+        while end > 0 && newest_first.len() < page.limit {
+            let start = end.saturating_sub(CHUNK);
+            let mut chunk = vec![0; (end - start) as usize];
+            file.seek(SeekFrom::Start(start))?;
+            file.read_exact(&mut chunk)?;
+            chunk.append(&mut carried);
+            // Before the chunk's first newline, a line that begins in the chunk before it.
+            let first = match start {
+                0 => 0,
+                _ => chunk
+                    .iter()
+                    .position(|byte| *byte == b'\n')
+                    .map_or(chunk.len(), |at| at + 1),
+            };
+            carried = chunk[..first].to_vec();
+            for line in chunk[first..].split(|byte| *byte == b'\n').rev() {
+                if newest_first.len() == page.limit {
+                    break;
                 }
-                Ok(_) => {}
-                Err(_) => unread += 1,
+                if line.trim_ascii().is_empty() {
+                    continue;
+                }
+                match serde_json::from_slice::<AuditEvent>(line) {
+                    Ok(event) if page.before.is_none_or(|before| event.at < before) => {
+                        newest_first.push(event);
+                    }
+                    Ok(_) => {}
+                    Err(_) => unread += 1,
+                }
             }
+            end = start;
         }
         if unread > 0 {
             tracing::warn!(
@@ -275,9 +304,8 @@ impl JsonLinesAudit {
                 self.path.display()
             );
         }
-        let skip = events.len().saturating_sub(page.limit);
-        events.drain(..skip);
-        Ok(events)
+        newest_first.reverse();
+        Ok(newest_first)
     }
 }
 
@@ -309,5 +337,55 @@ impl AuditSink for JsonLinesAudit {
         // when the file is next opened.
         file.write_all(&line)?;
         file.sync_data()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::AuditPage;
+
+    fn event(version: u64, at: OffsetDateTime) -> AuditEvent {
+        AuditEvent {
+            version,
+            actor: format!("actor-{version}"),
+            at,
+            outcome: Outcome::Applied,
+            kind: AuditKind::Set,
+            reason: None,
+            comment: Some("x".repeat(200)),
+            changes: Vec::new(),
+            idempotency_key: None,
+        }
+    }
+
+    /// Pages of an audit file longer than what one read takes: the newest of them, in order,
+    /// across the reads' boundaries, a line that is not an event left out.
+    #[test]
+    fn pages_of_a_long_audit_file_are_read_from_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = JsonLinesAudit::open(dir.path().join("audit.jsonl")).unwrap();
+        let start = OffsetDateTime::UNIX_EPOCH;
+        for version in 1..=2000 {
+            let at = start + time::Duration::seconds(version as i64);
+            audit.record(&event(version, at)).unwrap();
+            if version == 1500 {
+                let mut file = OpenOptions::new().append(true).open(audit.path()).unwrap();
+                file.write_all(b"not an event\n").unwrap();
+            }
+        }
+        let versions = |page: AuditPage| -> Vec<u64> {
+            let events = audit.events(page).unwrap();
+            events.iter().map(|event| event.version).collect()
+        };
+        assert_eq!(versions(AuditPage::newest(3)), [1998, 1999, 2000]);
+        let newest = versions(AuditPage::newest(1000));
+        assert_eq!(newest, (1001..=2000).collect::<Vec<_>>());
+        let before = AuditPage {
+            limit: 600,
+            before: Some(start + time::Duration::seconds(1001)),
+        };
+        assert_eq!(versions(before), (401..=1000).collect::<Vec<_>>());
+        assert_eq!(versions(AuditPage::newest(5000)).len(), 2000);
     }
 }

@@ -134,11 +134,6 @@ impl Change {
         self
     }
 
-    /// The reason the change was given, if any ([`Change::comment`]).
-    pub fn reason(&self) -> Option<&str> {
-        self.comment.as_deref()
-    }
-
     /// The key the change was given, if any ([`Change::idempotency_key`]).
     pub fn key(&self) -> Option<&str> {
         self.key.as_deref()
